@@ -1,0 +1,60 @@
+// The inference plug-in point: a Backend loads one model and runs it on tensors.
+// Implementations are registered in one place, infer/registry.cpp (STYLE 3).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "percept/core/error.hpp"
+#include "percept/core/tensor.hpp"
+
+namespace percept {
+
+struct TensorInfo {
+  std::string name;
+  DType dtype = DType::f32;
+  Shape shape;                         // -1 where the dimension is symbolic
+  std::vector<std::string> dim_names;  // symbolic names ("batch"), "" for fixed dims
+};
+
+enum class GraphOptimization { disable, basic, extended, all };
+Result<GraphOptimization> parse_graph_optimization(const std::string& s);
+
+struct BackendOptions {
+  std::string device = "cpu";  // "cpu" for now; the CUDA and TensorRT providers come later
+  int intra_op_threads = 0;    // 0: ONNX Runtime's default (one per physical core)
+  GraphOptimization graph_optimization = GraphOptimization::all;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual std::string name() const = 0;  // e.g. "onnxruntime-cpu"
+  virtual const std::string& model_path() const = 0;
+  virtual const std::vector<TensorInfo>& inputs() const = 0;
+  virtual const std::vector<TensorInfo>& outputs() const = 0;
+  // The model's own metadata (ONNX metadata_props): Ultralytics writes task, names, imgsz...
+  virtual const std::map<std::string, std::string>& metadata() const = 0;
+
+  // Runs the model on host tensors given in inputs() order. Inputs are read in place (no copy).
+  // The returned views point into the backend's own output buffers and stay valid until the
+  // next run(). A shape or dtype mismatch is an error naming the tensor; nothing is thrown.
+  // Not thread-safe: one caller thread per backend (the executor that owns it).
+  virtual Result<std::span<const TensorView>> run(std::span<const TensorView> inputs) = 0;
+};
+
+// Checks `given` against the declared inputs: count, dtype, rank and every fixed dimension.
+// The message names the model file and the tensor.
+Status check_inputs(const Backend& backend, std::span<const TensorView> given);
+
+// Opens a model with the backend that serves options.device. Throws percept::Error with a
+// one-line message naming the file (missing, unreadable, truncated, not ONNX) or the
+// unsupported device.
+std::unique_ptr<Backend> create_backend(const std::string& model_path,
+                                        const BackendOptions& options);
+
+}  // namespace percept

@@ -1,0 +1,81 @@
+// The detect task: a YOLO-family model with its conventions resolved, running
+// letterbox -> inference -> decode + NMS -> boxes in frame pixels.
+//
+// Conventions come from, in order: the DetectorConfig, the model's ONNX metadata (Ultralytics'
+// names / imgsz), the tensor shapes. What cannot be resolved is an error that says which key
+// to set. One Detector per thread (it owns its input tensor and scratch buffers).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "percept/core/detection.hpp"
+#include "percept/core/image.hpp"
+#include "percept/core/tensor.hpp"
+#include "percept/infer/backend.hpp"
+#include "percept/infer/model_metadata.hpp"
+#include "percept/preprocess/letterbox.hpp"
+#include "percept/tasks/detect/yolo_decode.hpp"
+
+namespace percept {
+
+struct DetectorConfig {
+  std::string model_path;
+  BackendOptions backend;
+  DecodeOptions decode;
+  std::optional<YoloLayout> layout;       // default: from the output shape
+  std::optional<std::string> labels_file;  // default: the model's `names` metadata
+  std::optional<InputSize> input_size;     // default: the model's input dims, then `imgsz`
+};
+
+// Wall time of each stage for one detect() call, in nanoseconds.
+struct StageTimes {
+  int64_t preprocess_ns = 0;
+  int64_t inference_ns = 0;
+  int64_t postprocess_ns = 0;
+};
+
+class Detector {
+ public:
+  // Loads the model and resolves its conventions. Throws percept::Error naming the file.
+  static std::unique_ptr<Detector> open(const DetectorConfig& config);
+  // Uses an already loaded backend (benchmarks, tests).
+  Detector(std::unique_ptr<Backend> backend, const DetectorConfig& config);
+
+  // Detects objects in each frame; results[i] gets the boxes of frames[i] in its own pixels.
+  // A model with a symbolic batch dimension gets all frames in one batch, a model fixed at
+  // batch 1 runs frame by frame. Errors name the model and the tensor; nothing is thrown.
+  Status detect(std::span<const ImageView> frames, std::span<Detections> results,
+                StageTimes* times = nullptr);
+
+  const std::vector<std::string>& labels() const { return labels_; }
+  // The label of a class id, "class_<id>" when the model has no name for it.
+  std::string label(int class_id) const;
+  InputSize input_size() const { return size_; }
+  bool dynamic_batch() const { return dynamic_batch_; }
+  const Backend& backend() const { return *backend_; }
+  const std::optional<LayoutInfo>& layout() const { return layout_; }
+  const DecodeOptions& decode_options() const { return config_.decode; }
+
+ private:
+  Status run_batch(std::span<const ImageView> frames, std::span<Detections> results,
+                   StageTimes& t);
+
+  std::unique_ptr<Backend> backend_;
+  DetectorConfig config_;
+  std::vector<std::string> labels_;
+  InputSize size_;
+  bool dynamic_batch_ = false;
+  int num_classes_hint_ = 0;
+  std::optional<LayoutInfo> layout_;
+  Shape layout_shape_;  // output shape layout_ was decided for
+  Normalize norm_;
+  Tensor input_;
+  std::vector<LetterboxParams> params_;
+  YoloDecoder decoder_;
+};
+
+}  // namespace percept

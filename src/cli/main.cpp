@@ -1,0 +1,51 @@
+// percept: real-time perception runtime for robots. Entry point and subcommand dispatch.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "commands.hpp"
+#include "percept/core/error.hpp"
+#include "percept/infer/onnxruntime_backend.hpp"
+
+int main(int argc, char** argv) {
+  using namespace percept::cli;
+  // Logs go to stderr so that stdout carries only results (`percept infer --json | jq`).
+  auto logger = spdlog::stderr_color_mt("percept");
+  logger->set_pattern("[%H:%M:%S.%e] [%^%l%$] %v");
+  spdlog::set_default_logger(logger);
+
+  CLI::App app{"percept: real-time perception runtime (ONNX models on CPU, CUDA, TensorRT)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("percept 0.1.0, ONNX Runtime ") +
+                                        percept::onnxruntime_version());
+  bool verbose = false;
+  app.add_flag("-v,--verbose", verbose, "Log debug details")->trigger_on_parse();
+  auto infer = add_infer_command(app);
+  auto run = add_run_command(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "percept: " << e.what() << " (see percept --help)\n";
+    return kExitBadInput;
+  }
+  spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+  try {
+    if (app.got_subcommand("infer")) return infer();
+    if (app.got_subcommand("run")) return run();
+  } catch (const percept::Error& e) {
+    std::cerr << "percept: error: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "percept: internal error: " << e.what() << "\n";
+    return kExitFailure;
+  }
+  return kExitBadInput;
+}

@@ -1,0 +1,66 @@
+#include "percept/io/image_io.hpp"
+
+#include <cstring>
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace percept {
+
+Result<Image> read_image(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return Error("image file not found: '" + path + "'");
+  if (!std::filesystem::is_regular_file(path, ec))
+    return Error("image path is not a file: '" + path + "'");
+  cv::Mat m;
+  try {
+    m = cv::imread(path, cv::IMREAD_COLOR);
+  } catch (const cv::Exception& e) {
+    return Error("cannot decode image '" + path + "': " + e.err);
+  }
+  if (m.empty())
+    return Error("cannot decode image '" + path + "': not an image format OpenCV reads, or corrupt");
+  Image img;
+  if (Status st = image_from_mat(m, img); !st) return Error(path + ": " + st.error().message());
+  return img;
+}
+
+Status image_from_mat(const cv::Mat& mat, Image& out) {
+  if (mat.empty() || mat.cols <= 0 || mat.rows <= 0) return Error("empty image");
+  cv::Mat src = mat;
+  if (src.depth() != CV_8U) {
+    // 16-bit sources: scale to 8 bits rather than clip.
+    const double scale = src.depth() == CV_16U ? 1.0 / 257.0 : 1.0;
+    src.convertTo(src, CV_8U, scale);
+  }
+  cv::Mat bgr;
+  switch (src.channels()) {
+    case 1:
+      cv::cvtColor(src, bgr, cv::COLOR_GRAY2BGR);
+      break;
+    case 3:
+      bgr = src;
+      break;
+    case 4:
+      cv::cvtColor(src, bgr, cv::COLOR_BGRA2BGR);
+      break;
+    default:
+      return Error("images with " + std::to_string(src.channels()) + " channels are not supported");
+  }
+  out.resize(bgr.cols, bgr.rows, PixelFormat::bgr8);
+  const size_t row_bytes = static_cast<size_t>(bgr.cols) * 3;
+  for (int y = 0; y < bgr.rows; ++y) std::memcpy(out.row(y), bgr.ptr(y), row_bytes);
+  return {};
+}
+
+cv::Mat mat_view(Image& img) {
+  return cv::Mat(img.height(), img.width(), img.format() == PixelFormat::gray8 ? CV_8UC1 : CV_8UC3,
+                 img.data(), img.stride());
+}
+
+cv::Mat mat_view(const ImageView& img) {
+  return cv::Mat(img.height, img.width, img.channels() == 1 ? CV_8UC1 : CV_8UC3,
+                 const_cast<uint8_t*>(img.data), img.stride);
+}
+
+}  // namespace percept

@@ -1,0 +1,237 @@
+#include "percept/pipeline/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <initializer_list>
+#include <set>
+
+namespace percept {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Reads one YAML file with its name at hand, so every error can say FILE:LINE.
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {
+    base_ = fs::path(file_).parent_path();
+  }
+
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& msg) const {
+    const int line = at.IsDefined() && at.Mark().line >= 0 ? at.Mark().line + 1 : 0;
+    throw Error(file_ + ":" + (line > 0 ? std::to_string(line) + ":" : std::string()) + " " + msg);
+  }
+
+  void expect_map(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsMap()) fail(n, what + " must be a mapping of keys to values");
+  }
+
+  // Rejects keys not in `known`, naming the unknown key and the known ones.
+  void check_keys(const YAML::Node& n, const std::string& where,
+                  std::initializer_list<const char*> known) const {
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      const std::string key = it->first.Scalar();
+      if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) {
+        std::string list;
+        for (const char* k : known) list += std::string(list.empty() ? "" : ", ") + k;
+        fail(it->first, "unknown key '" + key + "' in " + where + " (known: " + list + ")");
+      }
+    }
+  }
+
+  template <class T>
+  T get(const YAML::Node& n, const std::string& key, const std::string& where,
+        const char* type) const {
+    const YAML::Node v = n[key];
+    if (!v.IsScalar()) fail(v.IsDefined() ? v : n, where + "." + key + " must be " + type);
+    try {
+      return v.as<T>();
+    } catch (const YAML::Exception&) {
+      fail(v, where + "." + key + " must be " + type + ", got '" + v.Scalar() + "'");
+    }
+  }
+  std::string str(const YAML::Node& n, const std::string& key, const std::string& where) const {
+    return get<std::string>(n, key, where, "a string");
+  }
+  double number(const YAML::Node& n, const std::string& key, const std::string& where, double lo,
+                double hi) const {
+    auto v = get<double>(n, key, where, "a number");
+    if (!(v >= lo && v <= hi))
+      fail(n[key], where + "." + key + " = " + n[key].Scalar() + " is out of range [" +
+                       fmt_num(lo) + ", " + fmt_num(hi) + "]");
+    return v;
+  }
+  int integer(const YAML::Node& n, const std::string& key, const std::string& where, int lo,
+              int hi) const {
+    auto v = get<int>(n, key, where, "an integer");
+    if (v < lo || v > hi)
+      fail(n[key], where + "." + key + " = " + std::to_string(v) + " is out of range [" +
+                       std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return v;
+  }
+  bool boolean(const YAML::Node& n, const std::string& key, const std::string& where) const {
+    return get<bool>(n, key, where, "true or false");
+  }
+  // A path relative to the config file; must name an existing file when `must_exist`.
+  std::string path(const YAML::Node& n, const std::string& key, const std::string& where,
+                   bool must_exist) const {
+    std::string p = str(n, key, where);
+    fs::path full = fs::path(p).is_absolute() ? fs::path(p) : base_ / p;
+    std::error_code ec;
+    if (must_exist && !fs::exists(full, ec))
+      fail(n[key], where + "." + key + ": file not found: '" + full.string() + "'");
+    return full.lexically_normal().string();
+  }
+  std::string resolve(const std::string& p) const {
+    return (fs::path(p).is_absolute() ? fs::path(p) : base_ / p).lexically_normal().string();
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  static std::string fmt_num(double v) {
+    std::string s = std::to_string(v);
+    s.erase(s.find_last_not_of('0') + 1);
+    if (!s.empty() && s.back() == '.') s.pop_back();
+    return s;
+  }
+  std::string file_;
+  fs::path base_;
+};
+
+CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string& where) {
+  r.expect_map(n, where);
+  r.check_keys(n, where, {"id", "source", "path"});
+  CameraConfig c;
+  c.id = r.str(n, "id", where);
+  if (c.id.empty()) r.fail(n["id"], where + ".id must not be empty");
+  c.source.camera = c.id;
+  auto kind = parse_source_kind(n["source"] ? r.str(n, "source", where) : "video");
+  if (!kind) r.fail(n["source"], where + ".source: " + kind.error().message());
+  c.source.kind = *kind;
+  // Image sources may be glob patterns, which do not exist as files: open_source checks them.
+  const bool is_glob = c.source.kind == SourceKind::images && n["path"].IsScalar() &&
+                       n["path"].Scalar().find_first_of("*?") != std::string::npos;
+  c.source.path = r.path(n, "path", where, !is_glob);
+  return c;
+}
+
+ModelConfig read_model(const Reader& r, const YAML::Node& n, const std::string& where) {
+  r.expect_map(n, where);
+  r.check_keys(n, where,
+               {"id", "task", "path", "cameras", "conf", "iou", "max_det", "layout", "labels",
+                "input_size", "device", "threads", "graph_optimization", "class_agnostic"});
+  ModelConfig m;
+  m.id = r.str(n, "id", where);
+  if (n["task"]) m.task = r.str(n, "task", where);
+  if (m.task != "detect")
+    r.fail(n["task"], where + ".task: '" + m.task + "' is not supported yet (supported: detect)");
+  DetectorConfig& d = m.detector;
+  d.model_path = r.path(n, "path", where, true);
+  if (n["conf"]) d.decode.conf_threshold = static_cast<float>(r.number(n, "conf", where, 0, 1));
+  if (n["iou"]) d.decode.nms.iou_threshold = static_cast<float>(r.number(n, "iou", where, 0, 1));
+  if (n["max_det"]) d.decode.nms.max_detections = r.integer(n, "max_det", where, 1, 100000);
+  if (n["class_agnostic"]) d.decode.nms.class_agnostic = r.boolean(n, "class_agnostic", where);
+  if (n["layout"]) {
+    std::string l = r.str(n, "layout", where);
+    if (l != "auto") {
+      auto layout = parse_layout(l);
+      if (!layout) r.fail(n["layout"], where + ".layout: " + layout.error().message());
+      d.layout = *layout;
+    }
+  }
+  if (n["labels"]) d.labels_file = r.path(n, "labels", where, true);
+  if (n["input_size"]) {
+    const YAML::Node s = n["input_size"];
+    if (!s.IsSequence() || s.size() != 2)
+      r.fail(s, where + ".input_size must be [width, height]");
+    InputSize size;
+    try {
+      size = {s[0].as<int>(), s[1].as<int>()};
+    } catch (const YAML::Exception&) {
+      r.fail(s, where + ".input_size must be two integers [width, height]");
+    }
+    if (size.width < 1 || size.height < 1 || size.width > 8192 || size.height > 8192)
+      r.fail(s, where + ".input_size is out of range (1..8192)");
+    d.input_size = size;
+  }
+  if (n["device"]) d.backend.device = r.str(n, "device", where);
+  if (n["threads"]) d.backend.intra_op_threads = r.integer(n, "threads", where, 0, 256);
+  if (n["graph_optimization"]) {
+    auto g = parse_graph_optimization(r.str(n, "graph_optimization", where));
+    if (!g) r.fail(n["graph_optimization"], where + ".graph_optimization: " + g.error().message());
+    d.backend.graph_optimization = *g;
+  }
+  if (n["cameras"]) {
+    const YAML::Node cams = n["cameras"];
+    if (!cams.IsSequence() || cams.size() == 0)
+      r.fail(cams, where + ".cameras must be a non-empty list of camera ids");
+    for (const auto& c : cams) {
+      if (!c.IsScalar()) r.fail(c, where + ".cameras must list camera ids");
+      m.cameras.push_back(c.Scalar());
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+PipelineConfig load_pipeline_config(const std::string& file) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) throw Error("config file not found: '" + file + "'");
+  Reader r(file);
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file);
+  } catch (const YAML::ParserException& e) {
+    throw Error(file + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+  } catch (const YAML::Exception& e) {
+    throw Error(file + ": cannot read: " + e.what());
+  }
+  if (!root.IsMap()) throw Error(file + ": the config must be a mapping with cameras and models");
+  r.check_keys(root, "the config", {"cameras", "models", "output"});
+
+  PipelineConfig cfg;
+  cfg.file = file;
+  const YAML::Node cams = root["cameras"];
+  if (!cams.IsSequence() || cams.size() == 0) r.fail(cams.IsDefined() ? cams : root,
+                                                     "cameras must be a non-empty list");
+  std::set<std::string> ids;
+  for (size_t i = 0; i < cams.size(); ++i) {
+    CameraConfig c = read_camera(r, cams[i], "cameras[" + std::to_string(i) + "]");
+    if (!ids.insert(c.id).second) r.fail(cams[i]["id"], "camera id '" + c.id + "' is used twice");
+    cfg.cameras.push_back(std::move(c));
+  }
+  const YAML::Node models = root["models"];
+  if (!models.IsSequence() || models.size() == 0)
+    r.fail(models.IsDefined() ? models : root, "models must be a non-empty list");
+  std::set<std::string> model_ids;
+  for (size_t i = 0; i < models.size(); ++i) {
+    const std::string where = "models[" + std::to_string(i) + "]";
+    ModelConfig m = read_model(r, models[i], where);
+    if (!model_ids.insert(m.id).second)
+      r.fail(models[i]["id"], "model id '" + m.id + "' is used twice");
+    for (const auto& c : m.cameras)
+      if (!ids.count(c))
+        r.fail(models[i]["cameras"], where + ".cameras: no camera with id '" + c + "'");
+    if (m.cameras.empty())
+      for (const auto& c : cfg.cameras) m.cameras.push_back(c.id);
+    cfg.models.push_back(std::move(m));
+  }
+  const YAML::Node out = root["output"];
+  cfg.output.dir = r.resolve("out");
+  if (out.IsDefined()) {
+    r.expect_map(out, "output");
+    r.check_keys(out, "output", {"dir", "jsonl", "video", "summary"});
+    if (out["dir"]) cfg.output.dir = r.path(out, "dir", "output", false);
+    if (out["jsonl"]) cfg.output.jsonl = r.boolean(out, "jsonl", "output");
+    if (out["video"]) cfg.output.video = r.boolean(out, "video", "output");
+    if (out["summary"]) cfg.output.summary = r.boolean(out, "summary", "output");
+  }
+  return cfg;
+}
+
+}  // namespace percept

@@ -1,0 +1,103 @@
+#!/usr/bin/python3
+"""Writes the tiny hand-made ONNX models the unit tests load (committed next to this script).
+
+Run from anywhere: /usr/bin/python3 tests/data/make_test_models.py
+Needs Debian's python3-onnx and python3-numpy. Deterministic: the output is the same each run.
+
+- identity_dynamic.onnx  x float32 [batch, 3, 4, 4] -> y (Identity): backend I/O and shape checks.
+- two_inputs.onnx        a, b float32 [1, 4] -> sum: a model the detect task must refuse.
+- int64_input.onnx       ids int64 [1, 8] -> same: dtype mismatch errors.
+- const_v8.onnx, const_v5.onnx, const_e2e.onnx: "detectors" with input images [1, 3, 64, 64] whose
+  output is a constant tensor in each YOLO layout, with Ultralytics-style metadata, so the whole
+  detect path (letterbox geometry, decode, NMS, mapping back) can be checked against numbers
+  computed by hand in tests/tasks/detector_test.cpp.
+"""
+import os
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OPSET = [helper.make_opsetid("", 13)]
+
+
+def save(model, name, meta=None):
+    for k, v in (meta or {}).items():
+        p = model.metadata_props.add()
+        p.key, p.value = k, v
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(HERE, name))
+
+
+def identity():
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3, 4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3, 4, 4])
+    g = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "identity", [x], [y])
+    save(helper.make_model(g, opset_imports=OPSET), "identity_dynamic.onnx")
+
+
+def two_inputs():
+    a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, 4])
+    b = helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 4])
+    s = helper.make_tensor_value_info("sum", TensorProto.FLOAT, [1, 4])
+    g = helper.make_graph([helper.make_node("Add", ["a", "b"], ["sum"])], "two", [a, b], [s])
+    save(helper.make_model(g, opset_imports=OPSET), "two_inputs.onnx")
+
+
+def int64_input():
+    a = helper.make_tensor_value_info("ids", TensorProto.INT64, [1, 8])
+    b = helper.make_tensor_value_info("out", TensorProto.INT64, [1, 8])
+    g = helper.make_graph([helper.make_node("Identity", ["ids"], ["out"])], "ids", [a], [b])
+    save(helper.make_model(g, opset_imports=OPSET), "int64_input.onnx")
+
+
+def const_detector(name, value, meta):
+    """images [1,3,64,64] -> output0 = value (the input only feeds a 0-weight term, so the
+    graph depends on it and ONNX Runtime cannot fold the input away)."""
+    value = np.asarray(value, dtype=np.float32)
+    images = helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, 64, 64])
+    out = helper.make_tensor_value_info("output0", TensorProto.FLOAT, list(value.shape))
+    nodes = [
+        helper.make_node("ReduceSum", ["images"], ["s"], keepdims=0),
+        helper.make_node("Mul", ["s", "zero"], ["z"]),
+        helper.make_node("Add", ["const", "z"], ["output0"]),
+    ]
+    inits = [numpy_helper.from_array(value, "const"),
+             numpy_helper.from_array(np.array(0, dtype=np.float32), "zero")]
+    g = helper.make_graph(nodes, name, [images], [out], initializer=inits)
+    save(helper.make_model(g, opset_imports=OPSET), name + ".onnx", meta)
+
+
+META = {"task": "detect", "imgsz": "[64, 64]", "names": "{0: 'cat', 1: 'dog'}",
+        "stride": "32", "author": "percept tests"}
+
+
+def main():
+    identity()
+    two_inputs()
+    int64_input()
+    # v8: [1, 4+2, 5] anchors: cx, cy, w, h rows then class scores, in 64x64 input pixels.
+    v8 = np.zeros((1, 6, 5), np.float32)
+    v8[0, :, 0] = [20, 20, 10, 10, 0.9, 0.1]   # cat 0.9 at (15,15)-(25,25)
+    v8[0, :, 1] = [21, 21, 10, 10, 0.8, 0.1]   # cat 0.8 overlapping -> suppressed by NMS
+    v8[0, :, 2] = [21, 21, 10, 10, 0.1, 0.7]   # dog 0.7 same place -> kept (class-aware)
+    v8[0, :, 3] = [40, 40, 8, 8, 0.2, 0.1]     # below threshold 0.25
+    v8[0, :, 4] = [50, 32, 12, 20, 0.05, 0.6]  # dog 0.6 at (44,22)-(56,42)
+    const_detector("const_v8", v8, META)
+    # v5: [1, 4, 5+2]: cx, cy, w, h, objectness, class scores; score = obj * cls.
+    v5 = np.array([[[20, 20, 10, 10, 0.9, 1.0, 0.0],     # cat 0.9
+                    [21, 21, 10, 10, 0.9, 0.85, 0.1],    # cat 0.765 -> suppressed
+                    [50, 32, 12, 20, 0.8, 0.2, 0.75],    # dog 0.6
+                    [40, 40, 8, 8, 0.2, 1.0, 0.0]]],     # obj 0.2 < 0.25
+                  np.float32)
+    const_detector("const_v5", v5, META)
+    # end2end: [1, 3, 6] x1 y1 x2 y2 score class, NMS already done.
+    e2e = np.array([[[15, 15, 25, 25, 0.9, 0], [44, 22, 56, 42, 0.6, 1],
+                     [0, 0, 4, 4, 0.1, 1]]], np.float32)
+    const_detector("const_e2e", e2e, META)
+
+
+if __name__ == "__main__":
+    main()
