@@ -24,6 +24,13 @@ int main(int argc, char** argv) {
   auto infer = add_infer_command(app);
   auto run = add_run_command(app);
 
+  // CLI11 would report an unknown command as a missing one; name it instead.
+  const std::string first = argc > 1 ? argv[1] : "";
+  if (!first.empty() && first[0] != '-' && first != "infer" && first != "run") {
+    std::cerr << "percept: unknown command '" << argv[1] << "' (commands: infer, run; see "
+              << "percept --help)\n";
+    return kExitBadInput;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -29,11 +29,12 @@ struct Scanner {
   }
   std::optional<long> integer() {
     ws();
-    size_t start = i;
-    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-    if (i == start) return std::nullopt;
-    return std::stol(s.substr(start, i - start));
+    size_t digits = i;
+    while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
+    if (digits == i || digits - i > 9) return std::nullopt;  // no class id needs 10 digits
+    long v = std::stol(s.substr(i, digits - i));
+    i = digits;
+    return v;
   }
   std::optional<std::string> quoted() {
     ws();
@@ -74,7 +75,8 @@ Result<std::vector<std::string>> parse_class_names(const std::string& text) {
     std::optional<long> id = sc.integer();
     if (!id) {  // JSON objects quote their keys: {"0": "person"}
       auto key = sc.quoted();
-      if (!key || key->empty() || key->find_first_not_of("0123456789") != std::string::npos)
+      if (!key || key->empty() || key->size() > 9 ||
+          key->find_first_not_of("0123456789") != std::string::npos)
         return sc.fail("a class id");
       id = std::stol(*key);
     }
@@ -120,6 +122,7 @@ std::optional<InputSize> parse_imgsz(const std::string& text) {
     if (std::isdigit(static_cast<unsigned char>(c))) {
       num += c;
     } else if (!num.empty()) {
+      if (num.size() > 6) return std::nullopt;  // no network input is a million pixels wide
       v.push_back(std::stoi(num));
       num.clear();
     }

@@ -143,7 +143,11 @@ class OnnxRuntimeBackend final : public Backend {
     try {
       session_ = Ort::Session(env(), path.c_str(), so);
     } catch (const Ort::Exception& e) {
-      throw Error("cannot load model '" + path + "': " + clean(e.what()));
+      const std::string msg = clean(e.what());
+      if (msg.find("Protobuf parsing failed") != std::string::npos)
+        throw Error("cannot load model '" + path +
+                    "': not an ONNX model, or the file is truncated (protobuf parsing failed)");
+      throw Error("cannot load model '" + path + "': " + msg);
     }
     Ort::AllocatorWithDefaultOptions alloc;
     for (size_t i = 0; i < session_.GetInputCount(); ++i) {

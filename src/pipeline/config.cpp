@@ -45,8 +45,10 @@ class Reader {
   template <class T>
   T get(const YAML::Node& n, const std::string& key, const std::string& where,
         const char* type) const {
+    // yaml-cpp throws on type queries of a missing key's node: ask IsDefined() first.
     const YAML::Node v = n[key];
-    if (!v.IsScalar()) fail(v.IsDefined() ? v : n, where + "." + key + " must be " + type);
+    if (!v.IsDefined() || !v.IsScalar())
+      fail(v.IsDefined() ? v : n, where + "." + key + " must be " + type);
     try {
       return v.as<T>();
     } catch (const YAML::Exception&) {
@@ -113,7 +115,8 @@ CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string
   if (!kind) r.fail(n["source"], where + ".source: " + kind.error().message());
   c.source.kind = *kind;
   // Image sources may be glob patterns, which do not exist as files: open_source checks them.
-  const bool is_glob = c.source.kind == SourceKind::images && n["path"].IsScalar() &&
+  const bool is_glob = c.source.kind == SourceKind::images && n["path"].IsDefined() &&
+                       n["path"].IsScalar() &&
                        n["path"].Scalar().find_first_of("*?") != std::string::npos;
   c.source.path = r.path(n, "path", where, !is_glob);
   return c;
@@ -197,8 +200,8 @@ PipelineConfig load_pipeline_config(const std::string& file) {
   PipelineConfig cfg;
   cfg.file = file;
   const YAML::Node cams = root["cameras"];
-  if (!cams.IsSequence() || cams.size() == 0) r.fail(cams.IsDefined() ? cams : root,
-                                                     "cameras must be a non-empty list");
+  if (!cams.IsDefined() || !cams.IsSequence() || cams.size() == 0)
+    r.fail(cams.IsDefined() ? cams : root, "cameras must be a non-empty list");
   std::set<std::string> ids;
   for (size_t i = 0; i < cams.size(); ++i) {
     CameraConfig c = read_camera(r, cams[i], "cameras[" + std::to_string(i) + "]");
@@ -206,7 +209,7 @@ PipelineConfig load_pipeline_config(const std::string& file) {
     cfg.cameras.push_back(std::move(c));
   }
   const YAML::Node models = root["models"];
-  if (!models.IsSequence() || models.size() == 0)
+  if (!models.IsDefined() || !models.IsSequence() || models.size() == 0)
     r.fail(models.IsDefined() ? models : root, "models must be a non-empty list");
   std::set<std::string> model_ids;
   for (size_t i = 0; i < models.size(); ++i) {

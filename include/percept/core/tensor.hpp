@@ -36,7 +36,6 @@ class Shape {
   const int64_t* begin() const { return dims_.data(); }
   const int64_t* end() const { return dims_.data() + rank_; }
   void push_back(int64_t d);
-  operator std::span<const int64_t>() const { return {dims_.data(), rank_}; }  // NOLINT
   friend bool operator==(const Shape& a, const Shape& b) {
     return std::equal(a.begin(), a.end(), b.begin(), b.end());
   }

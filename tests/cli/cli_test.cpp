@@ -1,0 +1,149 @@
+// The percept binary as a user runs it: exit codes, one-line errors on stderr, and the exact
+// JSON shape of `percept infer --json`.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Ran {
+  int rc;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+Ran percept(const std::string& args) {
+  static int n = 0;
+  const fs::path dir = fs::temp_directory_path();
+  const auto tag = std::to_string(::getpid()) + "_" + std::to_string(n++);
+  const fs::path out = dir / ("percept_cli_out_" + tag), err = dir / ("percept_cli_err_" + tag);
+  const std::string cmd = std::string("'") + PERCEPT_BINARY + "' " + args + " >'" + out.string() +
+                          "' 2>'" + err.string() + "' </dev/null";
+  const int status = std::system(cmd.c_str());
+  Ran r{WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), slurp(out), slurp(err)};
+  fs::remove(out);
+  fs::remove(err);
+  return r;
+}
+
+const std::string kData = PERCEPT_TEST_DATA;
+
+// A bad-input case: exit code 2 and exactly one line on stderr that contains `fragment`.
+void expect_bad_input(const std::string& args, const std::string& fragment) {
+  Ran r = percept(args);
+  EXPECT_EQ(r.rc, 2) << args << "\n" << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
+  EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+std::string write_png(const std::string& name, int type, int w, int h) {
+  // Written with the percept binary's own dependencies absent: a raw PGM/PPM would do, but PNG
+  // exercises the 16-bit and alpha paths of the decoder. cv::imwrite is not linked here, so
+  // the files are made by the Python generator's OpenCV.
+  const fs::path p = fs::temp_directory_path() / name;
+  const std::string py = std::string(PERCEPT_PYTHON) +
+                         " -c \"import cv2, numpy as np; cv2.imwrite('" + p.string() +
+                         "', np.full(" + "(" + std::to_string(h) + "," + std::to_string(w) +
+                         (type == 1 ? "" : "," + std::to_string(type)) + "), 200, np." +
+                         (name.find("16") != std::string::npos ? "uint16" : "uint8") + "))\"";
+  EXPECT_EQ(std::system(py.c_str()), 0) << py;
+  return p.string();
+}
+
+TEST(Cli, HelpAndVersion) {
+  Ran r = percept("--help");
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_NE(r.out.find("infer"), std::string::npos);
+  EXPECT_NE(r.out.find("run"), std::string::npos);
+  r = percept("infer --help");
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_NE(r.out.find("--json"), std::string::npos);
+  r = percept("--version");
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_NE(r.out.find("ONNX Runtime 1.29"), std::string::npos);
+}
+
+TEST(Cli, UsageErrors) {
+  expect_bad_input("", "A subcommand is required");
+  expect_bad_input("frobnicate", "frobnicate");
+  expect_bad_input("infer --image x.png", "--model is required");
+  expect_bad_input("infer --model m.onnx --image x.png --conf 2", "--conf");
+}
+
+TEST(Cli, BadFiles) {
+  const std::string img = write_png("percept_cli_ok.png", 3, 128, 64);
+  expect_bad_input("infer --model /nonexistent.onnx --image " + img, "/nonexistent.onnx");
+  expect_bad_input("infer --model " + kData + "/const_v8.onnx --image /nonexistent.png",
+                   "/nonexistent.png");
+  expect_bad_input("infer --model " + kData + "/make_test_models.py --image " + img,
+                   "not an ONNX model");
+  expect_bad_input("infer --model " + kData + "/const_v8.onnx --image " + kData +
+                       "/make_test_models.py",
+                   "cannot decode image");
+  expect_bad_input("infer --model " + kData + "/two_inputs.onnx --image " + img,
+                   "a detector takes one image tensor");
+  expect_bad_input("run /nonexistent.yaml", "config file not found");
+}
+
+TEST(Cli, InferJsonShape) {
+  const std::string img = write_png("percept_cli_json.png", 3, 128, 64);
+  Ran r = percept("infer --model " + kData + "/const_v8.onnx --image " + img + " --json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);  // throws (test fails) unless exactly one JSON value
+  EXPECT_EQ(j.size(), 7u);
+  EXPECT_TRUE(j["model"].is_string());
+  EXPECT_EQ(j["image"], img);
+  EXPECT_EQ(j["width"], 128);
+  EXPECT_EQ(j["height"], 64);
+  EXPECT_EQ(j["task"], "detect");
+  ASSERT_EQ(j["detections"].size(), 3u);
+  for (const auto& d : j["detections"]) {
+    EXPECT_TRUE(d["class_id"].is_number_integer());
+    EXPECT_TRUE(d["label"].is_string());
+    EXPECT_TRUE(d["score"].is_number_float());
+    ASSERT_EQ(d["box"].size(), 4u);
+  }
+  EXPECT_EQ(j["detections"][0]["box"], nlohmann::json({30.0, 0.0, 50.0, 18.0}));
+  for (const char* k : {"preprocess", "inference", "postprocess"})
+    EXPECT_TRUE(j["timing_ms"][k].is_number()) << k;
+}
+
+// Unusual but valid images are converted, not refused: grey, 16-bit, alpha, 1x1, very wide.
+TEST(Cli, OddImagesAreHandled) {
+  for (auto [name, type, w, h] :
+       {std::tuple{"percept_gray.png", 1, 50, 40}, {"percept_gray16.png", 1, 50, 40},
+        {"percept_alpha.png", 4, 50, 40}, {"percept_1x1.png", 3, 1, 1},
+        {"percept_wide.png", 3, 20000, 1}}) {
+    const std::string img = write_png(name, type, w, h);
+    Ran r = percept("infer --model " + kData + "/const_v8.onnx --image " + img + " --json");
+    EXPECT_EQ(r.rc, 0) << name << ": " << r.err;
+    if (r.rc == 0) {
+      EXPECT_EQ(nlohmann::json::parse(r.out)["width"], w);
+    }
+  }
+}
+
+TEST(Cli, SavesAnnotatedImage) {
+  const std::string img = write_png("percept_cli_save.png", 3, 128, 64);
+  const auto out = (fs::temp_directory_path() / "percept_cli_annotated.jpg").string();
+  fs::remove(out);
+  Ran r = percept("infer --model " + kData + "/const_v8.onnx --image " + img + " --save " + out);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("3 detection(s)"), std::string::npos) << r.out;
+  EXPECT_GT(fs::file_size(out), 100u);
+}
+
+}  // namespace

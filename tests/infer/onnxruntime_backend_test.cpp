@@ -1,0 +1,152 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include "percept/infer/backend.hpp"
+#include "percept/infer/onnxruntime_backend.hpp"
+
+namespace percept {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kData = PERCEPT_TEST_DATA;
+
+std::string temp_file(const std::string& name, const std::string& bytes) {
+  fs::path p = fs::temp_directory_path() / ("percept_infer_test_" + name);
+  std::ofstream(p, std::ios::binary) << bytes;
+  return p.string();
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), {}};
+}
+
+// Expects create_backend to throw with a message containing every fragment.
+void expect_load_error(const std::string& path, std::initializer_list<std::string> fragments) {
+  try {
+    create_backend(path, {});
+    FAIL() << "no error for " << path;
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
+    for (const auto& f : fragments) EXPECT_NE(msg.find(f), std::string::npos) << msg;
+  }
+}
+
+TEST(OnnxRuntimeBackend, VersionMatchesHeaders) {
+  EXPECT_EQ(onnxruntime_version().rfind("1.29", 0), 0u) << onnxruntime_version();
+}
+
+TEST(OnnxRuntimeBackend, IntrospectsInputsOutputsAndSymbolicDims) {
+  auto b = create_backend(kData + "/identity_dynamic.onnx", {});
+  EXPECT_EQ(b->name(), "onnxruntime-cpu");
+  ASSERT_EQ(b->inputs().size(), 1u);
+  const TensorInfo& in = b->inputs()[0];
+  EXPECT_EQ(in.name, "x");
+  EXPECT_EQ(in.dtype, DType::f32);
+  EXPECT_EQ(shape_str(in.shape), "[?, 3, 4, 4]");
+  EXPECT_EQ(in.dim_names[0], "batch");
+  EXPECT_EQ(in.dim_names[1], "");
+  ASSERT_EQ(b->outputs().size(), 1u);
+  EXPECT_EQ(b->outputs()[0].name, "y");
+}
+
+TEST(OnnxRuntimeBackend, RunsBatchesThroughTheModel) {
+  BackendOptions opt;
+  opt.intra_op_threads = 1;
+  opt.graph_optimization = GraphOptimization::basic;
+  auto b = create_backend(kData + "/identity_dynamic.onnx", opt);
+  for (int64_t batch : {1, 3}) {
+    Tensor t(DType::f32, {batch, 3, 4, 4});
+    for (int64_t i = 0; i < t.numel(); ++i) t.as<float>()[i] = static_cast<float>(i) * 0.5f;
+    TensorView v = t.view();
+    auto out = b->run(std::span<const TensorView>(&v, 1));
+    ASSERT_TRUE(out.ok()) << out.error().message();
+    const TensorView& y = (*out)[0];
+    EXPECT_EQ(shape_str(y.shape), shape_str(t.shape()));
+    for (int64_t i = 0; i < t.numel(); ++i) ASSERT_FLOAT_EQ(y.as<float>()[i], i * 0.5f);
+  }
+}
+
+TEST(OnnxRuntimeBackend, ShapeMismatchNamesTheTensor) {
+  auto b = create_backend(kData + "/identity_dynamic.onnx", {});
+  Tensor t(DType::f32, {1, 3, 5, 4});
+  TensorView v = t.view();
+  auto out = b->run(std::span<const TensorView>(&v, 1));
+  ASSERT_FALSE(out.ok());
+  const std::string msg = out.error().message();
+  EXPECT_NE(msg.find("input 'x'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("[?, 3, 4, 4]"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("[1, 3, 5, 4]"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("identity_dynamic.onnx"), std::string::npos) << msg;
+  // The backend is still usable after the error.
+  t.reshape(DType::f32, {1, 3, 4, 4});
+  v = t.view();
+  EXPECT_TRUE(b->run(std::span<const TensorView>(&v, 1)).ok());
+}
+
+TEST(OnnxRuntimeBackend, DtypeAndCountMismatch) {
+  auto b = create_backend(kData + "/int64_input.onnx", {});
+  Tensor t(DType::f32, {1, 8});
+  TensorView v = t.view();
+  auto out = b->run(std::span<const TensorView>(&v, 1));
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().message().find("input 'ids' expects int64 but got float32"),
+            std::string::npos)
+      << out.error().message();
+  auto none = b->run({});
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().message().find("1 input(s) but 0 were given"), std::string::npos);
+}
+
+TEST(OnnxRuntimeBackend, MissingModelNamesTheFile) {
+  expect_load_error("/nonexistent/model.onnx", {"not found", "/nonexistent/model.onnx"});
+}
+
+TEST(OnnxRuntimeBackend, DirectoryIsNotAModel) {
+  expect_load_error(fs::temp_directory_path().string(), {"not a file"});
+}
+
+TEST(OnnxRuntimeBackend, EmptyFile) {
+  expect_load_error(temp_file("empty.onnx", ""), {"empty", "empty.onnx"});
+}
+
+TEST(OnnxRuntimeBackend, NotAnOnnxFile) {
+  expect_load_error(temp_file("text.onnx", "this is not a model\n"),
+                    {"text.onnx", "not an ONNX model"});
+}
+
+TEST(OnnxRuntimeBackend, TruncatedModel) {
+  const std::string full = read_all(kData + "/const_v8.onnx");
+  ASSERT_GT(full.size(), 100u);
+  expect_load_error(temp_file("truncated.onnx", full.substr(0, full.size() / 2)),
+                    {"truncated.onnx", "not an ONNX model"});
+}
+
+TEST(OnnxRuntimeBackend, UnsupportedDeviceIsAnError) {
+  BackendOptions opt;
+  opt.device = "tpu";
+  try {
+    create_backend(kData + "/identity_dynamic.onnx", opt);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("device 'tpu' is not supported"), std::string::npos);
+  }
+}
+
+TEST(OnnxRuntimeBackend, ReadsMetadata) {
+  auto b = create_backend(kData + "/const_v8.onnx", {});
+  EXPECT_EQ(b->metadata().at("task"), "detect");
+  EXPECT_EQ(b->metadata().at("names"), "{0: 'cat', 1: 'dog'}");
+}
+
+TEST(GraphOptimization, Parses) {
+  EXPECT_EQ(*parse_graph_optimization("extended"), GraphOptimization::extended);
+  EXPECT_FALSE(parse_graph_optimization("max").ok());
+}
+
+}  // namespace
+}  // namespace percept

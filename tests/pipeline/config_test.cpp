@@ -1,0 +1,132 @@
+#include "percept/pipeline/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace percept {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Writes a config into a fresh folder that also holds a model and a video file to point at.
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("percept_config_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    fs::copy_file(std::string(PERCEPT_TEST_DATA) + "/const_v8.onnx", dir_ / "m.onnx",
+                  fs::copy_options::overwrite_existing);
+    std::ofstream(dir_ / "clip.avi") << "x";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write(const std::string& text) {
+    auto p = (dir_ / "c.yaml").string();
+    std::ofstream(p) << text;
+    return p;
+  }
+  // Expects loading to fail with "c.yaml:LINE:" and every fragment in the message.
+  void expect_error(const std::string& text, int line, std::initializer_list<std::string> frags) {
+    auto p = write(text);
+    try {
+      load_pipeline_config(p);
+      FAIL() << "no error for:\n" << text;
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find(p + ":" + std::to_string(line) + ":"), std::string::npos) << msg;
+      for (const auto& f : frags) EXPECT_NE(msg.find(f), std::string::npos) << msg;
+    }
+  }
+  fs::path dir_;
+};
+
+constexpr const char* kGood = R"(cameras:
+  - id: front
+    source: video
+    path: clip.avi
+  - id: side
+    path: clip.avi
+models:
+  - id: det
+    path: m.onnx
+    cameras: [front]
+    conf: 0.3
+    iou: 0.5
+    layout: v8
+    input_size: [64, 64]
+    threads: 2
+output:
+  dir: results
+  video: false
+)";
+
+TEST_F(ConfigTest, ReadsEveryKeyAndResolvesPaths) {
+  auto cfg = load_pipeline_config(write(kGood));
+  ASSERT_EQ(cfg.cameras.size(), 2u);
+  EXPECT_EQ(cfg.cameras[1].id, "side");
+  EXPECT_EQ(cfg.cameras[0].source.path, (dir_ / "clip.avi").string());
+  ASSERT_EQ(cfg.models.size(), 1u);
+  const auto& d = cfg.models[0].detector;
+  EXPECT_FLOAT_EQ(d.decode.conf_threshold, 0.3f);
+  EXPECT_FLOAT_EQ(d.decode.nms.iou_threshold, 0.5f);
+  EXPECT_EQ(*d.layout, YoloLayout::v8);
+  EXPECT_EQ(d.input_size->width, 64);
+  EXPECT_EQ(d.backend.intra_op_threads, 2);
+  EXPECT_EQ(cfg.models[0].cameras, std::vector<std::string>{"front"});
+  EXPECT_EQ(cfg.output.dir, (dir_ / "results").string());
+  EXPECT_FALSE(cfg.output.video);
+  EXPECT_TRUE(cfg.output.jsonl);
+}
+
+TEST_F(ConfigTest, ModelWithoutCamerasServesAll) {
+  auto cfg = load_pipeline_config(write(
+      "cameras:\n  - {id: a, path: clip.avi}\n  - {id: b, path: clip.avi}\n"
+      "models:\n  - {id: m, path: m.onnx}\n"));
+  EXPECT_EQ(cfg.models[0].cameras.size(), 2u);
+}
+
+TEST_F(ConfigTest, UnknownKeyNamesLineAndKey) {
+  expect_error("cameras:\n  - id: a\n    path: clip.avi\nmodels:\n  - id: m\n    path: m.onnx\n"
+               "    confidence: 0.5\n",
+               7, {"unknown key 'confidence'", "models[0]", "conf"});
+  expect_error("cameras: []\nmodel: {}\n", 2, {"unknown key 'model'"});
+}
+
+TEST_F(ConfigTest, WrongTypesAndRanges) {
+  const std::string head = "cameras:\n  - id: a\n    path: clip.avi\nmodels:\n  - id: m\n"
+                           "    path: m.onnx\n";
+  expect_error(head + "    conf: high\n", 7, {"models[0].conf must be a number", "'high'"});
+  expect_error(head + "    conf: 1.5\n", 7, {"out of range [0, 1]"});
+  expect_error(head + "    threads: -1\n", 7, {"models[0].threads"});
+  expect_error(head + "    input_size: 640\n", 7, {"[width, height]"});
+  expect_error(head + "    layout: ssd\n", 7, {"unknown detection layout 'ssd'"});
+  expect_error(head + "    task: pose\n", 7, {"not supported yet"});
+  expect_error(head + "    cameras: [nope]\n", 7, {"no camera with id 'nope'"});
+  expect_error(head + "output:\n  video: maybe\n", 8, {"output.video must be true or false"});
+}
+
+TEST_F(ConfigTest, MissingFilesAndKeys) {
+  expect_error("cameras:\n  - id: a\n    path: missing.avi\nmodels:\n  - {id: m, path: m.onnx}\n",
+               3, {"file not found", "missing.avi"});
+  expect_error("cameras:\n  - id: a\n    path: clip.avi\nmodels:\n  - id: m\n    path: x.onnx\n",
+               6, {"models[0].path", "x.onnx"});
+  expect_error("cameras:\n  - id: a\nmodels:\n  - {id: m, path: m.onnx}\n", 2,
+               {"cameras[0].path must be a string"});
+  expect_error("cameras:\n  - {id: a, path: clip.avi}\n  - {id: a, path: clip.avi}\n"
+               "models:\n  - {id: m, path: m.onnx}\n",
+               3, {"camera id 'a' is used twice"});
+}
+
+TEST_F(ConfigTest, SyntaxErrorNamesLine) {
+  expect_error("cameras:\n  - id: a\n    path: [unclosed\nmodels: []\n", 4, {"YAML syntax error"});
+}
+
+TEST_F(ConfigTest, MissingFile) {
+  EXPECT_THROW(load_pipeline_config((dir_ / "none.yaml").string()), Error);
+}
+
+}  // namespace
+}  // namespace percept
