@@ -109,6 +109,31 @@ TEST(Letterbox, AgreesWithOpenCvChain) {
   }
 }
 
+// The vector path against the scalar reference: the same taps and weights, so only FMA
+// rounding may differ. Sizes cover exact columns (1920 -> 640), fractional weights, upscaling,
+// odd widths whose row end falls back to the scalar loop, and RGB input.
+TEST(Letterbox, VectorPathMatchesScalarReference) {
+  if (!letterbox_simd_available()) GTEST_SKIP() << "no vector path on this CPU";
+  for (auto [w, h, dst] : {std::tuple{1920, 1080, 640}, {1280, 720, 640}, {300, 200, 640},
+                           {517, 333, 320}, {13, 7, 64}, {640, 480, 640}}) {
+    cv::Mat src = random_image(w, h, static_cast<unsigned>(w + h));
+    for (PixelFormat fmt : {PixelFormat::bgr8, PixelFormat::rgb8}) {
+      Image img;
+      ASSERT_TRUE(image_from_mat(src, img).ok());
+      ImageView v = img.view();
+      v.format = fmt;
+      auto p = letterbox_params(w, h, dst, dst);
+      std::vector<float> fast(static_cast<size_t>(3) * dst * dst, -1.f), ref(fast.size(), -2.f);
+      letterbox_cpu(v, p, Normalize{}, fast.data(), true);
+      letterbox_cpu(v, p, Normalize{}, ref.data(), false);
+      double max_diff = 0;
+      for (size_t i = 0; i < fast.size(); ++i)
+        max_diff = std::max(max_diff, std::abs(static_cast<double>(fast[i]) - ref[i]));
+      EXPECT_LE(max_diff, 1e-5) << w << "x" << h << " -> " << dst;
+    }
+  }
+}
+
 TEST(Letterbox, ChannelOrderAndNormalisation) {
   // A 2x2 pure blue BGR image: R plane 0, B plane 1 after the default BGR -> RGB swap.
   Image img(2, 2, PixelFormat::bgr8);

@@ -42,7 +42,12 @@ struct Normalize {
 // Writes 3 planes of p.dst_h x p.dst_w float32 to `dst` (one image of an NCHW batch).
 // src must have p.src_w x p.src_h pixels; bgr8, rgb8 and gray8 are accepted (gray is repeated
 // into the three planes). No allocation; safe to call from several threads on distinct dst.
+// On x86-64 with AVX2 a vector path does the bulk; allow_simd = false forces the scalar
+// reference (the tests compare the two).
 void letterbox_cpu(const ImageView& src, const LetterboxParams& p, const Normalize& norm,
-                   float* dst);
+                   float* dst, bool allow_simd = true);
+
+// Whether letterbox_cpu has a vector path on this machine.
+bool letterbox_simd_available();
 
 }  // namespace percept

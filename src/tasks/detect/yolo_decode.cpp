@@ -3,12 +3,33 @@
 #include <algorithm>
 #include <cmath>
 
+#include "percept/core/simd.hpp"
+
 namespace percept {
 
 namespace {
 
 inline bool finite_box(float a, float b, float c, float d) {
   return std::isfinite(a) && std::isfinite(b) && std::isfinite(c) && std::isfinite(d);
+}
+
+// best[i] = max over classes, cls[i] = its class, for N anchors of a class-major tensor.
+// Whole-row sweeps keep memory access contiguous and vectorise (8 anchors per instruction in
+// the AVX2 clone), instead of a strided 84-float gather per anchor (transpose + minMaxLoc).
+PERCEPT_VECTOR_CLONES
+void class_max(const float* scores, int nc, int n, float* best, int32_t* cls) {
+  for (int i = 0; i < n; ++i) {
+    best[i] = scores[i];
+    cls[i] = 0;
+  }
+  for (int c = 1; c < nc; ++c) {
+    const float* row = scores + static_cast<size_t>(c) * n;
+    for (int i = 0; i < n; ++i) {
+      const bool gt = row[i] > best[i];
+      best[i] = gt ? row[i] : best[i];
+      cls[i] = gt ? c : cls[i];
+    }
+  }
 }
 
 inline Box from_center(float cx, float cy, float w, float h) {
@@ -18,21 +39,11 @@ inline Box from_center(float cx, float cy, float w, float h) {
 }  // namespace
 
 void YoloDecoder::decode_v8(const float* p, int nc, int n, float conf, Detections& out) {
-  // The tensor is class-major ([4+nc, N]): sweeping whole rows keeps memory access contiguous
-  // and lets the compiler vectorise the running max, instead of a strided 84-float gather per
-  // anchor (what a transpose + minMaxLoc does).
-  best_.assign(p + 4 * static_cast<size_t>(n), p + 5 * static_cast<size_t>(n));
-  best_class_.assign(n, 0);
+  best_.resize(n);
+  best_class_.resize(n);
   float* best = best_.data();
   int32_t* cls = best_class_.data();
-  for (int c = 1; c < nc; ++c) {
-    const float* row = p + static_cast<size_t>(4 + c) * n;
-    for (int i = 0; i < n; ++i) {
-      const bool gt = row[i] > best[i];
-      best[i] = gt ? row[i] : best[i];
-      cls[i] = gt ? c : cls[i];
-    }
-  }
+  class_max(p + 4 * static_cast<size_t>(n), nc, n, best, cls);
   const float* cx = p;
   const float* cy = p + n;
   const float* w = p + 2 * static_cast<size_t>(n);
