@@ -51,8 +51,8 @@ void BM_EndToEnd_BareOnnxRuntime(benchmark::State& st) {
   shape[0] = 1;
   std::vector<float> input(static_cast<size_t>(shape[1] * shape[2] * shape[3]), 0.5f);
   auto mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
-  Ort::Value in = Ort::Value::CreateTensor<float>(mem, input.data(), input.size(), shape.data(),
-                                                  shape.size());
+  Ort::Value in =
+      Ort::Value::CreateTensor<float>(mem, input.data(), input.size(), shape.data(), shape.size());
   const char* in_names[] = {in_name.get()};
   const char* out_names[] = {out_name.get()};
   for (auto _ : st) {

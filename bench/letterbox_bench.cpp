@@ -60,8 +60,7 @@ void BM_Letterbox_MemcpyOutput(benchmark::State& st) {
     benchmark::DoNotOptimize(b.data());
     benchmark::ClobberMemory();
   }
-  st.SetBytesProcessed(static_cast<int64_t>(st.iterations()) *
-                       static_cast<int64_t>(a.size() * 4));
+  st.SetBytesProcessed(static_cast<int64_t>(st.iterations()) * static_cast<int64_t>(a.size() * 4));
 }
 
 BENCHMARK(BM_Letterbox_Percept)->Unit(benchmark::kMicrosecond);

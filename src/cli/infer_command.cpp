@@ -42,7 +42,8 @@ int run_infer(const InferArgs& a) {
   Detections dets;
   StageTimes t;
   const ImageView view = img.view();
-  Status st = det->detect(std::span<const ImageView>(&view, 1), std::span<Detections>(&dets, 1), &t);
+  Status st =
+      det->detect(std::span<const ImageView>(&view, 1), std::span<Detections>(&dets, 1), &t);
   if (!st) {
     std::cerr << "percept: error: " << st.error().message() << "\n";
     return kExitFailure;
@@ -50,21 +51,22 @@ int run_infer(const InferArgs& a) {
   auto label = [&](int id) { return det->label(id); };
   if (a.json) {
     nlohmann::ordered_json j = {{"model", a.model},
-                        {"image", a.image},
-                        {"width", img.width()},
-                        {"height", img.height()},
-                        {"task", "detect"},
-                        {"detections", detections_json(dets, label)},
-                        {"timing_ms",
-                         {{"preprocess", round_ms(t.preprocess_ns)},
-                          {"inference", round_ms(t.inference_ns)},
-                          {"postprocess", round_ms(t.postprocess_ns)}}}};
+                                {"image", a.image},
+                                {"width", img.width()},
+                                {"height", img.height()},
+                                {"task", "detect"},
+                                {"detections", detections_json(dets, label)},
+                                {"timing_ms",
+                                 {{"preprocess", round_ms(t.preprocess_ns)},
+                                  {"inference", round_ms(t.inference_ns)},
+                                  {"postprocess", round_ms(t.postprocess_ns)}}}};
     std::cout << j.dump() << "\n";
   } else {
-    std::printf("%s (%dx%d): %zu detection(s); preprocess %.2f ms, inference %.2f ms, "
-                "postprocess %.2f ms\n",
-                a.image.c_str(), img.width(), img.height(), dets.size(),
-                ns_to_ms(t.preprocess_ns), ns_to_ms(t.inference_ns), ns_to_ms(t.postprocess_ns));
+    std::printf(
+        "%s (%dx%d): %zu detection(s); preprocess %.2f ms, inference %.2f ms, "
+        "postprocess %.2f ms\n",
+        a.image.c_str(), img.width(), img.height(), dets.size(), ns_to_ms(t.preprocess_ns),
+        ns_to_ms(t.inference_ns), ns_to_ms(t.postprocess_ns));
     for (const Detection& d : dets)
       std::printf("  %-16s %.3f  [%.1f, %.1f, %.1f, %.1f]\n", label(d.class_id).c_str(),
                   static_cast<double>(d.score), static_cast<double>(d.box.x1),
@@ -94,11 +96,14 @@ std::function<int()> add_infer_command(CLI::App& app) {
   CLI::App* c = app.add_subcommand("infer", "Run a detection model on one image");
   c->add_option("-m,--model", a->model, "ONNX model file")->required();
   c->add_option("-i,--image", a->image, "Image file (PNG, JPEG, BMP, TIFF...)")->required();
-  c->add_option("--conf", a->conf, "Confidence threshold")->capture_default_str()
+  c->add_option("--conf", a->conf, "Confidence threshold")
+      ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  c->add_option("--iou", a->iou, "NMS IoU threshold")->capture_default_str()
+  c->add_option("--iou", a->iou, "NMS IoU threshold")
+      ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  c->add_option("--max-det", a->max_det, "Maximum detections kept")->capture_default_str()
+  c->add_option("--max-det", a->max_det, "Maximum detections kept")
+      ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   c->add_option("--layout", a->layout, "Output layout: auto, v8, v5, end2end")
       ->capture_default_str();

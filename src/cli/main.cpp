@@ -17,8 +17,8 @@ int main(int argc, char** argv) {
 
   CLI::App app{"percept: real-time perception runtime (ONNX models on CPU, CUDA, TensorRT)"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("percept 0.1.0, ONNX Runtime ") +
-                                        percept::onnxruntime_version());
+  app.set_version_flag(
+      "--version", std::string("percept 0.1.0, ONNX Runtime ") + percept::onnxruntime_version());
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Log debug details")->trigger_on_parse();
   auto infer = add_infer_command(app);

@@ -75,7 +75,9 @@ void Shape::push_back(int64_t d) {
   dims_[rank_++] = d;
 }
 
-void Tensor::Free::operator()(std::byte* p) const { std::free(p); }
+void Tensor::Free::operator()(std::byte* p) const {
+  std::free(p);
+}
 
 void Tensor::reshape(DType dtype, Shape shape) {
   dtype_ = dtype;

@@ -109,8 +109,7 @@ Result<std::vector<std::string>> load_labels_file(const std::string& path) {
   }
   while (!names.empty() && names.back().empty()) names.pop_back();
   for (size_t k = 0; k < names.size(); ++k)
-    if (names[k].empty())
-      return Error(path + ":" + std::to_string(k + 1) + ": empty class name");
+    if (names[k].empty()) return Error(path + ":" + std::to_string(k + 1) + ": empty class name");
   if (names.empty()) return Error("labels file '" + path + "' has no names");
   return names;
 }

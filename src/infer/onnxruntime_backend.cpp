@@ -182,12 +182,11 @@ class OnnxRuntimeBackend final : public Backend {
     try {
       input_values_.clear();
       for (const TensorView& t : in)
-        input_values_.push_back(Ort::Value::CreateTensor(memory_, t.data, t.bytes(),
-                                                         t.shape.data(), t.shape.size(),
-                                                         to_onnx(t.dtype)));
-      output_values_ = session_.Run(run_options_, input_names_.data(), input_values_.data(),
-                                    input_values_.size(), output_names_.data(),
-                                    output_names_.size());
+        input_values_.push_back(Ort::Value::CreateTensor(memory_, t.data, t.bytes(), t.shape.data(),
+                                                         t.shape.size(), to_onnx(t.dtype)));
+      output_values_ =
+          session_.Run(run_options_, input_names_.data(), input_values_.data(),
+                       input_values_.size(), output_names_.data(), output_names_.size());
     } catch (const Ort::Exception& e) {
       return Error("model '" + path_ + "': inference failed: " + clean(e.what()));
     }

@@ -19,7 +19,8 @@ Result<Image> read_image(const std::string& path) {
     return Error("cannot decode image '" + path + "': " + e.err);
   }
   if (m.empty())
-    return Error("cannot decode image '" + path + "': not an image format OpenCV reads, or corrupt");
+    return Error("cannot decode image '" + path +
+                 "': not an image format OpenCV reads, or corrupt");
   Image img;
   if (Status st = image_from_mat(m, img); !st) return Error(path + ": " + st.error().message());
   return img;

@@ -8,7 +8,9 @@
 
 namespace percept {
 
-JsonlWriter::~JsonlWriter() { close(); }
+JsonlWriter::~JsonlWriter() {
+  close();
+}
 
 Status JsonlWriter::open(const std::string& path) {
   close();

@@ -12,7 +12,9 @@ struct VideoWriter::Impl {
 };
 
 VideoWriter::VideoWriter() : impl_(std::make_unique<Impl>()) {}
-VideoWriter::~VideoWriter() { close(); }
+VideoWriter::~VideoWriter() {
+  close();
+}
 
 void VideoWriter::configure(std::string path, double fps) {
   path_ = std::move(path);

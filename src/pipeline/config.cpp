@@ -149,8 +149,7 @@ ModelConfig read_model(const Reader& r, const YAML::Node& n, const std::string& 
   if (n["labels"]) d.labels_file = r.path(n, "labels", where, true);
   if (n["input_size"]) {
     const YAML::Node s = n["input_size"];
-    if (!s.IsSequence() || s.size() != 2)
-      r.fail(s, where + ".input_size must be [width, height]");
+    if (!s.IsSequence() || s.size() != 2) r.fail(s, where + ".input_size must be [width, height]");
     InputSize size;
     try {
       size = {s[0].as<int>(), s[1].as<int>()};

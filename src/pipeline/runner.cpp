@@ -30,7 +30,9 @@ struct CameraState {
   bool done = false;
 };
 
-double ms(int64_t ns) { return round_ms(ns); }
+double ms(int64_t ns) {
+  return round_ms(ns);
+}
 
 }  // namespace
 
@@ -114,8 +116,7 @@ RunSummary run_pipeline(const PipelineConfig& cfg, const RunOptions& opt) {
               {"model", cfg.models[m].id},
               {"width", view.width},
               {"height", view.height},
-              {"detections",
-               detections_json(results[m], [&d](int id) { return d.label(id); })},
+              {"detections", detections_json(results[m], [&d](int id) { return d.label(id); })},
               {"timing_ms",
                {{"preprocess", ms(t.preprocess_ns)},
                 {"inference", ms(t.inference_ns)},
@@ -162,26 +163,26 @@ RunSummary run_pipeline(const PipelineConfig& cfg, const RunOptions& opt) {
 std::string summary_json(const RunSummary& s, const PipelineConfig& cfg) {
   auto stage = [](const Histogram& h) {
     return nlohmann::ordered_json{{"count", h.count()},
-                          {"p50", ms(h.quantile(0.5))},
-                          {"p90", ms(h.quantile(0.9))},
-                          {"p99", ms(h.quantile(0.99))},
-                          {"max", ms(h.max())},
-                          {"mean", ms(static_cast<int64_t>(h.mean()))},
-                          {"stddev", ms(static_cast<int64_t>(h.stddev()))}};
+                                  {"p50", ms(h.quantile(0.5))},
+                                  {"p90", ms(h.quantile(0.9))},
+                                  {"p99", ms(h.quantile(0.99))},
+                                  {"max", ms(h.max())},
+                                  {"mean", ms(static_cast<int64_t>(h.mean()))},
+                                  {"stddev", ms(static_cast<int64_t>(h.stddev()))}};
   };
   nlohmann::ordered_json j = {{"config", cfg.file},
-                      {"frames", s.frames},
-                      {"failed_frames", s.failed_frames},
-                      {"detections", s.detections},
-                      {"sink_errors", s.sink_errors},
-                      {"wall_s", s.wall_s},
-                      {"fps", s.fps()},
-                      {"latency_ms",
-                       {{"end_to_end", stage(s.end_to_end_ns)},
-                        {"preprocess", stage(s.preprocess_ns)},
-                        {"inference", stage(s.inference_ns)},
-                        {"postprocess", stage(s.postprocess_ns)}}},
-                      {"outputs", s.outputs}};
+                              {"frames", s.frames},
+                              {"failed_frames", s.failed_frames},
+                              {"detections", s.detections},
+                              {"sink_errors", s.sink_errors},
+                              {"wall_s", s.wall_s},
+                              {"fps", s.fps()},
+                              {"latency_ms",
+                               {{"end_to_end", stage(s.end_to_end_ns)},
+                                {"preprocess", stage(s.preprocess_ns)},
+                                {"inference", stage(s.inference_ns)},
+                                {"postprocess", stage(s.postprocess_ns)}}},
+                              {"outputs", s.outputs}};
   return j.dump(2);
 }
 

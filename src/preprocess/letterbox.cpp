@@ -68,13 +68,12 @@ inline Tap tap(int o, double inv_scale, int src_len) {
 
 constexpr int kMaxWidth = 8192;  // network inputs wider than this are not a real use
 
-
 // Columns [from, n) of one output row of a 3-channel source; output plane k takes source
 // channel sh[k] / 8. This scalar loop is the reference; row_rgb_avx2 does the same 8 columns
 // at a time and leaves the rest (the row's end) to this loop.
 void row_rgb(const uint8_t* r0, const uint8_t* r1, float wy, const int* x0s, const int* x1s,
-             const float* wxs, int from, int n, const int sh[3], const float s[3],
-             const float b[3], float* const o[3]) {
+             const float* wxs, int from, int n, const int sh[3], const float s[3], const float b[3],
+             float* const o[3]) {
   for (int x = from; x < n; ++x) {
     for (int k = 0; k < 3; ++k) {
       const int c = sh[k] / 8;
@@ -99,8 +98,8 @@ __attribute__((target("avx2,fma"))) inline __m256 channel_avx2(__m256i px, __m12
 // the row), shifts and masks split the channels, FMAs interpolate. Skips the second
 // source row when the vertical weight is 0 (exact rows, e.g. 1080 -> 360). Returns the first
 // column it did not do.
-__attribute__((target("avx2,fma"))) int row_rgb_avx2(const uint8_t* r0, const uint8_t* r1,
-                                                     float wy, const int* x0s, const int* x1s,
+__attribute__((target("avx2,fma"))) int row_rgb_avx2(const uint8_t* r0, const uint8_t* r1, float wy,
+                                                     const int* x0s, const int* x1s,
                                                      const float* wxs, bool exact_columns,
                                                      int n_fast, const int sh[3], const float s[3],
                                                      const float b[3], float* const o[3]) {
@@ -134,8 +133,7 @@ __attribute__((target("avx2,fma"))) int row_rgb_avx2(const uint8_t* r0, const ui
         const __m256 bot = _mm256_fmadd_ps(_mm256_sub_ps(fe, fd), w, fd);
         v = _mm256_fmadd_ps(_mm256_sub_ps(bot, v), vwy, v);
       }
-      _mm256_storeu_ps(o[k] + x,
-                       _mm256_fmadd_ps(v, _mm256_set1_ps(s[k]), _mm256_set1_ps(b[k])));
+      _mm256_storeu_ps(o[k] + x, _mm256_fmadd_ps(v, _mm256_set1_ps(s[k]), _mm256_set1_ps(b[k])));
     }
   }
   return x;
@@ -166,8 +164,8 @@ bool letterbox_simd_available() {
 #endif
 }
 
-void letterbox_cpu(const ImageView& src, const LetterboxParams& p, const Normalize& n,
-                   float* dst, bool allow_simd) {
+void letterbox_cpu(const ImageView& src, const LetterboxParams& p, const Normalize& n, float* dst,
+                   bool allow_simd) {
   const int C = src.channels();
   [[maybe_unused]] const bool use_avx2 = allow_simd && letterbox_simd_available();
   const size_t plane = static_cast<size_t>(p.dst_w) * p.dst_h;
@@ -218,8 +216,8 @@ void letterbox_cpu(const ImageView& src, const LetterboxParams& p, const Normali
       int done = 0;
 #if PERCEPT_HAVE_AVX2
       if (use_avx2)
-        done = row_rgb_avx2(r0, r1, ty.w, x0s, x1s, wxs, exact_columns, n_fast, sh,
-                            n.scale.data(), n.bias.data(), out);
+        done = row_rgb_avx2(r0, r1, ty.w, x0s, x1s, wxs, exact_columns, n_fast, sh, n.scale.data(),
+                            n.bias.data(), out);
 #endif
       row_rgb(r0, r1, ty.w, x0s, x1s, wxs, done, new_w, sh, n.scale.data(), n.bias.data(), out);
     } else {

@@ -59,9 +59,9 @@ TEST(TrainedModel, MapOnFreshValidationSet) {
     ImageResult r;
     for (const auto& o : entry["objects"]) {
       const auto& b = o["box"];
-      r.truth.push_back({{b[0].get<float>(), b[1].get<float>(), b[2].get<float>(),
-                          b[3].get<float>()},
-                         o["class_id"].get<int>()});
+      r.truth.push_back(
+          {{b[0].get<float>(), b[1].get<float>(), b[2].get<float>(), b[3].get<float>()},
+           o["class_id"].get<int>()});
     }
     const ImageView v = img->view();
     ASSERT_TRUE(

@@ -90,9 +90,9 @@ TEST(Cli, BadFiles) {
                    "/nonexistent.png");
   expect_bad_input("infer --model " + kData + "/make_test_models.py --image " + img,
                    "not an ONNX model");
-  expect_bad_input("infer --model " + kData + "/const_v8.onnx --image " + kData +
-                       "/make_test_models.py",
-                   "cannot decode image");
+  expect_bad_input(
+      "infer --model " + kData + "/const_v8.onnx --image " + kData + "/make_test_models.py",
+      "cannot decode image");
   expect_bad_input("infer --model " + kData + "/two_inputs.onnx --image " + img,
                    "a detector takes one image tensor");
   expect_bad_input("run /nonexistent.yaml", "config file not found");
@@ -123,10 +123,11 @@ TEST(Cli, InferJsonShape) {
 
 // Unusual but valid images are converted, not refused: grey, 16-bit, alpha, 1x1, very wide.
 TEST(Cli, OddImagesAreHandled) {
-  for (auto [name, type, w, h] :
-       {std::tuple{"percept_gray.png", 1, 50, 40}, {"percept_gray16.png", 1, 50, 40},
-        {"percept_alpha.png", 4, 50, 40}, {"percept_1x1.png", 3, 1, 1},
-        {"percept_wide.png", 3, 20000, 1}}) {
+  for (auto [name, type, w, h] : {std::tuple{"percept_gray.png", 1, 50, 40},
+                                  {"percept_gray16.png", 1, 50, 40},
+                                  {"percept_alpha.png", 4, 50, 40},
+                                  {"percept_1x1.png", 3, 1, 1},
+                                  {"percept_wide.png", 3, 20000, 1}}) {
     const std::string img = write_png(name, type, w, h);
     Ran r = percept("infer --model " + kData + "/const_v8.onnx --image " + img + " --json");
     EXPECT_EQ(r.rc, 0) << name << ": " << r.err;

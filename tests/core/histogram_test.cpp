@@ -40,7 +40,8 @@ TEST(Histogram, QuantilesWithinOnePercent) {
   }
   std::sort(v.begin(), v.end());
   for (double q : {0.5, 0.9, 0.99, 0.999}) {
-    const auto exact = static_cast<double>(v[static_cast<size_t>(q * static_cast<double>(v.size())) - 1]);
+    const auto exact =
+        static_cast<double>(v[static_cast<size_t>(q * static_cast<double>(v.size())) - 1]);
     EXPECT_NEAR(static_cast<double>(h.quantile(q)), exact, exact * 0.01) << "q=" << q;
   }
   EXPECT_EQ(h.max(), v.back());

@@ -14,8 +14,9 @@ namespace fs = std::filesystem;
 class ConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("percept_config_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("percept_config_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
     fs::copy_file(std::string(PERCEPT_TEST_DATA) + "/const_v8.onnx", dir_ / "m.onnx",
                   fs::copy_options::overwrite_existing);
@@ -82,22 +83,24 @@ TEST_F(ConfigTest, ReadsEveryKeyAndResolvesPaths) {
 }
 
 TEST_F(ConfigTest, ModelWithoutCamerasServesAll) {
-  auto cfg = load_pipeline_config(write(
-      "cameras:\n  - {id: a, path: clip.avi}\n  - {id: b, path: clip.avi}\n"
-      "models:\n  - {id: m, path: m.onnx}\n"));
+  auto cfg = load_pipeline_config(
+      write("cameras:\n  - {id: a, path: clip.avi}\n  - {id: b, path: clip.avi}\n"
+            "models:\n  - {id: m, path: m.onnx}\n"));
   EXPECT_EQ(cfg.models[0].cameras.size(), 2u);
 }
 
 TEST_F(ConfigTest, UnknownKeyNamesLineAndKey) {
-  expect_error("cameras:\n  - id: a\n    path: clip.avi\nmodels:\n  - id: m\n    path: m.onnx\n"
-               "    confidence: 0.5\n",
-               7, {"unknown key 'confidence'", "models[0]", "conf"});
+  expect_error(
+      "cameras:\n  - id: a\n    path: clip.avi\nmodels:\n  - id: m\n    path: m.onnx\n"
+      "    confidence: 0.5\n",
+      7, {"unknown key 'confidence'", "models[0]", "conf"});
   expect_error("cameras: []\nmodel: {}\n", 2, {"unknown key 'model'"});
 }
 
 TEST_F(ConfigTest, WrongTypesAndRanges) {
-  const std::string head = "cameras:\n  - id: a\n    path: clip.avi\nmodels:\n  - id: m\n"
-                           "    path: m.onnx\n";
+  const std::string head =
+      "cameras:\n  - id: a\n    path: clip.avi\nmodels:\n  - id: m\n"
+      "    path: m.onnx\n";
   expect_error(head + "    conf: high\n", 7, {"models[0].conf must be a number", "'high'"});
   expect_error(head + "    conf: 1.5\n", 7, {"out of range [0, 1]"});
   expect_error(head + "    threads: -1\n", 7, {"models[0].threads"});
@@ -111,13 +114,14 @@ TEST_F(ConfigTest, WrongTypesAndRanges) {
 TEST_F(ConfigTest, MissingFilesAndKeys) {
   expect_error("cameras:\n  - id: a\n    path: missing.avi\nmodels:\n  - {id: m, path: m.onnx}\n",
                3, {"file not found", "missing.avi"});
-  expect_error("cameras:\n  - id: a\n    path: clip.avi\nmodels:\n  - id: m\n    path: x.onnx\n",
-               6, {"models[0].path", "x.onnx"});
+  expect_error("cameras:\n  - id: a\n    path: clip.avi\nmodels:\n  - id: m\n    path: x.onnx\n", 6,
+               {"models[0].path", "x.onnx"});
   expect_error("cameras:\n  - id: a\nmodels:\n  - {id: m, path: m.onnx}\n", 2,
                {"cameras[0].path must be a string"});
-  expect_error("cameras:\n  - {id: a, path: clip.avi}\n  - {id: a, path: clip.avi}\n"
-               "models:\n  - {id: m, path: m.onnx}\n",
-               3, {"camera id 'a' is used twice"});
+  expect_error(
+      "cameras:\n  - {id: a, path: clip.avi}\n  - {id: a, path: clip.avi}\n"
+      "models:\n  - {id: m, path: m.onnx}\n",
+      3, {"camera id 'a' is used twice"});
 }
 
 TEST_F(ConfigTest, SyntaxErrorNamesLine) {

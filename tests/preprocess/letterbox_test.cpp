@@ -80,8 +80,11 @@ cv::Mat opencv_letterbox(const cv::Mat& bgr, const LetterboxParams& p) {
 // image to 8 bits and uses 11-bit fixed-point weights; percept interpolates in float), the
 // padding exact, and the mean difference far below one grey level.
 TEST(Letterbox, AgreesWithOpenCvChain) {
-  for (auto [w, h, dst] : {std::tuple{1920, 1080, 640}, {640, 480, 320}, {300, 200, 640},
-                           {517, 333, 320}, {200, 600, 256}}) {
+  for (auto [w, h, dst] : {std::tuple{1920, 1080, 640},
+                           {640, 480, 320},
+                           {300, 200, 640},
+                           {517, 333, 320},
+                           {200, 600, 256}}) {
     cv::Mat src = random_image(w, h, static_cast<unsigned>(w * 31 + h));
     Image img;
     ASSERT_TRUE(image_from_mat(src, img).ok());
@@ -114,8 +117,12 @@ TEST(Letterbox, AgreesWithOpenCvChain) {
 // odd widths whose row end falls back to the scalar loop, and RGB input.
 TEST(Letterbox, VectorPathMatchesScalarReference) {
   if (!letterbox_simd_available()) GTEST_SKIP() << "no vector path on this CPU";
-  for (auto [w, h, dst] : {std::tuple{1920, 1080, 640}, {1280, 720, 640}, {300, 200, 640},
-                           {517, 333, 320}, {13, 7, 64}, {640, 480, 640}}) {
+  for (auto [w, h, dst] : {std::tuple{1920, 1080, 640},
+                           {1280, 720, 640},
+                           {300, 200, 640},
+                           {517, 333, 320},
+                           {13, 7, 64},
+                           {640, 480, 640}}) {
     cv::Mat src = random_image(w, h, static_cast<unsigned>(w + h));
     for (PixelFormat fmt : {PixelFormat::bgr8, PixelFormat::rgb8}) {
       Image img;
@@ -145,9 +152,9 @@ TEST(Letterbox, ChannelOrderAndNormalisation) {
   auto p = letterbox_params(2, 2, 4, 4);
   std::vector<float> out(48);
   letterbox_cpu(img.view(), p, Normalize{}, out.data());
-  EXPECT_FLOAT_EQ(out[0], 0.f);         // R
-  EXPECT_FLOAT_EQ(out[16], 0.f);        // G
-  EXPECT_FLOAT_EQ(out[32], 1.f);        // B
+  EXPECT_FLOAT_EQ(out[0], 0.f);   // R
+  EXPECT_FLOAT_EQ(out[16], 0.f);  // G
+  EXPECT_FLOAT_EQ(out[32], 1.f);  // B
   Normalize keep_bgr;
   keep_bgr.rgb = false;
   keep_bgr.scale = {2.f, 2.f, 2.f};

@@ -19,10 +19,10 @@ std::vector<float> v8_tensor(const std::vector<std::vector<float>>& cols) {
 }
 
 TEST(DecodeV8, HandComputedCase) {
-  auto t = v8_tensor({{50, 50, 20, 10, 0.1f, 0.9f, 0.2f},    // class 1, box 40,45-60,55
-                      {52, 50, 20, 10, 0.0f, 0.8f, 0.0f},    // class 1, IoU 0.818: suppressed
-                      {52, 50, 20, 10, 0.0f, 0.0f, 0.7f},    // class 2 same place: kept
-                      {10, 10, 4, 4, 0.2f, 0.1f, 0.24f},     // best 0.24 < 0.25: dropped
+  auto t = v8_tensor({{50, 50, 20, 10, 0.1f, 0.9f, 0.2f},     // class 1, box 40,45-60,55
+                      {52, 50, 20, 10, 0.0f, 0.8f, 0.0f},     // class 1, IoU 0.818: suppressed
+                      {52, 50, 20, 10, 0.0f, 0.0f, 0.7f},     // class 2 same place: kept
+                      {10, 10, 4, 4, 0.2f, 0.1f, 0.24f},      // best 0.24 < 0.25: dropped
                       {100, 80, 10, 30, 0.3f, 0.0f, 0.0f}});  // class 0
   YoloDecoder dec;
   Detections out;
@@ -56,7 +56,7 @@ TEST(DecodeV5, ObjectnessTimesClass) {
       50, 50, 20, 10, 0.9f, 0.2f, 0.9f,  // class 1, 0.81
       50, 50, 20, 10, 0.5f, 0.4f, 0.6f,  // class 1, 0.30: same box, suppressed
       90, 90, 10, 10, 0.5f, 0.4f, 0.2f,  // class 0, 0.20: below 0.25
-      10, 10, 4, 4, 0.2f, 1.0f, 0.0f,    // objectness 0.2: skipped early
+      10, 10, 4,  4,  0.2f, 1.0f, 0.0f,  // objectness 0.2: skipped early
   };
   YoloDecoder dec;
   Detections out;
@@ -68,9 +68,9 @@ TEST(DecodeV5, ObjectnessTimesClass) {
 
 TEST(DecodeEnd2End, KeepsModelOrderAboveThreshold) {
   std::vector<float> t = {
-      10, 10, 20, 20, 0.9f, 3,  //
-      11, 11, 21, 21, 0.8f, 3,  // overlaps, but NMS already ran in the graph: kept
-      0,  0,  5,  5,  0.1f, 1,  // below threshold
+      10, 10, 20, 20, 0.9f, 3,   //
+      11, 11, 21, 21, 0.8f, 3,   // overlaps, but NMS already ran in the graph: kept
+      0,  0,  5,  5,  0.1f, 1,   // below threshold
       0,  0,  5,  5,  0.5f, -1,  // padding row with a negative class: skipped
   };
   YoloDecoder dec;

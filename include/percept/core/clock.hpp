@@ -14,9 +14,13 @@ inline int64_t now_ns() {
       .count();
 }
 
-inline double ns_to_ms(int64_t ns) { return static_cast<double>(ns) * 1e-6; }
+inline double ns_to_ms(int64_t ns) {
+  return static_cast<double>(ns) * 1e-6;
+}
 
 // Milliseconds rounded to the microsecond, for JSON outputs (no 0.0039559999999999994).
-inline double round_ms(int64_t ns) { return std::round(static_cast<double>(ns) / 1e3) / 1e3; }
+inline double round_ms(int64_t ns) {
+  return std::round(static_cast<double>(ns) / 1e3) / 1e3;
+}
 
 }  // namespace percept

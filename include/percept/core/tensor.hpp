@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
-#include <initializer_list>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string>
@@ -45,7 +45,7 @@ class Shape {
   size_t rank_ = 0;
 };
 
-int64_t shape_numel(std::span<const int64_t> shape);  // -1 dims count as 0
+int64_t shape_numel(std::span<const int64_t> shape);    // -1 dims count as 0
 std::string shape_str(std::span<const int64_t> shape);  // "[1, 3, 640, 640]", "?" for -1
 
 struct TensorView {

@@ -11,6 +11,6 @@
 namespace percept {
 
 nlohmann::ordered_json detections_json(const Detections& dets,
-                               const std::function<std::string(int)>& label_of);
+                                       const std::function<std::string(int)>& label_of);
 
 }  // namespace percept

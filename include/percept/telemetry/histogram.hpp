@@ -30,7 +30,7 @@ class Histogram {
   static int index_of(uint64_t v);
   static int64_t value_at(int index);  // midpoint of the bucket
 
-  std::array<uint64_t, kSub * (kExponents + 1)> counts_{};
+  std::array<uint64_t, kSub*(kExponents + 1)> counts_{};
   uint64_t count_ = 0;
   int64_t min_ = INT64_MAX;
   int64_t max_ = 0;

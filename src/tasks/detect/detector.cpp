@@ -83,9 +83,10 @@ Detector::Detector(std::unique_ptr<Backend> backend, const DetectorConfig& confi
   }
   if (layout_ && layout_->num_classes > 0 && !labels_.empty() &&
       layout_->num_classes != static_cast<int>(labels_.size()))
-    spdlog::warn("{}: {} class names for {} classes in the output; missing names print as "
-                 "class_<id>",
-                 model, labels_.size(), layout_->num_classes);
+    spdlog::warn(
+        "{}: {} class names for {} classes in the output; missing names print as "
+        "class_<id>",
+        model, labels_.size(), layout_->num_classes);
 }
 
 std::string Detector::label(int class_id) const {

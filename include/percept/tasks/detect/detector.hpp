@@ -26,7 +26,7 @@ struct DetectorConfig {
   std::string model_path;
   BackendOptions backend;
   DecodeOptions decode;
-  std::optional<YoloLayout> layout;       // default: from the output shape
+  std::optional<YoloLayout> layout;        // default: from the output shape
   std::optional<std::string> labels_file;  // default: the model's `names` metadata
   std::optional<InputSize> input_size;     // default: the model's input dims, then `imgsz`
 };
@@ -61,8 +61,7 @@ class Detector {
   const DecodeOptions& decode_options() const { return config_.decode; }
 
  private:
-  Status run_batch(std::span<const ImageView> frames, std::span<Detections> results,
-                   StageTimes& t);
+  Status run_batch(std::span<const ImageView> frames, std::span<Detections> results, StageTimes& t);
 
   std::unique_ptr<Backend> backend_;
   DetectorConfig config_;

@@ -11,9 +11,9 @@
 namespace percept {
 
 enum class YoloLayout {
-  v8,        // Ultralytics YOLOv8/v11/v12: [B, 4+nc, N], rows cx, cy, w, h, class scores
-  v5,        // YOLOv5/v7: [B, N, 5+nc], columns cx, cy, w, h, objectness, class scores
-  end2end,   // NMS inside the graph (YOLOv10, `nms=True` exports): [B, K, 6] x1 y1 x2 y2 score class
+  v8,       // Ultralytics YOLOv8/v11/v12: [B, 4+nc, N], rows cx, cy, w, h, class scores
+  v5,       // YOLOv5/v7: [B, N, 5+nc], columns cx, cy, w, h, objectness, class scores
+  end2end,  // NMS inside the graph (YOLOv10, `nms=True` exports): [B, K, 6] x1 y1 x2 y2 score class
 };
 
 const char* layout_name(YoloLayout l);
