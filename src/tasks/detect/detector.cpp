@@ -113,7 +113,8 @@ Status Detector::detect(std::span<const ImageView> frames, std::span<Detections>
 
 Status Detector::run_batch(std::span<const ImageView> frames, std::span<Detections> results,
                            StageTimes& t) {
-  const std::string model = "model '" + backend_->model_path() + "'";
+  // Built only on the error paths: the frame path does not allocate.
+  auto model = [this] { return "model '" + backend_->model_path() + "'"; };
   const int64_t t0 = now_ns();
   const auto n = static_cast<int64_t>(frames.size());
   input_.reshape(DType::f32, {n, 3, size_.height, size_.width});
@@ -133,13 +134,13 @@ Status Detector::run_batch(std::span<const ImageView> frames, std::span<Detectio
 
   const TensorView& out = (*outs)[0];
   if (out.dtype != DType::f32 || out.shape.size() != 3 || out.shape[0] != n)
-    return Error(model + ": output '" + backend_->outputs()[0].name + "' has shape " +
+    return Error(model() + ": output '" + backend_->outputs()[0].name + "' has shape " +
                  shape_str(out.shape) + " for a batch of " + std::to_string(n));
   Shape key = out.shape;
   key[0] = -1;
   if (!layout_ || !(key == layout_shape_)) {
     auto l = detect_layout(out.shape, num_classes_hint_, config_.layout);
-    if (!l) return Error(model + ": " + l.error().message());
+    if (!l) return Error(model() + ": " + l.error().message());
     layout_ = *l;
     layout_shape_ = key;
   }
