@@ -1,38 +1,57 @@
-// `percept run CONFIG.yaml`: a pipeline from a config file, to the end of its sources.
+// `percept run CONFIG.yaml`: a pipeline from a config file, until its sources end or SIGINT /
+// SIGTERM. The first signal drains (every accepted frame is finished and written); a second
+// SIGINT exits at once.
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 
 #include "commands.hpp"
-#include "percept/core/clock.hpp"
-#include "percept/pipeline/runner.hpp"
+#include "percept/pipeline/runtime.hpp"
 
 namespace percept::cli {
 
 namespace {
 
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_signal(int sig) {
+  if (g_stop.exchange(true) && sig == SIGINT) _exit(130);  // second Ctrl-C: now
+}
+
 struct RunArgs {
   std::string config;
   int64_t max_frames = -1;
+  std::string mode;
 };
 
 int run_run(const RunArgs& a) {
   PipelineConfig cfg = load_pipeline_config(a.config);
-  RunOptions opt;
+  if (a.mode == "live") cfg.mode = PipelineMode::live;
+  if (a.mode == "lossless") cfg.mode = PipelineMode::lossless;
+  RuntimeOptions opt;
   opt.max_frames = a.max_frames;
+  opt.stop_flag = &g_stop;
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
   RunSummary s = run_pipeline(cfg, opt);
-  std::printf("frames %lld (%lld failed), %.1f FPS, end-to-end latency p50 %.2f ms, p99 %.2f ms\n",
-              static_cast<long long>(s.frames), static_cast<long long>(s.failed_frames), s.fps(),
-              ns_to_ms(s.end_to_end_ns.quantile(0.5)), ns_to_ms(s.end_to_end_ns.quantile(0.99)));
-  std::printf("stages p50: preprocess %.2f ms, inference %.2f ms, postprocess %.2f ms\n",
-              ns_to_ms(s.preprocess_ns.quantile(0.5)), ns_to_ms(s.inference_ns.quantile(0.5)),
-              ns_to_ms(s.postprocess_ns.quantile(0.5)));
+  std::fputs(summary_text(s).c_str(), stdout);
   for (const auto& o : s.outputs) std::printf("wrote %s\n", o.c_str());
-  if (s.frames == 0) {
+  if (g_stop) std::printf("stopped by signal; every accepted frame was written\n");
+  uint64_t captured = 0, sink_errors = 0;
+  for (const auto& c : s.cameras) captured += c.captured;
+  for (const auto& [name, st] : s.sinks) sink_errors += st.errors;
+  if (captured == 0) {
     std::fprintf(stderr, "percept: error: no frame could be read from the configured sources\n");
     return kExitFailure;
   }
-  return s.failed_frames > 0 || s.sink_errors > 0 ? kExitFailure : kExitOk;
+  return s.failed() > 0 || sink_errors > 0 ? kExitFailure : kExitOk;
 }
 
 }  // namespace
@@ -42,6 +61,8 @@ std::function<int()> add_run_command(CLI::App& app) {
   CLI::App* c = app.add_subcommand("run", "Run a pipeline described by a YAML config");
   c->add_option("config", a->config, "Pipeline config (YAML)")->required();
   c->add_option("--max-frames", a->max_frames, "Stop each camera after this many frames");
+  c->add_option("--mode", a->mode, "Override the config's mode")
+      ->check(CLI::IsMember({"live", "lossless"}));
   return [a] { return run_run(*a); };
 }
 

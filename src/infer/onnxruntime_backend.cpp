@@ -1,6 +1,7 @@
 #include "percept/infer/onnxruntime_backend.hpp"
 
 #include <onnxruntime_cxx_api.h>
+#include <onnxruntime_session_options_config_keys.h>
 
 #include <filesystem>
 #include <fstream>
@@ -140,6 +141,7 @@ class OnnxRuntimeBackend final : public Backend {
     so.SetInterOpNumThreads(1);
     so.SetExecutionMode(ORT_SEQUENTIAL);
     so.SetGraphOptimizationLevel(to_ort(opt.graph_optimization));
+    so.AddConfigEntry(kOrtSessionOptionsConfigAllowIntraOpSpinning, opt.spin_wait ? "1" : "0");
     try {
       session_ = Ort::Session(env(), path.c_str(), so);
     } catch (const Ort::Exception& e) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "percept/io/image_io.hpp"
+#include "percept/io/synthetic_source.hpp"
 
 namespace percept {
 
@@ -14,18 +15,50 @@ namespace fs = std::filesystem;
 Result<SourceKind> parse_source_kind(const std::string& s) {
   if (s == "video") return SourceKind::video;
   if (s == "images" || s == "image") return SourceKind::images;
-  return Error("unknown source type '" + s + "' (expected video or images)");
+  if (s == "device" || s == "camera") return SourceKind::device;
+  if (s == "stream") return SourceKind::stream;
+  if (s == "synthetic") return SourceKind::synthetic;
+  return Error("unknown source type '" + s +
+               "' (expected video, images, device, stream or synthetic)");
+}
+
+const char* source_kind_name(SourceKind k) {
+  switch (k) {
+    case SourceKind::video:
+      return "video";
+    case SourceKind::images:
+      return "images";
+    case SourceKind::device:
+      return "device";
+    case SourceKind::stream:
+      return "stream";
+    case SourceKind::synthetic:
+      return "synthetic";
+  }
+  return "?";
 }
 
 namespace {
 
-class VideoFileSource final : public Source {
+// Video files, camera devices and network streams: everything cv::VideoCapture opens.
+class CaptureSource final : public Source {
  public:
-  explicit VideoFileSource(const std::string& path) : path_(path) {
+  CaptureSource(const std::string& path, SourceKind kind) : path_(path) {
     std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) throw Error("video file not found: '" + path + "'");
-    if (!cap_.open(path, cv::CAP_FFMPEG) && !cap_.open(path))
-      throw Error("cannot open video '" + path + "': not a video format OpenCV reads");
+    bool ok = false;
+    if (kind == SourceKind::video) {
+      if (!fs::is_regular_file(path, ec)) throw Error("video file not found: '" + path + "'");
+      ok = cap_.open(path, cv::CAP_FFMPEG) || cap_.open(path);
+      if (!ok) throw Error("cannot open video '" + path + "': not a video format OpenCV reads");
+    } else if (kind == SourceKind::device) {
+      // "0" is a device index, anything else a device path such as /dev/video0.
+      const bool index = !path.empty() && path.find_first_not_of("0123456789") == std::string::npos;
+      ok = index ? cap_.open(std::stoi(path), cv::CAP_V4L2) : cap_.open(path, cv::CAP_V4L2);
+      if (!ok) throw Error("cannot open camera device '" + path + "'");
+    } else {
+      ok = cap_.open(path, cv::CAP_FFMPEG);
+      if (!ok) throw Error("cannot open stream '" + path + "'");
+    }
     fps_ = cap_.get(cv::CAP_PROP_FPS);
     const double n = cap_.get(cv::CAP_PROP_FRAME_COUNT);
     count_ = n > 0 ? static_cast<int64_t>(n) : -1;
@@ -34,7 +67,7 @@ class VideoFileSource final : public Source {
   Result<bool> read(Image& frame) override {
     if (!cap_.read(mat_) || mat_.empty()) return false;
     if (Status st = image_from_mat(mat_, frame); !st)
-      return Error("video '" + path_ + "': " + st.error().message());
+      return Error("'" + path_ + "': " + st.error().message());
     return true;
   }
   double fps() const override { return fps_ > 0 && fps_ < 1000 ? fps_ : 0; }
@@ -107,14 +140,34 @@ class ImageFilesSource final : public Source {
   std::string current_;
 };
 
+class SyntheticSource final : public Source {
+ public:
+  explicit SyntheticSource(const SourceConfig& c)
+      : scene_({c.width, c.height, c.objects, c.seed, c.frames}), fps_(c.fps), count_(c.frames) {}
+  Result<bool> read(Image& frame) override { return scene_.next(frame); }
+  double fps() const override { return fps_; }
+  int64_t frame_count() const override { return count_; }
+  const std::string& current_name() const override { return name_; }
+
+ private:
+  SyntheticScene scene_;
+  double fps_;
+  int64_t count_;
+  std::string name_ = "synthetic";
+};
+
 }  // namespace
 
 std::unique_ptr<Source> open_source(const SourceConfig& c) {
   switch (c.kind) {
     case SourceKind::video:
-      return std::make_unique<VideoFileSource>(c.path);
+    case SourceKind::device:
+    case SourceKind::stream:
+      return std::make_unique<CaptureSource>(c.path, c.kind);
     case SourceKind::images:
       return std::make_unique<ImageFilesSource>(c.path);
+    case SourceKind::synthetic:
+      return std::make_unique<SyntheticSource>(c);
   }
   throw Error("unknown source kind");
 }

@@ -106,19 +106,50 @@ class Reader {
 
 CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string& where) {
   r.expect_map(n, where);
-  r.check_keys(n, where, {"id", "source", "path"});
+  r.check_keys(n, where,
+               {"id", "source", "path", "pace", "queue_depth", "deadline_ms", "drop_late", "fps",
+                "width", "height", "frames", "objects", "seed"});
   CameraConfig c;
   c.id = r.str(n, "id", where);
   if (c.id.empty()) r.fail(n["id"], where + ".id must not be empty");
-  c.source.camera = c.id;
+  SourceConfig& s = c.source;
+  s.camera = c.id;
   auto kind = parse_source_kind(n["source"] ? r.str(n, "source", where) : "video");
   if (!kind) r.fail(n["source"], where + ".source: " + kind.error().message());
-  c.source.kind = *kind;
-  // Image sources may be glob patterns, which do not exist as files: open_source checks them.
-  const bool is_glob = c.source.kind == SourceKind::images && n["path"].IsDefined() &&
-                       n["path"].IsScalar() &&
-                       n["path"].Scalar().find_first_of("*?") != std::string::npos;
-  c.source.path = r.path(n, "path", where, !is_glob);
+  s.kind = *kind;
+  switch (s.kind) {
+    case SourceKind::video:
+      s.path = r.path(n, "path", where, true);
+      break;
+    case SourceKind::images: {
+      // Glob patterns do not exist as files: open_source checks them.
+      const bool glob = n["path"].IsDefined() && n["path"].IsScalar() &&
+                        n["path"].Scalar().find_first_of("*?") != std::string::npos;
+      s.path = r.path(n, "path", where, !glob);
+      break;
+    }
+    case SourceKind::device:
+    case SourceKind::stream:
+      s.path = r.str(n, "path", where);  // a device or URL, not a path to resolve
+      break;
+    case SourceKind::synthetic:
+      if (n["path"]) r.fail(n["path"], where + ".path is not used by a synthetic source");
+      break;
+  }
+  const bool synthetic = s.kind == SourceKind::synthetic;
+  for (const char* k : {"width", "height", "frames", "objects", "seed"})
+    if (n[k] && !synthetic) r.fail(n[k], where + "." + k + " is only used by synthetic sources");
+  if (n["fps"]) s.fps = r.number(n, "fps", where, 0.1, 10000);
+  if (n["width"]) s.width = r.integer(n, "width", where, 16, 16384);
+  if (n["height"]) s.height = r.integer(n, "height", where, 16, 16384);
+  if (n["frames"]) s.frames = r.integer(n, "frames", where, -1, 1000000000);
+  if (n["objects"]) s.objects = r.integer(n, "objects", where, 0, 64);
+  if (n["seed"]) s.seed = static_cast<uint64_t>(r.integer(n, "seed", where, 0, 1 << 30));
+  if (n["pace"]) c.pace = r.boolean(n, "pace", where);
+  if (n["queue_depth"])
+    c.queue_depth = static_cast<size_t>(r.integer(n, "queue_depth", where, 1, 1024));
+  if (n["deadline_ms"]) c.deadline_ms = r.number(n, "deadline_ms", where, 0, 1e6);
+  if (n["drop_late"]) c.drop_late = r.boolean(n, "drop_late", where);
   return c;
 }
 
@@ -126,7 +157,8 @@ ModelConfig read_model(const Reader& r, const YAML::Node& n, const std::string& 
   r.expect_map(n, where);
   r.check_keys(n, where,
                {"id", "task", "path", "cameras", "conf", "iou", "max_det", "layout", "labels",
-                "input_size", "device", "threads", "graph_optimization", "class_agnostic"});
+                "input_size", "device", "threads", "graph_optimization", "class_agnostic",
+                "max_batch", "max_wait_us", "spin_wait"});
   ModelConfig m;
   m.id = r.str(n, "id", where);
   if (n["task"]) m.task = r.str(n, "task", where);
@@ -161,12 +193,15 @@ ModelConfig read_model(const Reader& r, const YAML::Node& n, const std::string& 
     d.input_size = size;
   }
   if (n["device"]) d.backend.device = r.str(n, "device", where);
+  if (n["spin_wait"]) d.backend.spin_wait = r.boolean(n, "spin_wait", where);
   if (n["threads"]) d.backend.intra_op_threads = r.integer(n, "threads", where, 0, 256);
   if (n["graph_optimization"]) {
     auto g = parse_graph_optimization(r.str(n, "graph_optimization", where));
     if (!g) r.fail(n["graph_optimization"], where + ".graph_optimization: " + g.error().message());
     d.backend.graph_optimization = *g;
   }
+  if (n["max_batch"]) m.max_batch = static_cast<size_t>(r.integer(n, "max_batch", where, 1, 256));
+  if (n["max_wait_us"]) m.max_wait_us = r.integer(n, "max_wait_us", where, 0, 10000000);
   if (n["cameras"]) {
     const YAML::Node cams = n["cameras"];
     if (!cams.IsSequence() || cams.size() == 0)
@@ -194,7 +229,7 @@ PipelineConfig load_pipeline_config(const std::string& file) {
     throw Error(file + ": cannot read: " + e.what());
   }
   if (!root.IsMap()) throw Error(file + ": the config must be a mapping with cameras and models");
-  r.check_keys(root, "the config", {"cameras", "models", "output"});
+  r.check_keys(root, "the config", {"mode", "cameras", "models", "fusion", "output"});
 
   PipelineConfig cfg;
   cfg.file = file;
@@ -227,11 +262,42 @@ PipelineConfig load_pipeline_config(const std::string& file) {
   cfg.output.dir = r.resolve("out");
   if (out.IsDefined()) {
     r.expect_map(out, "output");
-    r.check_keys(out, "output", {"dir", "jsonl", "video", "summary"});
+    r.check_keys(out, "output",
+                 {"dir", "jsonl", "video", "images", "images_every", "summary", "queue_depth"});
     if (out["dir"]) cfg.output.dir = r.path(out, "dir", "output", false);
     if (out["jsonl"]) cfg.output.jsonl = r.boolean(out, "jsonl", "output");
     if (out["video"]) cfg.output.video = r.boolean(out, "video", "output");
+    if (out["images"]) cfg.output.images = r.boolean(out, "images", "output");
+    if (out["images_every"])
+      cfg.output.images_every = r.integer(out, "images_every", "output", 1, 1000000);
     if (out["summary"]) cfg.output.summary = r.boolean(out, "summary", "output");
+    if (out["queue_depth"])
+      cfg.output.queue_depth =
+          static_cast<size_t>(r.integer(out, "queue_depth", "output", 1, 100000));
+  }
+  const YAML::Node fusion = root["fusion"];
+  if (fusion.IsDefined()) {
+    r.expect_map(fusion, "fusion");
+    r.check_keys(fusion, "fusion", {"distance"});
+    if (fusion["distance"]) {
+      auto d = parse_distance_stat(r.str(fusion, "distance", "fusion"));
+      if (!d) r.fail(fusion["distance"], "fusion.distance: " + d.error().message());
+      cfg.distance = *d;
+    }
+  }
+  // Lossless by default only when every source can wait (files); live cameras cannot.
+  bool all_files = true;
+  for (const auto& c : cfg.cameras) all_files = all_files && is_file_source(c.source.kind);
+  cfg.mode = all_files ? PipelineMode::lossless : PipelineMode::live;
+  if (root["mode"]) {
+    const std::string m = r.str(root, "mode", "the config");
+    if (m == "live") {
+      cfg.mode = PipelineMode::live;
+    } else if (m == "lossless") {
+      cfg.mode = PipelineMode::lossless;
+    } else {
+      r.fail(root["mode"], "mode: '" + m + "' (expected live or lossless)");
+    }
   }
   return cfg;
 }

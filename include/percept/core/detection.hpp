@@ -20,6 +20,8 @@ struct Detection {
   Box box;
   float score = 0;
   int class_id = 0;
+  float distance = kNoDistance;  // filled by the fuser when a depth model serves the camera
+  static constexpr float kNoDistance = -1.f;
 };
 
 using Detections = std::vector<Detection>;

@@ -27,6 +27,10 @@ struct BackendOptions {
   std::string device = "cpu";  // "cpu" for now; the CUDA and TensorRT providers come later
   int intra_op_threads = 0;    // 0: ONNX Runtime's default (one per physical core)
   GraphOptimization graph_optimization = GraphOptimization::all;
+  // ONNX Runtime's worker threads spin between tasks by default, which wins a little latency
+  // when the process owns the cores and loses a lot when capture, sinks and other models run
+  // beside it (measured in docs/PERFORMANCE.md), so percept turns it off unless asked.
+  bool spin_wait = false;
 };
 
 class Backend {

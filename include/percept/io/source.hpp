@@ -10,13 +10,29 @@
 
 namespace percept {
 
-enum class SourceKind { video, images };
+enum class SourceKind {
+  video,      // a video file
+  images,     // an image file, a folder of images, or a glob such as "dir/*.png"
+  device,     // a camera device through OpenCV (V4L2): "/dev/video0" or "0"
+  stream,     // a network stream URL through OpenCV/FFmpeg: rtsp://, http://, udp://
+  synthetic,  // SyntheticScene: moving shapes with ground truth (tests, benchmarks)
+};
 Result<SourceKind> parse_source_kind(const std::string& s);
+const char* source_kind_name(SourceKind k);
+// Files have an end and can be replayed without loss; devices and streams are live.
+inline bool is_file_source(SourceKind k) {
+  return k == SourceKind::video || k == SourceKind::images;
+}
 
 struct SourceConfig {
   std::string camera;  // camera id, used in outputs
   SourceKind kind = SourceKind::video;
-  std::string path;  // video file; image file, folder or glob pattern ("dir/*.png")
+  std::string path;  // file, folder, glob, device or URL (not used by synthetic)
+  // synthetic only
+  int width = 640, height = 480, objects = 4;
+  double fps = 30;  // also the rate synthetic frames are paced at in live mode
+  int64_t frames = -1;
+  uint64_t seed = 1;
 };
 
 class Source {

@@ -2,10 +2,20 @@
 // file's folder. Every key is checked: an unknown key, a wrong type, an out-of-range value or a
 // missing file is an error "FILE:LINE: key: problem" (STYLE 9: nothing is guessed quietly).
 //
+//   mode: lossless               # lossless | live; default: lossless when every camera is
+//                                #   a file or image folder, live otherwise
 //   cameras:
 //     - id: front                # names the camera in every output
-//       source: video            # video | images (a file, a folder or a glob such as dir/*.png)
+//       source: video            # video | images (file, folder or glob such as dir/*.png)
+//                                #   | device (path: /dev/video0 or 0) | stream (path: URL)
+//                                #   | synthetic (moving shapes with ground truth)
 //       path: clip.avi
+//       pace: false              # play files at their own FPS (default: true in live mode)
+//       queue_depth: 1           # frames waiting per model; live mode drops the oldest
+//       deadline_ms: 33          # a result later than this is a deadline miss (0: none)
+//       drop_late: false         # drop late results (and frames too old to be worth inferring)
+//       fps: 30                  # synthetic: frame rate; width, height, frames (-1: endless),
+//                                #   objects, seed
 //   models:
 //     - id: detector
 //       task: detect             # the only task so far
@@ -20,17 +30,27 @@
 //       device: cpu
 //       threads: 0               # ONNX Runtime intra-op threads, 0 = its default
 //       graph_optimization: all  # disable | basic | extended | all
+//       spin_wait: false         # ONNX Runtime threads spin between tasks (see BackendOptions)
+//       max_batch: 1             # dynamic batching across the model's cameras
+//       max_wait_us: 0           # longest wait for a fuller batch
+//   fusion:
+//     distance: median           # median | mean | min | p10 of the depth inside each box
 //   output:
 //     dir: out                   # created when missing
 //     jsonl: true                # detections.jsonl, one line per frame and model
 //     video: true                # <camera>.annotated.avi
+//     images: false              # <camera>/<frame>.jpg, annotated
+//     images_every: 1            # every Nth frame
+//     queue_depth: 64            # frames waiting per sink; live mode drops when full
 //     summary: true              # summary.json
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "percept/io/source.hpp"
+#include "percept/pipeline/fuser.hpp"
 #include "percept/tasks/detect/detector.hpp"
 
 namespace percept {
@@ -38,6 +58,10 @@ namespace percept {
 struct CameraConfig {
   std::string id;
   SourceConfig source;
+  std::optional<bool> pace;  // default: live mode paces, lossless does not
+  size_t queue_depth = 1;
+  double deadline_ms = 0;
+  bool drop_late = false;
 };
 
 struct ModelConfig {
@@ -45,17 +69,26 @@ struct ModelConfig {
   std::string task = "detect";
   DetectorConfig detector;
   std::vector<std::string> cameras;  // resolved: never empty after loading
+  size_t max_batch = 1;
+  int64_t max_wait_us = 0;
 };
 
 struct OutputConfig {
   std::string dir;
   bool jsonl = true;
   bool video = true;
+  bool images = false;
+  int images_every = 1;
   bool summary = true;
+  size_t queue_depth = 64;
 };
+
+enum class PipelineMode { lossless, live };
 
 struct PipelineConfig {
   std::string file;
+  PipelineMode mode = PipelineMode::lossless;
+  DistanceStat distance = DistanceStat::median;
   std::vector<CameraConfig> cameras;
   std::vector<ModelConfig> models;
   OutputConfig output;

@@ -1,0 +1,73 @@
+// One executor per model: a thread that takes batches of frames from the model's frame slots
+// (dynamic batching across the cameras it serves), runs pre-processing, inference and
+// post-processing, stores the results in the frames and hands each frame back through
+// `on_done`. It owns the model (Detector), its buffers and its statistics.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "percept/pipeline/frame_slots.hpp"
+#include "percept/telemetry/histogram.hpp"
+
+namespace percept {
+
+struct ExecutorOptions {
+  std::string id;          // model id, for logs
+  size_t model_index = 0;  // index into Frame::results
+  size_t num_cameras = 0;  // pipeline-wide camera count (slots are indexed by camera)
+  size_t max_batch = 1;    // capped at 1 when the model's batch dimension is fixed
+  std::chrono::microseconds max_wait{0};
+  size_t slot_depth = 1;
+  bool lossless = true;
+  // Per camera (pipeline index): frames older than this at dequeue are dropped unseen
+  // (0 = never). Set from a camera's deadline when it drops late results.
+  std::vector<int64_t> drop_older_than_ns;
+};
+
+struct ExecutorStats {
+  uint64_t frames = 0;        // inferred
+  uint64_t failed = 0;        // in a batch whose inference failed
+  uint64_t dropped_late = 0;  // too old at dequeue
+  uint64_t batches = 0;
+  std::vector<uint64_t> batch_sizes;  // [n] = batches of n frames
+  Histogram queue_ns, preprocess_ns, inference_ns,
+      postprocess_ns;  // queue per frame, rest per batch
+};
+
+class Executor {
+ public:
+  // on_done(frame, model_index) is called once per frame taken, from the executor thread,
+  // after the frame's result (done, dropped or failed) is stored.
+  using DoneFn = std::function<void(FrameRef&, size_t)>;
+  Executor(std::unique_ptr<Detector> detector, ExecutorOptions opt, DoneFn on_done);
+  ~Executor();
+
+  FrameSlots& slots() { return slots_; }
+  const Detector& detector() const { return *detector_; }
+  const ExecutorOptions& options() const { return opt_; }
+  void start();
+  void join();  // returns once every slot is closed and drained
+  // Read after join().
+  const ExecutorStats& stats() const { return stats_; }
+
+ private:
+  void loop();
+  void run_batch(std::vector<FrameRef>& batch);
+
+  std::unique_ptr<Detector> detector_;
+  ExecutorOptions opt_;
+  DoneFn on_done_;
+  FrameSlots slots_;
+  std::thread thread_;
+  ExecutorStats stats_;
+  std::vector<FrameRef> batch_;
+  std::vector<ImageView> views_;
+  std::vector<Detections> results_;
+};
+
+}  // namespace percept

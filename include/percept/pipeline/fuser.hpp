@@ -1,0 +1,35 @@
+// The fuser joins the results of several models on one frame. First use: the distance of each
+// detected object, as a statistic of the depth map inside its box.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "percept/core/detection.hpp"
+#include "percept/core/error.hpp"
+
+namespace percept {
+
+// A dense depth map in the frame's own pixels (width x height, row-major): metres for metric
+// models, relative inverse depth for relative ones (then "distance" is in the model's units).
+struct DepthMap {
+  int width = 0;
+  int height = 0;
+  std::vector<float> values;
+};
+
+enum class DistanceStat {
+  median,  // robust to the background that fills part of every box (default)
+  mean,
+  min,  // the nearest point: conservative for collision avoidance
+  p10,  // 10th percentile: near, but not one noisy pixel
+};
+Result<DistanceStat> parse_distance_stat(const std::string& s);
+
+// Sets each detection's distance to `stat` over the finite depth values inside its box
+// (clipped to the map); boxes without any such value keep Detection::kNoDistance.
+// `scratch` is reused between calls so that steady-state fusion does not allocate.
+void fuse_distances(Detections& dets, const DepthMap& depth, DistanceStat stat,
+                    std::vector<float>& scratch);
+
+}  // namespace percept

@@ -1,0 +1,73 @@
+// The pipeline runtime of ARCHITECTURE.md: one capture thread per camera feeding latest-frame
+// slots, one executor per model (dynamic batching across its cameras), a per-camera sequencer
+// that releases finished frames in capture order to the fuser and the sinks, and sinks on
+// their own threads behind bounded queues.
+//
+// Live mode: cameras never wait (a full slot drops its oldest frame), files are paced at
+// their FPS, a slow sink drops frames. Lossless mode: nothing is dropped; back-pressure
+// reaches the sources. Shutdown (end of every source, or request_stop()) drains in order:
+// sources, executors, sinks; every accepted frame's results are written.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "percept/pipeline/config.hpp"
+#include "percept/pipeline/executor.hpp"
+#include "percept/pipeline/sinks.hpp"
+#include "percept/telemetry/histogram.hpp"
+
+namespace percept {
+
+struct RuntimeOptions {
+  int64_t max_frames = -1;  // per camera; -1: until the source ends or stop is requested
+  // Polled while running: when it turns true the runtime stops capturing and drains (signals).
+  const std::atomic<bool>* stop_flag = nullptr;
+};
+
+struct CameraSummary {
+  std::string id;
+  uint64_t captured = 0;     // frames read from the source
+  uint64_t read_errors = 0;  // frames that could not be decoded
+  uint64_t slot_drops = 0;   // displaced in a model's slot (live mode), per model and frame
+  uint64_t unprocessed = 0;  // frames no model produced a result for (all dropped)
+  uint64_t completed = 0;    // frames every serving model finished
+  uint64_t deadline_misses = 0;
+  uint64_t late_dropped = 0;  // completed after the deadline with drop_late: not published
+  uint64_t published = 0;
+  double fps = 0;           // completed / wall time
+  Histogram end_to_end_ns;  // capture -> every model done
+};
+
+struct ModelSummary {
+  std::string id;
+  size_t max_batch = 1;
+  ExecutorStats stats;
+};
+
+struct RunSummary {
+  PipelineMode mode = PipelineMode::lossless;
+  double wall_s = 0;
+  std::vector<CameraSummary> cameras;
+  std::vector<ModelSummary> models;
+  std::vector<std::pair<std::string, SinkStats>> sinks;
+  std::vector<std::string> outputs;
+  size_t frames_allocated = 0;  // frame pool high-water mark
+
+  uint64_t completed() const;
+  double fps() const { return wall_s > 0 ? static_cast<double>(completed()) / wall_s : 0; }
+  uint64_t failed() const;  // read errors + failed inferences
+};
+
+// Opens every source, model and output (throws percept::Error naming what failed), runs to
+// the end, and returns the statistics. summary.json is written when the config asks for it.
+RunSummary run_pipeline(const PipelineConfig& config, const RuntimeOptions& options);
+
+// The summary as JSON (what summary.json holds) and as the text `percept run` prints.
+std::string summary_json(const RunSummary& s, const PipelineConfig& config);
+std::string summary_text(const RunSummary& s);
+
+}  // namespace percept

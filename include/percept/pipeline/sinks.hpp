@@ -1,0 +1,77 @@
+// Where finished frames go. Each sink runs on its own thread behind a bounded queue
+// (SinkWorker), so a slow disk never stalls inference in live mode (the frame is dropped and
+// counted) and applies back-pressure in lossless mode.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "percept/io/jsonl_writer.hpp"
+#include "percept/io/video_writer.hpp"
+#include "percept/pipeline/frame.hpp"
+
+namespace percept {
+
+// What sinks need to know about the pipeline to describe a frame.
+struct PipelineInfo {
+  std::vector<std::string> camera_ids;
+  std::vector<std::string> model_ids;
+  std::vector<std::vector<size_t>> camera_models;  // models serving each camera
+  std::function<std::string(size_t model, int class_id)> label;
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual std::string name() const = 0;
+  // Called from the sink's own thread only. An error is counted, the sink keeps going.
+  virtual Status write(const Frame& f) = 0;
+  virtual void close() = 0;
+  virtual std::vector<std::string> outputs() const = 0;  // files written
+};
+
+// detections.jsonl: one line per frame and model: camera, frame index, capture time (wall
+// clock, seconds since the epoch, for matching with other sensors), results with distances,
+// and stage timings in ms (queue, preprocess, inference, postprocess, end to end).
+std::unique_ptr<Sink> make_jsonl_sink(const std::string& path, const PipelineInfo& info);
+// <dir>/<camera>.annotated.avi, boxes with labels, scores and distances drawn.
+std::unique_ptr<Sink> make_video_sink(const std::string& dir, const PipelineInfo& info,
+                                      std::vector<double> camera_fps);
+// <dir>/<camera>/<frame>.jpg every `every` frames, annotated.
+std::unique_ptr<Sink> make_image_sink(const std::string& dir, const PipelineInfo& info, int every);
+
+struct SinkStats {
+  uint64_t written = 0, dropped = 0, errors = 0;
+};
+
+class SinkWorker {
+ public:
+  SinkWorker(std::unique_ptr<Sink> sink, size_t depth, bool lossless);
+  ~SinkWorker();
+  // Live: drops (and counts) the frame when the queue is full. Lossless: waits for room.
+  void push(FrameRef f);
+  // Writes what is queued, closes the sink and joins the thread.
+  void finish();
+  const SinkStats& stats() const { return stats_; }  // after finish()
+  const Sink& sink() const { return *sink_; }
+
+ private:
+  void loop();
+  std::unique_ptr<Sink> sink_;
+  size_t depth_;
+  bool lossless_;
+  std::mutex mu_;
+  std::condition_variable ready_, room_;
+  std::deque<FrameRef> queue_;
+  bool done_ = false;
+  SinkStats stats_;
+  std::thread thread_;
+};
+
+}  // namespace percept

@@ -1,0 +1,103 @@
+#include "percept/pipeline/executor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "percept/core/clock.hpp"
+
+namespace percept {
+
+Executor::Executor(std::unique_ptr<Detector> detector, ExecutorOptions opt, DoneFn on_done)
+    : detector_(std::move(detector)),
+      opt_(std::move(opt)),
+      on_done_(std::move(on_done)),
+      slots_(opt_.num_cameras, opt_.slot_depth, opt_.lossless) {
+  if (!detector_->dynamic_batch() && opt_.max_batch > 1) {
+    spdlog::info(
+        "model '{}': batch dimension is fixed, running frame by frame (max_batch {} "
+        "ignored)",
+        opt_.id, opt_.max_batch);
+    opt_.max_batch = 1;
+  }
+  if (opt_.max_batch == 0) opt_.max_batch = 1;
+  stats_.batch_sizes.assign(opt_.max_batch + 1, 0);
+  batch_.reserve(opt_.max_batch);
+  views_.reserve(opt_.max_batch);
+  results_.resize(opt_.max_batch);
+}
+
+Executor::~Executor() {
+  slots_.close_all();
+  join();
+}
+
+void Executor::start() {
+  thread_ = std::thread([this] { loop(); });
+}
+
+void Executor::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Executor::loop() {
+  while (slots_.take_batch(opt_.max_batch, opt_.max_wait, batch_)) {
+    const int64_t now = now_ns();
+    // Frames already too old for their camera's deadline are not worth inferring.
+    size_t kept = 0;
+    for (FrameRef& f : batch_) {
+      ModelResult& r = f->results[opt_.model_index];
+      r.dequeue_ns = now;
+      const int64_t limit =
+          opt_.drop_older_than_ns.empty() ? 0 : opt_.drop_older_than_ns[f->camera];
+      if (limit > 0 && now - f->capture_ns > limit) {
+        r.state = ModelResult::State::dropped;
+        ++stats_.dropped_late;
+        on_done_(f, opt_.model_index);
+        continue;
+      }
+      stats_.queue_ns.record(now - f->capture_ns);
+      batch_[kept++] = std::move(f);
+    }
+    batch_.resize(kept);
+    if (!batch_.empty()) run_batch(batch_);
+    batch_.clear();
+  }
+}
+
+void Executor::run_batch(std::vector<FrameRef>& batch) {
+  const size_t n = batch.size();
+  views_.clear();
+  for (FrameRef& f : batch) views_.push_back(f->image.view());
+  StageTimes t;
+  const int64_t t0 = now_ns();
+  Status st = detector_->detect(views_, std::span<Detections>(results_.data(), n), &t);
+  ++stats_.batches;
+  stats_.batch_sizes[n]++;
+  if (!st) {
+    // One failed batch marks its frames failed; the pipeline goes on with the next one.
+    spdlog::warn("model '{}': {}", opt_.id, st.error().message());
+    for (FrameRef& f : batch) {
+      ModelResult& r = f->results[opt_.model_index];
+      r.state = ModelResult::State::failed;
+      r.error = st.error().message();
+      ++stats_.failed;
+      on_done_(f, opt_.model_index);
+    }
+    return;
+  }
+  stats_.preprocess_ns.record(t.preprocess_ns);
+  stats_.inference_ns.record(t.inference_ns);
+  stats_.postprocess_ns.record(t.postprocess_ns);
+  for (size_t i = 0; i < n; ++i) {
+    ModelResult& r = batch[i]->results[opt_.model_index];
+    r.detections.swap(results_[i]);  // buffers circulate between frames: no allocation
+    r.preprocess_end_ns = t0 + t.preprocess_ns;
+    r.inference_end_ns = r.preprocess_end_ns + t.inference_ns;
+    r.postprocess_end_ns = r.inference_end_ns + t.postprocess_ns;
+    r.batch_size = static_cast<int>(n);
+    r.state = ModelResult::State::done;
+    ++stats_.frames;
+    on_done_(batch[i], opt_.model_index);
+  }
+}
+
+}  // namespace percept

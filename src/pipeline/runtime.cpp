@@ -1,0 +1,389 @@
+#include "percept/pipeline/runtime.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "percept/core/clock.hpp"
+#include "percept/io/source.hpp"
+
+namespace percept {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct CameraState {
+  const CameraConfig* config = nullptr;
+  size_t index = 0;
+  std::unique_ptr<Source> source;
+  std::vector<size_t> models;  // serving this camera
+  bool paced = false;
+  int64_t deadline_ns = 0;
+  std::thread thread;
+  // Sequencer: frames in capture order; the head leaves once every model is done with it.
+  std::mutex mu;
+  std::deque<FrameRef> order;
+  CameraSummary sum;  // captured/read_errors/slot_drops: capture thread; the rest: under mu
+};
+
+class Pipeline {
+ public:
+  Pipeline(const PipelineConfig& cfg, const RuntimeOptions& opt)
+      : cfg_(cfg),
+        opt_(opt),
+        lossless_(cfg.mode == PipelineMode::lossless),
+        pool_(cfg.models.size()),
+        cams_(cfg.cameras.size()) {
+    std::error_code ec;
+    fs::create_directories(cfg.output.dir, ec);
+    if (ec) throw Error("cannot create output folder '" + cfg.output.dir + "': " + ec.message());
+
+    for (size_t i = 0; i < cams_.size(); ++i) {
+      CameraState& c = cams_[i];
+      c.config = &cfg.cameras[i];
+      c.index = i;
+      c.sum.id = c.config->id;
+      info_.camera_ids.push_back(c.config->id);
+      c.paced = c.config->pace.value_or(!lossless_);
+      c.deadline_ns = static_cast<int64_t>(c.config->deadline_ms * 1e6);
+      c.source = open_source(c.config->source);  // before the models: a typo fails fast
+    }
+    for (size_t m = 0; m < cfg.models.size(); ++m) {
+      const ModelConfig& mc = cfg.models[m];
+      info_.model_ids.push_back(mc.id);
+      ExecutorOptions eo;
+      eo.id = mc.id;
+      eo.model_index = m;
+      eo.num_cameras = cams_.size();
+      eo.max_batch = mc.max_batch;
+      eo.max_wait = std::chrono::microseconds(mc.max_wait_us);
+      eo.lossless = lossless_;
+      eo.drop_older_than_ns.assign(cams_.size(), 0);
+      size_t depth = 1;
+      for (const auto& id : mc.cameras)
+        for (CameraState& c : cams_)
+          if (c.config->id == id) {
+            c.models.push_back(m);
+            depth = std::max(depth, c.config->queue_depth);
+            if (c.config->drop_late) eo.drop_older_than_ns[c.index] = c.deadline_ns;
+          }
+      eo.slot_depth = depth;
+      auto det = Detector::open(mc.detector);
+      spdlog::info("model '{}': {} ({}), input {}x{}, {} classes, batch {}", mc.id,
+                   mc.detector.model_path, det->backend().name(), det->input_size().width,
+                   det->input_size().height, det->labels().size(),
+                   det->dynamic_batch() ? "dynamic" : "fixed at 1");
+      executors_.push_back(std::make_unique<Executor>(
+          std::move(det), eo, [this](FrameRef& f, size_t model) { model_done(f, model); }));
+    }
+    for (CameraState& c : cams_) info_.camera_models.push_back(c.models);
+    // Slots of cameras a model does not serve never get frames: close them now, so that the
+    // executor ends once the cameras it does serve have ended.
+    for (size_t m = 0; m < executors_.size(); ++m)
+      for (CameraState& c : cams_)
+        if (std::find(c.models.begin(), c.models.end(), m) == c.models.end())
+          executors_[m]->slots().close(c.index);
+    info_.label = [this](size_t m, int id) { return executors_[m]->detector().label(id); };
+
+    const size_t depth = cfg.output.queue_depth;
+    if (cfg.output.jsonl)
+      sinks_.push_back(std::make_unique<SinkWorker>(
+          make_jsonl_sink((fs::path(cfg.output.dir) / "detections.jsonl").string(), info_), depth,
+          lossless_));
+    if (cfg.output.video) {
+      std::vector<double> fps;
+      for (const CameraState& c : cams_) fps.push_back(c.source->fps());
+      sinks_.push_back(std::make_unique<SinkWorker>(make_video_sink(cfg.output.dir, info_, fps),
+                                                    depth, lossless_));
+    }
+    if (cfg.output.images)
+      sinks_.push_back(std::make_unique<SinkWorker>(
+          make_image_sink(cfg.output.dir, info_, cfg.output.images_every), depth, lossless_));
+  }
+
+  RunSummary run() {
+    const int64_t start = now_ns();
+    for (auto& e : executors_) e->start();
+    for (CameraState& c : cams_) c.thread = std::thread([this, &c] { capture(c); });
+    // Drain in order: sources end (or stop), then executors finish what they hold, which
+    // completes every accepted frame, then sinks write what they were given.
+    for (CameraState& c : cams_) c.thread.join();
+    for (auto& e : executors_) e->join();
+    for (auto& s : sinks_) s->finish();
+
+    RunSummary sum;
+    sum.mode = cfg_.mode;
+    sum.wall_s = static_cast<double>(now_ns() - start) * 1e-9;
+    for (CameraState& c : cams_) {
+      c.sum.fps = sum.wall_s > 0 ? static_cast<double>(c.sum.completed) / sum.wall_s : 0;
+      sum.cameras.push_back(c.sum);
+    }
+    for (size_t m = 0; m < executors_.size(); ++m)
+      sum.models.push_back(
+          {cfg_.models[m].id, executors_[m]->options().max_batch, executors_[m]->stats()});
+    for (auto& s : sinks_) {
+      sum.sinks.emplace_back(s->sink().name(), s->stats());
+      for (auto& o : s->sink().outputs()) sum.outputs.push_back(o);
+    }
+    sum.frames_allocated = pool_.allocated();
+    return sum;
+  }
+
+ private:
+  bool stop_requested() const { return opt_.stop_flag && opt_.stop_flag->load(); }
+
+  void capture(CameraState& c) {
+    using namespace std::chrono;
+    const double fps = c.source->fps();
+    const auto period =
+        c.paced && fps > 0 ? nanoseconds(static_cast<int64_t>(1e9 / fps)) : nanoseconds(0);
+    auto next = steady_clock::now();
+    int64_t index = 0;
+    int consecutive_errors = 0;
+    while (!stop_requested()) {
+      if (opt_.max_frames >= 0 &&
+          static_cast<int64_t>(c.sum.captured + c.sum.read_errors) >= opt_.max_frames)
+        break;
+      if (period.count() > 0) {  // a live camera delivers frames at its own rate
+        std::this_thread::sleep_until(next);
+        next += period;
+        if (steady_clock::now() > next + period) next = steady_clock::now();  // no bursts
+      }
+      FrameRef f = pool_.acquire();
+      auto got = c.source->read(f->image);
+      if (!got) {
+        ++c.sum.read_errors;
+        if (c.sum.read_errors <= 5)
+          spdlog::warn("camera '{}': {}", c.config->id, got.error().message());
+        if (++consecutive_errors >= 100) {
+          spdlog::error("camera '{}': 100 failed reads in a row, giving up on it", c.config->id);
+          break;
+        }
+        continue;
+      }
+      if (!*got) break;  // end of stream
+      consecutive_errors = 0;
+      f->camera = static_cast<int>(c.index);
+      f->index = index++;
+      f->capture_ns = now_ns();
+      f->capture_wall_ns = wall_ns();
+      ++c.sum.captured;
+      f->pending.store(static_cast<int>(c.models.size()));
+      {
+        std::lock_guard lock(c.mu);  // the sequencer learns of the frame before any model
+        c.order.push_back(f);
+      }
+      if (c.models.empty()) complete(f);
+      for (size_t m : c.models) {
+        FrameRef displaced;
+        const bool queued = executors_[m]->slots().push(c.index, f, &displaced);
+        if (displaced) {
+          displaced->results[m].state = ModelResult::State::dropped;
+          ++c.sum.slot_drops;
+          model_done(displaced, m);
+        }
+        if (!queued) {
+          f->results[m].state = ModelResult::State::dropped;
+          model_done(f, m);
+        }
+      }
+    }
+    for (size_t m : c.models) executors_[m]->slots().close(c.index);
+  }
+
+  void model_done(FrameRef& f, size_t /*model*/) {
+    if (f->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) complete(f);
+  }
+
+  // Every model is done with `f`: release the finished frames at the head of its camera's
+  // capture order.
+  void complete(FrameRef& f) {
+    CameraState& c = cams_[f->camera];
+    std::lock_guard lock(c.mu);
+    f->complete_ns = now_ns();
+    while (!c.order.empty() && c.order.front()->complete_ns != 0) {
+      FrameRef head = std::move(c.order.front());
+      c.order.pop_front();
+      publish(c, head);
+    }
+  }
+
+  // Under c.mu, in capture order.
+  void publish(CameraState& c, FrameRef& f) {
+    bool any = c.models.empty();
+    for (size_t m : c.models) any = any || f->results[m].state != ModelResult::State::dropped;
+    if (!any) {
+      ++c.sum.unprocessed;
+      return;
+    }
+    ++c.sum.completed;
+    const int64_t e2e = f->complete_ns - f->capture_ns;
+    c.sum.end_to_end_ns.record(e2e);
+    if (c.deadline_ns > 0 && e2e > c.deadline_ns) {
+      ++c.sum.deadline_misses;
+      f->deadline_missed = true;
+      if (c.config->drop_late) {
+        ++c.sum.late_dropped;
+        return;
+      }
+    }
+    f->publish_ns = now_ns();
+    ++c.sum.published;
+    for (auto& s : sinks_) s->push(f);
+  }
+
+  const PipelineConfig& cfg_;
+  RuntimeOptions opt_;
+  bool lossless_;
+  FramePool pool_;
+  std::vector<CameraState> cams_;
+  PipelineInfo info_;
+  std::vector<std::unique_ptr<Executor>> executors_;
+  std::vector<std::unique_ptr<SinkWorker>> sinks_;
+};
+
+nlohmann::ordered_json stage_json(const Histogram& h) {
+  return {{"count", h.count()},
+          {"p50", round_ms(h.quantile(0.5))},
+          {"p90", round_ms(h.quantile(0.9))},
+          {"p99", round_ms(h.quantile(0.99))},
+          {"max", round_ms(h.max())},
+          {"mean", round_ms(static_cast<int64_t>(h.mean()))},
+          {"stddev", round_ms(static_cast<int64_t>(h.stddev()))}};
+}
+
+}  // namespace
+
+uint64_t RunSummary::completed() const {
+  uint64_t n = 0;
+  for (const auto& c : cameras) n += c.completed;
+  return n;
+}
+
+uint64_t RunSummary::failed() const {
+  uint64_t n = 0;
+  for (const auto& c : cameras) n += c.read_errors;
+  for (const auto& m : models) n += m.stats.failed;
+  return n;
+}
+
+RunSummary run_pipeline(const PipelineConfig& config, const RuntimeOptions& options) {
+  RunSummary sum;
+  {
+    Pipeline p(config, options);
+    sum = p.run();
+  }
+  if (config.output.summary) {
+    const std::string path = (fs::path(config.output.dir) / "summary.json").string();
+    std::ofstream f(path);
+    f << summary_json(sum, config) << "\n";
+    if (f.good()) {
+      sum.outputs.push_back(path);
+    } else {
+      spdlog::error("cannot write '{}'", path);
+    }
+  }
+  return sum;
+}
+
+std::string summary_json(const RunSummary& s, const PipelineConfig& cfg) {
+  nlohmann::ordered_json cams = nlohmann::ordered_json::array();
+  for (const auto& c : s.cameras)
+    cams.push_back({{"id", c.id},
+                    {"captured", c.captured},
+                    {"completed", c.completed},
+                    {"fps", c.fps},
+                    {"read_errors", c.read_errors},
+                    {"slot_drops", c.slot_drops},
+                    {"unprocessed", c.unprocessed},
+                    {"deadline_misses", c.deadline_misses},
+                    {"late_dropped", c.late_dropped},
+                    {"published", c.published},
+                    {"end_to_end_ms", stage_json(c.end_to_end_ns)}});
+  nlohmann::ordered_json models = nlohmann::ordered_json::array();
+  for (const auto& m : s.models) {
+    const ExecutorStats& st = m.stats;
+    models.push_back({{"id", m.id},
+                      {"frames", st.frames},
+                      {"failed", st.failed},
+                      {"dropped_late", st.dropped_late},
+                      {"batches", st.batches},
+                      {"max_batch", m.max_batch},
+                      {"batch_sizes", st.batch_sizes},
+                      {"queue_ms", stage_json(st.queue_ns)},
+                      {"preprocess_ms", stage_json(st.preprocess_ns)},
+                      {"inference_ms", stage_json(st.inference_ns)},
+                      {"postprocess_ms", stage_json(st.postprocess_ns)}});
+  }
+  nlohmann::ordered_json sinks = nlohmann::ordered_json::object();
+  for (const auto& [name, st] : s.sinks)
+    sinks[name] = {{"written", st.written}, {"dropped", st.dropped}, {"errors", st.errors}};
+  nlohmann::ordered_json j = {
+      {"config", cfg.file}, {"mode", s.mode == PipelineMode::live ? "live" : "lossless"},
+      {"wall_s", s.wall_s}, {"frames", s.completed()},
+      {"fps", s.fps()},     {"failed", s.failed()},
+      {"cameras", cams},    {"models", models},
+      {"sinks", sinks},     {"outputs", s.outputs}};
+  return j.dump(2);
+}
+
+std::string summary_text(const RunSummary& s) {
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof line, "%s mode, %.2f s: frames %llu (%llu failed), %.1f FPS\n",
+                s.mode == PipelineMode::live ? "live" : "lossless", s.wall_s,
+                static_cast<unsigned long long>(s.completed()),
+                static_cast<unsigned long long>(s.failed()), s.fps());
+  out += line;
+  for (const auto& c : s.cameras) {
+    std::snprintf(line, sizeof line,
+                  "  camera %-10s frames %6llu  %7.1f FPS  drops %llu  deadline misses %llu  "
+                  "e2e p50 %.2f ms  p99 %.2f ms\n",
+                  c.id.c_str(), static_cast<unsigned long long>(c.completed), c.fps,
+                  static_cast<unsigned long long>(c.slot_drops + c.unprocessed),
+                  static_cast<unsigned long long>(c.deadline_misses),
+                  ns_to_ms(c.end_to_end_ns.quantile(0.5)),
+                  ns_to_ms(c.end_to_end_ns.quantile(0.99)));
+    out += line;
+  }
+  for (const auto& m : s.models) {
+    const ExecutorStats& st = m.stats;
+    const double mean_batch =
+        st.batches ? static_cast<double>(st.frames + st.failed) / static_cast<double>(st.batches)
+                   : 0;
+    std::snprintf(line, sizeof line,
+                  "  model  %-10s frames %6llu  batches %llu (mean %.2f)  p50: queue %.2f ms, "
+                  "preprocess %.2f ms, inference %.2f ms, postprocess %.2f ms\n",
+                  m.id.c_str(), static_cast<unsigned long long>(st.frames),
+                  static_cast<unsigned long long>(st.batches), mean_batch,
+                  ns_to_ms(st.queue_ns.quantile(0.5)), ns_to_ms(st.preprocess_ns.quantile(0.5)),
+                  ns_to_ms(st.inference_ns.quantile(0.5)),
+                  ns_to_ms(st.postprocess_ns.quantile(0.5)));
+    out += line;
+  }
+  for (const auto& [name, st] : s.sinks)
+    if (st.dropped || st.errors) {
+      std::snprintf(line, sizeof line, "  sink   %-10s written %llu  dropped %llu  errors %llu\n",
+                    name.c_str(), static_cast<unsigned long long>(st.written),
+                    static_cast<unsigned long long>(st.dropped),
+                    static_cast<unsigned long long>(st.errors));
+      out += line;
+    }
+  return out;
+}
+
+}  // namespace percept

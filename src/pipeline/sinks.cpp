@@ -1,0 +1,209 @@
+#include "percept/pipeline/sinks.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "percept/core/clock.hpp"
+#include "percept/io/annotate.hpp"
+#include "percept/io/detections_json.hpp"
+#include "percept/io/image_io.hpp"
+
+namespace percept {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+double ms(int64_t ns) {
+  return round_ms(ns);
+}
+
+class JsonlSink final : public Sink {
+ public:
+  JsonlSink(const std::string& path, const PipelineInfo& info) : info_(info) {
+    if (Status st = out_.open(path); !st) throw Error(st.error().message());
+  }
+  std::string name() const override { return "jsonl"; }
+  Status write(const Frame& f) override {
+    for (size_t m : info_.camera_models[f.camera]) {
+      const ModelResult& r = f.results[m];
+      if (r.state == ModelResult::State::dropped) continue;
+      nlohmann::ordered_json line = {
+          {"camera", info_.camera_ids[f.camera]},
+          {"frame", f.index},
+          {"capture_time_s", static_cast<double>(f.capture_wall_ns) * 1e-9},
+          {"model", info_.model_ids[m]},
+          {"width", f.image.width()},
+          {"height", f.image.height()}};
+      if (r.state == ModelResult::State::failed) {
+        line["error"] = r.error;
+      } else {
+        line["batch_size"] = r.batch_size;
+        line["detections"] =
+            detections_json(r.detections, [&](int id) { return info_.label(m, id); });
+        line["timing_ms"] = {{"queue", ms(r.dequeue_ns - f.capture_ns)},
+                             {"preprocess", ms(r.preprocess_end_ns - r.dequeue_ns)},
+                             {"inference", ms(r.inference_end_ns - r.preprocess_end_ns)},
+                             {"postprocess", ms(r.postprocess_end_ns - r.inference_end_ns)},
+                             {"end_to_end", ms(f.complete_ns - f.capture_ns)}};
+      }
+      if (f.deadline_missed) line["deadline_missed"] = true;
+      if (Status st = out_.write_line(line.dump()); !st) return st;
+    }
+    return {};
+  }
+  void close() override { out_.close(); }
+  std::vector<std::string> outputs() const override { return {out_.path()}; }
+
+ private:
+  JsonlWriter out_;
+  const PipelineInfo& info_;
+};
+
+// Draws every model's detections of a frame onto `canvas` (a copy of the frame's pixels).
+void annotate(const Frame& f, const PipelineInfo& info, Image& canvas) {
+  canvas.resize(f.image.width(), f.image.height(), f.image.format());
+  std::memcpy(canvas.data(), f.image.view().data, f.image.stride() * f.image.height());
+  for (size_t m : info.camera_models[f.camera]) {
+    const ModelResult& r = f.results[m];
+    if (r.state != ModelResult::State::done) continue;
+    draw_detections(canvas, r.detections, [&](int id) { return info.label(m, id); });
+  }
+}
+
+class VideoSink final : public Sink {
+ public:
+  VideoSink(const std::string& dir, const PipelineInfo& info, std::vector<double> fps)
+      : info_(info), writers_(info.camera_ids.size()) {
+    for (size_t c = 0; c < writers_.size(); ++c)
+      writers_[c].configure((fs::path(dir) / (info.camera_ids[c] + ".annotated.avi")).string(),
+                            c < fps.size() ? fps[c] : 0);
+  }
+  std::string name() const override { return "video"; }
+  Status write(const Frame& f) override {
+    annotate(f, info_, canvas_);
+    return writers_[f.camera].write(canvas_.view());
+  }
+  void close() override {
+    for (auto& w : writers_) w.close();
+  }
+  std::vector<std::string> outputs() const override {
+    std::vector<std::string> o;
+    for (const auto& w : writers_)
+      if (w.frames() > 0) o.push_back(w.path());
+    return o;
+  }
+
+ private:
+  const PipelineInfo& info_;
+  std::vector<VideoWriter> writers_;
+  Image canvas_;
+};
+
+class ImageSink final : public Sink {
+ public:
+  ImageSink(const std::string& dir, const PipelineInfo& info, int every)
+      : dir_(dir), info_(info), every_(every > 0 ? every : 1) {}
+  std::string name() const override { return "images"; }
+  Status write(const Frame& f) override {
+    if (f.index % every_ != 0) return {};
+    const fs::path folder = fs::path(dir_) / info_.camera_ids[f.camera];
+    std::error_code ec;
+    fs::create_directories(folder, ec);
+    char name[32];
+    std::snprintf(name, sizeof name, "%08lld.jpg", static_cast<long long>(f.index));
+    annotate(f, info_, canvas_);
+    const std::string path = (folder / name).string();
+    bool ok = false;
+    try {
+      ok = cv::imwrite(path, mat_view(canvas_));
+    } catch (const cv::Exception&) {
+    }
+    if (!ok) return Error("cannot write '" + path + "'");
+    ++written_;
+    return {};
+  }
+  void close() override {}
+  std::vector<std::string> outputs() const override {
+    if (written_ == 0) return {};
+    return {dir_ + "/<camera>/*.jpg (" + std::to_string(written_) + " images)"};
+  }
+
+ private:
+  std::string dir_;
+  const PipelineInfo& info_;
+  int every_;
+  Image canvas_;
+  uint64_t written_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Sink> make_jsonl_sink(const std::string& path, const PipelineInfo& info) {
+  return std::make_unique<JsonlSink>(path, info);
+}
+std::unique_ptr<Sink> make_video_sink(const std::string& dir, const PipelineInfo& info,
+                                      std::vector<double> camera_fps) {
+  return std::make_unique<VideoSink>(dir, info, std::move(camera_fps));
+}
+std::unique_ptr<Sink> make_image_sink(const std::string& dir, const PipelineInfo& info, int every) {
+  return std::make_unique<ImageSink>(dir, info, every);
+}
+
+SinkWorker::SinkWorker(std::unique_ptr<Sink> sink, size_t depth, bool lossless)
+    : sink_(std::move(sink)),
+      depth_(depth ? depth : 1),
+      lossless_(lossless),
+      thread_([this] { loop(); }) {}
+
+SinkWorker::~SinkWorker() {
+  finish();
+}
+
+void SinkWorker::push(FrameRef f) {
+  std::unique_lock lock(mu_);
+  if (lossless_) {
+    room_.wait(lock, [&] { return queue_.size() < depth_ || done_; });
+  } else if (queue_.size() >= depth_) {
+    ++stats_.dropped;
+    return;
+  }
+  queue_.push_back(std::move(f));
+  ready_.notify_one();
+}
+
+void SinkWorker::finish() {
+  {
+    std::lock_guard lock(mu_);
+    if (done_ && !thread_.joinable()) return;
+    done_ = true;
+    ready_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+  sink_->close();
+}
+
+void SinkWorker::loop() {
+  for (;;) {
+    FrameRef f;
+    {
+      std::unique_lock lock(mu_);
+      ready_.wait(lock, [&] { return !queue_.empty() || done_; });
+      if (queue_.empty()) return;  // done and drained
+      f = std::move(queue_.front());
+      queue_.pop_front();
+      room_.notify_one();
+    }
+    if (Status st = sink_->write(*f); !st) {
+      if (stats_.errors++ == 0) spdlog::error("sink '{}': {}", sink_->name(), st.error().message());
+    } else {
+      ++stats_.written;
+    }
+  }
+}
+
+}  // namespace percept
