@@ -6,11 +6,12 @@
 
 namespace percept {
 
-Executor::Executor(std::unique_ptr<Detector> detector, ExecutorOptions opt, DoneFn on_done)
+Executor::Executor(std::unique_ptr<Detector> detector, ExecutorOptions opt, FrameBoard& board,
+                   DoneFn on_done)
     : detector_(std::move(detector)),
       opt_(std::move(opt)),
-      on_done_(std::move(on_done)),
-      slots_(opt_.num_cameras, opt_.slot_depth, opt_.lossless) {
+      board_(board),
+      on_done_(std::move(on_done)) {
   if (!detector_->dynamic_batch() && opt_.max_batch > 1) {
     spdlog::info(
         "model '{}': batch dimension is fixed, running frame by frame (max_batch {} "
@@ -26,7 +27,6 @@ Executor::Executor(std::unique_ptr<Detector> detector, ExecutorOptions opt, Done
 }
 
 Executor::~Executor() {
-  slots_.close_all();
   join();
 }
 
@@ -39,7 +39,7 @@ void Executor::join() {
 }
 
 void Executor::loop() {
-  while (slots_.take_batch(opt_.max_batch, opt_.max_wait, batch_)) {
+  while (board_.take_batch(opt_.model_index, opt_.max_batch, opt_.max_wait, batch_)) {
     const int64_t now = now_ns();
     // Frames already too old for their camera's deadline are not worth inferring.
     size_t kept = 0;

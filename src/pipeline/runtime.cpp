@@ -47,7 +47,8 @@ class Pipeline {
         opt_(opt),
         lossless_(cfg.mode == PipelineMode::lossless),
         pool_(cfg.models.size()),
-        cams_(cfg.cameras.size()) {
+        cams_(cfg.cameras.size()),
+        board_(cfg.cameras.size(), cfg.models.size(), lossless_) {
     std::error_code ec;
     fs::create_directories(cfg.output.dir, ec);
     if (ec) throw Error("cannot create output folder '" + cfg.output.dir + "': " + ec.message());
@@ -68,35 +69,27 @@ class Pipeline {
       ExecutorOptions eo;
       eo.id = mc.id;
       eo.model_index = m;
-      eo.num_cameras = cams_.size();
       eo.max_batch = mc.max_batch;
       eo.max_wait = std::chrono::microseconds(mc.max_wait_us);
-      eo.lossless = lossless_;
       eo.drop_older_than_ns.assign(cams_.size(), 0);
-      size_t depth = 1;
       for (const auto& id : mc.cameras)
         for (CameraState& c : cams_)
           if (c.config->id == id) {
             c.models.push_back(m);
-            depth = std::max(depth, c.config->queue_depth);
             if (c.config->drop_late) eo.drop_older_than_ns[c.index] = c.deadline_ns;
           }
-      eo.slot_depth = depth;
       auto det = Detector::open(mc.detector);
       spdlog::info("model '{}': {} ({}), input {}x{}, {} classes, batch {}", mc.id,
                    mc.detector.model_path, det->backend().name(), det->input_size().width,
                    det->input_size().height, det->labels().size(),
                    det->dynamic_batch() ? "dynamic" : "fixed at 1");
       executors_.push_back(std::make_unique<Executor>(
-          std::move(det), eo, [this](FrameRef& f, size_t model) { model_done(f, model); }));
+          std::move(det), eo, board_, [this](FrameRef& f, size_t model) { model_done(f, model); }));
     }
-    for (CameraState& c : cams_) info_.camera_models.push_back(c.models);
-    // Slots of cameras a model does not serve never get frames: close them now, so that the
-    // executor ends once the cameras it does serve have ended.
-    for (size_t m = 0; m < executors_.size(); ++m)
-      for (CameraState& c : cams_)
-        if (std::find(c.models.begin(), c.models.end(), m) == c.models.end())
-          executors_[m]->slots().close(c.index);
+    for (CameraState& c : cams_) {
+      info_.camera_models.push_back(c.models);
+      board_.configure(c.index, c.models, c.config->queue_depth);
+    }
     info_.label = [this](size_t m, int id) { return executors_[m]->detector().label(id); };
 
     const size_t depth = cfg.output.queue_depth;
@@ -113,6 +106,11 @@ class Pipeline {
     if (cfg.output.images)
       sinks_.push_back(std::make_unique<SinkWorker>(
           make_image_sink(cfg.output.dir, info_, cfg.output.images_every), depth, lossless_));
+  }
+
+  ~Pipeline() {
+    board_.close_all();  // wakes executors that never saw their cameras end (setup errors)
+    executors_.clear();
   }
 
   RunSummary run() {
@@ -154,6 +152,7 @@ class Pipeline {
     auto next = steady_clock::now();
     int64_t index = 0;
     int consecutive_errors = 0;
+    std::vector<FrameRef> displaced;
     while (!stop_requested()) {
       if (opt_.max_frames >= 0 &&
           static_cast<int64_t>(c.sum.captured + c.sum.read_errors) >= opt_.max_frames)
@@ -187,22 +186,26 @@ class Pipeline {
         std::lock_guard lock(c.mu);  // the sequencer learns of the frame before any model
         c.order.push_back(f);
       }
-      if (c.models.empty()) complete(f);
-      for (size_t m : c.models) {
-        FrameRef displaced;
-        const bool queued = executors_[m]->slots().push(c.index, f, &displaced);
-        if (displaced) {
-          displaced->results[m].state = ModelResult::State::dropped;
-          ++c.sum.slot_drops;
-          model_done(displaced, m);
-        }
-        if (!queued) {
-          f->results[m].state = ModelResult::State::dropped;
-          model_done(f, m);
-        }
+      if (c.models.empty()) {
+        complete(f);
+        continue;
       }
+      displaced.clear();
+      const bool queued = board_.push(c.index, f, &displaced);
+      for (FrameRef& d : displaced) {  // live mode: dropped for every model of the camera
+        ++c.sum.slot_drops;
+        drop_for_all(c, d);
+      }
+      if (!queued) drop_for_all(c, f);
     }
-    for (size_t m : c.models) executors_[m]->slots().close(c.index);
+    board_.close(c.index);
+  }
+
+  void drop_for_all(CameraState& c, FrameRef& f) {
+    for (size_t m : c.models) {
+      f->results[m].state = ModelResult::State::dropped;
+      model_done(f, m);
+    }
   }
 
   void model_done(FrameRef& f, size_t /*model*/) {
@@ -252,6 +255,7 @@ class Pipeline {
   FramePool pool_;
   std::vector<CameraState> cams_;
   PipelineInfo info_;
+  FrameBoard board_;
   std::vector<std::unique_ptr<Executor>> executors_;
   std::vector<std::unique_ptr<SinkWorker>> sinks_;
 };

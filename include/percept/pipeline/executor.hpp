@@ -1,4 +1,4 @@
-// One executor per model: a thread that takes batches of frames from the model's frame slots
+// One executor per model: a thread that takes batches of frames from the frame board
 // (dynamic batching across the cameras it serves), runs pre-processing, inference and
 // post-processing, stores the results in the frames and hands each frame back through
 // `on_done`. It owns the model (Detector), its buffers and its statistics.
@@ -11,19 +11,16 @@
 #include <thread>
 #include <vector>
 
-#include "percept/pipeline/frame_slots.hpp"
+#include "percept/pipeline/frame_board.hpp"
 #include "percept/telemetry/histogram.hpp"
 
 namespace percept {
 
 struct ExecutorOptions {
   std::string id;          // model id, for logs
-  size_t model_index = 0;  // index into Frame::results
-  size_t num_cameras = 0;  // pipeline-wide camera count (slots are indexed by camera)
+  size_t model_index = 0;  // index into Frame::results and the board's models
   size_t max_batch = 1;    // capped at 1 when the model's batch dimension is fixed
   std::chrono::microseconds max_wait{0};
-  size_t slot_depth = 1;
-  bool lossless = true;
   // Per camera (pipeline index): frames older than this at dequeue are dropped unseen
   // (0 = never). Set from a camera's deadline when it drops late results.
   std::vector<int64_t> drop_older_than_ns;
@@ -34,9 +31,9 @@ struct ExecutorStats {
   uint64_t failed = 0;        // in a batch whose inference failed
   uint64_t dropped_late = 0;  // too old at dequeue
   uint64_t batches = 0;
-  std::vector<uint64_t> batch_sizes;  // [n] = batches of n frames
-  Histogram queue_ns, preprocess_ns, inference_ns,
-      postprocess_ns;  // queue per frame, rest per batch
+  std::vector<uint64_t> batch_sizes;                      // [n] = batches of n frames
+  Histogram queue_ns;                                     // per frame: capture -> dequeue
+  Histogram preprocess_ns, inference_ns, postprocess_ns;  // per batch
 };
 
 class Executor {
@@ -44,14 +41,15 @@ class Executor {
   // on_done(frame, model_index) is called once per frame taken, from the executor thread,
   // after the frame's result (done, dropped or failed) is stored.
   using DoneFn = std::function<void(FrameRef&, size_t)>;
-  Executor(std::unique_ptr<Detector> detector, ExecutorOptions opt, DoneFn on_done);
+  // `board` must outlive the executor and be closed (close_all) before it is destroyed.
+  Executor(std::unique_ptr<Detector> detector, ExecutorOptions opt, FrameBoard& board,
+           DoneFn on_done);
   ~Executor();
 
-  FrameSlots& slots() { return slots_; }
   const Detector& detector() const { return *detector_; }
   const ExecutorOptions& options() const { return opt_; }
   void start();
-  void join();  // returns once every slot is closed and drained
+  void join();  // returns once every camera of the model is closed and drained
   // Read after join().
   const ExecutorStats& stats() const { return stats_; }
 
@@ -61,8 +59,8 @@ class Executor {
 
   std::unique_ptr<Detector> detector_;
   ExecutorOptions opt_;
+  FrameBoard& board_;
   DoneFn on_done_;
-  FrameSlots slots_;
   std::thread thread_;
   ExecutorStats stats_;
   std::vector<FrameRef> batch_;
