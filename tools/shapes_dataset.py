@@ -320,17 +320,28 @@ def render_image(rng, width=None, height=None, num_objects=None):
 # Dataset writer
 # --------------------------------------------------------------------------
 
-def generate_dataset(out_dir, count, seed, verbose=True):
+def _write_one(job):
+    out_dir, seed, i = job
+    img, objs = render_image(image_rng(seed, i))
+    fn = "images/%06d.png" % i
+    cv2.imwrite(os.path.join(out_dir, fn), img, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    return {"file": fn, "width": int(img.shape[1]), "height": int(img.shape[0]),
+            "objects": [{"class_id": o["class_id"], "box": [round(v, 3) for v in o["box"]]}
+                        for o in objs]}
+
+
+def generate_dataset(out_dir, count, seed, workers=None, verbose=True):
+    """Render `count` images + labels.json into out_dir (parallel, deterministic)."""
     os.makedirs(os.path.join(out_dir, "images"), exist_ok=True)
-    images = []
     t0 = time.time()
-    for i in range(count):
-        img, objs = render_image(image_rng(seed, i))
-        fn = "images/%06d.png" % i
-        cv2.imwrite(os.path.join(out_dir, fn), img, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-        images.append({"file": fn, "width": int(img.shape[1]), "height": int(img.shape[0]),
-                       "objects": [{"class_id": o["class_id"],
-                                    "box": [round(v, 3) for v in o["box"]]} for o in objs]})
+    jobs = [(out_dir, seed, i) for i in range(count)]
+    workers = workers or min(4, os.cpu_count() or 1)
+    if workers > 1 and count >= 16:
+        import multiprocessing as mp
+        with mp.get_context("fork").Pool(workers) as pool:
+            images = pool.map(_write_one, jobs, chunksize=8)
+    else:
+        images = [_write_one(j) for j in jobs]
     with open(os.path.join(out_dir, "labels.json"), "w") as f:
         json.dump({"classes": CLASSES, "seed": int(seed), "images": images}, f)
     if verbose:
@@ -462,12 +473,13 @@ def main(argv=None):
     ap.add_argument("--width", type=int, default=640)
     ap.add_argument("--height", type=int, default=480)
     ap.add_argument("--objects", type=int, default=None, help="video: number of moving shapes")
+    ap.add_argument("--workers", type=int, default=None, help="image mode: processes (default: cores, max 4)")
     args = ap.parse_args(argv)
     if args.video:
         generate_video(args.video, args.frames, args.fps, args.width, args.height, args.seed,
                        args.objects)
     elif args.out:
-        generate_dataset(args.out, args.count, args.seed)
+        generate_dataset(args.out, args.count, args.seed, args.workers)
     else:
         ap.error("need --out DIR or --video PATH")
     return 0

@@ -211,7 +211,7 @@ if nn is not None:
                                    for _ in range(n))
 
         def forward(self, x):
-            y = list(self.cv1(x).chunk(2, 1))
+            y = list(self.cv1(x).split((self.c, self.c), 1))  # static split sizes (ONNX-friendly)
             y.extend(m(y[-1]) for m in self.m)
             return self.cv2(torch.cat(y, 1))
 
@@ -281,7 +281,7 @@ if nn is not None:
             self.c1 = c1
 
         def forward(self, x):
-            a = x.shape[-1]
+            a = int(x.shape[-1])  # python int: static reshape constants in the ONNX graph
             return self.conv(x.view(-1, 4, self.c1, a).transpose(2, 1).softmax(1)).view(-1, 4, a)
 
     class Detect(nn.Module):
@@ -306,7 +306,7 @@ if nn is not None:
                                                    nn.Conv2d(c3, nc, 1)) for x in ch)
             self.dfl = DFL(reg_max) if reg_max > 1 else nn.Identity()
             self.export = False
-            self.imgsz = None
+            self._anchor_cache = {}
 
         def bias_init(self, imgsz=640):
             """Ultralytics Detect.bias_init (requires stride)."""
@@ -318,12 +318,21 @@ if nn is not None:
             x = [torch.cat((self.cv2[i](x[i]), self.cv3[i](x[i])), 1) for i in range(self.nl)]
             if not self.export:
                 return x
-            shapes = [tuple(xi.shape[2:]) for xi in x]
-            anchors, strides = make_anchors(shapes, self.stride.tolist(), 0.5, x[0].dtype, x[0].device)
-            anchors, strides = anchors.transpose(0, 1).unsqueeze(0), strides.transpose(0, 1)
-            x_cat = torch.cat([xi.reshape(xi.shape[0], self.no, -1) for xi in x], 2)
-            box, cls = x_cat.split((self.reg_max * 4, self.nc), 1)
-            lt, rb = self.dfl(box).chunk(2, 1)
+            # static shapes (python ints) -> anchors are plain constants in the graph
+            shapes = tuple((int(xi.shape[2]), int(xi.shape[3])) for xi in x)
+            if shapes not in self._anchor_cache:
+                with torch.no_grad():
+                    a, s = make_anchors(shapes, self.stride.tolist(), 0.5, torch.float32)
+                # [1, 2, N] anchors and [1, 4, N] strides: full-shape constants, so the
+                # graph needs no broadcasting beyond the batch dim (old importers)
+                self._anchor_cache[shapes] = (a.transpose(0, 1).unsqueeze(0).contiguous(),
+                                              s.transpose(0, 1).unsqueeze(0).expand(1, 4, -1).contiguous())
+            anchors, strides = self._anchor_cache[shapes]
+            x_cat = torch.cat([xi.reshape(-1, self.no, h * w) for xi, (h, w) in zip(x, shapes)], 2)
+            # slices rather than an unequal Split: friendlier to older ONNX importers
+            box, cls = x_cat[:, :self.reg_max * 4], x_cat[:, self.reg_max * 4:]
+            dist = self.dfl(box)
+            lt, rb = dist[:, :2], dist[:, 2:]
             x1y1, x2y2 = anchors - lt, anchors + rb
             dbox = torch.cat(((x1y1 + x2y2) / 2, x2y2 - x1y1), 1) * strides
             return torch.cat((dbox, cls.sigmoid()), 1)
@@ -397,12 +406,37 @@ if nn is not None:
                 m.inplace = True
 
     def export_onnx(model, path, imgsz, dynamic_batch=True, opset=17):
-        """torch.onnx.export with Ultralytics names: images -> output0."""
+        """torch.onnx.export with Ultralytics names: images -> output0. Returns output shape."""
+        import warnings
+        import onnx
         model.eval()
         model.head.export = True
         dummy = torch.zeros(1, 3, imgsz[0], imgsz[1])
         dyn = {"images": {0: "batch"}, "output0": {0: "batch"}} if dynamic_batch else None
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # TracerWarnings about int(shape): intended
+            out_shape = tuple(model(dummy).shape)  # also fills the anchor cache outside the trace
             torch.onnx.export(model, dummy, path, opset_version=opset, do_constant_folding=True,
                               input_names=["images"], output_names=["output0"], dynamic_axes=dyn)
         model.head.export = False
+        m = onnx.load(path)
+        # torch dedups identical initializers into Identity nodes (e.g. the Detect box
+        # biases right after bias_init); materialise them, some importers reject those
+        inits = {t.name: t for t in m.graph.initializer}
+        for node in list(m.graph.node):
+            if node.op_type == "Identity" and node.input[0] in inits:
+                t = onnx.TensorProto()
+                t.CopyFrom(inits[node.input[0]])
+                t.name = node.output[0]
+                m.graph.initializer.append(t)
+                m.graph.node.remove(node)
+        # pin the static output dims (tracing leaves them symbolic): [batch|1, 4+nc, N]
+        for i, d in enumerate(m.graph.output[0].type.tensor_type.shape.dim):
+            d.Clear()
+            if i == 0 and dynamic_batch:
+                d.dim_param = "batch"
+            else:
+                d.dim_value = out_shape[i]
+        onnx.checker.check_model(m)
+        onnx.save(m, path)
+        return out_shape
