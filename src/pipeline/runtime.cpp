@@ -116,7 +116,15 @@ class Pipeline {
   RunSummary run() {
     const int64_t start = now_ns();
     for (auto& e : executors_) e->start();
-    for (CameraState& c : cams_) c.thread = std::thread([this, &c] { capture(c); });
+    for (CameraState& c : cams_)
+      c.thread = std::thread([this, &c] {
+        try {
+          capture(c);
+        } catch (const std::exception& e) {  // a broken camera must not take the others down
+          spdlog::error("camera '{}' stopped: {}", c.config->id, e.what());
+          board_.close(c.index);
+        }
+      });
     // Drain in order: sources end (or stop), then executors finish what they hold, which
     // completes every accepted frame, then sinks write what they were given.
     for (CameraState& c : cams_) c.thread.join();
@@ -227,12 +235,13 @@ class Pipeline {
 
   // Under c.mu, in capture order.
   void publish(CameraState& c, FrameRef& f) {
-    bool any = c.models.empty();
-    for (size_t m : c.models) any = any || f->results[m].state != ModelResult::State::dropped;
-    if (!any) {
+    size_t with_result = 0;
+    for (size_t m : c.models) with_result += f->results[m].state != ModelResult::State::dropped;
+    if (!c.models.empty() && with_result == 0) {
       ++c.sum.unprocessed;
       return;
     }
+    if (with_result < c.models.size()) ++c.sum.partial;
     ++c.sum.completed;
     const int64_t e2e = f->complete_ns - f->capture_ns;
     c.sum.end_to_end_ns.record(e2e);
@@ -314,6 +323,7 @@ std::string summary_json(const RunSummary& s, const PipelineConfig& cfg) {
                     {"read_errors", c.read_errors},
                     {"slot_drops", c.slot_drops},
                     {"unprocessed", c.unprocessed},
+                    {"partial", c.partial},
                     {"deadline_misses", c.deadline_misses},
                     {"late_dropped", c.late_dropped},
                     {"published", c.published},
@@ -358,7 +368,7 @@ std::string summary_text(const RunSummary& s) {
                   "  camera %-10s frames %6llu  %7.1f FPS  drops %llu  deadline misses %llu  "
                   "e2e p50 %.2f ms  p99 %.2f ms\n",
                   c.id.c_str(), static_cast<unsigned long long>(c.completed), c.fps,
-                  static_cast<unsigned long long>(c.slot_drops + c.unprocessed),
+                  static_cast<unsigned long long>(c.unprocessed),
                   static_cast<unsigned long long>(c.deadline_misses),
                   ns_to_ms(c.end_to_end_ns.quantile(0.5)),
                   ns_to_ms(c.end_to_end_ns.quantile(0.99)));

@@ -32,9 +32,10 @@ struct CameraSummary {
   std::string id;
   uint64_t captured = 0;     // frames read from the source
   uint64_t read_errors = 0;  // frames that could not be decoded
-  uint64_t slot_drops = 0;   // displaced in a model's slot (live mode), per model and frame
-  uint64_t unprocessed = 0;  // frames no model produced a result for (all dropped)
-  uint64_t completed = 0;    // frames every serving model finished
+  uint64_t slot_drops = 0;   // displaced from the camera's slot before any model started them
+  uint64_t unprocessed = 0;  // no model produced a result (displaced, or too old at dequeue)
+  uint64_t partial = 0;      // some models produced a result, others dropped it at dequeue
+  uint64_t completed = 0;    // published with at least one model's result (partial included)
   uint64_t deadline_misses = 0;
   uint64_t late_dropped = 0;  // completed after the deadline with drop_late: not published
   uint64_t published = 0;
