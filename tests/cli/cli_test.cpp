@@ -1,12 +1,14 @@
 // The percept binary as a user runs it: exit codes, one-line errors on stderr, and the exact
 // JSON shape of `percept infer --json`.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 namespace {
 
@@ -145,6 +147,43 @@ TEST(Cli, SavesAnnotatedImage) {
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("3 detection(s)"), std::string::npos) << r.out;
   EXPECT_GT(fs::file_size(out), 100u);
+}
+
+// SIGINT in the middle of an endless lossless run: percept stops the cameras, finishes every
+// frame it accepted, writes them all, prints its summary and exits 0.
+TEST(Cli, SigintDrainsAndWritesEveryAcceptedFrame) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("percept_cli_sigint_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "c.yaml") << "mode: lossless\ncameras:\n  - {id: cam, source: synthetic, "
+                                   "width: 320, height: 240}\nmodels:\n  - {id: det, path: "
+                                << PERCEPT_MODELS << "/shapes_yolov8.onnx}\noutput:\n  dir: "
+                                << (dir / "out").string() << "\n  video: false\n";
+  const std::string cmd = std::string("'") + PERCEPT_BINARY + "' run '" +
+                          (dir / "c.yaml").string() + "' >'" + (dir / "stdout").string() +
+                          "' 2>&1 & echo $! >'" + (dir / "pid").string() + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  const int pid = std::stoi(slurp(dir / "pid"));
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_NE(::kill(pid, 0), 0) << "percept did not stop within 10 s of SIGINT";
+  const std::string out = slurp(dir / "stdout");
+  EXPECT_NE(out.find("stopped by signal"), std::string::npos) << out;
+  auto summary = nlohmann::json::parse(std::ifstream(dir / "out" / "summary.json"));
+  const auto captured = summary["cameras"][0]["captured"].get<uint64_t>();
+  EXPECT_GT(captured, 0u);
+  std::ifstream jsonl(dir / "out" / "detections.jsonl");
+  std::string line;
+  uint64_t lines = 0;
+  while (std::getline(jsonl, line)) {
+    EXPECT_EQ(nlohmann::json::parse(line)["frame"], lines);  // complete lines, in order
+    ++lines;
+  }
+  EXPECT_EQ(lines, captured);
+  fs::remove_all(dir);
 }
 
 }  // namespace
