@@ -1,7 +1,8 @@
 // P1 (docs/PERFORMANCE.md): what percept adds around inference, batch 1, on the CPU.
 //   bare:    Ort::Session::Run on a ready input tensor, nothing else (the reference)
 //   percept: Detector::detect on a 1920x1080 frame: letterbox + the same Run + decode + NMS
-// Same model, same session options (intra-op threads, graph optimisation), same process.
+// Same model, same session options (intra-op threads, graph optimisation, spin-wait: the
+// benchmark argument, 0 = percept's default, 1 = ONNX Runtime's), same process.
 // Model: $PERCEPT_BENCH_MODEL (default build/bench/yolov8n.onnx, from tools/export_yolov8n.py);
 // threads: $PERCEPT_BENCH_THREADS (default 2).
 #include <benchmark/benchmark.h>
@@ -43,6 +44,7 @@ void BM_EndToEnd_BareOnnxRuntime(benchmark::State& st) {
   so.SetInterOpNumThreads(1);
   so.SetExecutionMode(ORT_SEQUENTIAL);
   so.SetGraphOptimizationLevel(ORT_ENABLE_ALL);
+  so.AddConfigEntry("session.intra_op.allow_spinning", st.range(0) ? "1" : "0");
   Ort::Session session(env, model_path().c_str(), so);
   Ort::AllocatorWithDefaultOptions alloc;
   auto in_name = session.GetInputNameAllocated(0, alloc);
@@ -65,6 +67,7 @@ void BM_EndToEnd_PerceptDetect(benchmark::State& st) {
   DetectorConfig cfg;
   cfg.model_path = model_path();
   cfg.backend.intra_op_threads = threads();
+  cfg.backend.spin_wait = st.range(0) != 0;
   auto det = Detector::open(cfg);
   Image img = frame_1080p();
   const ImageView v = img.view();
@@ -87,8 +90,8 @@ void BM_EndToEnd_PerceptDetect(benchmark::State& st) {
 }
 
 // Interleaved repetitions (scripts/bench.sh) so that both see the same machine load.
-BENCHMARK(BM_EndToEnd_BareOnnxRuntime)->Unit(benchmark::kMillisecond)->MinTime(2.0);
-BENCHMARK(BM_EndToEnd_PerceptDetect)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_EndToEnd_BareOnnxRuntime)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_EndToEnd_PerceptDetect)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
 }  // namespace
 

@@ -31,6 +31,10 @@ TEST(LetterboxParams, MatchesUltralyticsGeometry) {
   EXPECT_EQ(p.new_h, 481);
   EXPECT_EQ(p.pad_top, 79);
 
+  p = letterbox_params(1280, 721, 640, 640);  // 360.5 rounds half to even, as Python does
+  EXPECT_EQ(p.new_h, 360);
+  EXPECT_EQ(p.pad_top, 140);
+
   p = letterbox_params(300, 600, 320, 320);  // portrait: padding left and right
   EXPECT_EQ(p.new_w, 160);
   EXPECT_EQ(p.new_h, 320);
