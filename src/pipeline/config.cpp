@@ -137,7 +137,8 @@ CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string
       break;
   }
   const bool synthetic = s.kind == SourceKind::synthetic;
-  for (const char* k : {"width", "height", "frames", "objects", "seed"})
+  // Files, devices and streams say their own rate; fps is only for synthetic cameras.
+  for (const char* k : {"fps", "width", "height", "frames", "objects", "seed"})
     if (n[k] && !synthetic) r.fail(n[k], where + "." + k + " is only used by synthetic sources");
   if (n["fps"]) s.fps = r.number(n, "fps", where, 0.1, 10000);
   if (n["width"]) s.width = r.integer(n, "width", where, 16, 16384);

@@ -82,6 +82,46 @@ TEST_F(ConfigTest, ReadsEveryKeyAndResolvesPaths) {
   EXPECT_TRUE(cfg.output.jsonl);
 }
 
+TEST_F(ConfigTest, RuntimeKeysAndModes) {
+  auto cfg = load_pipeline_config(write(R"(mode: live
+cameras:
+  - {id: syn, source: synthetic, fps: 60, width: 320, height: 200, frames: 10, objects: 2,
+     seed: 4, queue_depth: 2, deadline_ms: 33, drop_late: true, pace: false}
+  - {id: usb, source: device, path: /dev/video0}
+models:
+  - {id: det, path: m.onnx, max_batch: 4, max_wait_us: 1500, spin_wait: true}
+fusion: {distance: p10}
+output: {images: true, images_every: 5, queue_depth: 8}
+)"));
+  EXPECT_EQ(cfg.mode, PipelineMode::live);
+  const auto& syn = cfg.cameras[0];
+  EXPECT_EQ(syn.source.kind, SourceKind::synthetic);
+  EXPECT_DOUBLE_EQ(syn.source.fps, 60);
+  EXPECT_EQ(syn.source.height, 200);
+  EXPECT_EQ(syn.source.frames, 10);
+  EXPECT_EQ(syn.queue_depth, 2u);
+  EXPECT_DOUBLE_EQ(syn.deadline_ms, 33);
+  EXPECT_TRUE(syn.drop_late);
+  EXPECT_FALSE(*syn.pace);
+  EXPECT_EQ(cfg.cameras[1].source.path, "/dev/video0");  // a device, not a relative path
+  EXPECT_EQ(cfg.models[0].max_batch, 4u);
+  EXPECT_EQ(cfg.models[0].max_wait_us, 1500);
+  EXPECT_TRUE(cfg.models[0].detector.backend.spin_wait);
+  EXPECT_EQ(cfg.distance, DistanceStat::p10);
+  EXPECT_TRUE(cfg.output.images);
+  EXPECT_EQ(cfg.output.images_every, 5);
+  EXPECT_EQ(cfg.output.queue_depth, 8u);
+  // Without `mode`, files mean lossless and any live camera means live.
+  EXPECT_EQ(load_pipeline_config(write("cameras:\n  - {id: a, path: clip.avi}\nmodels:\n"
+                                       "  - {id: m, path: m.onnx}\n"))
+                .mode,
+            PipelineMode::lossless);
+  EXPECT_EQ(load_pipeline_config(write("cameras:\n  - {id: a, source: synthetic}\nmodels:\n"
+                                       "  - {id: m, path: m.onnx}\n"))
+                .mode,
+            PipelineMode::live);
+}
+
 TEST_F(ConfigTest, ModelWithoutCamerasServesAll) {
   auto cfg = load_pipeline_config(
       write("cameras:\n  - {id: a, path: clip.avi}\n  - {id: b, path: clip.avi}\n"
@@ -109,6 +149,14 @@ TEST_F(ConfigTest, WrongTypesAndRanges) {
   expect_error(head + "    task: pose\n", 7, {"not supported yet"});
   expect_error(head + "    cameras: [nope]\n", 7, {"no camera with id 'nope'"});
   expect_error(head + "output:\n  video: maybe\n", 8, {"output.video must be true or false"});
+  expect_error(
+      "cameras:\n  - id: a\n    path: clip.avi\n    fps: 30\nmodels:\n"
+      "  - {id: m, path: m.onnx}\n",
+      4, {"cameras[0].fps is only used by synthetic sources"});
+  expect_error(
+      "mode: fast\ncameras:\n  - {id: a, path: clip.avi}\nmodels:\n"
+      "  - {id: m, path: m.onnx}\n",
+      1, {"mode: 'fast'"});
 }
 
 TEST_F(ConfigTest, MissingFilesAndKeys) {

@@ -14,8 +14,8 @@
 //       queue_depth: 1           # frames waiting per model; live mode drops the oldest
 //       deadline_ms: 33          # a result later than this is a deadline miss (0: none)
 //       drop_late: false         # drop late results (and frames too old to be worth inferring)
-//       fps: 30                  # synthetic: frame rate; width, height, frames (-1: endless),
-//                                #   objects, seed
+//       fps: 30                  # synthetic only: frame rate; also width, height,
+//                                #   frames (-1: endless), objects, seed
 //   models:
 //     - id: detector
 //       task: detect             # the only task so far
