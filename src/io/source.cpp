@@ -72,7 +72,6 @@ class CaptureSource final : public Source {
   }
   double fps() const override { return fps_ > 0 && fps_ < 1000 ? fps_ : 0; }
   int64_t frame_count() const override { return count_; }
-  const std::string& current_name() const override { return path_; }
 
  private:
   std::string path_;
@@ -124,20 +123,17 @@ class ImageFilesSource final : public Source {
 
   Result<bool> read(Image& frame) override {
     if (next_ >= files_.size()) return false;
-    current_ = files_[next_++];
-    auto img = read_image(current_);
+    auto img = read_image(files_[next_++]);
     if (!img) return img.error();
     frame = std::move(*img);
     return true;
   }
   double fps() const override { return 0; }
   int64_t frame_count() const override { return static_cast<int64_t>(files_.size()); }
-  const std::string& current_name() const override { return current_; }
 
  private:
   std::vector<std::string> files_;
   size_t next_ = 0;
-  std::string current_;
 };
 
 class SyntheticSource final : public Source {
@@ -147,13 +143,11 @@ class SyntheticSource final : public Source {
   Result<bool> read(Image& frame) override { return scene_.next(frame); }
   double fps() const override { return fps_; }
   int64_t frame_count() const override { return count_; }
-  const std::string& current_name() const override { return name_; }
 
  private:
   SyntheticScene scene_;
   double fps_;
   int64_t count_;
-  std::string name_ = "synthetic";
 };
 
 }  // namespace

@@ -41,9 +41,8 @@ class Source {
   // Reads the next frame into `frame` (its buffer is reused). Returns false at end of stream.
   // A frame that cannot be decoded is an error naming it; the caller may go on reading.
   virtual Result<bool> read(Image& frame) = 0;
-  virtual double fps() const = 0;                       // 0 when the source does not say
-  virtual int64_t frame_count() const = 0;              // -1 when unknown
-  virtual const std::string& current_name() const = 0;  // file of the last frame read
+  virtual double fps() const = 0;           // 0 when the source does not say
+  virtual int64_t frame_count() const = 0;  // -1 when unknown
 };
 
 // Throws percept::Error naming the path when it cannot be opened.
