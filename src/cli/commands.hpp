@@ -14,5 +14,6 @@ constexpr int kExitBadInput = 2;
 // Adds the subcommand; the returned function runs it after parsing.
 std::function<int()> add_infer_command(CLI::App& app);
 std::function<int()> add_run_command(CLI::App& app);
+std::function<int()> add_bench_command(CLI::App& app);
 
 }  // namespace percept::cli

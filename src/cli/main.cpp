@@ -23,11 +23,12 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "Log debug details")->trigger_on_parse();
   auto infer = add_infer_command(app);
   auto run = add_run_command(app);
+  auto bench = add_bench_command(app);
 
   // CLI11 would report an unknown command as a missing one; name it instead.
   const std::string first = argc > 1 ? argv[1] : "";
-  if (!first.empty() && first[0] != '-' && first != "infer" && first != "run") {
-    std::cerr << "percept: unknown command '" << argv[1] << "' (commands: infer, run; see "
+  if (!first.empty() && first[0] != '-' && first != "infer" && first != "run" && first != "bench") {
+    std::cerr << "percept: unknown command '" << argv[1] << "' (commands: infer, run, bench; see "
               << "percept --help)\n";
     return kExitBadInput;
   }
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("infer")) return infer();
     if (app.got_subcommand("run")) return run();
+    if (app.got_subcommand("bench")) return bench();
   } catch (const percept::Error& e) {
     std::cerr << "percept: error: " << e.what() << "\n";
     return kExitBadInput;

@@ -149,6 +149,36 @@ TEST(Cli, SavesAnnotatedImage) {
   EXPECT_GT(fs::file_size(out), 100u);
 }
 
+// `percept bench --json`: one object, one entry per runnable batch size, statistics that are
+// consistent with each other (percentiles ordered, throughput = batch / mean latency).
+TEST(Cli, BenchJsonIsConsistent) {
+  Ran r = percept(std::string("bench --model ") + PERCEPT_MODELS +
+                  "/shapes_yolov8.onnx --batch 1,2 --warmup 1 --iterations 5 --threads 1 --json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["backend"], "onnxruntime-cpu");
+  EXPECT_EQ(j["input"], nlohmann::json({320, 320}));
+  ASSERT_EQ(j["results"].size(), 2u);
+  for (const auto& res : j["results"]) {
+    const int batch = res["batch"];
+    for (const char* stage : {"inference", "end_to_end"}) {
+      const auto& s = res[stage];
+      EXPECT_EQ(s["iterations"], 5);
+      EXPECT_LE(s["p50_ms"].get<double>(), s["p99_ms"].get<double>());
+      EXPECT_GT(s["mean_ms"].get<double>(), 0);
+      const double expect = batch * 1000.0 / s["mean_ms"].get<double>();
+      EXPECT_NEAR(s["throughput_fps"].get<double>(), expect, expect * 0.01 + 0.1) << stage;
+    }
+  }
+  // A model fixed at batch 1 runs batch 1 and says why it skipped the rest.
+  r = percept("bench --model " + kData + "/const_v8.onnx --batch 1,4 --iterations 3 --json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["results"].size(), 1u);
+  EXPECT_NE(r.err.find("batch 4 skipped"), std::string::npos) << r.err;
+  expect_bad_input("bench --model " + kData + "/const_v8.onnx --batch 1,x", "--batch");
+  expect_bad_input("bench --model /nonexistent.onnx", "/nonexistent.onnx");
+}
+
 // SIGINT in the middle of an endless lossless run: percept stops the cameras, finishes every
 // frame it accepted, writes them all, prints its summary and exits 0.
 TEST(Cli, SigintDrainsAndWritesEveryAcceptedFrame) {

@@ -1,0 +1,174 @@
+// `percept bench`: latency percentiles and throughput of a model, per batch size, for
+// inference alone and for the whole detect path (letterbox + inference + decode/NMS), the way
+// trtexec and perf_analyzer report them.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "commands.hpp"
+#include "percept/core/clock.hpp"
+#include "percept/io/image_io.hpp"
+#include "percept/io/synthetic_source.hpp"
+#include "percept/tasks/detect/detector.hpp"
+#include "percept/telemetry/histogram.hpp"
+
+namespace percept::cli {
+
+namespace {
+
+struct BenchArgs {
+  std::string model, device = "cpu", batches = "1", image;
+  int threads = 0, warmup = 5, iterations = 50;
+  double duration = 0;
+  bool json = false;
+};
+
+struct Stats {
+  Histogram latency;
+  int batch = 1;
+};
+
+nlohmann::ordered_json stats_json(const Stats& s) {
+  const double mean_ms = s.latency.mean() * 1e-6;
+  return {{"iterations", s.latency.count()},
+          {"p50_ms", round_ms(s.latency.quantile(0.5))},
+          {"p90_ms", round_ms(s.latency.quantile(0.9))},
+          {"p99_ms", round_ms(s.latency.quantile(0.99))},
+          {"mean_ms", std::round(mean_ms * 1000) / 1000},
+          {"throughput_fps", mean_ms > 0 ? std::round(s.batch * 1000.0 / mean_ms * 10) / 10 : 0}};
+}
+
+std::vector<int> parse_batches(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    int b = 0;
+    try {
+      b = std::stoi(item);
+    } catch (const std::exception&) {
+      b = 0;
+    }
+    if (b < 1 || b > 256) throw Error("--batch: '" + item + "' is not a batch size in 1..256");
+    out.push_back(b);
+  }
+  if (out.empty()) throw Error("--batch: no batch size given");
+  return out;
+}
+
+// Runs `fn` for warm-up iterations, then for N iterations or S seconds, timing each.
+template <class Fn>
+Status measure(const BenchArgs& a, Stats& st, Fn&& fn) {
+  for (int i = 0; i < a.warmup; ++i)
+    if (Status s = fn(); !s) return s;
+  const int64_t end = now_ns() + static_cast<int64_t>(a.duration * 1e9);
+  for (int i = 0; a.duration > 0 ? now_ns() < end : i < a.iterations; ++i) {
+    const int64_t t0 = now_ns();
+    if (Status s = fn(); !s) return s;
+    st.latency.record(now_ns() - t0);
+  }
+  return {};
+}
+
+int run_bench(const BenchArgs& a) {
+  const std::vector<int> batches = parse_batches(a.batches);
+  DetectorConfig cfg;
+  cfg.model_path = a.model;
+  cfg.backend.device = a.device;
+  cfg.backend.intra_op_threads = a.threads;
+  auto det = Detector::open(cfg);                       // the whole detect path
+  auto backend = create_backend(a.model, cfg.backend);  // inference alone, its own session
+
+  // Input frames: the given image, or a 1280x720 synthetic scene (what a camera delivers).
+  Image frame;
+  if (!a.image.empty()) {
+    frame = read_image(a.image).value_or_throw();
+  } else {
+    SyntheticScene scene({1280, 720, 6, 1, -1});
+    scene.next(frame);
+  }
+  const InputSize size = det->input_size();
+
+  nlohmann::ordered_json results = nlohmann::ordered_json::array();
+  for (int b : batches) {
+    if (b > 1 && !det->dynamic_batch()) {
+      spdlog::warn("batch {} skipped: the model's batch dimension is fixed at 1", b);
+      continue;
+    }
+    // Inference alone on a letterboxed batch.
+    Tensor input(DType::f32, {b, 3, size.height, size.width});
+    const auto p = letterbox_params(frame.width(), frame.height(), size.width, size.height);
+    const size_t per = static_cast<size_t>(3) * size.width * size.height;
+    for (int i = 0; i < b; ++i)
+      letterbox_cpu(frame.view(), p, Normalize{}, input.as<float>() + i * per);
+    Stats infer, e2e;
+    infer.batch = e2e.batch = b;
+    TensorView in = input.view();
+    Status st = measure(a, infer, [&]() -> Status {
+      auto r = backend->run(std::span<const TensorView>(&in, 1));
+      return r ? Status{} : Status{r.error()};
+    });
+    if (!st) throw Error(st.error().message());
+    std::vector<ImageView> views(b, frame.view());
+    std::vector<Detections> outs(b);
+    st = measure(a, e2e, [&] { return det->detect(views, outs); });
+    if (!st) throw Error(st.error().message());
+    results.push_back(
+        {{"batch", b}, {"inference", stats_json(infer)}, {"end_to_end", stats_json(e2e)}});
+  }
+  if (results.empty()) throw Error("no batch size could be run (the model's batch is fixed at 1)");
+
+  if (a.json) {
+    nlohmann::ordered_json j = {{"model", a.model},
+                                {"device", a.device},
+                                {"backend", backend->name()},
+                                {"threads", a.threads},
+                                {"input", {size.width, size.height}},
+                                {"frame", {frame.width(), frame.height()}},
+                                {"results", results}};
+    std::cout << j.dump() << "\n";
+  } else {
+    std::printf("%s on %s (%s), input %dx%d, frames %dx%d\n", a.model.c_str(), a.device.c_str(),
+                backend->name().c_str(), size.width, size.height, frame.width(), frame.height());
+    std::printf("%-6s %-12s %9s %9s %9s %9s %12s\n", "batch", "stage", "p50 ms", "p90 ms", "p99 ms",
+                "mean ms", "frames/s");
+    for (const auto& r : results)
+      for (const char* k : {"inference", "end_to_end"}) {
+        const auto& s = r[k];
+        std::printf("%-6d %-12s %9.3f %9.3f %9.3f %9.3f %12.1f\n", r["batch"].get<int>(), k,
+                    s["p50_ms"].get<double>(), s["p90_ms"].get<double>(), s["p99_ms"].get<double>(),
+                    s["mean_ms"].get<double>(), s["throughput_fps"].get<double>());
+      }
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+std::function<int()> add_bench_command(CLI::App& app) {
+  auto a = std::make_shared<BenchArgs>();
+  CLI::App* c = app.add_subcommand("bench", "Latency and throughput of a model per batch size");
+  c->add_option("-m,--model", a->model, "ONNX model file")->required();
+  c->add_option("--batch", a->batches, "Batch sizes, comma-separated (e.g. 1,2,4,8)")
+      ->capture_default_str();
+  c->add_option("--device", a->device, "Execution device")->capture_default_str();
+  c->add_option("--threads", a->threads, "ONNX Runtime intra-op threads (0: default)")
+      ->check(CLI::Range(0, 256));
+  c->add_option("--warmup", a->warmup, "Untimed iterations first")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  auto* it = c->add_option("--iterations", a->iterations, "Timed iterations per batch size")
+                 ->capture_default_str()
+                 ->check(CLI::Range(1, 10000000));
+  c->add_option("--duration", a->duration, "Timed seconds per batch size (instead of iterations)")
+      ->check(CLI::Range(0.01, 86400.0))
+      ->excludes(it);
+  c->add_option("--image", a->image, "Frame to use (default: a 1280x720 synthetic scene)");
+  c->add_flag("--json", a->json, "Print exactly one JSON object on stdout");
+  return [a] { return run_bench(*a); };
+}
+
+}  // namespace percept::cli
