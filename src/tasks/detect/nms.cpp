@@ -1,28 +1,41 @@
 #include "percept/tasks/detect/nms.hpp"
 
 #include <algorithm>
+#include <numeric>
 
 namespace percept {
 
-void nms_inplace(Detections& dets, const NmsOptions& opt) {
-  std::stable_sort(dets.begin(), dets.end(),
-                   [](const Detection& a, const Detection& b) { return a.score > b.score; });
-  // Kept boxes are compacted to the front: [0, kept) survive, the rest is still to test.
-  size_t kept = 0;
+void nms_inplace(Detections& dets, const NmsOptions& opt, NmsScratch& scratch) {
+  // Sorting indices by (score desc, index asc) is a stable sort that needs no temporary
+  // buffer (std::stable_sort allocates one on every call).
+  auto& order = scratch.order;
+  order.resize(dets.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return dets[a].score > dets[b].score || (dets[a].score == dets[b].score && a < b);
+  });
+  Detections& kept = scratch.kept;
+  kept.clear();
   const size_t max_keep = opt.max_detections > 0 ? static_cast<size_t>(opt.max_detections) : 0;
-  for (size_t i = 0; i < dets.size() && kept < max_keep; ++i) {
+  for (uint32_t i : order) {
+    if (kept.size() >= max_keep) break;
     const Detection& d = dets[i];
     bool suppressed = false;
-    for (size_t k = 0; k < kept; ++k) {
-      if (!opt.class_agnostic && dets[k].class_id != d.class_id) continue;
-      if (iou(dets[k].box, d.box) > opt.iou_threshold) {
+    for (const Detection& k : kept) {
+      if (!opt.class_agnostic && k.class_id != d.class_id) continue;
+      if (iou(k.box, d.box) > opt.iou_threshold) {
         suppressed = true;
         break;
       }
     }
-    if (!suppressed) dets[kept++] = d;
+    if (!suppressed) kept.push_back(d);
   }
-  dets.resize(kept);
+  dets.swap(kept);  // both buffers keep their capacity for the next call
+}
+
+void nms_inplace(Detections& dets, const NmsOptions& opt) {
+  NmsScratch scratch;
+  nms_inplace(dets, opt, scratch);
 }
 
 }  // namespace percept

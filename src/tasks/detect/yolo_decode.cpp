@@ -96,7 +96,7 @@ void YoloDecoder::decode(const float* image, const LayoutInfo& info, const Decod
                      [](const Detection& a, const Detection& b) { return a.score > b.score; });
     out.resize(opt.max_candidates);
   }
-  nms_inplace(out, opt.nms);
+  nms_inplace(out, opt.nms, nms_);
 }
 
 }  // namespace percept

@@ -1,6 +1,9 @@
 // Greedy non-maximum suppression, as torchvision.ops.batched_nms and cv::dnn::NMSBoxes do.
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 #include "percept/core/detection.hpp"
 
 namespace percept {
@@ -11,8 +14,16 @@ struct NmsOptions {
   bool class_agnostic = false;  // false: only boxes of the same class suppress each other
 };
 
-// Sorts `dets` by descending score and removes suppressed boxes in place. Ties keep input
-// order, so the result is deterministic. No allocation beyond what `dets` already holds.
+// Buffers nms_inplace reuses between calls, so that steady-state NMS does not allocate.
+struct NmsScratch {
+  std::vector<uint32_t> order;
+  Detections kept;
+};
+
+// Sorts `dets` by descending score and removes suppressed boxes. Ties keep input order, so
+// the result is deterministic. Allocates only while the scratch buffers grow.
+void nms_inplace(Detections& dets, const NmsOptions& opt, NmsScratch& scratch);
+// The same with a scratch of its own (allocates every call: tests, one-off use).
 void nms_inplace(Detections& dets, const NmsOptions& opt);
 
 }  // namespace percept

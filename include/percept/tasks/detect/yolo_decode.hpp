@@ -33,6 +33,7 @@ class YoloDecoder {
 
   std::vector<float> best_;
   std::vector<int32_t> best_class_;
+  NmsScratch nms_;
 };
 
 }  // namespace percept

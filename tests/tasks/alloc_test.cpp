@@ -1,0 +1,70 @@
+// P10: percept's own per-frame work (letterbox, decode, NMS, mapping back) makes no heap
+// allocation once warm. A replaced global operator new counts every allocation of the
+// process; ONNX Runtime is not involved (its allocations are its own business), so the
+// count covers exactly percept's pre- and post-processing.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <random>
+#include <vector>
+
+#include "percept/preprocess/letterbox.hpp"
+#include "percept/tasks/detect/yolo_decode.hpp"
+
+namespace {
+std::atomic<long> g_allocations{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+
+namespace percept {
+namespace {
+
+TEST(Allocations, PreAndPostProcessingAllocateNothingOnceWarm) {
+  // A realistic [84, 8400] output: background noise plus 30 objects seen by 8 anchors each.
+  constexpr int kClasses = 80, kAnchors = 8400;
+  std::mt19937 rng(2);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  std::vector<float> out(static_cast<size_t>(4 + kClasses) * kAnchors);
+  for (int i = 0; i < kAnchors; ++i) {
+    out[i] = u(rng) * 640, out[kAnchors + i] = u(rng) * 640;
+    out[2 * kAnchors + i] = 20 + u(rng) * 80, out[3 * kAnchors + i] = 20 + u(rng) * 80;
+    for (int c = 0; c < kClasses; ++c) out[(4 + c) * kAnchors + i] = u(rng) * 0.05f;
+  }
+  for (int o = 0; o < 30; ++o) {
+    const int base = static_cast<int>(u(rng) * (kAnchors - 8)), cls = o % kClasses;
+    for (int k = 0; k < 8; ++k) out[(4 + cls) * kAnchors + base + k] = 0.5f + u(rng) * 0.4f;
+  }
+  Image frame(1920, 1080, PixelFormat::bgr8);
+  for (size_t i = 0; i < frame.stride() * 1080; ++i) frame.data()[i] = static_cast<uint8_t>(i);
+  const auto p = letterbox_params(1920, 1080, 640, 640);
+  std::vector<float> input(3 * 640 * 640);
+  YoloDecoder decoder;
+  Detections dets;
+  const LayoutInfo layout{YoloLayout::v8, kClasses, kAnchors};
+  auto one_frame = [&] {
+    letterbox_cpu(frame.view(), p, Normalize{}, input.data());
+    decoder.decode(out.data(), layout, DecodeOptions{}, dets);
+    for (Detection& d : dets) d.box = p.to_source(d.box);
+  };
+  for (int i = 0; i < 3; ++i) one_frame();  // warm-up: scratch buffers reach their size
+  ASSERT_GT(dets.size(), 10u);
+  const long before = g_allocations.load();
+  for (int i = 0; i < 1000; ++i) one_frame();
+  EXPECT_EQ(g_allocations.load() - before, 0) << "heap allocations in 1000 frames";
+}
+
+}  // namespace
+}  // namespace percept
