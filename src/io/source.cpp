@@ -22,22 +22,6 @@ Result<SourceKind> parse_source_kind(const std::string& s) {
                "' (expected video, images, device, stream or synthetic)");
 }
 
-const char* source_kind_name(SourceKind k) {
-  switch (k) {
-    case SourceKind::video:
-      return "video";
-    case SourceKind::images:
-      return "images";
-    case SourceKind::device:
-      return "device";
-    case SourceKind::stream:
-      return "stream";
-    case SourceKind::synthetic:
-      return "synthetic";
-  }
-  return "?";
-}
-
 namespace {
 
 // Video files, camera devices and network streams: everything cv::VideoCapture opens.

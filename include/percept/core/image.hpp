@@ -13,7 +13,6 @@ enum class PixelFormat { bgr8, rgb8, gray8 };
 inline int channels_of(PixelFormat f) {
   return f == PixelFormat::gray8 ? 1 : 3;
 }
-const char* pixel_format_name(PixelFormat f);
 
 // Non-owning view of interleaved 8-bit pixels; stride is in bytes between row starts.
 struct ImageView {

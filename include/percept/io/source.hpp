@@ -18,7 +18,6 @@ enum class SourceKind {
   synthetic,  // SyntheticScene: moving shapes with ground truth (tests, benchmarks)
 };
 Result<SourceKind> parse_source_kind(const std::string& s);
-const char* source_kind_name(SourceKind k);
 // Files have an end and can be replayed without loss; devices and streams are live.
 inline bool is_file_source(SourceKind k) {
   return k == SourceKind::video || k == SourceKind::images;

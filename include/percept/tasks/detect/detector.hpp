@@ -57,8 +57,6 @@ class Detector {
   InputSize input_size() const { return size_; }
   bool dynamic_batch() const { return dynamic_batch_; }
   const Backend& backend() const { return *backend_; }
-  const std::optional<LayoutInfo>& layout() const { return layout_; }
-  const DecodeOptions& decode_options() const { return config_.decode; }
 
  private:
   Status run_batch(std::span<const ImageView> frames, std::span<Detections> results, StageTimes& t);
