@@ -158,6 +158,28 @@ TEST_F(RuntimeTest, LiveOverloadDropsAndStaysFresh) {
     EXPECT_LT(static_cast<double>(c.end_to_end_ns.quantile(0.99)), 4 * infer_p99 + 20e6) << c.id;
 }
 
+// Two models on one overloaded live camera work on the same frames, so every published frame
+// has both results (what the fuser needs), even though one model is much slower.
+TEST_F(RuntimeTest, ModelsOfOneCameraStayOnTheSameFrames) {
+  auto cfg = config(PipelineMode::live);
+  cfg.cameras.push_back(synthetic("rgb", 300, 300, 1));
+  cfg.models.push_back(shapes("fast", {"rgb"}, 1));
+  auto slow = shapes("slow", {"rgb"}, 1);
+  slow.detector.input_size = InputSize{320, 320};
+  slow.detector.backend.graph_optimization = GraphOptimization::disable;  // slower on purpose
+  cfg.models.push_back(slow);
+  RunSummary s = run_pipeline(cfg, {});
+  const auto& cam = s.cameras[0];
+  EXPECT_GT(cam.slot_drops, 0u);
+  EXPECT_EQ(cam.partial, 0u);
+  EXPECT_EQ(s.models[0].stats.frames, s.models[1].stats.frames);
+  EXPECT_EQ(s.models[0].stats.frames, cam.completed);
+  auto by = lines();
+  ASSERT_EQ(by["rgb/fast"].size(), by["rgb/slow"].size());
+  for (size_t i = 0; i < by["rgb/fast"].size(); ++i)
+    EXPECT_EQ(by["rgb/fast"][i]["frame"], by["rgb/slow"][i]["frame"]);
+}
+
 TEST_F(RuntimeTest, DynamicBatchingFormsBatchesWithinMaxWait) {
   auto cfg = config(PipelineMode::live);
   for (int i = 0; i < 3; ++i) cfg.cameras.push_back(synthetic("c" + std::to_string(i), 90, 60, i));
