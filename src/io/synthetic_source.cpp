@@ -104,13 +104,8 @@ bool SyntheticScene::next(Image& frame) {
   frame.resize(w, h, PixelFormat::bgr8);
   std::memcpy(frame.data(), background_.data(), background_.size());
   cv::Mat img(h, w, CV_8UC3, frame.data(), frame.stride());
-  depth_.resize(static_cast<size_t>(w) * h);
-  for (int y = 0; y < h; ++y) {
-    const float d = 12.f - 10.f * static_cast<float>(y) / static_cast<float>(std::max(1, h - 1));
-    std::fill(depth_.begin() + static_cast<ptrdiff_t>(y) * w,
-              depth_.begin() + static_cast<ptrdiff_t>(y + 1) * w, d);
-  }
-  cv::Mat depth(h, w, CV_32F, depth_.data());
+  depth_valid_ = false;
+  polygons_.resize(movers_.size());
   truth_.clear();
   for (Mover& m : movers_) {
     if (index_ > 0) {  // frame 0 shows the start positions
@@ -136,8 +131,7 @@ bool SyntheticScene::next(Image& frame) {
       x1 = m.x - m.radius, x2 = m.x + m.radius, y1 = m.y - m.radius, y2 = m.y + m.radius;
     cv::fillPoly(img, std::vector<std::vector<cv::Point>>{pts}, cv::Scalar(m.b, m.g, m.r),
                  cv::LINE_AA, 4);
-    cv::fillPoly(depth, std::vector<std::vector<cv::Point>>{pts}, cv::Scalar(m.distance),
-                 cv::LINE_8, 4);
+    polygons_[static_cast<size_t>(&m - movers_.data())] = pts;
     auto clip = [](double v, int hi) { return static_cast<float>(std::clamp(v, 0.0, 1.0 * hi)); };
     truth_.push_back({{clip(x1, w), clip(y1, h), clip(x2, w), clip(y2, h)},
                       m.class_id,
@@ -145,6 +139,23 @@ bool SyntheticScene::next(Image& frame) {
   }
   ++index_;
   return true;
+}
+
+const std::vector<float>& SyntheticScene::depth_map() {
+  if (depth_valid_) return depth_;
+  const int w = opt_.width, h = opt_.height;
+  depth_.resize(static_cast<size_t>(w) * h);
+  for (int y = 0; y < h; ++y) {
+    const float d = 12.f - 10.f * static_cast<float>(y) / static_cast<float>(std::max(1, h - 1));
+    std::fill(depth_.begin() + static_cast<ptrdiff_t>(y) * w,
+              depth_.begin() + static_cast<ptrdiff_t>(y + 1) * w, d);
+  }
+  cv::Mat depth(h, w, CV_32F, depth_.data());
+  for (size_t i = 0; i < movers_.size(); ++i)  // far to near, as drawn
+    cv::fillPoly(depth, std::vector<std::vector<cv::Point>>{polygons_[i]},
+                 cv::Scalar(movers_[i].distance), cv::LINE_8, 4);
+  depth_valid_ = true;
+  return depth_;
 }
 
 }  // namespace percept

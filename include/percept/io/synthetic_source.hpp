@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <opencv2/core/types.hpp>
 #include <vector>
 
 #include "percept/core/detection.hpp"
@@ -35,8 +36,9 @@ class SyntheticScene {
   // Ground truth of the last frame rendered.
   const std::vector<SyntheticObject>& objects() const { return truth_; }
   // Metric depth of the last frame, width x height, row-major: a floor-like gradient from
-  // 12 m (top) to 2 m (bottom) with each shape at its own distance.
-  const std::vector<float>& depth_map() const { return depth_; }
+  // 12 m (top) to 2 m (bottom) with each shape at its own distance. Rendered on first use,
+  // so cameras that never ask for it do not pay for it.
+  const std::vector<float>& depth_map();
   int64_t frame_index() const { return index_ - 1; }
 
  private:
@@ -49,7 +51,9 @@ class SyntheticScene {
   std::vector<uint8_t> background_;
   std::vector<Mover> movers_;
   std::vector<SyntheticObject> truth_;
+  std::vector<std::vector<cv::Point>> polygons_;  // last frame's, 1/16 px, for depth_map()
   std::vector<float> depth_;
+  bool depth_valid_ = false;
   int64_t index_ = 0;
 };
 
