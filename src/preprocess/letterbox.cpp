@@ -68,7 +68,7 @@ inline Tap tap(int o, double inv_scale, int src_len) {
   return {i0, i0 + 1, static_cast<float>(f - i0)};
 }
 
-constexpr int kMaxWidth = 8192;  // network inputs wider than this are not a real use
+constexpr int kMaxWidth = kLetterboxMaxWidth;
 
 // Columns [from, n) of one output row of a 3-channel source; output plane k takes source
 // channel sh[k] / 8. This scalar loop is the reference; row_rgb_avx2 does the same 8 columns
@@ -186,7 +186,7 @@ void letterbox_cpu(const ImageView& src, const LetterboxParams& p, const Normali
   for (int k = 0; k < 3; ++k) pad[k] = n.pad_value * n.scale[k] + n.bias[k];
 
   // Column taps for the resized part, as byte offsets into a source row. Stack tables: the
-  // frame path does not allocate (the detect task caps inputs at kMaxWidth).
+  // frame path does not allocate (callers keep inputs within kLetterboxMaxWidth).
   int x0s[kMaxWidth], x1s[kMaxWidth];
   float wxs[kMaxWidth];
   const int new_w = std::min(p.new_w, kMaxWidth);

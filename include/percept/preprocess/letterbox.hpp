@@ -39,11 +39,15 @@ struct Normalize {
   uint8_t pad_value = 114;  // border colour, before normalisation, same for all channels
 };
 
-// Writes 3 planes of p.dst_h x p.dst_w float32 to `dst` (one image of an NCHW batch).
-// src must have p.src_w x p.src_h pixels; bgr8, rgb8 and gray8 are accepted (gray is repeated
-// into the three planes). No allocation; safe to call from several threads on distinct dst.
-// On x86-64 with AVX2 a vector path does the bulk; allow_simd = false forces the scalar
-// reference (the tests compare the two).
+// Widest network input letterbox_cpu handles: its column tables live on the stack so that the
+// frame path does not allocate. Callers check inputs against it (the detect task does).
+constexpr int kLetterboxMaxWidth = 8192;
+
+// Writes 3 planes of p.dst_h x p.dst_w float32 to `dst` (p.dst_w <= kLetterboxMaxWidth) (one image
+// of an NCHW batch). src must have p.src_w x p.src_h pixels; bgr8, rgb8 and gray8 are accepted
+// (gray is repeated into the three planes). No allocation; safe to call from several threads on
+// distinct dst. On x86-64 with AVX2 a vector path does the bulk; allow_simd = false forces the
+// scalar reference (the tests compare the two).
 void letterbox_cpu(const ImageView& src, const LetterboxParams& p, const Normalize& norm,
                    float* dst, bool allow_simd = true);
 

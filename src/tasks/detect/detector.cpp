@@ -8,12 +8,6 @@
 
 namespace percept {
 
-namespace {
-
-constexpr int kMaxInputSide = 8192;  // letterbox_cpu's limit; larger inputs are not a real use
-
-}  // namespace
-
 std::unique_ptr<Detector> Detector::open(const DetectorConfig& config) {
   return std::make_unique<Detector>(create_backend(config.model_path, config.backend), config);
 }
@@ -54,8 +48,8 @@ Detector::Detector(std::unique_ptr<Backend> backend, const DetectorConfig& confi
     throw Error(model + ": input '" + in.name + "' " + shape_str(in.shape) +
                 " has a symbolic height or width and no imgsz metadata; set input_size");
   }
-  if (size_.width <= 0 || size_.height <= 0 || size_.width > kMaxInputSide ||
-      size_.height > kMaxInputSide)
+  if (size_.width <= 0 || size_.height <= 0 || size_.width > kLetterboxMaxWidth ||
+      size_.height > kLetterboxMaxWidth)
     throw Error(model + ": input size " + std::to_string(size_.width) + "x" +
                 std::to_string(size_.height) + " is out of range (1..8192)");
 
