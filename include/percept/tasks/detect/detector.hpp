@@ -18,6 +18,7 @@
 #include "percept/infer/backend.hpp"
 #include "percept/infer/model_metadata.hpp"
 #include "percept/preprocess/letterbox.hpp"
+#include "percept/tasks/stage_times.hpp"
 #include "percept/tasks/detect/yolo_decode.hpp"
 
 namespace percept {
@@ -29,13 +30,6 @@ struct DetectorConfig {
   std::optional<YoloLayout> layout;        // default: from the output shape
   std::optional<std::string> labels_file;  // default: the model's `names` metadata
   std::optional<InputSize> input_size;     // default: the model's input dims, then `imgsz`
-};
-
-// Wall time of each stage for one detect() call, in nanoseconds.
-struct StageTimes {
-  int64_t preprocess_ns = 0;
-  int64_t inference_ns = 0;
-  int64_t postprocess_ns = 0;
 };
 
 class Detector {
