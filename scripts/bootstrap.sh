@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   cmake ninja-build g++ make pkg-config git ca-certificates xz-utils
   libopencv-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
-  libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format
+  libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format prometheus
   python3 python3-numpy python3-opencv python3-torch python3-onnx
 )
 

@@ -1,0 +1,161 @@
+// Prometheus text exposition format (0.0.4) of a telemetry snapshot. Every metric family is
+// written once with its HELP and TYPE lines, its samples following (the format requires a
+// family's samples to be contiguous).
+#include <charconv>
+#include <cmath>
+#include <string>
+
+#include "percept/telemetry/snapshot.hpp"
+
+namespace percept {
+
+namespace {
+
+// Label pairs already escaped, e.g. camera="rgb",stage="inference".
+using Labels = std::string;
+
+std::string number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest exact form
+  return std::string(buf, r.ptr);
+}
+
+// Milliseconds to seconds, rounded to the nanosecond (no 0.059899904000000004).
+double seconds(double ms) {
+  return std::round(ms * 1e6) / 1e9;
+}
+
+std::string label(const char* name, const std::string& value) {
+  return std::string(name) + "=\"" + prometheus_escape_label(value) + "\"";
+}
+
+std::string join(const Labels& a, const Labels& b) {
+  if (a.empty()) return b;
+  if (b.empty()) return a;
+  return a + "," + b;
+}
+
+class Writer {
+ public:
+  void family(const std::string& name, const char* type, const char* help) {
+    out_ += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  }
+  void sample(const std::string& name, const Labels& labels, double v) {
+    out_ += name;
+    if (!labels.empty()) out_ += "{" + labels + "}";
+    out_ += " " + number(v) + "\n";
+  }
+  // A summary in seconds: quantiles of the last interval (NaN when it had no sample, as the
+  // Go client does), count and sum since start.
+  void summary(const std::string& name, const Labels& labels, const LatencyStats& l) {
+    const bool empty = l.count == 0;
+    const std::pair<const char*, double> qs[] = {
+        {"0.5", l.p50_ms}, {"0.9", l.p90_ms}, {"0.99", l.p99_ms}};
+    for (const auto& [q, ms] : qs)
+      sample(name, join(labels, std::string("quantile=\"") + q + "\""), empty ? NAN : seconds(ms));
+    sample(name + "_sum", labels, seconds(l.total_sum_ms));
+    sample(name + "_count", labels, static_cast<double>(l.total_count));
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+}  // namespace
+
+std::string prometheus_escape_label(const std::string& value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string prometheus_text(const TelemetrySnapshot& s) {
+  Writer w;
+  const auto cam = [](const CameraTelemetry& c) { return label("camera", c.id); };
+  const auto mod = [](const ModelTelemetry& m) { return label("model", m.id); };
+
+  w.family("percept_camera_frames_total", "counter",
+           "Frames completed (published with at least one model's result).");
+  for (const auto& c : s.cameras)
+    w.sample("percept_camera_frames_total", cam(c), static_cast<double>(c.frames.total));
+  w.family("percept_camera_dropped_frames_total", "counter",
+           "Frames never processed: displaced from the camera's slot or too old at dequeue.");
+  for (const auto& c : s.cameras)
+    w.sample("percept_camera_dropped_frames_total", cam(c), static_cast<double>(c.drops.total));
+  w.family("percept_camera_deadline_misses_total", "counter",
+           "Frames completed after the camera's deadline.");
+  for (const auto& c : s.cameras)
+    w.sample("percept_camera_deadline_misses_total", cam(c),
+             static_cast<double>(c.deadline_misses.total));
+  w.family("percept_camera_fps", "gauge", "Frames completed per second over the last interval.");
+  for (const auto& c : s.cameras) w.sample("percept_camera_fps", cam(c), c.fps);
+  w.family("percept_camera_latency_seconds", "summary",
+           "End-to-end latency, capture to every model done (quantiles over the last interval).");
+  for (const auto& c : s.cameras) w.summary("percept_camera_latency_seconds", cam(c), c.end_to_end);
+
+  w.family("percept_model_frames_total", "counter", "Frames inferred by the model.");
+  for (const auto& m : s.models)
+    w.sample("percept_model_frames_total", mod(m), static_cast<double>(m.frames.total));
+  w.family("percept_model_failed_frames_total", "counter",
+           "Frames in a batch whose inference failed.");
+  for (const auto& m : s.models)
+    w.sample("percept_model_failed_frames_total", mod(m), static_cast<double>(m.failed.total));
+  w.family("percept_model_batches_total", "counter", "Batches run, by batch size.");
+  for (const auto& m : s.models)
+    for (size_t n = 1; n < m.batch_sizes.size(); ++n)
+      w.sample("percept_model_batches_total", join(mod(m), label("batch_size", std::to_string(n))),
+               static_cast<double>(m.batch_sizes[n]));
+  w.family("percept_stage_latency_seconds", "summary",
+           "Time per stage: queue per frame, preprocess/inference/postprocess per batch "
+           "(quantiles over the last interval).");
+  for (const auto& m : s.models) {
+    const std::pair<const char*, const LatencyStats*> stages[] = {{"queue", &m.queue},
+                                                                  {"preprocess", &m.preprocess},
+                                                                  {"inference", &m.inference},
+                                                                  {"postprocess", &m.postprocess}};
+    for (const auto& [stage, l] : stages)
+      w.summary("percept_stage_latency_seconds", join(mod(m), label("stage", stage)), *l);
+  }
+
+  if (s.system.cpu_percent) {
+    w.family("percept_process_cpu_usage_ratio", "gauge",
+             "Process CPU time over wall time in the last interval (2 = two cores busy).");
+    w.sample("percept_process_cpu_usage_ratio", "", *s.system.cpu_percent / 100);
+  }
+  if (s.system.rss_bytes) {
+    w.family("percept_process_resident_memory_bytes", "gauge", "Resident set size.");
+    w.sample("percept_process_resident_memory_bytes", "", static_cast<double>(*s.system.rss_bytes));
+  }
+  if (s.system.gpu) {
+    const GpuTelemetry& g = *s.system.gpu;
+    const Labels gl = label("gpu", "0") + "," + label("name", g.name);
+    const auto gauge = [&](const char* name, const char* help, auto v, double scale) {
+      if (!v) return;
+      w.family(name, "gauge", help);
+      w.sample(name, gl, static_cast<double>(*v) * scale);
+    };
+    gauge("percept_gpu_utilization_ratio", "GPU busy time over the last sample period (NVML).",
+          g.utilization_percent, 0.01);
+    gauge("percept_gpu_memory_used_bytes", "GPU memory in use (NVML).", g.memory_used_bytes, 1);
+    gauge("percept_gpu_memory_total_bytes", "GPU memory in total (NVML).", g.memory_total_bytes, 1);
+    gauge("percept_gpu_temperature_celsius", "GPU temperature (NVML).", g.temperature_c, 1);
+    gauge("percept_gpu_power_watts", "GPU power draw (NVML).", g.power_w, 1);
+    gauge("percept_gpu_sm_clock_hertz", "GPU SM clock (NVML).", g.sm_clock_mhz, 1e6);
+  }
+  return w.take();
+}
+
+}  // namespace percept

@@ -1,0 +1,225 @@
+// JSONL form of a telemetry snapshot, and its parser (for `percept report`).
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "percept/core/clock.hpp"
+#include "percept/core/error.hpp"
+#include "percept/telemetry/snapshot.hpp"
+
+namespace percept {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Milliseconds to the microsecond: no 0.0039559999999999994 in the logs.
+double r3(double v) {
+  return std::isfinite(v) ? std::round(v * 1000) / 1000 : 0.0;
+}
+
+Json latency_json(const LatencyStats& l) {
+  return {{"count", l.count},
+          {"p50", r3(l.p50_ms)},
+          {"p90", r3(l.p90_ms)},
+          {"p99", r3(l.p99_ms)},
+          {"max", r3(l.max_ms)},
+          {"mean", r3(l.mean_ms)},
+          {"stddev", r3(l.stddev_ms)},
+          {"total_count", l.total_count},
+          {"total_sum", r3(l.total_sum_ms)}};
+}
+
+template <class T>
+Json nullable(const std::optional<T>& v) {
+  return v ? Json(*v) : Json(nullptr);
+}
+
+void put_count(Json& j, const char* name, const Count& c) {
+  j[name] = c.interval;
+  j[std::string(name) + "_total"] = c.total;
+}
+
+Json gpu_json(const GpuTelemetry& g) {
+  return {{"name", g.name},
+          {"utilization_percent", nullable(g.utilization_percent)},
+          {"memory_utilization_percent", nullable(g.memory_utilization_percent)},
+          {"memory_used_bytes", nullable(g.memory_used_bytes)},
+          {"memory_total_bytes", nullable(g.memory_total_bytes)},
+          {"temperature_c", nullable(g.temperature_c)},
+          {"power_w", nullable(g.power_w)},
+          {"sm_clock_mhz", nullable(g.sm_clock_mhz)}};
+}
+
+// Reading back: every key is required; a missing or mistyped one names itself.
+const Json& at(const Json& j, const char* key, const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end()) throw Error("telemetry: missing key '" + where + key + "'");
+  return *it;
+}
+
+template <class T>
+T get(const Json& j, const char* key, const std::string& where) {
+  const Json& v = at(j, key, where);
+  try {
+    return v.get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw Error("telemetry: key '" + where + key + "' has the wrong type");
+  }
+}
+
+template <class T>
+std::optional<T> get_opt(const Json& j, const char* key, const std::string& where) {
+  const Json& v = at(j, key, where);
+  if (v.is_null()) return std::nullopt;
+  return get<T>(j, key, where);
+}
+
+LatencyStats parse_latency(const Json& j, const std::string& where) {
+  LatencyStats l;
+  l.count = get<uint64_t>(j, "count", where);
+  l.p50_ms = get<double>(j, "p50", where);
+  l.p90_ms = get<double>(j, "p90", where);
+  l.p99_ms = get<double>(j, "p99", where);
+  l.max_ms = get<double>(j, "max", where);
+  l.mean_ms = get<double>(j, "mean", where);
+  l.stddev_ms = get<double>(j, "stddev", where);
+  l.total_count = get<uint64_t>(j, "total_count", where);
+  l.total_sum_ms = get<double>(j, "total_sum", where);
+  return l;
+}
+
+Count parse_count(const Json& j, const char* name, const std::string& where) {
+  return {get<uint64_t>(j, name, where),
+          get<uint64_t>(j, (std::string(name) + "_total").c_str(), where)};
+}
+
+}  // namespace
+
+LatencyStats LatencyStats::from(const Histogram& h, uint64_t previous_total_count,
+                                double previous_total_sum_ms) {
+  LatencyStats l;
+  l.count = h.count();
+  l.p50_ms = ns_to_ms(h.quantile(0.5));
+  l.p90_ms = ns_to_ms(h.quantile(0.9));
+  l.p99_ms = ns_to_ms(h.quantile(0.99));
+  l.max_ms = ns_to_ms(h.max());
+  l.mean_ms = h.mean() * 1e-6;
+  l.stddev_ms = h.stddev() * 1e-6;
+  l.total_count = previous_total_count + h.count();
+  l.total_sum_ms = previous_total_sum_ms + h.mean() * static_cast<double>(h.count()) * 1e-6;
+  return l;
+}
+
+std::string telemetry_jsonl(const TelemetrySnapshot& s) {
+  Json j;
+  j["t"] = std::round(s.t * 1000) / 1000;
+  j["interval_s"] = r3(s.interval_s);
+  j["fps"] = std::round(s.fps * 100) / 100;
+  j["latency_ms"] = latency_json(s.latency);
+  j["gpu_usage"] = nullable(s.gpu_usage());
+  Json cams = Json::array();
+  for (const CameraTelemetry& c : s.cameras) {
+    Json cj = {{"id", c.id}, {"fps", std::round(c.fps * 100) / 100}};
+    put_count(cj, "frames", c.frames);
+    put_count(cj, "drops", c.drops);
+    put_count(cj, "deadline_misses", c.deadline_misses);
+    cj["deadline_ms"] = nullable(c.deadline_ms);
+    cj["latency_ms"] = latency_json(c.end_to_end);
+    cams.push_back(std::move(cj));
+  }
+  j["cameras"] = std::move(cams);
+  Json models = Json::array();
+  for (const ModelTelemetry& m : s.models) {
+    Json mj = {{"id", m.id}};
+    put_count(mj, "frames", m.frames);
+    put_count(mj, "failed", m.failed);
+    put_count(mj, "batches", m.batches);
+    mj["stages_ms"] = {{"queue", latency_json(m.queue)},
+                       {"preprocess", latency_json(m.preprocess)},
+                       {"inference", latency_json(m.inference)},
+                       {"postprocess", latency_json(m.postprocess)}};
+    // {"1": 40, "4": 2}: batches of each size since start (sizes never seen are left out).
+    Json sizes = Json::object();
+    for (size_t n = 1; n < m.batch_sizes.size(); ++n)
+      if (m.batch_sizes[n]) sizes[std::to_string(n)] = m.batch_sizes[n];
+    mj["batch_sizes"] = std::move(sizes);
+    models.push_back(std::move(mj));
+  }
+  j["models"] = std::move(models);
+  j["system"] = {{"cpu_percent", s.system.cpu_percent ? Json(r3(*s.system.cpu_percent)) : Json()},
+                 {"rss_bytes", nullable(s.system.rss_bytes)},
+                 {"gpu", s.system.gpu ? gpu_json(*s.system.gpu) : Json()}};
+  return j.dump();
+}
+
+TelemetrySnapshot parse_telemetry_jsonl(const std::string& line) {
+  Json j;
+  try {
+    j = Json::parse(line);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("telemetry: not JSON: ") + e.what());
+  }
+  if (!j.is_object()) throw Error("telemetry: a line is not a JSON object");
+  TelemetrySnapshot s;
+  s.t = get<double>(j, "t", "");
+  s.interval_s = get<double>(j, "interval_s", "");
+  s.fps = get<double>(j, "fps", "");
+  s.latency = parse_latency(at(j, "latency_ms", ""), "latency_ms.");
+  for (const Json& c : at(j, "cameras", "")) {
+    CameraTelemetry ct;
+    ct.id = get<std::string>(c, "id", "cameras[].");
+    const std::string w = "cameras[" + ct.id + "].";
+    ct.fps = get<double>(c, "fps", w);
+    ct.frames = parse_count(c, "frames", w);
+    ct.drops = parse_count(c, "drops", w);
+    ct.deadline_misses = parse_count(c, "deadline_misses", w);
+    ct.deadline_ms = get_opt<double>(c, "deadline_ms", w);
+    ct.end_to_end = parse_latency(at(c, "latency_ms", w), w + "latency_ms.");
+    s.cameras.push_back(std::move(ct));
+  }
+  for (const Json& m : at(j, "models", "")) {
+    ModelTelemetry mt;
+    mt.id = get<std::string>(m, "id", "models[].");
+    const std::string w = "models[" + mt.id + "].";
+    mt.frames = parse_count(m, "frames", w);
+    mt.failed = parse_count(m, "failed", w);
+    mt.batches = parse_count(m, "batches", w);
+    const Json& st = at(m, "stages_ms", w);
+    mt.queue = parse_latency(at(st, "queue", w), w + "queue.");
+    mt.preprocess = parse_latency(at(st, "preprocess", w), w + "preprocess.");
+    mt.inference = parse_latency(at(st, "inference", w), w + "inference.");
+    mt.postprocess = parse_latency(at(st, "postprocess", w), w + "postprocess.");
+    for (const auto& [k, v] : at(m, "batch_sizes", w).items()) {
+      size_t n = 0;
+      try {
+        n = std::stoul(k);
+      } catch (const std::exception&) {
+        throw Error("telemetry: batch size '" + k + "' of " + w + " is not a number");
+      }
+      if (n == 0 || n > 4096) throw Error("telemetry: batch size " + k + " out of range");
+      if (mt.batch_sizes.size() <= n) mt.batch_sizes.resize(n + 1, 0);
+      mt.batch_sizes[n] = v.get<uint64_t>();
+    }
+    s.models.push_back(std::move(mt));
+  }
+  const Json& sys = at(j, "system", "");
+  s.system.cpu_percent = get_opt<double>(sys, "cpu_percent", "system.");
+  s.system.rss_bytes = get_opt<uint64_t>(sys, "rss_bytes", "system.");
+  const Json& g = at(sys, "gpu", "system.");
+  if (!g.is_null()) {
+    GpuTelemetry gt;
+    const std::string w = "system.gpu.";
+    gt.name = get<std::string>(g, "name", w);
+    gt.utilization_percent = get_opt<double>(g, "utilization_percent", w);
+    gt.memory_utilization_percent = get_opt<double>(g, "memory_utilization_percent", w);
+    gt.memory_used_bytes = get_opt<uint64_t>(g, "memory_used_bytes", w);
+    gt.memory_total_bytes = get_opt<uint64_t>(g, "memory_total_bytes", w);
+    gt.temperature_c = get_opt<double>(g, "temperature_c", w);
+    gt.power_w = get_opt<double>(g, "power_w", w);
+    gt.sm_clock_mhz = get_opt<double>(g, "sm_clock_mhz", w);
+    s.system.gpu = std::move(gt);
+  }
+  return s;
+}
+
+}  // namespace percept

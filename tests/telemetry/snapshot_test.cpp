@@ -1,0 +1,128 @@
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "percept/core/error.hpp"
+#include "percept/telemetry/snapshot.hpp"
+#include "sample_snapshot.hpp"
+
+namespace percept {
+namespace {
+
+using nlohmann::json;
+
+void expect_latency_object(const json& l) {
+  ASSERT_TRUE(l.is_object());
+  for (const char* k :
+       {"count", "p50", "p90", "p99", "max", "mean", "stddev", "total_count", "total_sum"}) {
+    ASSERT_TRUE(l.contains(k)) << k;
+    EXPECT_TRUE(l[k].is_number()) << k;
+  }
+}
+
+TEST(TelemetryJsonl, OneLineWithTheTopLevelKeysTeamsAlreadyLog) {
+  const std::string line = telemetry_jsonl(test::sample_snapshot());
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  const json j = json::parse(line);
+  // The shape robotics teams log today: {"fps": 18.2, "latency_ms": ..., "gpu_usage": 92}.
+  ASSERT_TRUE(j["fps"].is_number());
+  EXPECT_DOUBLE_EQ(j["fps"].get<double>(), 59.0);
+  expect_latency_object(j["latency_ms"]);
+  EXPECT_NEAR(j["latency_ms"]["p50"].get<double>(), 40.0, 0.4);  // histogram: 1%
+  EXPECT_DOUBLE_EQ(j["latency_ms"]["max"].get<double>(), 60.0);
+  EXPECT_DOUBLE_EQ(j["gpu_usage"].get<double>(), 42.0);
+  EXPECT_TRUE(j["t"].is_number());
+  EXPECT_TRUE(j["interval_s"].is_number());
+
+  ASSERT_EQ(j["cameras"].size(), 2u);
+  const json& c = j["cameras"][0];
+  EXPECT_EQ(c["id"], "front");
+  for (const char* k : {"fps", "frames", "frames_total", "drops", "drops_total", "deadline_misses",
+                        "deadline_misses_total", "deadline_ms"})
+    EXPECT_TRUE(c[k].is_number()) << k;
+  expect_latency_object(c["latency_ms"]);
+  EXPECT_TRUE(j["cameras"][1]["deadline_ms"].is_null());
+
+  ASSERT_EQ(j["models"].size(), 1u);
+  const json& m = j["models"][0];
+  for (const char* k : {"frames", "frames_total", "failed", "failed_total", "batches"})
+    EXPECT_TRUE(m[k].is_number()) << k;
+  for (const char* st : {"queue", "preprocess", "inference", "postprocess"})
+    expect_latency_object(m["stages_ms"][st]);
+  EXPECT_EQ(m["batch_sizes"], json::parse(R"({"1": 100, "2": 200})"));
+
+  const json& sys = j["system"];
+  EXPECT_DOUBLE_EQ(sys["cpu_percent"].get<double>(), 143.5);
+  EXPECT_EQ(sys["rss_bytes"].get<uint64_t>(), 123456789u);
+  EXPECT_DOUBLE_EQ(sys["gpu"]["sm_clock_mhz"].get<double>(), 1980);
+  EXPECT_TRUE(sys["gpu"]["memory_utilization_percent"].is_null());
+}
+
+TEST(TelemetryJsonl, NoGpuMeansNullsNotZeros) {
+  const json j = json::parse(telemetry_jsonl(test::sample_snapshot(false)));
+  EXPECT_TRUE(j.contains("gpu_usage"));
+  EXPECT_TRUE(j["gpu_usage"].is_null());
+  EXPECT_TRUE(j["system"]["gpu"].is_null());
+}
+
+TEST(TelemetryJsonl, RoundTrips) {
+  for (bool gpu : {true, false}) {
+    const std::string line = telemetry_jsonl(test::sample_snapshot(gpu));
+    EXPECT_EQ(telemetry_jsonl(parse_telemetry_jsonl(line)), line);
+  }
+}
+
+TEST(TelemetryJsonl, ParseNamesTheMissingKey) {
+  json j = json::parse(telemetry_jsonl(test::sample_snapshot()));
+  j["models"][0]["stages_ms"].erase("inference");
+  try {
+    parse_telemetry_jsonl(j.dump());
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("models[yolo].inference"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(parse_telemetry_jsonl("{not json"), Error);
+}
+
+TEST(LatencyStats, TotalsAccumulateAcrossIntervals) {
+  const LatencyStats a = LatencyStats::from(test::ramp_ns(1, 3));  // 1+2+3 ms
+  const LatencyStats b = LatencyStats::from(test::ramp_ns(4, 4), a.total_count, a.total_sum_ms);
+  EXPECT_EQ(b.count, 1u);
+  EXPECT_EQ(b.total_count, 4u);
+  EXPECT_NEAR(b.total_sum_ms, 10.0, 1e-9);
+  EXPECT_NEAR(a.stddev_ms, 0.8165, 1e-3);
+}
+
+TEST(Prometheus, EscapesLabelValues) {
+  EXPECT_EQ(prometheus_escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+}
+
+TEST(Prometheus, CountersSummariesAndGauges) {
+  const std::string text = prometheus_text(test::sample_snapshot());
+  const auto has = [&](const std::string& s) { return text.find(s) != std::string::npos; };
+  EXPECT_TRUE(has("# TYPE percept_camera_frames_total counter\n"));
+  EXPECT_TRUE(has("percept_camera_frames_total{camera=\"front\"} 300\n"));
+  EXPECT_TRUE(has("{camera=\"rear \\\"wide\\\"\\\\\\n\"}"));  // escaped, one line
+  EXPECT_TRUE(has("# TYPE percept_stage_latency_seconds summary\n"));
+  EXPECT_TRUE(
+      has("percept_stage_latency_seconds{model=\"yolo\",stage=\"inference\",quantile=\"0.5\"} "
+          "0.0199"));
+  // An interval without samples: NaN quantiles, as Prometheus clients report them.
+  EXPECT_TRUE(
+      has("percept_stage_latency_seconds{model=\"yolo\",stage=\"postprocess\",quantile=\"0.99\"} "
+          "NaN\n"));
+  EXPECT_TRUE(has("percept_model_batches_total{model=\"yolo\",batch_size=\"2\"} 200\n"));
+  EXPECT_TRUE(has("percept_process_resident_memory_bytes 123456789\n"));
+  EXPECT_TRUE(has("percept_gpu_sm_clock_hertz{gpu=\"0\",name=\"NVIDIA H100\"} 1.98e+09\n"));
+  EXPECT_FALSE(has("memory_utilization"));  // null: left out
+  // Every HELP comes with a TYPE, every family once.
+  size_t helps = 0, types = 0;
+  for (size_t p = 0; (p = text.find("# HELP ", p)) != std::string::npos; ++p) ++helps;
+  for (size_t p = 0; (p = text.find("# TYPE ", p)) != std::string::npos; ++p) ++types;
+  EXPECT_EQ(helps, types);
+  EXPECT_FALSE(prometheus_text(test::sample_snapshot(false)).find("percept_gpu_") !=
+               std::string::npos);
+}
+
+}  // namespace
+}  // namespace percept
