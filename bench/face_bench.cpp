@@ -2,6 +2,7 @@
 // of a 1280x960 BGR frame (the top of imageio's astronaut.png, upscaled), each against the usual
 // OpenCV recipe measured in the same run, and the model's inference for scale.
 //   pre, percept:  FaceDetector::preprocess: letterbox_cpu ([-1, 1], RGB, NCHW) + NHWC transpose
+//   pre, letterbox only: the same without the transpose (what NHWC costs)
 //   pre, opencv:   cv::resize + cv::copyMakeBorder + cv::cvtColor + convertTo(2/255, -1), which
 //                  is NHWC already
 //   post, percept: FaceDetector::postprocess: decode of the 896 anchors above the threshold,
@@ -65,6 +66,23 @@ void BM_FacePre_Percept(benchmark::State& st) {
   for (auto _ : st) {
     (void)f.det->preprocess(f.frame.view());
     benchmark::DoNotOptimize(f.det->input().data());
+    benchmark::ClobberMemory();
+  }
+}
+
+// The letterbox alone (NCHW planes, no transpose): what the NHWC layout costs on top.
+void BM_FacePre_LetterboxOnly(benchmark::State& st) {
+  Fixture& f = fixture();
+  const ImageView v = f.frame.view();
+  const auto p = letterbox_params(v.width, v.height, 128, 128);
+  Normalize n;
+  n.scale = {2.f / 255, 2.f / 255, 2.f / 255};
+  n.bias = {-1.f, -1.f, -1.f};
+  n.pad_value = 0;
+  std::vector<float> planes(3 * 128 * 128);
+  for (auto _ : st) {
+    letterbox_cpu(v, p, n, planes.data());
+    benchmark::DoNotOptimize(planes.data());
     benchmark::ClobberMemory();
   }
 }
@@ -155,6 +173,7 @@ void BM_FaceInfer(benchmark::State& st) {
 }
 
 BENCHMARK(BM_FacePre_Percept)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FacePre_LetterboxOnly)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FacePre_OpenCv)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FacePost_Percept)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FacePost_OpenCv)->Unit(benchmark::kMicrosecond);
