@@ -30,8 +30,8 @@ struct Args {
 
 const char* kCams[] = {"rgb", "slam1", "slam2"};
 
-DetectorConfig detector(const std::string& model, int threads) {
-  DetectorConfig d;
+TaskConfig task_config(const std::string& model, int threads) {
+  TaskConfig d;
   d.model_path = model;
   d.backend.intra_op_threads = threads;
   return d;
@@ -39,21 +39,21 @@ DetectorConfig detector(const std::string& model, int threads) {
 
 // One thread: each camera's next frame, then every model serving it, camera after camera.
 double naive_fps(const Args& a) {
-  auto det = Detector::open(detector(a.model, 0));  // all cores for one inference
-  auto second = Detector::open(detector(a.model, 0));
+  auto det = open_task(task_config(a.model, 0));  // all cores for one inference
+  auto second = open_task(task_config(a.model, 0));
   std::vector<SyntheticScene> scenes;
   for (int i = 0; i < 3; ++i) scenes.emplace_back(SyntheticOptions{640, 480, 4, 10u + i, -1});
   Image img;
-  Detections out;
+  TaskOutput out;
   int64_t frames = 0;
   const int64_t end = now_ns() + static_cast<int64_t>(a.seconds * 1e9);
   while (now_ns() < end) {
     for (int c = 0; c < 3; ++c) {
       scenes[c].next(img);
       const ImageView v = img.view();
-      (void)det->detect(std::span<const ImageView>(&v, 1), std::span<Detections>(&out, 1));
+      (void)det->run(std::span<const ImageView>(&v, 1), std::span<TaskOutput>(&out, 1));
       if (c == 0)
-        (void)second->detect(std::span<const ImageView>(&v, 1), std::span<Detections>(&out, 1));
+        (void)second->run(std::span<const ImageView>(&v, 1), std::span<TaskOutput>(&out, 1));
       ++frames;
     }
   }
@@ -74,7 +74,7 @@ RunSummary pipeline(const Args& a) {
   }
   ModelConfig det;
   det.id = "detector";
-  det.detector = detector(a.model, a.threads);
+  det.task = task_config(a.model, a.threads);
   det.cameras = {"rgb", "slam1", "slam2"};
   det.max_batch = 3;
   det.max_wait_us = 2000;
@@ -82,7 +82,7 @@ RunSummary pipeline(const Args& a) {
   second.id = "second";
   second.cameras = {"rgb"};
   second.max_batch = 1;
-  second.detector.backend.intra_op_threads = 1;  // the lighter load: one core
+  second.task.backend.intra_op_threads = 1;  // the lighter load: one core
   cfg.models = {det, second};
   std::atomic<bool> stop{false};
   RuntimeOptions opt;

@@ -1,7 +1,10 @@
-// `percept infer`: one model on one image, results as text or as one JSON object.
+// `percept infer`: one model on one image, results as text or as one JSON object. The task
+// (detect, depth, segment, classify, face) comes from --task or from the model.
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -9,79 +12,178 @@
 #include "commands.hpp"
 #include "percept/core/clock.hpp"
 #include "percept/io/annotate.hpp"
-#include "percept/io/detections_json.hpp"
 #include "percept/io/image_io.hpp"
-#include "percept/tasks/detect/detector.hpp"
+#include "percept/io/pfm.hpp"
+#include "percept/pipeline/results_json.hpp"
+#include "percept/tasks/task.hpp"
 
 namespace percept::cli {
 
 namespace {
 
+namespace fs = std::filesystem;
+
 struct InferArgs {
-  std::string model, image, labels, layout = "auto", device = "cpu", save, graph_opt = "all";
-  float conf = 0.25f, iou = 0.45f;
-  int max_det = 300, threads = 0;
+  std::string model, image, task = "auto", labels, layout = "auto", device = "cpu", save,
+                            graph_opt = "all", depth_unit, out_dir = ".";
+  std::optional<float> conf, iou;
+  float mask_threshold = 0.5f;
+  int max_det = 300, threads = 0, top_k = 5;
   bool json = false;
 };
 
-int run_infer(const InferArgs& a) {
-  DetectorConfig cfg;
+bool write_image(const std::string& path, Image& img) {
+  try {
+    return cv::imwrite(path, mat_view(img));
+  } catch (const cv::Exception&) {
+    return false;
+  }
+}
+
+TaskConfig task_config(const InferArgs& a) {
+  TaskConfig cfg;
   cfg.model_path = a.model;
-  cfg.decode.conf_threshold = a.conf;
-  cfg.decode.nms.iou_threshold = a.iou;
-  cfg.decode.nms.max_detections = a.max_det;
+  cfg.conf = a.conf;
+  cfg.iou = a.iou;
+  cfg.max_det = a.max_det;
+  cfg.top_k = a.top_k;
+  cfg.mask_threshold = a.mask_threshold;
   cfg.backend.device = a.device;
   cfg.backend.intra_op_threads = a.threads;
   cfg.backend.graph_optimization = parse_graph_optimization(a.graph_opt).value_or_throw();
-  if (!a.labels.empty()) cfg.labels_file = a.labels;
-  if (a.layout != "auto") cfg.layout = parse_layout(a.layout).value_or_throw();
+  ModelConventions& c = cfg.conventions;
+  auto set = [&](const char* key, const std::string& v) {
+    Status st = set_convention(c, key, v, "--" + std::string(key));
+    if (!st) throw Error("--" + std::string(key) + ": " + st.error().message());
+  };
+  if (a.task != "auto") set("task", a.task);
+  if (a.layout != "auto") set("layout", a.layout);
+  if (!a.depth_unit.empty()) set("depth_unit", a.depth_unit);
+  if (!a.labels.empty()) {
+    c.labels = load_labels_file(a.labels).value_or_throw();
+    c.source["labels"] = "--labels " + a.labels;
+  }
+  return cfg;
+}
 
+// Files beside the results: the depth map (PFM, metres or relative) with a colourised PNG,
+// and the class map (8-bit PNG of class ids). Returns the path of the main one, or "".
+std::string write_maps(const InferArgs& a, TaskKind kind, const TaskOutput& out) {
+  const fs::path base = fs::path(a.out_dir) / fs::path(a.image).stem();
+  std::error_code ec;
+  fs::create_directories(a.out_dir, ec);
+  if (kind == TaskKind::depth) {
+    const std::string pfm = base.string() + ".depth.pfm";
+    write_pfm(pfm, out.depth).throw_if_error();
+    Image colour = colorize_depth(out.depth);
+    if (!write_image(base.string() + ".depth.png", colour))
+      throw Error("cannot write '" + base.string() + ".depth.png'");
+    return pfm;
+  }
+  if (kind == TaskKind::segment) {
+    const std::string png = base.string() + ".mask.png";
+    Image mask(out.segmentation.width, out.segmentation.height, PixelFormat::gray8);
+    for (int y = 0; y < mask.height(); ++y)
+      std::memcpy(mask.row(y),
+                  out.segmentation.classes.data() + static_cast<size_t>(y) * mask.width(),
+                  static_cast<size_t>(mask.width()));
+    if (!write_image(png, mask)) throw Error("cannot write '" + png + "'");
+    return png;
+  }
+  return {};
+}
+
+void print_text(const InferArgs& a, const Image& img, const Task& task, const TaskOutput& out,
+                const StageTimes& t, const std::string& map) {
+  std::printf("%s (%dx%d): %s; preprocess %.2f ms, inference %.2f ms, postprocess %.2f ms\n",
+              a.image.c_str(), img.width(), img.height(), task_name(task.kind()),
+              ns_to_ms(t.preprocess_ns), ns_to_ms(t.inference_ns), ns_to_ms(t.postprocess_ns));
+  switch (task.kind()) {
+    case TaskKind::detect:
+      std::printf("  %zu detection(s)\n", out.detections.size());
+      for (const Detection& d : out.detections)
+        std::printf("  %-16s %.3f  [%.1f, %.1f, %.1f, %.1f]\n", task.label(d.class_id).c_str(),
+                    static_cast<double>(d.score), static_cast<double>(d.box.x1),
+                    static_cast<double>(d.box.y1), static_cast<double>(d.box.x2),
+                    static_cast<double>(d.box.y2));
+      break;
+    case TaskKind::depth: {
+      const DepthStats s = depth_stats(out.depth);
+      std::printf("  depth (%s): min %.4g, max %.4g, mean %.4g; map %s\n",
+                  depth_unit_name(out.depth.unit), static_cast<double>(s.min),
+                  static_cast<double>(s.max), static_cast<double>(s.mean), map.c_str());
+      break;
+    }
+    case TaskKind::segment:
+      for (size_t c = 0; c < out.segmentation.fractions.size(); ++c)
+        if (out.segmentation.fractions[c] > 0.f)
+          std::printf("  %-16s %.4f\n", task.label(static_cast<int>(c)).c_str(),
+                      static_cast<double>(out.segmentation.fractions[c]));
+      std::printf("  class map %s\n", map.c_str());
+      break;
+    case TaskKind::classify:
+      for (const ClassScore& s : out.top)
+        std::printf("  %-16s %.4f\n", task.label(s.class_id).c_str(), static_cast<double>(s.score));
+      break;
+    case TaskKind::face:
+      std::printf("  %zu face(s)\n", out.faces.size());
+      for (const Face& f : out.faces)
+        std::printf("  face %.3f  [%.1f, %.1f, %.1f, %.1f]\n", static_cast<double>(f.score),
+                    static_cast<double>(f.box.x1), static_cast<double>(f.box.y1),
+                    static_cast<double>(f.box.x2), static_cast<double>(f.box.y2));
+      break;
+  }
+}
+
+int run_infer(const InferArgs& a) {
+  const TaskConfig cfg = task_config(a);
   // The image is checked before the model is loaded: a typo costs no model load.
   Image img = read_image(a.image).value_or_throw();
-  auto det = Detector::open(cfg);
-  Detections dets;
+  auto task = open_task(cfg);
+  TaskOutput out;
   StageTimes t;
   const ImageView view = img.view();
-  Status st =
-      det->detect(std::span<const ImageView>(&view, 1), std::span<Detections>(&dets, 1), &t);
+  Status st = task->run(std::span<const ImageView>(&view, 1), std::span<TaskOutput>(&out, 1), &t);
   if (!st) {
     std::cerr << "percept: error: " << st.error().message() << "\n";
     return kExitFailure;
   }
-  auto label = [&](int id) { return det->label(id); };
+  const std::string map = write_maps(a, task->kind(), out);
+  auto label = [&](int id) { return task->label(id); };
   if (a.json) {
     nlohmann::ordered_json j = {{"model", a.model},
                                 {"image", a.image},
                                 {"width", img.width()},
                                 {"height", img.height()},
-                                {"task", "detect"},
-                                {"detections", detections_json(dets, label)},
-                                {"timing_ms",
-                                 {{"preprocess", round_ms(t.preprocess_ns)},
-                                  {"inference", round_ms(t.inference_ns)},
-                                  {"postprocess", round_ms(t.postprocess_ns)}}}};
+                                {"task", task_name(task->kind())}};
+    add_results_json(j, task->kind(), out, label);
+    if (task->kind() == TaskKind::depth) j["depth"]["map"] = map;
+    if (task->kind() == TaskKind::segment) j["mask"] = map;
+    j["timing_ms"] = {{"preprocess", round_ms(t.preprocess_ns)},
+                      {"inference", round_ms(t.inference_ns)},
+                      {"postprocess", round_ms(t.postprocess_ns)}};
     std::cout << j.dump() << "\n";
   } else {
-    std::printf(
-        "%s (%dx%d): %zu detection(s); preprocess %.2f ms, inference %.2f ms, "
-        "postprocess %.2f ms\n",
-        a.image.c_str(), img.width(), img.height(), dets.size(), ns_to_ms(t.preprocess_ns),
-        ns_to_ms(t.inference_ns), ns_to_ms(t.postprocess_ns));
-    for (const Detection& d : dets)
-      std::printf("  %-16s %.3f  [%.1f, %.1f, %.1f, %.1f]\n", label(d.class_id).c_str(),
-                  static_cast<double>(d.score), static_cast<double>(d.box.x1),
-                  static_cast<double>(d.box.y1), static_cast<double>(d.box.x2),
-                  static_cast<double>(d.box.y2));
+    print_text(a, img, *task, out, t, map);
   }
   if (!a.save.empty()) {
-    draw_detections(img, dets, label);
-    bool ok = false;
-    try {
-      ok = cv::imwrite(a.save, mat_view(img));
-    } catch (const cv::Exception&) {
-      ok = false;
+    switch (task->kind()) {
+      case TaskKind::detect:
+        draw_detections(img, out.detections, label);
+        break;
+      case TaskKind::face:
+        draw_faces(img, out.faces);
+        break;
+      case TaskKind::segment:
+        overlay_segmentation(img, out.segmentation);
+        break;
+      case TaskKind::depth:
+        img = colorize_depth(out.depth);
+        break;
+      case TaskKind::classify:
+        break;  // nothing to draw in the picture
     }
-    if (!ok) {
+    if (!write_image(a.save, img)) {
       std::cerr << "percept: error: cannot write annotated image '" << a.save << "'\n";
       return kExitFailure;
     }
@@ -93,19 +195,31 @@ int run_infer(const InferArgs& a) {
 
 std::function<int()> add_infer_command(CLI::App& app) {
   auto a = std::make_shared<InferArgs>();
-  CLI::App* c = app.add_subcommand("infer", "Run a detection model on one image");
+  CLI::App* c = app.add_subcommand("infer", "Run a model on one image");
   c->add_option("-m,--model", a->model, "ONNX model file")->required();
   c->add_option("-i,--image", a->image, "Image file (PNG, JPEG, BMP, TIFF...)")->required();
-  c->add_option("--conf", a->conf, "Confidence threshold")
-      ->capture_default_str()
+  c->add_option("--task", a->task,
+                "auto, detect, depth, segment, classify, face (auto: the model's sidecar or "
+                "metadata, else its tensor shapes)")
+      ->capture_default_str();
+  c->add_option("--conf", a->conf, "Confidence threshold (detect 0.25, face 0.75)")
       ->check(CLI::Range(0.0, 1.0));
-  c->add_option("--iou", a->iou, "NMS IoU threshold")
-      ->capture_default_str()
+  c->add_option("--iou", a->iou, "NMS IoU threshold (detect 0.45, face 0.3)")
       ->check(CLI::Range(0.0, 1.0));
-  c->add_option("--max-det", a->max_det, "Maximum detections kept")
+  c->add_option("--max-det", a->max_det, "Maximum detections or faces kept")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
-  c->add_option("--layout", a->layout, "Output layout: auto, v8, v5, end2end")
+  c->add_option("--top-k", a->top_k, "Classes reported by a classifier")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  c->add_option("--mask-threshold", a->mask_threshold,
+                "Probability threshold of a one-channel segmentation output")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--depth-unit", a->depth_unit, "Depth output unit: m or relative")
+      ->check(CLI::IsMember({"m", "relative"}));
+  c->add_option("--layout", a->layout,
+                "auto, v8, v5, end2end (detector output) or nchw, nhwc (input)")
       ->capture_default_str();
   c->add_option("--labels", a->labels, "Labels file, one class name per line");
   c->add_option("--device", a->device, "Execution device")->capture_default_str();
@@ -113,7 +227,12 @@ std::function<int()> add_infer_command(CLI::App& app) {
       ->check(CLI::Range(0, 256));
   c->add_option("--graph-opt", a->graph_opt, "Graph optimisation: disable, basic, extended, all")
       ->capture_default_str();
-  c->add_option("--save", a->save, "Write the annotated image to this file");
+  c->add_option("--save", a->save,
+                "Write the annotated image (depth: the colourised map) to this file");
+  c->add_option("--out-dir", a->out_dir,
+                "Folder for the depth map (<image>.depth.pfm + .png) and class map "
+                "(<image>.mask.png)")
+      ->capture_default_str();
   c->add_flag("--json", a->json, "Print exactly one JSON object on stdout");
   return [a] { return run_infer(*a); };
 }

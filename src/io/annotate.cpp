@@ -1,6 +1,7 @@
 #include "percept/io/annotate.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <opencv2/imgproc.hpp>
 
@@ -33,8 +34,12 @@ void draw_detections(Image& frame, const Detections& dets,
     cv::Point p1(static_cast<int>(d.box.x1), static_cast<int>(d.box.y1));
     cv::Point p2(static_cast<int>(d.box.x2), static_cast<int>(d.box.y2));
     cv::rectangle(m, p1, p2, c, thick, cv::LINE_AA);
-    char score[16];
-    std::snprintf(score, sizeof score, " %.2f", static_cast<double>(d.score));
+    char score[32];
+    if (d.distance != Detection::kNoDistance)
+      std::snprintf(score, sizeof score, " %.2f %.2f", static_cast<double>(d.score),
+                    static_cast<double>(d.distance));
+    else
+      std::snprintf(score, sizeof score, " %.2f", static_cast<double>(d.score));
     const std::string text = label_of(d.class_id) + score;
     int base = 0;
     cv::Size ts = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, font, 1, &base);
@@ -45,6 +50,76 @@ void draw_detections(Image& frame, const Detections& dets,
     cv::putText(m, text, {x, y + ts.height}, cv::FONT_HERSHEY_SIMPLEX, font, {255, 255, 255}, 1,
                 cv::LINE_AA);
   }
+}
+
+void draw_faces(Image& frame, const Faces& faces) {
+  cv::Mat m = mat_view(frame);
+  const int thick = std::max(1, std::min(m.cols, m.rows) / 320);
+  const cv::Scalar box(80, 220, 80), dot(40, 40, 255);
+  for (const Face& f : faces) {
+    cv::rectangle(m, cv::Point(static_cast<int>(f.box.x1), static_cast<int>(f.box.y1)),
+                  cv::Point(static_cast<int>(f.box.x2), static_cast<int>(f.box.y2)), box, thick,
+                  cv::LINE_AA);
+    for (const auto& k : f.keypoints)
+      cv::circle(m, cv::Point(static_cast<int>(k[0]), static_cast<int>(k[1])), thick + 1, dot,
+                 cv::FILLED, cv::LINE_AA);
+    char score[16];
+    std::snprintf(score, sizeof score, "face %.2f", static_cast<double>(f.score));
+    cv::putText(m, score,
+                cv::Point(static_cast<int>(f.box.x1), std::max(12, static_cast<int>(f.box.y1) - 4)),
+                cv::FONT_HERSHEY_SIMPLEX, 0.45, box, 1, cv::LINE_AA);
+  }
+}
+
+void overlay_segmentation(Image& frame, const SegmentationMap& seg, float alpha) {
+  if (seg.width != frame.width() || seg.height != frame.height() ||
+      frame.format() == PixelFormat::gray8)
+    return;
+  cv::Mat m = mat_view(frame);
+  const bool rgb = frame.format() == PixelFormat::rgb8;
+  const float keep = 1.f - alpha;
+  for (int y = 0; y < seg.height; ++y) {
+    auto* px = m.ptr<uint8_t>(y);
+    const uint8_t* cls = seg.classes.data() + static_cast<size_t>(y) * seg.width;
+    for (int x = 0; x < seg.width; ++x, px += 3) {
+      const cv::Scalar c = class_colour(cls[x]);
+      for (int k = 0; k < 3; ++k) {
+        const double v = c[rgb ? 2 - k : k];
+        px[k] = static_cast<uint8_t>(keep * px[k] + alpha * static_cast<float>(v) + 0.5f);
+      }
+    }
+  }
+}
+
+Image colorize_depth(const DepthMap& depth) {
+  cv::Mat gray(depth.height, depth.width, CV_8UC1, cv::Scalar(0));
+  float lo = 0, hi = 0;
+  bool first = true;
+  for (float v : depth.values)
+    if (std::isfinite(v)) {
+      lo = first ? v : std::min(lo, v);
+      hi = first ? v : std::max(hi, v);
+      first = false;
+    }
+  const float span = hi > lo ? hi - lo : 1.f;
+  // Metric depth grows with distance, relative inverse depth shrinks: near is bright in both.
+  const bool invert = depth.unit == DepthUnit::metres;
+  for (int y = 0; y < depth.height; ++y)
+    for (int x = 0; x < depth.width; ++x) {
+      const float v = depth.values[static_cast<size_t>(y) * depth.width + x];
+      if (!std::isfinite(v)) continue;
+      float t = (v - lo) / span;
+      if (invert) t = 1.f - t;
+      gray.at<uint8_t>(y, x) = static_cast<uint8_t>(1.f + t * 254.f + 0.5f);
+    }
+  cv::Mat colour;
+  cv::applyColorMap(gray, colour, cv::COLORMAP_INFERNO);
+  for (int y = 0; y < depth.height; ++y)  // keep "no depth" black, not the palette's darkest
+    for (int x = 0; x < depth.width; ++x)
+      if (gray.at<uint8_t>(y, x) == 0) colour.at<cv::Vec3b>(y, x) = cv::Vec3b(0, 0, 0);
+  Image out;
+  (void)image_from_mat(colour, out);
+  return out;
 }
 
 }  // namespace percept

@@ -23,6 +23,8 @@ nlohmann::ordered_json detections_json(const Detections& dets,
          {"label", label_of(d.class_id)},
          {"score", round4(d.score)},
          {"box", {round2(d.box.x1), round2(d.box.y1), round2(d.box.x2), round2(d.box.y2)}}});
+    // Set by the fuser when a depth model serves the same camera.
+    if (d.distance != Detection::kNoDistance) arr.back()["distance"] = round2(d.distance);
   }
   return arr;
 }

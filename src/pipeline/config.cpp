@@ -157,29 +157,71 @@ CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string
 ModelConfig read_model(const Reader& r, const YAML::Node& n, const std::string& where) {
   r.expect_map(n, where);
   r.check_keys(n, where,
-               {"id", "task", "path", "cameras", "conf", "iou", "max_det", "layout", "labels",
-                "input_size", "device", "threads", "graph_optimization", "class_agnostic",
-                "max_batch", "max_wait_us", "spin_wait"});
+               {"id",
+                "task",
+                "path",
+                "cameras",
+                "conf",
+                "iou",
+                "max_det",
+                "layout",
+                "labels",
+                "input_size",
+                "device",
+                "threads",
+                "graph_optimization",
+                "class_agnostic",
+                "max_batch",
+                "max_wait_us",
+                "spin_wait",
+                "top_k",
+                "mask_threshold",
+                "color",
+                "mean",
+                "std",
+                "resize",
+                "depth_unit"});
   ModelConfig m;
   m.id = r.str(n, "id", where);
-  if (n["task"]) m.task = r.str(n, "task", where);
-  if (m.task != "detect")
-    r.fail(n["task"], where + ".task: '" + m.task + "' is not supported yet (supported: detect)");
-  DetectorConfig& d = m.detector;
-  d.model_path = r.path(n, "path", where, true);
-  if (n["conf"]) d.decode.conf_threshold = static_cast<float>(r.number(n, "conf", where, 0, 1));
-  if (n["iou"]) d.decode.nms.iou_threshold = static_cast<float>(r.number(n, "iou", where, 0, 1));
-  if (n["max_det"]) d.decode.nms.max_detections = r.integer(n, "max_det", where, 1, 100000);
-  if (n["class_agnostic"]) d.decode.nms.class_agnostic = r.boolean(n, "class_agnostic", where);
-  if (n["layout"]) {
-    std::string l = r.str(n, "layout", where);
-    if (l != "auto") {
-      auto layout = parse_layout(l);
-      if (!layout) r.fail(n["layout"], where + ".layout: " + layout.error().message());
-      d.layout = *layout;
+  TaskConfig& t = m.task;
+  ModelConventions& c = t.conventions;
+  // Convention keys share their parser with the model sidecar and the ONNX metadata.
+  auto convention = [&](const char* key, const std::string& value) {
+    Status st = set_convention(c, key, value, "config");
+    if (!st) r.fail(n[key], where + "." + key + ": " + st.error().message());
+  };
+  auto list_text = [&](const char* key) {
+    const YAML::Node v = n[key];
+    if (!v.IsSequence()) return r.str(n, key, where);
+    std::string text;
+    for (const auto& e : v) {
+      if (!e.IsScalar()) r.fail(v, where + "." + key + " must be a list of numbers");
+      text += (text.empty() ? "" : ", ") + e.Scalar();
     }
+    return "[" + text + "]";
+  };
+  if (n["task"]) convention("task", r.str(n, "task", where));
+  t.model_path = r.path(n, "path", where, true);
+  if (n["conf"]) t.conf = static_cast<float>(r.number(n, "conf", where, 0, 1));
+  if (n["iou"]) t.iou = static_cast<float>(r.number(n, "iou", where, 0, 1));
+  if (n["max_det"]) t.max_det = r.integer(n, "max_det", where, 1, 100000);
+  if (n["class_agnostic"]) t.class_agnostic = r.boolean(n, "class_agnostic", where);
+  if (n["top_k"]) t.top_k = r.integer(n, "top_k", where, 1, 100000);
+  if (n["mask_threshold"])
+    t.mask_threshold = static_cast<float>(r.number(n, "mask_threshold", where, 0, 1));
+  if (n["layout"] && r.str(n, "layout", where) != "auto")
+    convention("layout", r.str(n, "layout", where));
+  for (const char* key : {"color", "resize", "depth_unit"})
+    if (n[key]) convention(key, r.str(n, key, where));
+  for (const char* key : {"mean", "std"})
+    if (n[key]) convention(key, list_text(key));
+  if (n["labels"]) {
+    const std::string file = r.path(n, "labels", where, true);
+    auto labels = load_labels_file(file);
+    if (!labels) r.fail(n["labels"], where + ".labels: " + labels.error().message());
+    c.labels = std::move(*labels);
+    c.source["labels"] = "config (" + file + ")";
   }
-  if (n["labels"]) d.labels_file = r.path(n, "labels", where, true);
   if (n["input_size"]) {
     const YAML::Node s = n["input_size"];
     if (!s.IsSequence() || s.size() != 2) r.fail(s, where + ".input_size must be [width, height]");
@@ -191,15 +233,16 @@ ModelConfig read_model(const Reader& r, const YAML::Node& n, const std::string& 
     }
     if (size.width < 1 || size.height < 1 || size.width > 8192 || size.height > 8192)
       r.fail(s, where + ".input_size is out of range (1..8192)");
-    d.input_size = size;
+    c.input_size = size;
+    c.source["input_size"] = "config";
   }
-  if (n["device"]) d.backend.device = r.str(n, "device", where);
-  if (n["spin_wait"]) d.backend.spin_wait = r.boolean(n, "spin_wait", where);
-  if (n["threads"]) d.backend.intra_op_threads = r.integer(n, "threads", where, 0, 256);
+  if (n["device"]) t.backend.device = r.str(n, "device", where);
+  if (n["spin_wait"]) t.backend.spin_wait = r.boolean(n, "spin_wait", where);
+  if (n["threads"]) t.backend.intra_op_threads = r.integer(n, "threads", where, 0, 256);
   if (n["graph_optimization"]) {
     auto g = parse_graph_optimization(r.str(n, "graph_optimization", where));
     if (!g) r.fail(n["graph_optimization"], where + ".graph_optimization: " + g.error().message());
-    d.backend.graph_optimization = *g;
+    t.backend.graph_optimization = *g;
   }
   if (n["max_batch"]) m.max_batch = static_cast<size_t>(r.integer(n, "max_batch", where, 1, 256));
   if (n["max_wait_us"]) m.max_wait_us = r.integer(n, "max_wait_us", where, 0, 10000000);
@@ -207,9 +250,9 @@ ModelConfig read_model(const Reader& r, const YAML::Node& n, const std::string& 
     const YAML::Node cams = n["cameras"];
     if (!cams.IsSequence() || cams.size() == 0)
       r.fail(cams, where + ".cameras must be a non-empty list of camera ids");
-    for (const auto& c : cams) {
-      if (!c.IsScalar()) r.fail(c, where + ".cameras must list camera ids");
-      m.cameras.push_back(c.Scalar());
+    for (const auto& cam : cams) {
+      if (!cam.IsScalar()) r.fail(cam, where + ".cameras must list camera ids");
+      m.cameras.push_back(cam.Scalar());
     }
   }
   return m;

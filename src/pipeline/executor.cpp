@@ -6,13 +6,10 @@
 
 namespace percept {
 
-Executor::Executor(std::unique_ptr<Detector> detector, ExecutorOptions opt, FrameBoard& board,
+Executor::Executor(std::unique_ptr<Task> task, ExecutorOptions opt, FrameBoard& board,
                    DoneFn on_done)
-    : detector_(std::move(detector)),
-      opt_(std::move(opt)),
-      board_(board),
-      on_done_(std::move(on_done)) {
-  if (!detector_->dynamic_batch() && opt_.max_batch > 1) {
+    : task_(std::move(task)), opt_(std::move(opt)), board_(board), on_done_(std::move(on_done)) {
+  if (!task_->dynamic_batch() && opt_.max_batch > 1) {
     spdlog::info(
         "model '{}': batch dimension is fixed, running frame by frame (max_batch {} "
         "ignored)",
@@ -69,7 +66,7 @@ void Executor::run_batch(std::vector<FrameRef>& batch) {
   for (FrameRef& f : batch) views_.push_back(f->image.view());
   StageTimes t;
   const int64_t t0 = now_ns();
-  Status st = detector_->detect(views_, std::span<Detections>(results_.data(), n), &t);
+  Status st = task_->run(views_, std::span<TaskOutput>(results_.data(), n), &t);
   ++stats_.batches;
   stats_.batch_sizes[n]++;
   if (!st) {
@@ -89,7 +86,7 @@ void Executor::run_batch(std::vector<FrameRef>& batch) {
   stats_.postprocess_ns.record(t.postprocess_ns);
   for (size_t i = 0; i < n; ++i) {
     ModelResult& r = batch[i]->results[opt_.model_index];
-    r.detections.swap(results_[i]);  // buffers circulate between frames: no allocation
+    std::swap(r.output, results_[i]);  // buffers circulate between frames: no allocation
     r.preprocess_end_ns = t0 + t.preprocess_ns;
     r.inference_end_ns = r.preprocess_end_ns + t.inference_ns;
     r.postprocess_end_ns = r.inference_end_ns + t.postprocess_ns;

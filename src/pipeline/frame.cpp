@@ -32,7 +32,7 @@ FrameRef FramePool::acquire() {
   }
   for (ModelResult& r : f->results) {
     r.state = ModelResult::State::pending;
-    r.detections.clear();  // keeps capacity
+    r.output.clear();  // keeps capacity
     r.dequeue_ns = r.preprocess_end_ns = r.inference_end_ns = r.postprocess_end_ns = 0;
     r.batch_size = 0;
     r.error.clear();

@@ -37,6 +37,8 @@ struct CameraState {
   // Sequencer: frames in capture order; the head leaves once every model is done with it.
   std::mutex mu;
   std::deque<FrameRef> order;
+  int depth_model = -1;             // first depth model serving the camera, for distances
+  std::vector<float> fuse_scratch;  // under mu
   CameraSummary sum;  // captured/read_errors/slot_drops: capture thread; the rest: under mu
 };
 
@@ -78,19 +80,25 @@ class Pipeline {
             c.models.push_back(m);
             if (c.config->drop_late) eo.drop_older_than_ns[c.index] = c.deadline_ns;
           }
-      auto det = Detector::open(mc.detector);
-      spdlog::info("model '{}': {} ({}), input {}x{}, {} classes, batch {}", mc.id,
-                   mc.detector.model_path, det->backend().name(), det->input_size().width,
-                   det->input_size().height, det->labels().size(),
-                   det->dynamic_batch() ? "dynamic" : "fixed at 1");
-      executors_.push_back(std::make_unique<Executor>(
-          std::move(det), eo, board_, [this](FrameRef& f, size_t model) { model_done(f, model); }));
+      auto task = open_task(mc.task);
+      spdlog::info("model '{}': {} ({}), {}, batch {}", mc.id, mc.task.model_path,
+                   task->backend().name(), task->description(),
+                   task->dynamic_batch() ? "dynamic" : "fixed at 1");
+      info_.model_tasks.push_back(task->kind());
+      executors_.push_back(
+          std::make_unique<Executor>(std::move(task), eo, board_,
+                                     [this](FrameRef& f, size_t model) { model_done(f, model); }));
     }
     for (CameraState& c : cams_) {
       info_.camera_models.push_back(c.models);
       board_.configure(c.index, c.models, c.config->queue_depth);
+      // Distances of a camera's detections come from the first depth model serving it.
+      for (size_t m : c.models)
+        if (info_.model_tasks[m] == TaskKind::depth && c.depth_model < 0)
+          c.depth_model = static_cast<int>(m);
+      info_.camera_depth_model.push_back(c.depth_model);
     }
-    info_.label = [this](size_t m, int id) { return executors_[m]->detector().label(id); };
+    info_.label = [this](size_t m, int id) { return executors_[m]->task().label(id); };
 
     const size_t depth = cfg.output.queue_depth;
     if (cfg.output.jsonl)
@@ -253,9 +261,22 @@ class Pipeline {
         return;
       }
     }
+    fuse(c, *f);
     f->publish_ns = now_ns();
     ++c.sum.published;
     for (auto& s : sinks_) s->push(f);
+  }
+
+  // Distance of each detected object from the camera's depth map (same frame, same pixels).
+  void fuse(CameraState& c, Frame& f) {
+    if (c.depth_model < 0) return;
+    const ModelResult& d = f.results[static_cast<size_t>(c.depth_model)];
+    if (d.state != ModelResult::State::done) return;
+    for (size_t m : c.models)
+      if (info_.model_tasks[m] == TaskKind::detect &&
+          f.results[m].state == ModelResult::State::done)
+        fuse_distances(f.results[m].output.detections, d.output.depth, cfg_.distance,
+                       c.fuse_scratch);
   }
 
   const PipelineConfig& cfg_;

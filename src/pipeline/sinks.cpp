@@ -9,8 +9,8 @@
 
 #include "percept/core/clock.hpp"
 #include "percept/io/annotate.hpp"
-#include "percept/io/detections_json.hpp"
 #include "percept/io/image_io.hpp"
+#include "percept/pipeline/results_json.hpp"
 
 namespace percept {
 
@@ -42,9 +42,15 @@ class JsonlSink final : public Sink {
       if (r.state == ModelResult::State::failed) {
         line["error"] = r.error;
       } else {
+        line["task"] = task_name(info_.model_tasks[m]);
         line["batch_size"] = r.batch_size;
-        line["detections"] =
-            detections_json(r.detections, [&](int id) { return info_.label(m, id); });
+        add_results_json(line, info_.model_tasks[m], r.output,
+                         [&](int id) { return info_.label(m, id); });
+        const int dm = info_.camera_depth_model[f.camera];
+        if (info_.model_tasks[m] == TaskKind::detect && dm >= 0 &&
+            f.results[static_cast<size_t>(dm)].state == ModelResult::State::done)
+          line["distance_unit"] =
+              depth_unit_name(f.results[static_cast<size_t>(dm)].output.depth.unit);
         line["timing_ms"] = {{"queue", ms(r.dequeue_ns - f.capture_ns)},
                              {"preprocess", ms(r.preprocess_end_ns - r.dequeue_ns)},
                              {"inference", ms(r.inference_end_ns - r.preprocess_end_ns)},
@@ -64,14 +70,20 @@ class JsonlSink final : public Sink {
   const PipelineInfo& info_;
 };
 
-// Draws every model's detections of a frame onto `canvas` (a copy of the frame's pixels).
+// Draws every model's results on a frame onto `canvas` (a copy of the frame's pixels): class
+// maps first (they tint whole pixels), then boxes and faces on top.
 void annotate(const Frame& f, const PipelineInfo& info, Image& canvas) {
   canvas.resize(f.image.width(), f.image.height(), f.image.format());
   std::memcpy(canvas.data(), f.image.view().data, f.image.stride() * f.image.height());
+  for (size_t m : info.camera_models[f.camera])
+    if (f.results[m].state == ModelResult::State::done && info.model_tasks[m] == TaskKind::segment)
+      overlay_segmentation(canvas, f.results[m].output.segmentation);
   for (size_t m : info.camera_models[f.camera]) {
     const ModelResult& r = f.results[m];
     if (r.state != ModelResult::State::done) continue;
-    draw_detections(canvas, r.detections, [&](int id) { return info.label(m, id); });
+    if (info.model_tasks[m] == TaskKind::detect)
+      draw_detections(canvas, r.output.detections, [&](int id) { return info.label(m, id); });
+    if (info.model_tasks[m] == TaskKind::face) draw_faces(canvas, r.output.faces);
   }
 }
 

@@ -96,7 +96,7 @@ TEST(Cli, BadFiles) {
       "infer --model " + kData + "/const_v8.onnx --image " + kData + "/make_test_models.py",
       "cannot decode image");
   expect_bad_input("infer --model " + kData + "/two_inputs.onnx --image " + img,
-                   "a detector takes one image tensor");
+                   "takes 2 inputs, not one image tensor");
   expect_bad_input("run /nonexistent.yaml", "config file not found");
 }
 

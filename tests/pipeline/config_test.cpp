@@ -70,11 +70,12 @@ TEST_F(ConfigTest, ReadsEveryKeyAndResolvesPaths) {
   EXPECT_EQ(cfg.cameras[1].id, "side");
   EXPECT_EQ(cfg.cameras[0].source.path, (dir_ / "clip.avi").string());
   ASSERT_EQ(cfg.models.size(), 1u);
-  const auto& d = cfg.models[0].detector;
-  EXPECT_FLOAT_EQ(d.decode.conf_threshold, 0.3f);
-  EXPECT_FLOAT_EQ(d.decode.nms.iou_threshold, 0.5f);
-  EXPECT_EQ(*d.layout, YoloLayout::v8);
-  EXPECT_EQ(d.input_size->width, 64);
+  const auto& d = cfg.models[0].task;
+  EXPECT_FLOAT_EQ(*d.conf, 0.3f);
+  EXPECT_FLOAT_EQ(*d.iou, 0.5f);
+  EXPECT_EQ(*d.conventions.output_layout, "v8");
+  EXPECT_EQ(d.conventions.input_size->width, 64);
+  EXPECT_EQ(d.conventions.source.at("input_size"), "config");
   EXPECT_EQ(d.backend.intra_op_threads, 2);
   EXPECT_EQ(cfg.models[0].cameras, std::vector<std::string>{"front"});
   EXPECT_EQ(cfg.output.dir, (dir_ / "results").string());
@@ -106,7 +107,7 @@ output: {images: true, images_every: 5, queue_depth: 8}
   EXPECT_EQ(cfg.cameras[1].source.path, "/dev/video0");  // a device, not a relative path
   EXPECT_EQ(cfg.models[0].max_batch, 4u);
   EXPECT_EQ(cfg.models[0].max_wait_us, 1500);
-  EXPECT_TRUE(cfg.models[0].detector.backend.spin_wait);
+  EXPECT_TRUE(cfg.models[0].task.backend.spin_wait);
   EXPECT_EQ(cfg.distance, DistanceStat::p10);
   EXPECT_TRUE(cfg.output.images);
   EXPECT_EQ(cfg.output.images_every, 5);
@@ -145,8 +146,8 @@ TEST_F(ConfigTest, WrongTypesAndRanges) {
   expect_error(head + "    conf: 1.5\n", 7, {"out of range [0, 1]"});
   expect_error(head + "    threads: -1\n", 7, {"models[0].threads"});
   expect_error(head + "    input_size: 640\n", 7, {"[width, height]"});
-  expect_error(head + "    layout: ssd\n", 7, {"unknown detection layout 'ssd'"});
-  expect_error(head + "    task: pose\n", 7, {"not supported yet"});
+  expect_error(head + "    layout: ssd\n", 7, {"models[0].layout: 'layout' is 'ssd'"});
+  expect_error(head + "    task: pose\n", 7, {"models[0].task: 'task' is 'pose'"});
   expect_error(head + "    cameras: [nope]\n", 7, {"no camera with id 'nope'"});
   expect_error(head + "output:\n  video: maybe\n", 8, {"output.video must be true or false"});
   expect_error(

@@ -143,12 +143,12 @@ TEST(FramePool, ReusesReleasedFrames) {
   {
     FrameRef a = pool.acquire();
     first = a.get();
-    a->results[1].detections.push_back({});
+    a->results[1].output.detections.push_back({});
     FrameRef b = a;  // shared
   }
   FrameRef c = pool.acquire();
   EXPECT_EQ(c.get(), first);
-  EXPECT_TRUE(c->results[1].detections.empty());  // reset on reuse
+  EXPECT_TRUE(c->results[1].output.detections.empty());  // reset on reuse
   EXPECT_EQ(pool.allocated(), 1u);
 }
 

@@ -47,8 +47,8 @@ class RuntimeTest : public ::testing::Test {
                      int64_t max_wait_us = 0) {
     ModelConfig m;
     m.id = id;
-    m.detector.model_path = kShapes;
-    m.detector.backend.intra_op_threads = 1;
+    m.task.model_path = kShapes;
+    m.task.backend.intra_op_threads = 1;
     m.cameras = std::move(cams);
     m.max_batch = max_batch;
     m.max_wait_us = max_wait_us;
@@ -165,8 +165,8 @@ TEST_F(RuntimeTest, ModelsOfOneCameraStayOnTheSameFrames) {
   cfg.cameras.push_back(synthetic("rgb", 300, 300, 1));
   cfg.models.push_back(shapes("fast", {"rgb"}, 1));
   auto slow = shapes("slow", {"rgb"}, 1);
-  slow.detector.input_size = InputSize{320, 320};
-  slow.detector.backend.graph_optimization = GraphOptimization::disable;  // slower on purpose
+  slow.task.conventions.input_size = InputSize{320, 320};
+  slow.task.backend.graph_optimization = GraphOptimization::disable;  // slower on purpose
   cfg.models.push_back(slow);
   RunSummary s = run_pipeline(cfg, {});
   const auto& cam = s.cameras[0];
@@ -254,7 +254,7 @@ TEST_F(RuntimeTest, ImageFolderWithCorruptFileAndConstModel) {
   cfg.cameras.push_back(cam);
   ModelConfig m;
   m.id = "det";
-  m.detector.model_path = std::string(PERCEPT_TEST_DATA) + "/const_v8.onnx";
+  m.task.model_path = std::string(PERCEPT_TEST_DATA) + "/const_v8.onnx";
   m.cameras = {"cam0"};
   cfg.models.push_back(m);
   cfg.output.video = true;

@@ -57,6 +57,9 @@ class Status {
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
   const Error& error() const { return error_; }
+  void throw_if_error() const {
+    if (!ok_) throw error_;
+  }
 
  private:
   Error error_{""};

@@ -1,5 +1,6 @@
 // The JSON shape of detections, shared by `percept infer --json` and the results JSONL:
-// {"class_id": int, "label": str, "score": float, "box": [x1, y1, x2, y2]} in frame pixels.
+// {"class_id": int, "label": str, "score": float, "box": [x1, y1, x2, y2]} in frame pixels,
+// plus "distance" (the depth model's unit) when the fuser set one.
 #pragma once
 
 #include <functional>

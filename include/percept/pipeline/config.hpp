@@ -18,15 +18,22 @@
 //                                #   frames (-1: endless), objects, seed
 //   models:
 //     - id: detector
-//       task: detect             # the only task so far
+//       task: detect             # detect | depth | segment | classify | face; default: the
+//                                #   model's sidecar or metadata, else told from its tensors
 //       path: model.onnx
 //       cameras: [front]         # default: every camera
-//       conf: 0.25               # confidence threshold
-//       iou: 0.45                # NMS IoU threshold
-//       max_det: 300
-//       layout: auto             # auto | v8 | v5 | end2end
-//       labels: labels.txt       # default: the model's `names` metadata
+//       conf: 0.25               # confidence threshold (detect 0.25, face 0.75)
+//       iou: 0.45                # NMS IoU threshold (detect 0.45, face 0.3)
+//       max_det: 300             # detect, face
+//       top_k: 5                 # classify
+//       mask_threshold: 0.5      # segment with a one-channel output
+//       layout: auto             # auto | v8 | v5 | end2end (detector output) | nchw | nhwc
+//       labels: labels.txt       # default: the sidecar's or the model's `names`
 //       input_size: [640, 640]   # [width, height]; default: from the model
+//       color: rgb               # rgb | bgr; mean: [r, g, b], std: [r, g, b] (pixel/255
+//       resize: letterbox        #   units); resize: letterbox | stretch | keep_aspect;
+//       depth_unit: m            #   depth_unit: m | relative. Default: sidecar, metadata,
+//                                #   then the task's convention (infer/model_conventions.hpp)
 //       device: cpu
 //       threads: 0               # ONNX Runtime intra-op threads, 0 = its default
 //       graph_optimization: all  # disable | basic | extended | all
@@ -51,7 +58,7 @@
 
 #include "percept/io/source.hpp"
 #include "percept/pipeline/fuser.hpp"
-#include "percept/tasks/detect/detector.hpp"
+#include "percept/tasks/task.hpp"
 
 namespace percept {
 
@@ -66,8 +73,7 @@ struct CameraConfig {
 
 struct ModelConfig {
   std::string id;
-  std::string task = "detect";
-  DetectorConfig detector;
+  TaskConfig task;                   // model path, backend options, conventions from the config
   std::vector<std::string> cameras;  // resolved: never empty after loading
   size_t max_batch = 1;
   int64_t max_wait_us = 0;

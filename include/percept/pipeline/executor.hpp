@@ -1,7 +1,7 @@
 // One executor per model: a thread that takes batches of frames from the frame board
 // (dynamic batching across the cameras it serves), runs pre-processing, inference and
 // post-processing, stores the results in the frames and hands each frame back through
-// `on_done`. It owns the model (Detector), its buffers and its statistics.
+// `on_done`. It owns the model (a Task of any kind), its buffers and its statistics.
 #pragma once
 
 #include <chrono>
@@ -42,11 +42,10 @@ class Executor {
   // after the frame's result (done, dropped or failed) is stored.
   using DoneFn = std::function<void(FrameRef&, size_t)>;
   // `board` must outlive the executor and be closed (close_all) before it is destroyed.
-  Executor(std::unique_ptr<Detector> detector, ExecutorOptions opt, FrameBoard& board,
-           DoneFn on_done);
+  Executor(std::unique_ptr<Task> task, ExecutorOptions opt, FrameBoard& board, DoneFn on_done);
   ~Executor();
 
-  const Detector& detector() const { return *detector_; }
+  const Task& task() const { return *task_; }
   const ExecutorOptions& options() const { return opt_; }
   void start();
   void join();  // returns once every camera of the model is closed and drained
@@ -57,7 +56,7 @@ class Executor {
   void loop();
   void run_batch(std::vector<FrameRef>& batch);
 
-  std::unique_ptr<Detector> detector_;
+  std::unique_ptr<Task> task_;
   ExecutorOptions opt_;
   FrameBoard& board_;
   DoneFn on_done_;
@@ -65,7 +64,7 @@ class Executor {
   ExecutorStats stats_;
   std::vector<FrameRef> batch_;
   std::vector<ImageView> views_;
-  std::vector<Detections> results_;
+  std::vector<TaskOutput> results_;
 };
 
 }  // namespace percept

@@ -7,16 +7,9 @@
 
 #include "percept/core/detection.hpp"
 #include "percept/core/error.hpp"
+#include "percept/tasks/depth/depth_map.hpp"
 
 namespace percept {
-
-// A dense depth map in the frame's own pixels (width x height, row-major): metres for metric
-// models, relative inverse depth for relative ones (then "distance" is in the model's units).
-struct DepthMap {
-  int width = 0;
-  int height = 0;
-  std::vector<float> values;
-};
 
 enum class DistanceStat {
   median,  // robust to the background that fills part of every box (default)

@@ -23,6 +23,8 @@ struct PipelineInfo {
   std::vector<std::string> camera_ids;
   std::vector<std::string> model_ids;
   std::vector<std::vector<size_t>> camera_models;  // models serving each camera
+  std::vector<TaskKind> model_tasks;
+  std::vector<int> camera_depth_model;  // the depth model whose map gave distances, or -1
   std::function<std::string(size_t model, int class_id)> label;
 };
 
@@ -37,8 +39,9 @@ class Sink {
 };
 
 // detections.jsonl: one line per frame and model: camera, frame index, capture time (wall
-// clock, seconds since the epoch, for matching with other sensors), results with distances,
-// and stage timings in ms (queue, preprocess, inference, postprocess, end to end).
+// clock, seconds since the epoch, for matching with other sensors), the model's task and
+// results (pipeline/results_json.hpp; detections with distances), and stage timings in ms
+// (queue, preprocess, inference, postprocess, end to end).
 std::unique_ptr<Sink> make_jsonl_sink(const std::string& path, const PipelineInfo& info);
 // <dir>/<camera>.annotated.avi, boxes with labels, scores and distances drawn.
 std::unique_ptr<Sink> make_video_sink(const std::string& dir, const PipelineInfo& info,

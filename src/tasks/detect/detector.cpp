@@ -54,7 +54,9 @@ Detector::Detector(std::unique_ptr<Backend> backend, const DetectorConfig& confi
                 std::to_string(size_.height) + " is out of range (1..8192)");
 
   // Labels: a labels file, then the names metadata.
-  if (config.labels_file) {
+  if (config.labels) {
+    labels_ = *config.labels;
+  } else if (config.labels_file) {
     labels_ = load_labels_file(*config.labels_file).value_or_throw();
   } else if (auto v = metadata_value(meta, "names")) {
     auto names = parse_class_names(*v);
@@ -62,6 +64,7 @@ Detector::Detector(std::unique_ptr<Backend> backend, const DetectorConfig& confi
     labels_ = std::move(*names);
   }
   num_classes_hint_ = static_cast<int>(labels_.size());
+  if (config.normalize) norm_ = *config.normalize;
 
   // Layout: decided now when the output's sizes are fixed, else at the first run.
   const Shape& out = backend_->outputs()[0].shape;

@@ -18,8 +18,8 @@
 #include "percept/infer/backend.hpp"
 #include "percept/infer/model_metadata.hpp"
 #include "percept/preprocess/letterbox.hpp"
-#include "percept/tasks/stage_times.hpp"
 #include "percept/tasks/detect/yolo_decode.hpp"
+#include "percept/tasks/stage_times.hpp"
 
 namespace percept {
 
@@ -27,9 +27,11 @@ struct DetectorConfig {
   std::string model_path;
   BackendOptions backend;
   DecodeOptions decode;
-  std::optional<YoloLayout> layout;        // default: from the output shape
-  std::optional<std::string> labels_file;  // default: the model's `names` metadata
-  std::optional<InputSize> input_size;     // default: the model's input dims, then `imgsz`
+  std::optional<YoloLayout> layout;                // default: from the output shape
+  std::optional<std::string> labels_file;          // default: the model's `names` metadata
+  std::optional<std::vector<std::string>> labels;  // wins over labels_file (sidecar, config)
+  std::optional<Normalize> normalize;              // default: RGB, pixel / 255 (YOLO)
+  std::optional<InputSize> input_size;             // default: the model's input dims, then `imgsz`
 };
 
 class Detector {

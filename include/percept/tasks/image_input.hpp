@@ -1,0 +1,76 @@
+// Frames -> network input for the image-to-image and classification tasks (depth, segment,
+// classify): resize by the model's convention (stretch, letterbox or keep_aspect), colour
+// order, (pixel/255 - mean) / std and NCHW or NHWC float32, and the way back from the output
+// grid to frame pixels.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "percept/core/error.hpp"
+#include "percept/core/image.hpp"
+#include "percept/core/tensor.hpp"
+#include "percept/infer/backend.hpp"
+#include "percept/infer/model_conventions.hpp"
+#include "percept/preprocess/letterbox.hpp"
+
+namespace percept {
+
+enum class ResizeMode { stretch, letterbox, keep_aspect };
+
+// Normalisation from the conventions: (pixel/255 - mean) / std in `rgb` order; defaults are
+// the ones given (ImageNet for depth/segment/classify, plain /255 for YOLO).
+Normalize make_normalize(const ModelConventions& c, const std::array<float, 3>& default_mean,
+                         const std::array<float, 3>& default_std, bool default_rgb);
+
+class ImageInput {
+ public:
+  // Reads the input tensor `in` and the conventions. Throws percept::Error naming the model
+  // when the input is not an image tensor or its size cannot be told.
+  ImageInput(const std::string& model, const TensorInfo& in, const ModelConventions& c,
+             ResizeMode default_resize, const Normalize& norm);
+
+  // Network input size for a frame of w x h (differs per frame size only with keep_aspect).
+  InputSize size_for(int w, int h) const;
+  // Fills `input` with the frames (all must map to the same input size) and their geometry.
+  Status fill(std::span<const ImageView> frames, Tensor& input,
+              std::vector<LetterboxParams>& params);
+
+  InputSize nominal_size() const { return size_; }
+  ResizeMode resize() const { return resize_; }
+  bool nhwc() const { return nhwc_; }
+  std::string describe() const;  // "224x168 stretch rgb mean [...] std [...] nchw"
+
+ private:
+  std::string model_;
+  InputSize size_;
+  bool dynamic_hw_ = false;
+  ResizeMode resize_ = ResizeMode::stretch;
+  int stride_ = 14;
+  bool nhwc_ = false;
+  Normalize norm_;
+  std::vector<float> planes_;  // NCHW scratch for NHWC models
+};
+
+// The part of the network input that holds the frame, in output-grid pixels (an output may be
+// smaller than the input: stride-8 segmentation heads). For letterbox it excludes the padding.
+struct OutputRegion {
+  float x0 = 0, y0 = 0, w = 0, h = 0;
+};
+OutputRegion output_region(const LetterboxParams& p, int out_w, int out_h);
+
+// Bilinear resampling of `region` of a w x h float plane to dst_w x dst_h, pixel centres at
+// +0.5 (cv::resize INTER_LINEAR when the region is the whole plane), edges clamped.
+void resample_bilinear(const float* src, int w, int h, const OutputRegion& region, float* dst,
+                       int dst_w, int dst_h);
+
+// Bilinear taps of one destination coordinate; shared by the resampler and the segmentation
+// argmax so that both sample the output grid the same way.
+struct Tap {
+  int i0 = 0, i1 = 0;
+  float w1 = 0;  // weight of i1; i0 gets 1 - w1
+};
+Tap bilinear_tap(int dst, float scale, float offset, int size);
+
+}  // namespace percept

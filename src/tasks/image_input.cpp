@@ -1,0 +1,187 @@
+#include "percept/tasks/image_input.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace percept {
+
+Normalize make_normalize(const ModelConventions& c, const std::array<float, 3>& default_mean,
+                         const std::array<float, 3>& default_std, bool default_rgb) {
+  const auto mean = c.mean.value_or(default_mean);
+  const auto std = c.std.value_or(default_std);
+  Normalize n;
+  n.rgb = c.rgb.value_or(default_rgb);
+  for (int i = 0; i < 3; ++i) {
+    n.scale[i] = 1.f / (255.f * std[i]);
+    n.bias[i] = -mean[i] / std[i];
+  }
+  return n;
+}
+
+ImageInput::ImageInput(const std::string& model, const TensorInfo& in, const ModelConventions& c,
+                       ResizeMode default_resize, const Normalize& norm)
+    : model_(model), norm_(norm) {
+  const std::string who = "model '" + model + "': input '" + in.name + "' " + shape_str(in.shape);
+  if (in.dtype != DType::f32)
+    throw Error(who + " is " + dtype_name(in.dtype) + "; percept feeds float32");
+  if (in.shape.size() != 4)
+    throw Error(who + ": expected an image tensor [B, 3, H, W] or [B, H, W, 3]");
+  // Layout: the conventions, else where the 3 channels are.
+  if (c.nhwc) {
+    nhwc_ = *c.nhwc;
+  } else if (in.shape[1] == 3 && in.shape[3] != 3) {
+    nhwc_ = false;
+  } else if (in.shape[3] == 3 && in.shape[1] != 3) {
+    nhwc_ = true;
+  } else if (in.shape[1] == 3) {
+    nhwc_ = false;  // [B, 3, H, 3]: NCHW is by far the common case; `layout` overrides it
+  } else {
+    throw Error(who +
+                ": cannot tell NCHW from NHWC (no dimension of 3 channels); set layout: "
+                "nchw or nhwc");
+  }
+  const int64_t ch = nhwc_ ? in.shape[3] : in.shape[1];
+  if (ch != 3 && ch != -1)
+    throw Error(who + ": " + std::to_string(ch) + " channels; percept feeds 3");
+  const int64_t h = nhwc_ ? in.shape[1] : in.shape[2];
+  const int64_t w = nhwc_ ? in.shape[2] : in.shape[3];
+  dynamic_hw_ = h < 0 || w < 0;
+  if (c.input_size) {
+    size_ = *c.input_size;
+    if ((h > 0 && h != size_.height) || (w > 0 && w != size_.width))
+      throw Error(fmt::format("{}: input_size {}x{} ({}) does not match the tensor", who,
+                              size_.width, size_.height, c.origin("input_size")));
+  } else if (!dynamic_hw_) {
+    size_ = {static_cast<int>(w), static_cast<int>(h)};
+  } else {
+    throw Error(who +
+                " has a symbolic height or width and no size in the config, sidecar or "
+                "metadata; set input_size (imgsz)");
+  }
+  if (size_.width < 1 || size_.height < 1 || size_.width > kLetterboxMaxWidth ||
+      size_.height > kLetterboxMaxWidth)
+    throw Error(fmt::format("{}: input size {}x{} is out of range (1..{})", who, size_.width,
+                            size_.height, kLetterboxMaxWidth));
+  resize_ = default_resize;
+  if (c.resize)
+    resize_ = *c.resize == "letterbox" ? ResizeMode::letterbox
+              : *c.resize == "stretch" ? ResizeMode::stretch
+                                       : ResizeMode::keep_aspect;
+  if (resize_ == ResizeMode::keep_aspect && !dynamic_hw_)
+    resize_ = ResizeMode::stretch;  // a fixed-size input leaves nothing to keep: stretch
+  stride_ = c.stride.value_or(14);
+}
+
+InputSize ImageInput::size_for(int w, int h) const {
+  if (resize_ != ResizeMode::keep_aspect) return size_;
+  // Depth Anything's Resize(keep_aspect_ratio, ensure_multiple_of, "lower_bound"): one scale
+  // so that both sides reach the nominal size, each rounded to a multiple of the stride.
+  const double s =
+      std::max(static_cast<double>(size_.height) / h, static_cast<double>(size_.width) / w);
+  auto fit = [&](double x, int min_val) {
+    int y = static_cast<int>(std::nearbyint(x / stride_)) * stride_;
+    if (y < min_val) y = static_cast<int>(std::ceil(x / stride_)) * stride_;
+    return std::clamp(y, stride_, kLetterboxMaxWidth / stride_ * stride_);
+  };
+  return {fit(s * w, size_.width), fit(s * h, size_.height)};
+}
+
+Status ImageInput::fill(std::span<const ImageView> frames, Tensor& input,
+                        std::vector<LetterboxParams>& params) {
+  if (frames.empty()) return Error("model '" + model_ + "': empty batch");
+  const InputSize sz = size_for(frames[0].width, frames[0].height);
+  const auto n = static_cast<int64_t>(frames.size());
+  if (nhwc_)
+    input.reshape(DType::f32, {n, sz.height, sz.width, 3});
+  else
+    input.reshape(DType::f32, {n, 3, sz.height, sz.width});
+  params.resize(frames.size());
+  const size_t per_image = static_cast<size_t>(3) * sz.width * sz.height;
+  if (nhwc_) planes_.resize(per_image);
+  for (size_t i = 0; i < frames.size(); ++i) {
+    const ImageView& f = frames[i];
+    if (f.empty()) return Error("model '" + model_ + "': frame " + std::to_string(i) + " is empty");
+    LetterboxParams& p = params[i];
+    if (resize_ == ResizeMode::letterbox) {
+      p = letterbox_params(f.width, f.height, sz.width, sz.height);
+    } else {
+      if (i > 0 && (size_for(f.width, f.height).width != sz.width ||
+                    size_for(f.width, f.height).height != sz.height))
+        return Error("model '" + model_ + "': frames of one batch map to different input sizes");
+      p = LetterboxParams{f.width, f.height, sz.width, sz.height, sz.width, sz.height, 0, 0};
+    }
+    float* dst = input.as<float>() + i * per_image;
+    if (!nhwc_) {
+      letterbox_cpu(f, p, norm_, dst);
+      continue;
+    }
+    // NHWC: planes first, then interleave. The extra pass costs one read and one write of
+    // the (small) network input, far less than the resize itself.
+    letterbox_cpu(f, p, norm_, planes_.data());
+    const size_t plane = static_cast<size_t>(sz.width) * sz.height;
+    for (size_t k = 0; k < plane; ++k) {
+      dst[3 * k] = planes_[k];
+      dst[3 * k + 1] = planes_[plane + k];
+      dst[3 * k + 2] = planes_[2 * plane + k];
+    }
+  }
+  return {};
+}
+
+std::string ImageInput::describe() const {
+  const char* mode = resize_ == ResizeMode::letterbox ? "letterbox"
+                     : resize_ == ResizeMode::stretch ? "stretch"
+                                                      : "keep_aspect";
+  std::string s = fmt::format("input {}x{}{} {} {} {}", size_.width, size_.height,
+                              dynamic_hw_ ? " (dynamic)" : "", mode, norm_.rgb ? "rgb" : "bgr",
+                              nhwc_ ? "nhwc" : "nchw");
+  if (resize_ == ResizeMode::keep_aspect) s += fmt::format(" stride {}", stride_);
+  return s;
+}
+
+OutputRegion output_region(const LetterboxParams& p, int out_w, int out_h) {
+  const float sx = static_cast<float>(out_w) / static_cast<float>(p.dst_w);
+  const float sy = static_cast<float>(out_h) / static_cast<float>(p.dst_h);
+  return {static_cast<float>(p.pad_left) * sx, static_cast<float>(p.pad_top) * sy,
+          static_cast<float>(p.new_w) * sx, static_cast<float>(p.new_h) * sy};
+}
+
+Tap bilinear_tap(int dst, float scale, float offset, int size) {
+  const float s = (static_cast<float>(dst) + 0.5f) * scale - 0.5f + offset;
+  Tap t;
+  const float fl = std::floor(s);
+  t.i0 = static_cast<int>(fl);
+  t.w1 = s - fl;
+  if (t.i0 < 0) {
+    t.i0 = 0;
+    t.w1 = 0.f;
+  }
+  if (t.i0 >= size - 1) {
+    t.i0 = size - 1;
+    t.w1 = 0.f;
+  }
+  t.i1 = std::min(t.i0 + 1, size - 1);
+  return t;
+}
+
+void resample_bilinear(const float* src, int w, int h, const OutputRegion& r, float* dst, int dst_w,
+                       int dst_h) {
+  const float sx = r.w / static_cast<float>(dst_w);
+  const float sy = r.h / static_cast<float>(dst_h);
+  for (int y = 0; y < dst_h; ++y) {
+    const Tap ty = bilinear_tap(y, sy, r.y0, h);
+    const float* row0 = src + static_cast<size_t>(ty.i0) * w;
+    const float* row1 = src + static_cast<size_t>(ty.i1) * w;
+    float* out = dst + static_cast<size_t>(y) * dst_w;
+    for (int x = 0; x < dst_w; ++x) {
+      const Tap tx = bilinear_tap(x, sx, r.x0, w);
+      const float top = row0[tx.i0] + (row0[tx.i1] - row0[tx.i0]) * tx.w1;
+      const float bot = row1[tx.i0] + (row1[tx.i1] - row1[tx.i0]) * tx.w1;
+      out[x] = top + (bot - top) * ty.w1;
+    }
+  }
+}
+
+}  // namespace percept
