@@ -148,35 +148,45 @@ OutputRegion output_region(const LetterboxParams& p, int out_w, int out_h) {
           static_cast<float>(p.new_w) * sx, static_cast<float>(p.new_h) * sy};
 }
 
-Tap bilinear_tap(int dst, float scale, float offset, int size) {
-  const float s = (static_cast<float>(dst) + 0.5f) * scale - 0.5f + offset;
+Axis region_axis(float offset, float extent, int dst_size, int size) {
+  Axis a;
+  a.scale = extent / static_cast<float>(dst_size);
+  a.offset = offset;
+  // Cells whose centre lies inside the region (at least one).
+  a.lo = std::clamp(static_cast<int>(std::floor(offset + 0.5f)), 0, size - 1);
+  a.hi = std::clamp(static_cast<int>(std::ceil(offset + extent - 0.5f)) - 1, a.lo, size - 1);
+  return a;
+}
+
+Tap bilinear_tap(int dst, const Axis& a) {
+  const float s = (static_cast<float>(dst) + 0.5f) * a.scale - 0.5f + a.offset;
   Tap t;
   const float fl = std::floor(s);
   t.i0 = static_cast<int>(fl);
   t.w1 = s - fl;
-  if (t.i0 < 0) {
-    t.i0 = 0;
+  if (t.i0 < a.lo) {
+    t.i0 = a.lo;
     t.w1 = 0.f;
   }
-  if (t.i0 >= size - 1) {
-    t.i0 = size - 1;
+  if (t.i0 >= a.hi) {
+    t.i0 = a.hi;
     t.w1 = 0.f;
   }
-  t.i1 = std::min(t.i0 + 1, size - 1);
+  t.i1 = std::min(t.i0 + 1, a.hi);
   return t;
 }
 
 void resample_bilinear(const float* src, int w, int h, const OutputRegion& r, float* dst, int dst_w,
                        int dst_h) {
-  const float sx = r.w / static_cast<float>(dst_w);
-  const float sy = r.h / static_cast<float>(dst_h);
+  const Axis ax = region_axis(r.x0, r.w, dst_w, w);
+  const Axis ay = region_axis(r.y0, r.h, dst_h, h);
   for (int y = 0; y < dst_h; ++y) {
-    const Tap ty = bilinear_tap(y, sy, r.y0, h);
+    const Tap ty = bilinear_tap(y, ay);
     const float* row0 = src + static_cast<size_t>(ty.i0) * w;
     const float* row1 = src + static_cast<size_t>(ty.i1) * w;
     float* out = dst + static_cast<size_t>(y) * dst_w;
     for (int x = 0; x < dst_w; ++x) {
-      const Tap tx = bilinear_tap(x, sx, r.x0, w);
+      const Tap tx = bilinear_tap(x, ax);
       const float top = row0[tx.i0] + (row0[tx.i1] - row0[tx.i0]) * tx.w1;
       const float bot = row1[tx.i0] + (row1[tx.i1] - row1[tx.i0]) * tx.w1;
       out[x] = top + (bot - top) * ty.w1;

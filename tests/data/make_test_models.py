@@ -11,6 +11,14 @@ Needs Debian's python3-onnx and python3-numpy. Deterministic: the output is the 
   output is a constant tensor in each YOLO layout, with Ultralytics-style metadata, so the whole
   detect path (letterbox geometry, decode, NMS, mapping back) can be checked against numbers
   computed by hand in tests/tasks/detector_test.cpp.
+- dense_*.onnx: image [batch, 3, 8, 12] "models" for the depth / segment / classify tasks and the
+  task inference of tests/tasks/dense_task_test.cpp. They compute from the normalised input, so
+  tests can check colour order, mean/std and the mapping back to frame pixels:
+    dense_classify.onnx  logits [batch, 3]: per-channel mean (R, G, B), no metadata
+    dense_segment.onnx   logits [batch, 3, 8, 12]: the input itself (class = strongest channel)
+    dense_depth.onnx     depth [batch, 8, 12]: mean over channels, no metadata
+    dense_mask.onnx      out [batch, 1, 8, 12]: mean over channels, no metadata (ambiguous:
+                         a depth map or a binary mask)
 """
 import os
 
@@ -70,6 +78,23 @@ def const_detector(name, value, meta):
     save(helper.make_model(g, opset_imports=OPSET), name + ".onnx", meta)
 
 
+def dense(name, nodes, out_shape, meta=None):
+    image = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 3, 8, 12])
+    out = helper.make_tensor_value_info(nodes[-1].output[0], TensorProto.FLOAT, out_shape)
+    g = helper.make_graph(nodes, name, [image], [out])
+    save(helper.make_model(g, opset_imports=OPSET), name + ".onnx", meta)
+
+
+def dense_models():
+    mean = lambda axes, keep, out: helper.make_node(  # noqa: E731
+        "ReduceMean", ["image"], [out], axes=axes, keepdims=keep)
+    dense("dense_classify", [mean([2, 3], 0, "logits")], ["batch", 3])
+    dense("dense_segment", [helper.make_node("Identity", ["image"], ["logits"])],
+          ["batch", 3, 8, 12])
+    dense("dense_depth", [mean([1], 0, "depth")], ["batch", 8, 12])
+    dense("dense_mask", [mean([1], 1, "out")], ["batch", 1, 8, 12])
+
+
 META = {"task": "detect", "imgsz": "[64, 64]", "names": "{0: 'cat', 1: 'dog'}",
         "stride": "32", "author": "percept tests"}
 
@@ -78,6 +103,7 @@ def main():
     identity()
     two_inputs()
     int64_input()
+    dense_models()
     # v8: [1, 4+2, 5] anchors: cx, cy, w, h rows then class scores, in 64x64 input pixels.
     v8 = np.zeros((1, 6, 5), np.float32)
     v8[0, :, 0] = [20, 20, 10, 10, 0.9, 0.1]   # cat 0.9 at (15,15)-(25,25)

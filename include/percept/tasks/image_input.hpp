@@ -61,16 +61,23 @@ struct OutputRegion {
 OutputRegion output_region(const LetterboxParams& p, int out_w, int out_h);
 
 // Bilinear resampling of `region` of a w x h float plane to dst_w x dst_h, pixel centres at
-// +0.5 (cv::resize INTER_LINEAR when the region is the whole plane), edges clamped.
+// +0.5 (cv::resize INTER_LINEAR when the region is the whole plane). Taps are clamped to the
+// region's cells, so the letterbox padding never bleeds into the frame's border pixels.
 void resample_bilinear(const float* src, int w, int h, const OutputRegion& region, float* dst,
                        int dst_w, int dst_h);
 
-// Bilinear taps of one destination coordinate; shared by the resampler and the segmentation
+// Bilinear taps of one destination coordinate along one axis of the region [offset,
+// offset + extent) of a grid of `size` cells; shared by the resampler and the segmentation
 // argmax so that both sample the output grid the same way.
 struct Tap {
   int i0 = 0, i1 = 0;
   float w1 = 0;  // weight of i1; i0 gets 1 - w1
 };
-Tap bilinear_tap(int dst, float scale, float offset, int size);
+struct Axis {
+  float scale = 1, offset = 0;  // source coordinate = (dst + 0.5) * scale - 0.5 + offset
+  int lo = 0, hi = 0;           // cells taps may use
+};
+Axis region_axis(float offset, float extent, int dst_size, int size);
+Tap bilinear_tap(int dst, const Axis& a);
 
 }  // namespace percept

@@ -16,18 +16,18 @@ void segmentation_to_frame(const float* logits, int classes, int out_w, int out_
   const int n_classes = classes == 1 ? 2 : classes;
   std::array<uint64_t, 256> counts{};  // on the stack: the frame path does not allocate
   const OutputRegion r = output_region(p, out_w, out_h);
-  const float sx = r.w / static_cast<float>(p.src_w);
-  const float sy = r.h / static_cast<float>(p.src_h);
+  const Axis ax = region_axis(r.x0, r.w, p.src_w, out_w);
+  const Axis ay = region_axis(r.y0, r.h, p.src_h, out_h);
   const size_t plane = static_cast<size_t>(out_w) * out_h;
   // sigmoid(x) > t  <=>  x > logit(t): no exp per pixel.
   const float t = std::clamp(mask_threshold, 1e-6f, 1.f - 1e-6f);
   const float logit_threshold = std::log(t / (1.f - t));
   for (int y = 0; y < p.src_h; ++y) {
-    const Tap ty = bilinear_tap(y, sy, r.y0, out_h);
+    const Tap ty = bilinear_tap(y, ay);
     const size_t o0 = static_cast<size_t>(ty.i0) * out_w, o1 = static_cast<size_t>(ty.i1) * out_w;
     uint8_t* row = map.classes.data() + static_cast<size_t>(y) * p.src_w;
     for (int x = 0; x < p.src_w; ++x) {
-      const Tap tx = bilinear_tap(x, sx, r.x0, out_w);
+      const Tap tx = bilinear_tap(x, ax);
       auto sample = [&](const float* c) {
         const float top = c[o0 + tx.i0] + (c[o0 + tx.i1] - c[o0 + tx.i0]) * tx.w1;
         const float bot = c[o1 + tx.i0] + (c[o1 + tx.i1] - c[o1 + tx.i0]) * tx.w1;
