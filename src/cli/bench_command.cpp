@@ -8,12 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "bench_measure.hpp"
 #include "commands.hpp"
-#include "percept/core/clock.hpp"
-#include "percept/io/image_io.hpp"
-#include "percept/io/synthetic_source.hpp"
-#include "percept/tasks/detect/detector.hpp"
-#include "percept/telemetry/histogram.hpp"
 
 namespace percept::cli {
 
@@ -38,43 +34,11 @@ nlohmann::ordered_json stats_json(const Stats& s) {
           {"p90_ms", round_ms(s.latency.quantile(0.9))},
           {"p99_ms", round_ms(s.latency.quantile(0.99))},
           {"mean_ms", std::round(mean_ms * 1000) / 1000},
-          {"throughput_fps", mean_ms > 0 ? std::round(s.batch * 1000.0 / mean_ms * 10) / 10 : 0}};
-}
-
-std::vector<int> parse_batches(const std::string& s) {
-  std::vector<int> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    int b = 0;
-    try {
-      b = std::stoi(item);
-    } catch (const std::exception&) {
-      b = 0;
-    }
-    if (b < 1 || b > 256) throw Error("--batch: '" + item + "' is not a batch size in 1..256");
-    out.push_back(b);
-  }
-  if (out.empty()) throw Error("--batch: no batch size given");
-  return out;
-}
-
-// Runs `fn` for warm-up iterations, then for N iterations or S seconds, timing each.
-template <class Fn>
-Status measure(const BenchArgs& a, Stats& st, Fn&& fn) {
-  for (int i = 0; i < a.warmup; ++i)
-    if (Status s = fn(); !s) return s;
-  const int64_t end = now_ns() + static_cast<int64_t>(a.duration * 1e9);
-  for (int i = 0; a.duration > 0 ? now_ns() < end : i < a.iterations; ++i) {
-    const int64_t t0 = now_ns();
-    if (Status s = fn(); !s) return s;
-    st.latency.record(now_ns() - t0);
-  }
-  return {};
+          {"throughput_fps", std::round(throughput_fps(s.latency, s.batch) * 10) / 10}};
 }
 
 int run_bench(const BenchArgs& a) {
-  const std::vector<int> batches = parse_batches(a.batches);
+  const std::vector<int> batches = parse_int_list(a.batches, "--batch", 1, 256);
   DetectorConfig cfg;
   cfg.model_path = a.model;
   cfg.backend.device = a.device;
@@ -83,14 +47,9 @@ int run_bench(const BenchArgs& a) {
   auto backend = create_backend(a.model, cfg.backend);  // inference alone, its own session
 
   // Input frames: the given image, or a 1280x720 synthetic scene (what a camera delivers).
-  Image frame;
-  if (!a.image.empty()) {
-    frame = read_image(a.image).value_or_throw();
-  } else {
-    SyntheticScene scene({1280, 720, 6, 1, -1});
-    scene.next(frame);
-  }
+  const Image frame = bench_frame(a.image);
   const InputSize size = det->input_size();
+  const MeasureOptions mo{a.warmup, a.iterations, a.duration};
 
   nlohmann::ordered_json results = nlohmann::ordered_json::array();
   for (int b : batches) {
@@ -98,24 +57,8 @@ int run_bench(const BenchArgs& a) {
       spdlog::warn("batch {} skipped: the model's batch dimension is fixed at 1", b);
       continue;
     }
-    // Inference alone on a letterboxed batch.
-    Tensor input(DType::f32, {b, 3, size.height, size.width});
-    const auto p = letterbox_params(frame.width(), frame.height(), size.width, size.height);
-    const size_t per = static_cast<size_t>(3) * size.width * size.height;
-    for (int i = 0; i < b; ++i)
-      letterbox_cpu(frame.view(), p, Normalize{}, input.as<float>() + i * per);
-    Stats infer, e2e;
-    infer.batch = e2e.batch = b;
-    TensorView in = input.view();
-    Status st = measure(a, infer, [&]() -> Status {
-      auto r = backend->run(std::span<const TensorView>(&in, 1));
-      return r ? Status{} : Status{r.error()};
-    });
-    if (!st) throw Error(st.error().message());
-    std::vector<ImageView> views(b, frame.view());
-    std::vector<Detections> outs(b);
-    st = measure(a, e2e, [&] { return det->detect(views, outs); });
-    if (!st) throw Error(st.error().message());
+    Stats infer{measure_inference(*backend, frame, size, b, mo).value_or_throw(), b};
+    Stats e2e{measure_detect_path(*det, frame, b, mo).value_or_throw(), b};
     results.push_back(
         {{"batch", b}, {"inference", stats_json(infer)}, {"end_to_end", stats_json(e2e)}});
   }

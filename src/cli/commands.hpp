@@ -15,5 +15,7 @@ constexpr int kExitBadInput = 2;
 std::function<int()> add_infer_command(CLI::App& app);
 std::function<int()> add_run_command(CLI::App& app);
 std::function<int()> add_bench_command(CLI::App& app);
+std::function<int()> add_tune_command(CLI::App& app);
+std::function<int()> add_report_command(CLI::App& app);
 
 }  // namespace percept::cli

@@ -24,11 +24,15 @@ int main(int argc, char** argv) {
   auto infer = add_infer_command(app);
   auto run = add_run_command(app);
   auto bench = add_bench_command(app);
+  auto tune = add_tune_command(app);
+  auto report = add_report_command(app);
 
   // CLI11 would report an unknown command as a missing one; name it instead.
   const std::string first = argc > 1 ? argv[1] : "";
-  if (!first.empty() && first[0] != '-' && first != "infer" && first != "run" && first != "bench") {
-    std::cerr << "percept: unknown command '" << argv[1] << "' (commands: infer, run, bench; see "
+  if (!first.empty() && first[0] != '-' && first != "infer" && first != "run" && first != "bench" &&
+      first != "tune" && first != "report") {
+    std::cerr << "percept: unknown command '" << argv[1]
+              << "' (commands: infer, run, bench, tune, report; see "
               << "percept --help)\n";
     return kExitBadInput;
   }
@@ -49,6 +53,8 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("infer")) return infer();
     if (app.got_subcommand("run")) return run();
     if (app.got_subcommand("bench")) return bench();
+    if (app.got_subcommand("tune")) return tune();
+    if (app.got_subcommand("report")) return report();
   } catch (const percept::Error& e) {
     std::cerr << "percept: error: " << e.what() << "\n";
     return kExitBadInput;

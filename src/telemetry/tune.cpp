@@ -15,7 +15,9 @@ std::string fmt(const char* f, double v) {
 
 std::string describe(const TuneSetting& s) {
   return "batch " + std::to_string(s.batch) + ", " +
-         (s.threads ? std::to_string(s.threads) + " threads" : std::string("default threads"));
+         (s.threads == 0   ? std::string("default threads")
+          : s.threads == 1 ? std::string("1 thread")
+                           : std::to_string(s.threads) + " threads");
 }
 
 std::string constraints_text(const TuneConstraints& c) {

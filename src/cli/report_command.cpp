@@ -1,0 +1,46 @@
+// `percept report TELEMETRY.jsonl -o report.html`: a self-contained HTML profile of a run
+// (plots, bottlenecks, recommendations); the findings are printed on stdout too.
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "commands.hpp"
+#include "percept/core/error.hpp"
+#include "percept/telemetry/report.hpp"
+
+namespace percept::cli {
+
+namespace {
+
+struct ReportArgs {
+  std::string input, output = "report.html";
+};
+
+int run_report(const ReportArgs& a) {
+  const std::vector<TelemetrySnapshot> snaps = read_telemetry_file(a.input);
+  if (snaps.empty()) throw Error("report: '" + a.input + "' holds no telemetry interval");
+  std::ofstream f(a.output);
+  f << render_report_html(snaps, "percept report: " + a.input);
+  f.close();
+  if (!f) throw Error("report: cannot write '" + a.output + "'");
+  const TelemetryAnalysis an = analyze_telemetry(snaps);
+  std::printf("%zu intervals; report written to %s\n", snaps.size(), a.output.c_str());
+  for (const StageShare& s : an.bottlenecks)
+    std::printf("bottleneck: model %s %s %.0f%% of end-to-end (%.2f ms)\n", s.model.c_str(),
+                s.stage.c_str(), s.share * 100, s.mean_ms);
+  for (const std::string& r : an.recommendations) std::printf("recommendation: %s\n", r.c_str());
+  for (const std::string& n : an.notes) std::printf("note: %s\n", n.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+std::function<int()> add_report_command(CLI::App& app) {
+  auto a = std::make_shared<ReportArgs>();
+  CLI::App* c = app.add_subcommand("report", "HTML profile of a run from its telemetry JSONL");
+  c->add_option("telemetry", a->input, "Telemetry JSONL written by percept run")->required();
+  c->add_option("-o,--output", a->output, "HTML file to write")->capture_default_str();
+  return [a] { return run_report(*a); };
+}
+
+}  // namespace percept::cli

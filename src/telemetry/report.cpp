@@ -1,0 +1,292 @@
+#include "percept/telemetry/report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include "percept/core/error.hpp"
+
+namespace percept {
+
+namespace {
+
+constexpr double kBottleneckShare = 0.2;
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+std::string html_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '"')
+      out += "&quot;";
+    else
+      out += c;
+  }
+  return out;
+}
+
+double run_mean(const LatencyStats& l) {
+  return l.total_count ? l.total_sum_ms / static_cast<double>(l.total_count) : 0;
+}
+
+struct Series {
+  std::string name;
+  std::vector<std::pair<double, double>> points;
+};
+
+const char* const kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"};
+
+// A line chart, x and y scaled to the data; y starts at 0.
+std::string line_chart(const std::vector<Series>& series, const std::string& y_label) {
+  const double W = 720, H = 240, L = 60, R = 150, T = 10, B = 30;
+  double x0 = 1e300, x1 = -1e300, y1 = 0;
+  for (const auto& s : series)
+    for (const auto& [x, y] : s.points) {
+      x0 = std::min(x0, x);
+      x1 = std::max(x1, x);
+      y1 = std::max(y1, y);
+    }
+  if (x0 > x1) return "<p>no data</p>";
+  if (x1 == x0) x1 = x0 + 1;
+  if (y1 <= 0) y1 = 1;
+  y1 *= 1.1;
+  const auto px = [&](double x) { return L + (x - x0) / (x1 - x0) * (W - L - R); };
+  const auto py = [&](double y) { return T + (1 - y / y1) * (H - T - B); };
+  std::string svg =
+      "<svg width=\"" + fmt("%g", W) + "\" height=\"" + fmt("%g", H) + "\" font-size=\"11\">";
+  svg += "<line x1=\"" + fmt("%g", L) + "\" y1=\"" + fmt("%g", H - B) + "\" x2=\"" +
+         fmt("%g", W - R) + "\" y2=\"" + fmt("%g", H - B) + "\" stroke=\"#888\"/>";
+  svg += "<line x1=\"" + fmt("%g", L) + "\" y1=\"" + fmt("%g", T) + "\" x2=\"" + fmt("%g", L) +
+         "\" y2=\"" + fmt("%g", H - B) + "\" stroke=\"#888\"/>";
+  svg += "<text x=\"2\" y=\"" + fmt("%g", T + 10) + "\">" + fmt("%.3g", y1) + "</text>";
+  svg += "<text x=\"2\" y=\"" + fmt("%g", H - B) + "\">0</text>";
+  svg += "<text x=\"2\" y=\"" + fmt("%g", H / 2) + "\">" + html_escape(y_label) + "</text>";
+  svg += "<text x=\"" + fmt("%g", L) + "\" y=\"" + fmt("%g", H - 8) + "\">0 s</text>";
+  svg += "<text x=\"" + fmt("%g", W - R - 40) + "\" y=\"" + fmt("%g", H - 8) + "\">" +
+         fmt("%.0f", x1 - x0) + " s</text>";
+  for (size_t i = 0; i < series.size(); ++i) {
+    const char* color = kColors[i % std::size(kColors)];
+    std::string pts;
+    for (const auto& [x, y] : series[i].points) pts += fmt("%.1f,", px(x)) + fmt("%.1f ", py(y));
+    svg += std::string("<polyline fill=\"none\" stroke=\"") + color + "\" points=\"" + pts + "\"/>";
+    svg += std::string("<text fill=\"") + color + "\" x=\"" + fmt("%g", W - R + 8) + "\" y=\"" +
+           fmt("%g", T + 14 + 14 * static_cast<double>(i)) + "\">" + html_escape(series[i].name) +
+           "</text>";
+  }
+  return svg + "</svg>";
+}
+
+// Horizontal bars: label, value, bar length relative to the largest value.
+std::string bar_chart(const std::vector<std::pair<std::string, double>>& bars,
+                      const std::string& unit) {
+  double vmax = 0;
+  for (const auto& b : bars) vmax = std::max(vmax, b.second);
+  if (bars.empty()) return "<p>no data</p>";
+  if (vmax <= 0) vmax = 1;
+  const double row = 20, W = 720, L = 220;
+  std::string svg = "<svg width=\"" + fmt("%g", W) + "\" height=\"" +
+                    fmt("%g", row * static_cast<double>(bars.size()) + 4) + "\" font-size=\"11\">";
+  for (size_t i = 0; i < bars.size(); ++i) {
+    const double y = row * static_cast<double>(i);
+    const double w = bars[i].second / vmax * (W - L - 90);
+    svg +=
+        "<text x=\"0\" y=\"" + fmt("%g", y + 14) + "\">" + html_escape(bars[i].first) + "</text>";
+    svg += "<rect x=\"" + fmt("%g", L) + "\" y=\"" + fmt("%g", y + 3) + "\" width=\"" +
+           fmt("%.1f", w) + "\" height=\"14\" fill=\"" + kColors[i % std::size(kColors)] + "\"/>";
+    svg += "<text x=\"" + fmt("%.1f", L + w + 4) + "\" y=\"" + fmt("%g", y + 14) + "\">" +
+           fmt("%.3g", bars[i].second) + " " + unit + "</text>";
+  }
+  return svg + "</svg>";
+}
+
+}  // namespace
+
+TelemetryAnalysis analyze_telemetry(const std::vector<TelemetrySnapshot>& snaps) {
+  TelemetryAnalysis a;
+  if (snaps.empty()) {
+    a.notes.push_back("The telemetry file holds no interval.");
+    return a;
+  }
+  const TelemetrySnapshot& last = snaps.back();
+  const double e2e = run_mean(last.latency);
+  for (const ModelTelemetry& m : last.models) {
+    const std::pair<const char*, const LatencyStats*> stages[] = {{"queue", &m.queue},
+                                                                  {"preprocess", &m.preprocess},
+                                                                  {"inference", &m.inference},
+                                                                  {"postprocess", &m.postprocess}};
+    for (const auto& [name, l] : stages) {
+      StageShare s{m.id, name, run_mean(*l), e2e > 0 ? run_mean(*l) / e2e : 0};
+      a.stages.push_back(s);
+      if (s.share > kBottleneckShare) a.bottlenecks.push_back(s);
+    }
+  }
+  std::sort(a.bottlenecks.begin(), a.bottlenecks.end(),
+            [](const StageShare& x, const StageShare& y) { return x.share > y.share; });
+
+  for (const StageShare& s : a.bottlenecks)
+    if (s.stage == "preprocess")
+      a.recommendations.push_back(
+          "Model " + s.model + ": preprocessing takes " + fmt("%.0f", s.share * 100) +
+          "% of end-to-end time (" + fmt("%.2f", s.mean_ms) +
+          " ms): enable CUDA preprocessing (letterbox on the GPU, on the executor's stream).");
+
+  // GPU mostly idle while frames drop: batches are too small to keep it busy.
+  double gpu_sum = 0;
+  int gpu_n = 0;
+  for (const auto& s : snaps)
+    if (auto u = s.gpu_usage()) {
+      gpu_sum += *u;
+      ++gpu_n;
+    }
+  uint64_t drops = 0;
+  for (const CameraTelemetry& c : last.cameras) drops += c.drops.total;
+  if (gpu_n == 0) {
+    a.notes.push_back("No GPU: GPU utilisation was not measured (null in every interval).");
+  } else {
+    const double gpu_mean = gpu_sum / gpu_n;
+    if (gpu_mean < 50 && drops > 0)
+      a.recommendations.push_back("The GPU was busy " + fmt("%.0f", gpu_mean) +
+                                  "% of the time on average while " + std::to_string(drops) +
+                                  " frames were dropped: raise max_batch so that one batch "
+                                  "serves more frames.");
+  }
+
+  // p99 over a camera's deadline.
+  for (const CameraTelemetry& c : last.cameras) {
+    if (!c.deadline_ms) continue;
+    int over = 0, n = 0;
+    for (const auto& s : snaps)
+      for (const CameraTelemetry& sc : s.cameras)
+        if (sc.id == c.id && sc.end_to_end.count > 0) {
+          ++n;
+          if (sc.end_to_end.p99_ms > *c.deadline_ms) ++over;
+        }
+    if (over > 0)
+      a.recommendations.push_back("Camera " + c.id + ": end-to-end p99 was over its " +
+                                  fmt("%g", *c.deadline_ms) + " ms deadline in " +
+                                  std::to_string(over) + " of " + std::to_string(n) +
+                                  " intervals: use a smaller input size or the fp16 model.");
+  }
+  return a;
+}
+
+std::vector<TelemetrySnapshot> read_telemetry_file(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw Error("report: cannot read '" + path + "'");
+  std::vector<TelemetrySnapshot> out;
+  std::string line;
+  for (int n = 1; std::getline(f, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      out.push_back(parse_telemetry_jsonl(line));
+    } catch (const Error& e) {
+      throw Error(path + ":" + std::to_string(n) + ": " + e.message());
+    }
+  }
+  return out;
+}
+
+std::string render_report_html(const std::vector<TelemetrySnapshot>& snaps,
+                               const std::string& title) {
+  const TelemetryAnalysis a = analyze_telemetry(snaps);
+  const double t0 = snaps.empty() ? 0 : snaps.front().t;
+  std::string h = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" +
+                  html_escape(title) +
+                  "</title><style>body{font-family:sans-serif;max-width:760px;margin:auto}"
+                  "h2{border-bottom:1px solid #ccc}td,th{padding:2px 8px;text-align:right}"
+                  "</style></head><body>\n<h1>" +
+                  html_escape(title) + "</h1>\n";
+
+  h += "<section id=\"summary\"><h2>Summary</h2>";
+  if (!snaps.empty()) {
+    const TelemetrySnapshot& last = snaps.back();
+    h += "<p>" + std::to_string(snaps.size()) + " intervals over " +
+         fmt("%.1f", last.t - t0 + last.interval_s) + " s; end-to-end mean " +
+         fmt("%.2f", run_mean(last.latency)) + " ms over " +
+         std::to_string(last.latency.total_count) + " frames.</p>";
+  }
+  h += "</section>\n";
+
+  std::vector<Series> lat = {{"p50", {}}, {"p99", {}}};
+  for (const auto& s : snaps)
+    if (s.latency.count) {
+      lat[0].points.emplace_back(s.t - t0, s.latency.p50_ms);
+      lat[1].points.emplace_back(s.t - t0, s.latency.p99_ms);
+    }
+  h += "<section id=\"latency-over-time\"><h2>Latency over time</h2>" +
+       line_chart(lat, "ms (end to end)") + "</section>\n";
+
+  std::vector<std::pair<std::string, double>> stage_bars;
+  for (const StageShare& s : a.stages) stage_bars.emplace_back(s.model + " " + s.stage, s.mean_ms);
+  h += "<section id=\"stage-breakdown\"><h2>Per-stage breakdown</h2>"
+       "<p>Mean per stage over the run (queue per frame; the others per batch).</p>" +
+       bar_chart(stage_bars, "ms") + "</section>\n";
+
+  // Per-interval p50s in ten bins: the raw samples stay in the process's histograms.
+  std::vector<double> p50s;
+  for (const auto& s : snaps)
+    if (s.latency.count) p50s.push_back(s.latency.p50_ms);
+  std::vector<std::pair<std::string, double>> bins;
+  if (!p50s.empty()) {
+    const auto [lo, hi] = std::minmax_element(p50s.begin(), p50s.end());
+    const double width = std::max((*hi - *lo) / 10, 1e-3);
+    std::vector<double> counts(10, 0);
+    for (double v : p50s) counts[std::min<size_t>(9, static_cast<size_t>((v - *lo) / width))] += 1;
+    for (size_t i = 0; i < counts.size(); ++i)
+      bins.emplace_back(fmt("%.2f", *lo + width * static_cast<double>(i)) + " - " +
+                            fmt("%.2f ms", *lo + width * static_cast<double>(i + 1)),
+                        counts[i]);
+  }
+  h += "<section id=\"latency-histogram\"><h2>Latency histogram</h2>"
+       "<p>Intervals by their end-to-end p50.</p>" +
+       bar_chart(bins, "intervals") + "</section>\n";
+
+  std::vector<Series> fps;
+  for (const auto& s : snaps)
+    for (const CameraTelemetry& c : s.cameras) {
+      auto it =
+          std::find_if(fps.begin(), fps.end(), [&](const Series& x) { return x.name == c.id; });
+      if (it == fps.end()) it = fps.insert(fps.end(), Series{c.id, {}});
+      it->points.emplace_back(s.t - t0, c.fps);
+    }
+  h += "<section id=\"fps-per-camera\"><h2>FPS per camera</h2>" + line_chart(fps, "frames/s") +
+       "</section>\n";
+
+  Series gpu{"GPU %", {}};
+  for (const auto& s : snaps)
+    if (auto u = s.gpu_usage()) gpu.points.emplace_back(s.t - t0, *u);
+  h += "<section id=\"gpu-utilisation\"><h2>GPU utilisation</h2>" +
+       (gpu.points.empty() ? std::string("<p>no GPU (no NVML figures in the telemetry)</p>")
+                           : line_chart({gpu}, "percent")) +
+       "</section>\n";
+
+  h += "<section id=\"bottlenecks\"><h2>Bottlenecks</h2>";
+  if (a.bottlenecks.empty()) {
+    h += "<p>No stage takes over 20% of end-to-end time.</p>";
+  } else {
+    h += "<table><tr><th>model</th><th>stage</th><th>mean ms</th><th>share</th></tr>";
+    for (const StageShare& s : a.bottlenecks)
+      h += "<tr><td>" + html_escape(s.model) + "</td><td>" + s.stage + "</td><td>" +
+           fmt("%.2f", s.mean_ms) + "</td><td>" + fmt("%.0f%%", s.share * 100) + "</td></tr>";
+    h += "</table>";
+  }
+  h += "</section>\n<section id=\"recommendations\"><h2>Recommendations</h2><ul>";
+  for (const std::string& r : a.recommendations) h += "<li>" + html_escape(r) + "</li>";
+  if (a.recommendations.empty()) h += "<li>None: no rule fired on these numbers.</li>";
+  for (const std::string& n : a.notes) h += "<li>" + html_escape(n) + "</li>";
+  h += "</ul></section>\n</body></html>\n";
+  return h;
+}
+
+}  // namespace percept
