@@ -1,0 +1,101 @@
+// Live per-interval measurements of a running pipeline, written on the frame path and read
+// once per interval by the telemetry thread without stopping the writers for long:
+// histograms are double-buffered (record() takes an uncontended lock for ~20 ns; the reader
+// swaps a pointer under it), counters are relaxed atomics. TelemetryCollector turns them
+// into TelemetrySnapshots (interval figures + totals since start).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "percept/telemetry/snapshot.hpp"
+#include "percept/telemetry/system_sampler.hpp"
+
+namespace percept {
+
+class LiveHistogram {
+ public:
+  LiveHistogram() : cur_(std::make_unique<Histogram>()) {}
+  // Any one writer thread at a time (frame path). Never allocates.
+  void record(int64_t ns) {
+    std::lock_guard lock(mu_);
+    cur_->record(ns);
+  }
+  // Telemetry thread: hands over the samples since the last take() and keeps `spare` (reset
+  // first, outside the lock) as the new buffer.
+  void take(std::unique_ptr<Histogram>& spare) {
+    spare->reset();
+    std::lock_guard lock(mu_);
+    std::swap(cur_, spare);
+  }
+
+ private:
+  std::mutex mu_;
+  std::unique_ptr<Histogram> cur_;
+};
+
+struct LiveCamera {
+  LiveHistogram end_to_end;
+  std::atomic<uint64_t> completed{0}, drops{0}, deadline_misses{0};
+};
+
+struct LiveModel {
+  explicit LiveModel(size_t max_batch) : batch_sizes(max_batch + 1) {}
+  LiveHistogram queue, preprocess, inference, postprocess;
+  std::atomic<uint64_t> frames{0}, failed{0}, batches{0};
+  std::vector<std::atomic<uint64_t>> batch_sizes;  // [n]: batches of n frames
+};
+
+class TelemetryCollector {
+ public:
+  struct CameraInfo {
+    std::string id;
+    std::optional<double> deadline_ms;
+  };
+  struct ModelInfo {
+    std::string id;
+    size_t max_batch = 1;
+  };
+  // `gpu_library`: the NVML library to try (tests pass a missing name or a fake one).
+  TelemetryCollector(std::vector<CameraInfo> cameras, std::vector<ModelInfo> models,
+                     const std::string& gpu_library = "libnvidia-ml.so.1");
+
+  LiveCamera& camera(size_t i) { return *cameras_[i].live; }
+  LiveModel& model(size_t i) { return *models_[i].live; }
+
+  // Telemetry thread only: the interval since the previous collect() (or construction).
+  TelemetrySnapshot collect();
+
+ private:
+  struct Totals {
+    uint64_t count = 0;
+    double sum_ms = 0;
+  };
+  struct Cam {
+    CameraInfo info;
+    std::unique_ptr<LiveCamera> live;
+    uint64_t completed = 0, drops = 0, misses = 0;
+    Totals e2e;
+  };
+  struct Mod {
+    ModelInfo info;
+    std::unique_ptr<LiveModel> live;
+    uint64_t frames = 0, failed = 0, batches = 0;
+    Totals stages[4];
+  };
+  LatencyStats stats(LiveHistogram& h, Totals& t, Histogram* merge_into = nullptr);
+
+  std::vector<Cam> cameras_;
+  std::vector<Mod> models_;
+  std::unique_ptr<Histogram> spare_ = std::make_unique<Histogram>();
+  Totals all_;
+  int64_t last_ns_;
+  ProcessSampler process_;
+  GpuSampler gpu_;
+};
+
+}  // namespace percept

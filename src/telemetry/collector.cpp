@@ -1,0 +1,83 @@
+#include <chrono>
+
+#include "percept/core/clock.hpp"
+#include "percept/telemetry/live.hpp"
+
+namespace percept {
+
+namespace {
+
+Count delta(uint64_t now, uint64_t& last) {
+  const Count c{now - last, now};
+  last = now;
+  return c;
+}
+
+}  // namespace
+
+TelemetryCollector::TelemetryCollector(std::vector<CameraInfo> cameras,
+                                       std::vector<ModelInfo> models,
+                                       const std::string& gpu_library)
+    : last_ns_(now_ns()), gpu_(gpu_library) {
+  for (auto& c : cameras) {
+    Cam& cam = cameras_.emplace_back();
+    cam.info = std::move(c);
+    cam.live = std::make_unique<LiveCamera>();
+  }
+  for (auto& m : models) {
+    Mod& mod = models_.emplace_back();
+    mod.live = std::make_unique<LiveModel>(m.max_batch);
+    mod.info = std::move(m);
+  }
+}
+
+LatencyStats TelemetryCollector::stats(LiveHistogram& h, Totals& t, Histogram* merge_into) {
+  h.take(spare_);
+  const LatencyStats l = LatencyStats::from(*spare_, t.count, t.sum_ms);
+  t = {l.total_count, l.total_sum_ms};
+  if (merge_into) merge_into->merge(*spare_);
+  return l;
+}
+
+TelemetrySnapshot TelemetryCollector::collect() {
+  TelemetrySnapshot s;
+  const int64_t now = now_ns();
+  s.interval_s = static_cast<double>(now - last_ns_) * 1e-9;
+  last_ns_ = now;
+  s.t = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  Histogram all;  // every camera's end-to-end samples of the interval
+  for (Cam& c : cameras_) {
+    CameraTelemetry ct;
+    ct.id = c.info.id;
+    ct.deadline_ms = c.info.deadline_ms;
+    ct.frames = delta(c.live->completed.load(std::memory_order_relaxed), c.completed);
+    ct.drops = delta(c.live->drops.load(std::memory_order_relaxed), c.drops);
+    ct.deadline_misses = delta(c.live->deadline_misses.load(std::memory_order_relaxed), c.misses);
+    ct.fps = s.interval_s > 0 ? static_cast<double>(ct.frames.interval) / s.interval_s : 0;
+    ct.end_to_end = stats(c.live->end_to_end, c.e2e, &all);
+    s.fps += ct.fps;
+    s.cameras.push_back(std::move(ct));
+  }
+  s.latency = LatencyStats::from(all, all_.count, all_.sum_ms);
+  all_ = {s.latency.total_count, s.latency.total_sum_ms};
+  for (Mod& m : models_) {
+    ModelTelemetry mt;
+    mt.id = m.info.id;
+    mt.frames = delta(m.live->frames.load(std::memory_order_relaxed), m.frames);
+    mt.failed = delta(m.live->failed.load(std::memory_order_relaxed), m.failed);
+    mt.batches = delta(m.live->batches.load(std::memory_order_relaxed), m.batches);
+    mt.queue = stats(m.live->queue, m.stages[0]);
+    mt.preprocess = stats(m.live->preprocess, m.stages[1]);
+    mt.inference = stats(m.live->inference, m.stages[2]);
+    mt.postprocess = stats(m.live->postprocess, m.stages[3]);
+    for (const auto& n : m.live->batch_sizes)
+      mt.batch_sizes.push_back(n.load(std::memory_order_relaxed));
+    s.models.push_back(std::move(mt));
+  }
+  s.system.cpu_percent = process_.cpu_percent();
+  s.system.rss_bytes = ProcessSampler::rss_bytes();
+  s.system.gpu = gpu_.sample();
+  return s;
+}
+
+}  // namespace percept
