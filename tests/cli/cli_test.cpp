@@ -123,6 +123,82 @@ TEST(Cli, InferJsonShape) {
     EXPECT_TRUE(j["timing_ms"][k].is_number()) << k;
 }
 
+// Each task's JSON as issue 4 specifies it, with the same top-level keys as detection.
+nlohmann::json infer_json(const std::string& args) {
+  Ran r = percept("infer " + args + " --json");
+  EXPECT_EQ(r.rc, 0) << args << "\n" << r.err;
+  return nlohmann::json::parse(r.out);
+}
+
+TEST(Cli, InferJsonOfEveryTask) {
+  const std::string img = write_png("percept_cli_tasks.png", 3, 96, 64);
+  const fs::path out = fs::temp_directory_path() / ("percept_cli_maps_" + std::to_string(getpid()));
+  auto common = [&](const nlohmann::json& j, const char* task) {
+    EXPECT_EQ(j["task"], task);
+    EXPECT_EQ(j["width"], 96);
+    EXPECT_EQ(j["height"], 64);
+    EXPECT_TRUE(j["timing_ms"]["inference"].is_number());
+  };
+  // Depth: the task is told from the tensors; the map is written as PFM beside a colour PNG.
+  auto d = infer_json("-m " + kData + "/dense_depth.onnx -i " + img + " --out-dir " + out.string());
+  common(d, "depth");
+  EXPECT_EQ(d["depth"]["unit"], "relative");
+  EXPECT_LE(d["depth"]["min"].get<double>(), d["depth"]["mean"].get<double>());
+  EXPECT_LE(d["depth"]["mean"].get<double>(), d["depth"]["max"].get<double>());
+  const std::string map = d["depth"]["map"];
+  EXPECT_EQ(map, (out / "percept_cli_tasks.depth.pfm").string());
+  EXPECT_EQ(slurp(map).substr(0, 11), "Pf\n96 64\n-1");
+  EXPECT_EQ(fs::file_size(map), 11 + 3 + 96 * 64 * 4u);  // header + little-endian floats
+  EXPECT_TRUE(fs::exists(out / "percept_cli_tasks.depth.png"));
+  // --depth-unit overrides the model's (absent) convention.
+  EXPECT_EQ(infer_json("-m " + kData + "/dense_depth.onnx -i " + img +
+                       " --depth-unit m --out-dir " + out.string())["depth"]["unit"],
+            "m");
+  // Segment: fractions of the frame's pixels sum to 1; the class map is a PNG of ids.
+  auto s =
+      infer_json("-m " + kData + "/dense_segment.onnx -i " + img + " --out-dir " + out.string());
+  common(s, "segment");
+  double sum = 0;
+  for (const auto& c : s["classes"]) {
+    EXPECT_TRUE(c["class_id"].is_number_integer());
+    EXPECT_EQ(c["label"], "class_" + std::to_string(c["class_id"].get<int>()));  // no names
+    sum += c["fraction"].get<double>();
+  }
+  EXPECT_NEAR(sum, 1.0, 1e-3);
+  EXPECT_TRUE(fs::exists(s["mask"].get<std::string>()));
+  // Classify: softmax, best first.
+  auto c = infer_json("-m " + kData + "/dense_classify.onnx -i " + img + " --top-k 2");
+  common(c, "classify");
+  ASSERT_EQ(c["top"].size(), 2u);
+  EXPECT_GE(c["top"][0]["score"].get<double>(), c["top"][1]["score"].get<double>());
+  // An ambiguous model: exit 2, one line that says what to set; --task settles it.
+  expect_bad_input("infer -m " + kData + "/dense_mask.onnx -i " + img,
+                   "a depth map or a binary mask; set `task:`");
+  common(infer_json("-m " + kData + "/dense_mask.onnx -i " + img + " --task segment --out-dir " +
+                    out.string()),
+         "segment");
+  fs::remove_all(out);
+}
+
+// The real BlazeFace model (fetched by scripts/bootstrap.sh) on a real photo: the face task is
+// told from its tensors; six keypoints per face, in the photo's pixels.
+TEST(Cli, InferFaceOnARealPhoto) {
+  const std::string model = std::string(PERCEPT_SOURCE_DIR) +
+                            "/third_party/blazeface/face_detection_front_128x128_barracuda.onnx";
+  const std::string photo = "/usr/lib/python3/dist-packages/imageio/resources/images/astronaut.png";
+  ASSERT_TRUE(fs::exists(model)) << "run scripts/bootstrap.sh: " << model;
+  ASSERT_TRUE(fs::exists(photo)) << "scripts/bootstrap.sh installs python3-imageio: " << photo;
+  auto j = infer_json("-m " + model + " -i " + photo);
+  EXPECT_EQ(j["task"], "face");
+  ASSERT_EQ(j["faces"].size(), 1u);
+  const auto& f = j["faces"][0];
+  EXPECT_GE(f["score"].get<double>(), 0.75);
+  ASSERT_EQ(f["keypoints"].size(), 6u);
+  // The face is near (176,76)-(262,180) (tests/data/faces_golden.json).
+  EXPECT_NEAR(f["box"][0].get<double>(), 176, 25);
+  EXPECT_NEAR(f["box"][3].get<double>(), 180, 25);
+}
+
 // Unusual but valid images are converted, not refused: grey, 16-bit, alpha, 1x1, very wide.
 TEST(Cli, OddImagesAreHandled) {
   for (auto [name, type, w, h] : {std::tuple{"percept_gray.png", 1, 50, 40},

@@ -286,3 +286,48 @@ TEST_F(RuntimeTest, UnopenableOutputOrSourceIsASetupError) {
 
 }  // namespace
 }  // namespace percept
+
+namespace percept {
+namespace {
+
+// A detector and a depth model on one camera: every published detection gets the distance the
+// fuser took from the same frame's depth map (so it lies within that map's range), and the
+// lines say which unit it is in; the depth lines carry the map's statistics.
+TEST_F(RuntimeTest, DetectionsGetDistancesFromTheDepthModelOfTheirCamera) {
+  auto cfg = config(PipelineMode::lossless);
+  cfg.cameras.push_back(synthetic("rgb", 12, 30, 5));
+  cfg.models.push_back(shapes("det", {"rgb"}, 1));
+  ModelConfig depth;
+  depth.id = "depth";
+  depth.task.model_path = std::string(PERCEPT_TEST_DATA) + "/dense_depth.onnx";
+  depth.cameras = {"rgb"};
+  cfg.models.push_back(depth);
+  cfg.output.video = true;  // the annotated video draws distances too: it must not fail
+  RunSummary s = run_pipeline(cfg, {});
+  EXPECT_EQ(s.cameras[0].completed, 12u);
+  EXPECT_EQ(s.failed(), 0u);
+  auto by = lines();
+  const auto& det = by["rgb/det"];
+  const auto& dep = by["rgb/depth"];
+  ASSERT_EQ(det.size(), 12u);
+  ASSERT_EQ(dep.size(), 12u);
+  size_t with_distance = 0;
+  for (size_t i = 0; i < det.size(); ++i) {
+    EXPECT_EQ(det[i]["task"], "detect");
+    EXPECT_EQ(dep[i]["task"], "depth");
+    EXPECT_EQ(dep[i]["depth"]["unit"], "relative");
+    ASSERT_EQ(det[i]["frame"], dep[i]["frame"]);
+    EXPECT_EQ(det[i]["distance_unit"], "relative");
+    const double lo = dep[i]["depth"]["min"], hi = dep[i]["depth"]["max"];
+    for (const auto& d : det[i]["detections"]) {
+      ASSERT_TRUE(d.contains("distance")) << d;
+      EXPECT_GE(d["distance"].get<double>(), lo - 0.01);
+      EXPECT_LE(d["distance"].get<double>(), hi + 0.01);
+      ++with_distance;
+    }
+  }
+  EXPECT_GT(with_distance, 12u);  // the synthetic scene has several shapes per frame
+}
+
+}  // namespace
+}  // namespace percept
