@@ -5,7 +5,9 @@ Each image is a ray-cast (numpy) render of a room seen by a pinhole camera:
 a textured floor (square tiles of exactly TILE = 0.5 m with grout lines), a
 back wall and two side walls (infinitely tall, so every pixel hits a surface),
 and 2..6 objects standing on the floor: boxes (rotated about the vertical
-axis) and spheres.  Flat Lambertian shading from one directional light plus
+axis) and spheres.  Objects covering fewer than 0.3 % of the image (about 230 px at
+320x240: slivers behind other objects or at the border) are removed, so
+every object in an image is reasonably visible (a scene can end up with fewer than 2).  Flat Lambertian shading from one directional light plus
 ambient, hard shadows of the objects, texture noise and a little sensor noise.
 
 Classes (ids, one constant: CLASSES):
@@ -68,6 +70,7 @@ BACK_WALL = (6.0, 11.0)     # metres ahead (room frame)
 SIDE_WALL = (2.5, 4.5)      # metres to each side
 OBJ_DEPTH = (1.5, 8.0)
 NUM_OBJECTS = (2, 6)
+MIN_VISIBLE = 0.003         # objects seen by fewer pixels (fraction of the image) are removed
 
 
 def image_rng(seed, index):
@@ -266,33 +269,43 @@ def render_scene(rng, width=WIDTH, height=HEIGHT, return_info=False):
     d = [x.astype(np.float32) for x in d]
     o = cam
 
-    t_best = np.full((height, width), np.inf, np.float32)
-    seg = np.zeros((height, width), np.uint8)
-    nrm = np.zeros((height, width, 3), np.float32)
-    obj_id = np.full((height, width), -1, np.int16)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # floor y = 0
-        t = np.where(d[1] < 0, -o[1] / d[1], np.inf).astype(np.float32)
-        m = t < t_best
-        t_best[m], seg[m], nrm[m] = t[m], FLOOR, (0, 1, 0)
-        # walls: z = back, x = -side_l, x = side_r (hit from inside)
-        for axis, pos, n in ((2, back, (0, 0, -1)), (0, -side_l, (1, 0, 0)), (0, side_r, (-1, 0, 0))):
-            t = ((pos - o[axis]) / d[axis]).astype(np.float32)
-            t = np.where(t > 0, t, np.inf)
+    def cast(objs):
+        t_best = np.full((height, width), np.inf, np.float32)
+        seg = np.zeros((height, width), np.uint8)
+        nrm = np.zeros((height, width, 3), np.float32)
+        obj_id = np.full((height, width), -1, np.int16)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # floor y = 0
+            t = np.where(d[1] < 0, -o[1] / d[1], np.inf).astype(np.float32)
             m = t < t_best
-            t_best[m], seg[m], nrm[m] = t[m], WALL, n
-    for k, ob in enumerate(objs):
-        if ob["kind"] == BOX:
-            t, n = _ray_box(o, d, ob["shape"])
-            m = t < t_best
-            nrm[m] = n[m]
-        else:
-            t = _ray_sphere(o, d, ob["shape"])
-            m = t < t_best
-            cx, cy, cz, r = ob["shape"]
-            nrm[m] = np.stack([(o[0] + t[m] * d[0][m] - cx) / r, (o[1] + t[m] * d[1][m] - cy) / r,
-                               (o[2] + t[m] * d[2][m] - cz) / r], -1)
-        t_best[m], seg[m], obj_id[m] = t[m], ob["kind"], k
+            t_best[m], seg[m], nrm[m] = t[m], FLOOR, (0, 1, 0)
+            # walls: z = back, x = -side_l, x = side_r (hit from inside)
+            for axis, pos, n in ((2, back, (0, 0, -1)), (0, -side_l, (1, 0, 0)), (0, side_r, (-1, 0, 0))):
+                t = ((pos - o[axis]) / d[axis]).astype(np.float32)
+                t = np.where(t > 0, t, np.inf)
+                m = t < t_best
+                t_best[m], seg[m], nrm[m] = t[m], WALL, n
+        for k, ob in enumerate(objs):
+            if ob["kind"] == BOX:
+                t, n = _ray_box(o, d, ob["shape"])
+                m = t < t_best
+                nrm[m] = n[m]
+            else:
+                t = _ray_sphere(o, d, ob["shape"])
+                m = t < t_best
+                cx, cy, cz, r = ob["shape"]
+                nrm[m] = np.stack([(o[0] + t[m] * d[0][m] - cx) / r, (o[1] + t[m] * d[1][m] - cy) / r,
+                                   (o[2] + t[m] * d[2][m] - cz) / r], -1)
+            t_best[m], seg[m], obj_id[m] = t[m], ob["kind"], k
+        return t_best, seg, nrm, obj_id
+
+    t_best, seg, nrm, obj_id = cast(objs)
+    # drop objects that would be (almost) invisible: slivers of a few pixels behind
+    # other objects or at the image border (keeps per-image IoU meaningful)
+    vis = np.bincount(obj_id.ravel().astype(np.int64) + 1, minlength=len(objs) + 1)[1:]
+    if len(objs) and vis.min() < MIN_VISIBLE * width * height:
+        objs = [ob for ob, v in zip(objs, vis) if v >= MIN_VISIBLE * width * height]
+        t_best, seg, nrm, obj_id = cast(objs)
     depth = t_best
     P = [o[k] + depth * d[k] for k in range(3)]   # hit points, room frame
 
