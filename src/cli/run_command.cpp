@@ -7,9 +7,11 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <memory>
 
 #include "commands.hpp"
 #include "percept/pipeline/runtime.hpp"
+#include "percept/web/metrics_server.hpp"
 
 namespace percept::cli {
 
@@ -34,6 +36,17 @@ int run_run(const RunArgs& a) {
   RuntimeOptions opt;
   opt.max_frames = a.max_frames;
   opt.stop_flag = &g_stop;
+  // /metrics (web module): the pipeline only hands snapshots over; the server lives here.
+  std::unique_ptr<MetricsServer> metrics;
+  if (cfg.telemetry.metrics_port) {
+    metrics = std::make_unique<MetricsServer>(
+        MetricsServerOptions{cfg.telemetry.metrics_host, *cfg.telemetry.metrics_port});
+    spdlog::info("metrics: http://{}:{}/metrics", metrics->host(), metrics->port());
+    opt.on_telemetry = [m = metrics.get()](const TelemetrySnapshot& t) {
+      m->publish(prometheus_text(t));
+    };
+  }
+  if (!cfg.telemetry.jsonl.empty()) spdlog::info("telemetry: {}", cfg.telemetry.jsonl);
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);

@@ -273,7 +273,7 @@ PipelineConfig load_pipeline_config(const std::string& file) {
     throw Error(file + ": cannot read: " + e.what());
   }
   if (!root.IsMap()) throw Error(file + ": the config must be a mapping with cameras and models");
-  r.check_keys(root, "the config", {"mode", "cameras", "models", "fusion", "output"});
+  r.check_keys(root, "the config", {"mode", "cameras", "models", "fusion", "output", "telemetry"});
 
   PipelineConfig cfg;
   cfg.file = file;
@@ -318,6 +318,22 @@ PipelineConfig load_pipeline_config(const std::string& file) {
     if (out["queue_depth"])
       cfg.output.queue_depth =
           static_cast<size_t>(r.integer(out, "queue_depth", "output", 1, 100000));
+  }
+  const YAML::Node tel = root["telemetry"];
+  if (tel.IsDefined()) {
+    r.expect_map(tel, "telemetry");
+    r.check_keys(tel, "telemetry", {"jsonl", "interval_s", "metrics"});
+    if (tel["jsonl"]) cfg.telemetry.jsonl = r.path(tel, "jsonl", "telemetry", false);
+    if (tel["interval_s"])
+      cfg.telemetry.interval_s = r.number(tel, "interval_s", "telemetry", 0.01, 3600);
+    const YAML::Node met = tel["metrics"];
+    if (met.IsDefined()) {
+      r.expect_map(met, "telemetry.metrics");
+      r.check_keys(met, "telemetry.metrics", {"port", "host"});
+      if (!met["port"]) r.fail(met, "telemetry.metrics.port is required (0: any free port)");
+      cfg.telemetry.metrics_port = r.integer(met, "port", "telemetry.metrics", 0, 65535);
+      if (met["host"]) cfg.telemetry.metrics_host = r.str(met, "host", "telemetry.metrics");
+    }
   }
   const YAML::Node fusion = root["fusion"];
   if (fusion.IsDefined()) {

@@ -52,6 +52,7 @@ void Executor::loop() {
         continue;
       }
       stats_.queue_ns.record(now - f->capture_ns);
+      if (opt_.live) opt_.live->queue.record(now - f->capture_ns);
       batch_[kept++] = std::move(f);
     }
     batch_.resize(kept);
@@ -69,6 +70,11 @@ void Executor::run_batch(std::vector<FrameRef>& batch) {
   Status st = task_->run(views_, std::span<TaskOutput>(results_.data(), n), &t);
   ++stats_.batches;
   stats_.batch_sizes[n]++;
+  LiveModel* live = opt_.live;
+  if (live) {
+    live->batches.fetch_add(1, std::memory_order_relaxed);
+    live->batch_sizes[n].fetch_add(1, std::memory_order_relaxed);
+  }
   if (!st) {
     // One failed batch marks its frames failed; the pipeline goes on with the next one.
     spdlog::warn("model '{}': {}", opt_.id, st.error().message());
@@ -77,6 +83,7 @@ void Executor::run_batch(std::vector<FrameRef>& batch) {
       r.state = ModelResult::State::failed;
       r.error = st.error().message();
       ++stats_.failed;
+      if (live) live->failed.fetch_add(1, std::memory_order_relaxed);
       on_done_(f, opt_.model_index);
     }
     return;
@@ -84,6 +91,12 @@ void Executor::run_batch(std::vector<FrameRef>& batch) {
   stats_.preprocess_ns.record(t.preprocess_ns);
   stats_.inference_ns.record(t.inference_ns);
   stats_.postprocess_ns.record(t.postprocess_ns);
+  if (live) {
+    live->preprocess.record(t.preprocess_ns);
+    live->inference.record(t.inference_ns);
+    live->postprocess.record(t.postprocess_ns);
+    live->frames.fetch_add(n, std::memory_order_relaxed);
+  }
   for (size_t i = 0; i < n; ++i) {
     ModelResult& r = batch[i]->results[opt_.model_index];
     std::swap(r.output, results_[i]);  // buffers circulate between frames: no allocation

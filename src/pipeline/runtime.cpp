@@ -13,6 +13,7 @@
 
 #include "percept/core/clock.hpp"
 #include "percept/io/source.hpp"
+#include "percept/telemetry/telemetry_thread.hpp"
 
 namespace percept {
 
@@ -40,6 +41,7 @@ struct CameraState {
   int depth_model = -1;             // first depth model serving the camera, for distances
   std::vector<float> fuse_scratch;  // under mu
   CameraSummary sum;  // captured/read_errors/slot_drops: capture thread; the rest: under mu
+  LiveCamera* live = nullptr;  // telemetry, when on
 };
 
 class Pipeline {
@@ -54,6 +56,15 @@ class Pipeline {
     std::error_code ec;
     fs::create_directories(cfg.output.dir, ec);
     if (ec) throw Error("cannot create output folder '" + cfg.output.dir + "': " + ec.message());
+    if (cfg.telemetry.enabled() || opt.on_telemetry) {
+      std::vector<TelemetryCollector::CameraInfo> ci;
+      for (const auto& c : cfg.cameras)
+        ci.push_back(
+            {c.id, c.deadline_ms > 0 ? std::optional<double>(c.deadline_ms) : std::nullopt});
+      std::vector<TelemetryCollector::ModelInfo> mi;
+      for (const auto& m : cfg.models) mi.push_back({m.id, m.max_batch});
+      telemetry_ = std::make_unique<TelemetryCollector>(std::move(ci), std::move(mi));
+    }
 
     for (size_t i = 0; i < cams_.size(); ++i) {
       CameraState& c = cams_[i];
@@ -63,6 +74,7 @@ class Pipeline {
       info_.camera_ids.push_back(c.config->id);
       c.paced = c.config->pace.value_or(!lossless_);
       c.deadline_ns = static_cast<int64_t>(c.config->deadline_ms * 1e6);
+      if (telemetry_) c.live = &telemetry_->camera(i);
       c.source = open_source(c.config->source);  // before the models: a typo fails fast
     }
     for (size_t m = 0; m < cfg.models.size(); ++m) {
@@ -74,6 +86,7 @@ class Pipeline {
       eo.max_batch = mc.max_batch;
       eo.max_wait = std::chrono::microseconds(mc.max_wait_us);
       eo.drop_older_than_ns.assign(cams_.size(), 0);
+      if (telemetry_) eo.live = &telemetry_->model(m);
       for (const auto& id : mc.cameras)
         for (CameraState& c : cams_)
           if (c.config->id == id) {
@@ -123,6 +136,12 @@ class Pipeline {
 
   RunSummary run() {
     const int64_t start = now_ns();
+    std::unique_ptr<TelemetryThread> tel;
+    if (telemetry_) {
+      tel = std::make_unique<TelemetryThread>(*telemetry_, cfg_.telemetry.jsonl,
+                                              cfg_.telemetry.interval_s, opt_.on_telemetry);
+      tel->start();
+    }
     for (auto& e : executors_) e->start();
     for (CameraState& c : cams_)
       c.thread = std::thread([this, &c] {
@@ -138,6 +157,7 @@ class Pipeline {
     for (CameraState& c : cams_) c.thread.join();
     for (auto& e : executors_) e->join();
     for (auto& s : sinks_) s->finish();
+    if (tel) tel->stop();  // a last snapshot with the run's totals
 
     RunSummary sum;
     sum.mode = cfg_.mode;
@@ -247,12 +267,19 @@ class Pipeline {
     for (size_t m : c.models) with_result += f->results[m].state != ModelResult::State::dropped;
     if (!c.models.empty() && with_result == 0) {
       ++c.sum.unprocessed;
+      if (c.live) c.live->drops.fetch_add(1, std::memory_order_relaxed);
       return;
     }
     if (with_result < c.models.size()) ++c.sum.partial;
     ++c.sum.completed;
     const int64_t e2e = f->complete_ns - f->capture_ns;
     c.sum.end_to_end_ns.record(e2e);
+    if (c.live) {
+      c.live->completed.fetch_add(1, std::memory_order_relaxed);
+      c.live->end_to_end.record(e2e);
+      if (c.deadline_ns > 0 && e2e > c.deadline_ns)
+        c.live->deadline_misses.fetch_add(1, std::memory_order_relaxed);
+    }
     if (c.deadline_ns > 0 && e2e > c.deadline_ns) {
       ++c.sum.deadline_misses;
       f->deadline_missed = true;
@@ -281,6 +308,7 @@ class Pipeline {
 
   const PipelineConfig& cfg_;
   RuntimeOptions opt_;
+  std::unique_ptr<TelemetryCollector> telemetry_;  // live measurements, when telemetry is on
   bool lossless_;
   FramePool pool_;
   std::vector<CameraState> cams_;

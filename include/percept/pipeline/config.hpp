@@ -50,6 +50,10 @@
 //     images_every: 1            # every Nth frame
 //     queue_depth: 64            # frames waiting per sink; live mode drops when full
 //     summary: true              # summary.json
+//   telemetry:                   # off unless jsonl or metrics is set (docs/TELEMETRY.md)
+//     jsonl: out/telemetry.jsonl # one snapshot per interval
+//     interval_s: 1.0
+//     metrics: {port: 9464, host: 127.0.0.1}   # GET /metrics; port 0 = any free port
 #pragma once
 
 #include <optional>
@@ -89,6 +93,16 @@ struct OutputConfig {
   size_t queue_depth = 64;
 };
 
+// `telemetry:` one snapshot every interval_s (docs/TELEMETRY.md), to a JSONL file and/or a
+// Prometheus /metrics endpoint. Off unless one of the two is asked for.
+struct TelemetryConfig {
+  std::string jsonl;  // resolved path; "" = no file
+  double interval_s = 1.0;
+  std::optional<int> metrics_port;  // set: serve /metrics (0 = any free port)
+  std::string metrics_host = "127.0.0.1";
+  bool enabled() const { return !jsonl.empty() || metrics_port.has_value(); }
+};
+
 enum class PipelineMode { lossless, live };
 
 struct PipelineConfig {
@@ -98,6 +112,7 @@ struct PipelineConfig {
   std::vector<CameraConfig> cameras;
   std::vector<ModelConfig> models;
   OutputConfig output;
+  TelemetryConfig telemetry;
 };
 
 // Throws percept::Error "FILE:LINE: ..." on any problem with the file or its values.

@@ -13,6 +13,7 @@
 
 #include "percept/pipeline/frame_board.hpp"
 #include "percept/telemetry/histogram.hpp"
+#include "percept/telemetry/live.hpp"
 
 namespace percept {
 
@@ -24,6 +25,8 @@ struct ExecutorOptions {
   // Per camera (pipeline index): frames older than this at dequeue are dropped unseen
   // (0 = never). Set from a camera's deadline when it drops late results.
   std::vector<int64_t> drop_older_than_ns;
+  // Live telemetry (counters and interval histograms), or null. Must outlive the executor.
+  LiveModel* live = nullptr;
 };
 
 struct ExecutorStats {

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "percept/pipeline/executor.hpp"
 #include "percept/pipeline/sinks.hpp"
 #include "percept/telemetry/histogram.hpp"
+#include "percept/telemetry/snapshot.hpp"
 
 namespace percept {
 
@@ -26,6 +28,9 @@ struct RuntimeOptions {
   int64_t max_frames = -1;  // per camera; -1: until the source ends or stop is requested
   // Polled while running: when it turns true the runtime stops capturing and drains (signals).
   const std::atomic<bool>* stop_flag = nullptr;
+  // Called on the telemetry thread with each snapshot (e.g. to serve /metrics); setting it
+  // turns telemetry on even without a `telemetry:` section.
+  std::function<void(const TelemetrySnapshot&)> on_telemetry;
 };
 
 struct CameraSummary {

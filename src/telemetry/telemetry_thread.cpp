@@ -1,0 +1,62 @@
+#include "percept/telemetry/telemetry_thread.hpp"
+
+#include <chrono>
+
+#include "percept/core/error.hpp"
+
+namespace percept {
+
+TelemetryThread::TelemetryThread(TelemetryCollector& collector, const std::string& jsonl_path,
+                                 double interval_s, SnapshotFn on_snapshot)
+    : collector_(collector),
+      path_(jsonl_path),
+      interval_s_(interval_s),
+      on_snapshot_(std::move(on_snapshot)) {
+  if (!path_.empty()) {
+    file_.open(path_, std::ios::out | std::ios::trunc);
+    if (!file_) throw Error("telemetry: cannot create '" + path_ + "'");
+  }
+}
+
+TelemetryThread::~TelemetryThread() {
+  stop();
+}
+
+void TelemetryThread::start() {
+  thread_ = std::thread([this] {
+    const auto period = std::chrono::duration<double>(interval_s_);
+    auto next = std::chrono::steady_clock::now();
+    std::unique_lock lock(mu_);
+    for (;;) {
+      next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
+      if (cv_.wait_until(lock, next, [this] { return stop_; })) return;
+      lock.unlock();
+      tick();
+      lock.lock();
+    }
+  });
+}
+
+void TelemetryThread::stop() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+  tick();  // the last (partial) interval: the file ends with the run's totals
+  if (file_.is_open()) file_.close();
+}
+
+void TelemetryThread::tick() {
+  const TelemetrySnapshot s = collector_.collect();
+  ++snapshots_;
+  if (file_.is_open()) {
+    file_ << telemetry_jsonl(s) << '\n';
+    file_.flush();
+  }
+  if (on_snapshot_) on_snapshot_(s);
+}
+
+}  // namespace percept
