@@ -1,5 +1,7 @@
 #include "percept/tasks/image_input.hpp"
 
+#include "percept/core/simd.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -148,6 +150,17 @@ OutputRegion output_region(const LetterboxParams& p, int out_w, int out_h) {
           static_cast<float>(p.new_w) * sx, static_cast<float>(p.new_h) * sy};
 }
 
+namespace {
+
+// out = a + (b - a) * w: the vertical half of bilinear resampling, vectorised.
+PERCEPT_VECTOR_CLONES
+void blend_rows(const float* __restrict a, const float* __restrict b, float w,
+                float* __restrict out, int n) {
+  for (int x = 0; x < n; ++x) out[x] = a[x] + (b[x] - a[x]) * w;
+}
+
+}  // namespace
+
 Axis region_axis(float offset, float extent, int dst_size, int size) {
   Axis a;
   a.scale = extent / static_cast<float>(dst_size);
@@ -176,22 +189,80 @@ Tap bilinear_tap(int dst, const Axis& a) {
   return t;
 }
 
-void resample_bilinear(const float* src, int w, int h, const OutputRegion& r, float* dst, int dst_w,
-                       int dst_h) {
+void PlaneResampler::configure(int w, int h, const OutputRegion& r, int dst_w, int dst_h,
+                               int planes) {
+  w_ = w;
+  h_ = h;
+  dst_w_ = dst_w;
+  dst_h_ = dst_h;
   const Axis ax = region_axis(r.x0, r.w, dst_w, w);
   const Axis ay = region_axis(r.y0, r.h, dst_h, h);
-  for (int y = 0; y < dst_h; ++y) {
-    const Tap ty = bilinear_tap(y, ay);
-    const float* row0 = src + static_cast<size_t>(ty.i0) * w;
-    const float* row1 = src + static_cast<size_t>(ty.i1) * w;
-    float* out = dst + static_cast<size_t>(y) * dst_w;
-    for (int x = 0; x < dst_w; ++x) {
-      const Tap tx = bilinear_tap(x, ax);
-      const float top = row0[tx.i0] + (row0[tx.i1] - row0[tx.i0]) * tx.w1;
-      const float bot = row1[tx.i0] + (row1[tx.i1] - row1[tx.i0]) * tx.w1;
-      out[x] = top + (bot - top) * ty.w1;
-    }
+  x0_.resize(static_cast<size_t>(dst_w));
+  x1_.resize(static_cast<size_t>(dst_w));
+  wx_.resize(static_cast<size_t>(dst_w));
+  for (int x = 0; x < dst_w; ++x) {
+    const Tap t = bilinear_tap(x, ax);
+    x0_[static_cast<size_t>(x)] = t.i0;
+    x1_[static_cast<size_t>(x)] = t.i1;
+    wx_[static_cast<size_t>(x)] = t.w1;
   }
+  y0_.resize(static_cast<size_t>(dst_h));
+  y1_.resize(static_cast<size_t>(dst_h));
+  wy_.resize(static_cast<size_t>(dst_h));
+  for (int y = 0; y < dst_h; ++y) {
+    const Tap t = bilinear_tap(y, ay);
+    y0_[static_cast<size_t>(y)] = t.i0;
+    y1_[static_cast<size_t>(y)] = t.i1;
+    wy_[static_cast<size_t>(y)] = t.w1;
+  }
+  cached_.assign(2 * static_cast<size_t>(planes), -1);
+  flip_.assign(static_cast<size_t>(planes), 0);
+  rows_.resize(2 * static_cast<size_t>(planes) * static_cast<size_t>(dst_w));
+  out_.resize(static_cast<size_t>(dst_w));
+}
+
+void PlaneResampler::horizontal(const float* src_row, float* out) const {
+  const int32_t* x0 = x0_.data();
+  const int32_t* x1 = x1_.data();
+  const float* wx = wx_.data();
+  for (int x = 0; x < dst_w_; ++x) {
+    const float a = src_row[x0[x]];
+    out[x] = a + (src_row[x1[x]] - a) * wx[x];
+  }
+}
+
+const float* PlaneResampler::row(const float* plane, int index, int y, float* out) {
+  const auto i = static_cast<size_t>(index);
+  const int r0 = y0_[static_cast<size_t>(y)], r1 = y1_[static_cast<size_t>(y)];
+  int32_t* held = cached_.data() + 2 * i;  // source rows in the plane's upper and lower slot
+  uint8_t& flip = flip_[i];
+  // Upsampling reuses each source row for several destination rows; moving down by one row
+  // turns the lower cached row into the upper one (a pointer swap, not a copy).
+  if (held[0] != r0 && held[1] == r0) {
+    flip ^= 1;
+    held[0] = r0;
+    held[1] = -1;
+  }
+  float* base = rows_.data() + 2 * i * static_cast<size_t>(dst_w_);
+  float* upper = base + (flip ? dst_w_ : 0);
+  float* lower = base + (flip ? 0 : dst_w_);
+  if (held[0] != r0) {
+    horizontal(plane + static_cast<size_t>(r0) * w_, upper);
+    held[0] = r0;
+  }
+  if (held[1] != r1) {
+    horizontal(plane + static_cast<size_t>(r1) * w_, lower);
+    held[1] = r1;
+  }
+  if (!out) out = out_.data();
+  blend_rows(upper, lower, wy_[static_cast<size_t>(y)], out, dst_w_);
+  return out;
+}
+
+void resample_bilinear(const float* src, int w, int h, const OutputRegion& region, float* dst,
+                       int dst_w, int dst_h, PlaneResampler& rs) {
+  rs.configure(w, h, region, dst_w, dst_h);
+  for (int y = 0; y < dst_h; ++y) rs.row(src, 0, y, dst + static_cast<size_t>(y) * dst_w);
 }
 
 }  // namespace percept

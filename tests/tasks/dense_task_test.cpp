@@ -158,9 +158,10 @@ TEST(Resample, FullRegionMatchesOpenCvInterLinear) {
     cv::Mat ref;
     cv::resize(src, ref, dst, 0, 0, cv::INTER_LINEAR);
     std::vector<float> out(static_cast<size_t>(dst.area()));
+    PlaneResampler rs;
     resample_bilinear(src.ptr<float>(), src.cols, src.rows,
                       {0, 0, static_cast<float>(src.cols), static_cast<float>(src.rows)},
-                      out.data(), dst.width, dst.height);
+                      out.data(), dst.width, dst.height, rs);
     double worst = 0;
     for (int y = 0; y < dst.height; ++y)
       for (int x = 0; x < dst.width; ++x)
@@ -179,7 +180,8 @@ TEST(Resample, LetterboxPaddingNeverReachesTheFrame) {
   for (int y = 2; y < 6; ++y)
     for (int x = 0; x < 8; ++x) grid[y * 8 + x] = 1.f;
   DepthMap map;
-  depth_to_frame(grid.data(), 8, 8, p, DepthUnit::metres, map);
+  PlaneResampler rs;
+  depth_to_frame(grid.data(), 8, 8, p, DepthUnit::metres, map, rs);
   ASSERT_EQ(map.values.size(), 16u * 8u);
   for (float v : map.values) ASSERT_FLOAT_EQ(v, 1.f);
 }
@@ -191,13 +193,14 @@ TEST(SegmentationKernel, BinaryMaskUsesTheThreshold) {
   for (int y = 0; y < 4; ++y)
     for (int x = 0; x < 4; ++x) logit[y * 4 + x] = static_cast<float>(x) - 1.5f;
   SegmentationMap m;
-  segmentation_to_frame(logit.data(), 1, 4, 4, p, 0.5f, m);  // sigmoid > 0.5 <=> logit > 0
+  SegmentScratch scratch;
+  segmentation_to_frame(logit.data(), 1, 4, 4, p, 0.5f, m, scratch);  // sigmoid > 0.5 <=> logit > 0
   EXPECT_EQ(m.classes[0], 0);
   EXPECT_EQ(m.classes[1], 0);
   EXPECT_EQ(m.classes[2], 1);
   EXPECT_EQ(m.classes[3], 1);
   EXPECT_FLOAT_EQ(m.fractions[1], 0.5f);
-  segmentation_to_frame(logit.data(), 1, 4, 4, p, 0.8f, m);  // logit(0.8) = 1.386
+  segmentation_to_frame(logit.data(), 1, 4, 4, p, 0.8f, m, scratch);  // logit(0.8) = 1.386
   EXPECT_EQ(m.classes[2], 0);
   EXPECT_EQ(m.classes[3], 1);
 }

@@ -4,6 +4,7 @@
 // grid to frame pixels.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -60,15 +61,43 @@ struct OutputRegion {
 };
 OutputRegion output_region(const LetterboxParams& p, int out_w, int out_h);
 
-// Bilinear resampling of `region` of a w x h float plane to dst_w x dst_h, pixel centres at
-// +0.5 (cv::resize INTER_LINEAR when the region is the whole plane). Taps are clamped to the
-// region's cells, so the letterbox padding never bleeds into the frame's border pixels.
+// Bilinear resampling of float planes (model outputs) over `region` onto dst_w x dst_h, pixel
+// centres at +0.5: cv::resize INTER_LINEAR when the region is the whole plane. Taps are clamped
+// to the region's cells, so the letterbox padding never bleeds into the frame's border pixels.
+//
+// Row by row, like cv::resize: each source row is interpolated horizontally once (cached per
+// plane), and a destination row is a vertical blend of two cached rows, a loop the compiler
+// vectorises. Buffers are reused: no allocation once configured for a size.
+class PlaneResampler {
+ public:
+  // Geometry for `planes` planes of w x h (the cache keeps two rows per plane).
+  void configure(int w, int h, const OutputRegion& region, int dst_w, int dst_h, int planes = 1);
+  // Destination row y (dst_w floats) of plane `index` whose data is `plane`, written to `out`
+  // or, when null, to an internal row valid until the next call. Per plane, rows must come in
+  // increasing y (the cache only moves forward); configure() again for a new frame.
+  const float* row(const float* plane, int index, int y, float* out = nullptr);
+  int dst_width() const { return dst_w_; }
+  int dst_height() const { return dst_h_; }
+
+ private:
+  void horizontal(const float* src_row, float* out) const;
+  int w_ = 0, h_ = 0, dst_w_ = 0, dst_h_ = 0;
+  std::vector<int32_t> x0_, x1_;
+  std::vector<float> wx_;
+  std::vector<int32_t> y0_, y1_;
+  std::vector<float> wy_;
+  std::vector<int32_t> cached_;  // per plane: source rows held in its two cache rows
+  std::vector<uint8_t> flip_;    // per plane: which of its two cache rows is the upper one
+  std::vector<float> rows_;      // per plane: two horizontally interpolated rows
+  std::vector<float> out_;
+};
+
+// One plane resampled whole into dst (dst_w x dst_h floats).
 void resample_bilinear(const float* src, int w, int h, const OutputRegion& region, float* dst,
-                       int dst_w, int dst_h);
+                       int dst_w, int dst_h, PlaneResampler& resampler);
 
 // Bilinear taps of one destination coordinate along one axis of the region [offset,
-// offset + extent) of a grid of `size` cells; shared by the resampler and the segmentation
-// argmax so that both sample the output grid the same way.
+// offset + extent) of a grid of `size` cells.
 struct Tap {
   int i0 = 0, i1 = 0;
   float w1 = 0;  // weight of i1; i0 gets 1 - w1

@@ -29,13 +29,13 @@ DepthStats depth_stats(const DepthMap& d) {
 }
 
 void depth_to_frame(const float* out, int out_w, int out_h, const LetterboxParams& p,
-                    DepthUnit unit, DepthMap& map) {
+                    DepthUnit unit, DepthMap& map, PlaneResampler& resampler) {
   map.width = p.src_w;
   map.height = p.src_h;
   map.unit = unit;
   map.values.resize(static_cast<size_t>(p.src_w) * p.src_h);
   resample_bilinear(out, out_w, out_h, output_region(p, out_w, out_h), map.values.data(), p.src_w,
-                    p.src_h);
+                    p.src_h, resampler);
 }
 
 namespace {
@@ -74,12 +74,13 @@ class DepthTask final : public ImageTask {
     const int ow = static_cast<int>(o.shape[o.shape.size() - 1]);
     for (size_t i = 0; i < outputs.size(); ++i)
       depth_to_frame(o.as<float>() + i * static_cast<size_t>(ow) * oh, ow, oh, params[i], unit_,
-                     outputs[i].depth);
+                     outputs[i].depth, resampler_);
     return {};
   }
 
  private:
   DepthUnit unit_ = DepthUnit::relative;
+  PlaneResampler resampler_;
 };
 
 }  // namespace

@@ -3,52 +3,61 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 
 #include "../image_task.hpp"
+#include "percept/core/simd.hpp"
 
 namespace percept {
 
+namespace {
+
+// One class's row into the running argmax: where v > best, best = v and cls = id. Same-width
+// lanes (float, int32) and no aliasing, so this becomes compare + blend vectors.
+PERCEPT_VECTOR_CLONES
+void argmax_step(const float* __restrict v, float* __restrict best, int32_t* __restrict cls,
+                 int32_t id, int n) {
+  for (int x = 0; x < n; ++x) {
+    const bool more = v[x] > best[x];
+    best[x] = more ? v[x] : best[x];
+    cls[x] = more ? id : cls[x];
+  }
+}
+
+}  // namespace
+
 void segmentation_to_frame(const float* logits, int classes, int out_w, int out_h,
-                           const LetterboxParams& p, float mask_threshold, SegmentationMap& map) {
-  map.width = p.src_w;
-  map.height = p.src_h;
-  map.classes.resize(static_cast<size_t>(p.src_w) * p.src_h);
+                           const LetterboxParams& p, float mask_threshold, SegmentationMap& map,
+                           SegmentScratch& scratch) {
+  const int w = p.src_w, h = p.src_h;
+  map.width = w;
+  map.height = h;
+  map.classes.resize(static_cast<size_t>(w) * h);
   const int n_classes = classes == 1 ? 2 : classes;
   std::array<uint64_t, 256> counts{};  // on the stack: the frame path does not allocate
-  const OutputRegion r = output_region(p, out_w, out_h);
-  const Axis ax = region_axis(r.x0, r.w, p.src_w, out_w);
-  const Axis ay = region_axis(r.y0, r.h, p.src_h, out_h);
+  PlaneResampler& rs = scratch.resampler;
+  rs.configure(out_w, out_h, output_region(p, out_w, out_h), w, h, classes);
+  scratch.best.resize(static_cast<size_t>(w));
+  scratch.ids.resize(static_cast<size_t>(w));
+  float* best = scratch.best.data();
+  int32_t* ids = scratch.ids.data();
   const size_t plane = static_cast<size_t>(out_w) * out_h;
   // sigmoid(x) > t  <=>  x > logit(t): no exp per pixel.
   const float t = std::clamp(mask_threshold, 1e-6f, 1.f - 1e-6f);
   const float logit_threshold = std::log(t / (1.f - t));
-  for (int y = 0; y < p.src_h; ++y) {
-    const Tap ty = bilinear_tap(y, ay);
-    const size_t o0 = static_cast<size_t>(ty.i0) * out_w, o1 = static_cast<size_t>(ty.i1) * out_w;
-    uint8_t* row = map.classes.data() + static_cast<size_t>(y) * p.src_w;
-    for (int x = 0; x < p.src_w; ++x) {
-      const Tap tx = bilinear_tap(x, ax);
-      auto sample = [&](const float* c) {
-        const float top = c[o0 + tx.i0] + (c[o0 + tx.i1] - c[o0 + tx.i0]) * tx.w1;
-        const float bot = c[o1 + tx.i0] + (c[o1 + tx.i1] - c[o1 + tx.i0]) * tx.w1;
-        return top + (bot - top) * ty.w1;
-      };
-      int best = 0;
-      if (classes == 1) {
-        best = sample(logits) > logit_threshold ? 1 : 0;
-      } else {
-        float best_v = sample(logits);
-        for (int c = 1; c < classes; ++c) {
-          const float v = sample(logits + static_cast<size_t>(c) * plane);
-          if (v > best_v) {
-            best_v = v;
-            best = c;
-          }
-        }
-      }
-      row[x] = static_cast<uint8_t>(best);
-      ++counts[static_cast<size_t>(best)];
+  for (int y = 0; y < h; ++y) {
+    uint8_t* cls = map.classes.data() + static_cast<size_t>(y) * w;
+    if (classes == 1) {
+      const float* v = rs.row(logits, 0, y);
+      for (int x = 0; x < w; ++x) cls[x] = v[x] > logit_threshold ? 1 : 0;
+    } else {
+      rs.row(logits, 0, y, best);
+      std::fill(ids, ids + w, 0);
+      for (int c = 1; c < classes; ++c)
+        argmax_step(rs.row(logits + static_cast<size_t>(c) * plane, c, y), best, ids, c, w);
+      for (int x = 0; x < w; ++x) cls[x] = static_cast<uint8_t>(ids[x]);
     }
+    for (int x = 0; x < w; ++x) ++counts[cls[x]];
   }
   map.fractions.resize(static_cast<size_t>(n_classes));
   const double total = static_cast<double>(map.classes.size());
@@ -92,12 +101,13 @@ class SegmentTask final : public ImageTask {
     const size_t per_image = static_cast<size_t>(classes) * ow * oh;
     for (size_t i = 0; i < outputs.size(); ++i)
       segmentation_to_frame(o.as<float>() + i * per_image, classes, ow, oh, params[i], threshold_,
-                            outputs[i].segmentation);
+                            outputs[i].segmentation, scratch_);
     return {};
   }
 
  private:
   float threshold_ = 0.5f;
+  SegmentScratch scratch_;
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "percept/preprocess/letterbox.hpp"
+#include "percept/tasks/image_input.hpp"
 #include "percept/tasks/task.hpp"
 
 namespace percept {
@@ -18,8 +19,8 @@ std::unique_ptr<Task> make_depth_task(std::unique_ptr<Backend> backend,
                                       const ModelConventions& conventions);
 
 // One output plane (out_w x out_h) -> depth map in frame pixels (p.src_w x p.src_h). Reuses
-// map's buffer.
+// map's and the resampler's buffers.
 void depth_to_frame(const float* out, int out_w, int out_h, const LetterboxParams& p,
-                    DepthUnit unit, DepthMap& map);
+                    DepthUnit unit, DepthMap& map, PlaneResampler& resampler);
 
 }  // namespace percept

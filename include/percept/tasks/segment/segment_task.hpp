@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "percept/preprocess/letterbox.hpp"
+#include "percept/tasks/image_input.hpp"
 #include "percept/tasks/task.hpp"
 
 namespace percept {
@@ -15,9 +16,17 @@ namespace percept {
 std::unique_ptr<Task> make_segment_task(std::unique_ptr<Backend> backend,
                                         const ModelConventions& conventions, float mask_threshold);
 
+// Buffers segmentation_to_frame reuses between frames.
+struct SegmentScratch {
+  PlaneResampler resampler;
+  std::vector<float> best;   // best logit so far per pixel of a row
+  std::vector<int32_t> ids;  // its class
+};
+
 // `logits`: classes planes of out_w x out_h (one image). Fills map (p.src_w x p.src_h) and its
 // per-class fractions; classes <= 256. classes == 1: binary mask with the given threshold.
 void segmentation_to_frame(const float* logits, int classes, int out_w, int out_h,
-                           const LetterboxParams& p, float mask_threshold, SegmentationMap& map);
+                           const LetterboxParams& p, float mask_threshold, SegmentationMap& map,
+                           SegmentScratch& scratch);
 
 }  // namespace percept
