@@ -1,0 +1,147 @@
+// Accuracy of the trained depth, segmentation and classification test models through the C++
+// tasks (preprocess, ONNX Runtime, resampling to the frame), on validation sets generated
+// fresh by the same procedural generators with seeds never used in training
+// (tools/scene3d.py, tools/classify_dataset.py; models/README.md has how the models were made).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "percept/io/image_io.hpp"
+#include "percept/io/pfm.hpp"
+#include "percept/tasks/task.hpp"
+
+namespace percept {
+namespace {
+
+const std::string kModels = PERCEPT_MODELS;
+const std::string kSceneDir = std::string(PERCEPT_BUILD_DIR) + "/testdata/scene_val";
+const std::string kClassifyDir = std::string(PERCEPT_BUILD_DIR) + "/testdata/classify_val";
+
+nlohmann::json labels(const std::string& dir) {
+  std::ifstream f(dir + "/labels.json");
+  if (!f) throw Error("missing " + dir + "/labels.json (the generate_* ctest fixture makes it)");
+  return nlohmann::json::parse(f);
+}
+
+std::unique_ptr<Task> open(const std::string& model) {
+  TaskConfig c;
+  c.model_path = kModels + "/" + model;
+  return open_task(c);
+}
+
+TaskOutput run(Task& t, const Image& img) {
+  TaskOutput out;
+  const ImageView v = img.view();
+  Status st = t.run(std::span<const ImageView>(&v, 1), std::span<TaskOutput>(&out, 1));
+  if (!st) throw Error(st.error().message());
+  return out;
+}
+
+double median(std::vector<double> v) {
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+// AbsRel = mean |pred - gt| / gt over valid pixels, per image, averaged over images; for
+// relative models the prediction is first scaled by median(gt) / median(pred) per image.
+TEST(DenseAccuracy, DepthAbsRelOnFreshScenes) {
+  auto task = open("scene_depth.onnx");
+  const auto j = labels(kSceneDir);
+  ASSERT_GE(j["images"].size(), 30u);
+  double sum_raw = 0, sum_scaled = 0;
+  for (const auto& e : j["images"]) {
+    Image img = read_image(kSceneDir + "/" + e["file"].get<std::string>()).value_or_throw();
+    DepthMap gt = read_pfm(kSceneDir + "/" + e["depth"].get<std::string>()).value_or_throw();
+    TaskOutput out = run(*task, img);
+    ASSERT_EQ(out.depth.unit, DepthUnit::metres);  // from the model's metadata
+    ASSERT_EQ(out.depth.width, gt.width);
+    ASSERT_EQ(out.depth.height, gt.height);
+    std::vector<double> p, g;
+    for (size_t k = 0; k < gt.values.size(); ++k)
+      if (gt.values[k] > 0 && std::isfinite(gt.values[k])) {
+        p.push_back(out.depth.values[k]);
+        g.push_back(gt.values[k]);
+      }
+    ASSERT_FALSE(g.empty());
+    const double s = median(g) / median(p);
+    double raw = 0, scaled = 0;
+    for (size_t k = 0; k < g.size(); ++k) {
+      raw += std::abs(p[k] - g[k]) / g[k];
+      scaled += std::abs(p[k] * s - g[k]) / g[k];
+    }
+    sum_raw += raw / static_cast<double>(g.size());
+    sum_scaled += scaled / static_cast<double>(g.size());
+  }
+  const double n = static_cast<double>(j["images"].size());
+  RecordProperty("abs_rel_metric", std::to_string(sum_raw / n));
+  RecordProperty("abs_rel_median_scaled", std::to_string(sum_scaled / n));
+  std::printf("depth AbsRel over %d images: metric %.4f, median-scaled %.4f\n", static_cast<int>(n),
+              sum_raw / n, sum_scaled / n);
+  EXPECT_LE(sum_scaled / n, 0.15);
+  EXPECT_LE(sum_raw / n, 0.15);
+}
+
+// mIoU over the classes present in the set (intersection and union summed over all images).
+TEST(DenseAccuracy, SegmentationMeanIoUOnFreshScenes) {
+  auto task = open("scene_seg.onnx");
+  const auto j = labels(kSceneDir);
+  const size_t nc = j["classes"].size();
+  ASSERT_EQ(task->labels().size(), nc);
+  std::vector<double> inter(nc, 0), uni(nc, 0);
+  for (const auto& e : j["images"]) {
+    Image img = read_image(kSceneDir + "/" + e["file"].get<std::string>()).value_or_throw();
+    cv::Mat gt = cv::imread(kSceneDir + "/" + e["seg"].get<std::string>(), cv::IMREAD_GRAYSCALE);
+    ASSERT_FALSE(gt.empty());
+    TaskOutput out = run(*task, img);
+    ASSERT_EQ(out.segmentation.width, gt.cols);
+    for (int y = 0; y < gt.rows; ++y)
+      for (int x = 0; x < gt.cols; ++x) {
+        const size_t g = gt.at<uint8_t>(y, x);
+        const size_t p = out.segmentation.classes[static_cast<size_t>(y) * gt.cols + x];
+        ASSERT_LT(g, nc);
+        if (g == p) {
+          inter[g] += 1;
+          uni[g] += 1;
+        } else {
+          uni[g] += 1;
+          if (p < nc) uni[p] += 1;
+        }
+      }
+  }
+  double miou = 0;
+  int present = 0;
+  for (size_t c = 0; c < nc; ++c)
+    if (uni[c] > 0) {
+      std::printf("  %-8s IoU %.4f\n", task->label(static_cast<int>(c)).c_str(), inter[c] / uni[c]);
+      miou += inter[c] / uni[c];
+      ++present;
+    }
+  miou /= present;
+  RecordProperty("miou", std::to_string(miou));
+  std::printf("segmentation mIoU over %d classes: %.4f\n", present, miou);
+  EXPECT_GE(miou, 0.80);
+}
+
+TEST(DenseAccuracy, ClassificationTop1OnFreshShapes) {
+  auto task = open("shapes_cls.onnx");
+  const auto j = labels(kClassifyDir);
+  ASSERT_GE(j["images"].size(), 100u);
+  int right = 0;
+  for (const auto& e : j["images"]) {
+    Image img = read_image(kClassifyDir + "/" + e["file"].get<std::string>()).value_or_throw();
+    TaskOutput out = run(*task, img);
+    ASSERT_FALSE(out.top.empty());
+    right += out.top[0].class_id == e["class_id"].get<int>();
+  }
+  const double top1 = right / static_cast<double>(j["images"].size());
+  RecordProperty("top1", std::to_string(top1));
+  std::printf("classification top-1: %.4f\n", top1);
+  EXPECT_GE(top1, 0.90);
+}
+
+}  // namespace
+}  // namespace percept
