@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "percept/core/clock.hpp"
+#include "percept/core/trace.hpp"
 
 namespace percept {
 
@@ -67,7 +68,12 @@ void Executor::run_batch(std::vector<FrameRef>& batch) {
   for (FrameRef& f : batch) views_.push_back(f->image.view());
   StageTimes t;
   const int64_t t0 = now_ns();
-  Status st = task_->run(views_, std::span<TaskOutput>(results_.data(), n), &t);
+  Status st;
+  {
+    // Nsight Systems shows each batch of the model's thread, its stages nested inside.
+    const StageTrace trace("batch");
+    st = task_->run(views_, std::span<TaskOutput>(results_.data(), n), &t);
+  }
   ++stats_.batches;
   stats_.batch_sizes[n]++;
   LiveModel* live = opt_.live;

@@ -1,6 +1,7 @@
 #include "image_task.hpp"
 
 #include "percept/core/clock.hpp"
+#include "percept/core/trace.hpp"
 
 namespace percept {
 
@@ -45,13 +46,16 @@ Status ImageTask::run(std::span<const ImageView> frames, std::span<TaskOutput> o
 
 Status ImageTask::run_batch(std::span<const ImageView> frames, std::span<TaskOutput> outputs,
                             StageTimes& t) {
+  StageTrace trace("preprocess");
   const int64_t t0 = now_ns();
   if (Status st = input_.fill(frames, tensor_, params_); !st) return st;
   const int64_t t1 = now_ns();
+  trace.next("inference");
   TensorView in = tensor_.view();
   auto outs = backend_->run(std::span<const TensorView>(&in, 1));
   if (!outs) return outs.error();
   const int64_t t2 = now_ns();
+  trace.next("postprocess");
   const TensorView& o = (*outs)[0];
   if (o.shape.empty() || o.shape[0] != static_cast<int64_t>(frames.size()))
     return output_error(o, "a batch of " + std::to_string(frames.size()));

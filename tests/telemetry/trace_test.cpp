@@ -1,4 +1,4 @@
-#include "percept/telemetry/trace.hpp"
+#include "percept/core/trace.hpp"
 
 #include <gtest/gtest.h>
 

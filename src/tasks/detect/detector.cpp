@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "percept/core/clock.hpp"
+#include "percept/core/trace.hpp"
 
 namespace percept {
 
@@ -112,6 +113,7 @@ Status Detector::run_batch(std::span<const ImageView> frames, std::span<Detectio
                            StageTimes& t) {
   // Built only on the error paths: the frame path does not allocate.
   auto model = [this] { return "model '" + backend_->model_path() + "'"; };
+  StageTrace trace("preprocess");
   const int64_t t0 = now_ns();
   const auto n = static_cast<int64_t>(frames.size());
   input_.reshape(DType::f32, {n, 3, size_.height, size_.width});
@@ -124,10 +126,12 @@ Status Detector::run_batch(std::span<const ImageView> frames, std::span<Detectio
     letterbox_cpu(f, params_[i], norm_, input_.as<float>() + i * per_image);
   }
   const int64_t t1 = now_ns();
+  trace.next("inference");
   TensorView in = input_.view();
   auto outs = backend_->run(std::span<const TensorView>(&in, 1));
   if (!outs) return outs.error();
   const int64_t t2 = now_ns();
+  trace.next("postprocess");
 
   const TensorView& out = (*outs)[0];
   if (out.dtype != DType::f32 || out.shape.size() != 3 || out.shape[0] != n)

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "percept/core/clock.hpp"
+#include "percept/core/trace.hpp"
 
 namespace percept {
 
@@ -260,6 +261,7 @@ Status FaceDetector::detect(std::span<const ImageView> frames, std::span<Faces> 
   StageTimes t;
   Status st;
   for (size_t i = 0; i < frames.size() && st.ok(); ++i) {
+    StageTrace trace("preprocess");
     const int64_t t0 = now_ns();
     if (frames[i].empty()) {
       st = Error("face: frame " + std::to_string(i) + " is empty");
@@ -268,6 +270,7 @@ Status FaceDetector::detect(std::span<const ImageView> frames, std::span<Faces> 
     st = preprocess(frames[i]);
     if (!st.ok()) break;
     const int64_t t1 = now_ns();
+    trace.next("inference");
     TensorView in = input_.view();
     auto outs = backend_->run(std::span<const TensorView>(&in, 1));
     if (!outs) {
@@ -275,6 +278,7 @@ Status FaceDetector::detect(std::span<const ImageView> frames, std::span<Faces> 
       break;
     }
     const int64_t t2 = now_ns();
+    trace.next("postprocess");
     st = postprocess(*outs, results[i]);
     const int64_t t3 = now_ns();
     t.preprocess_ns += t1 - t0;
