@@ -16,6 +16,8 @@ APT_PACKAGES=(
   # Real photos the face tests run on (tests/data/faces_golden.json): imageio's astronaut.png,
   # scikit-image's camera.png, darknet's data/*.jpg.
   python3-imageio python3-skimage darknet
+  # The dashboard's browser test (tests/web/dashboard.test.mjs) drives Debian's Chromium.
+  chromium chromium-driver
 )
 
 missing=()
@@ -90,5 +92,21 @@ fetch_blazeface() {
   echo "bootstrap: BlazeFace ready in $dir"
 }
 
+# The dashboard's front end (uPlot, built into the binary) and the browser tests' driver
+# (playwright-core), exactly as web/package-lock.json pins them (npm checks the integrity
+# hashes). Skipped when web/node_modules already matches the lock file.
+install_web_modules() {
+  local stamp=web/node_modules/.percept-lock.sha256
+  local want
+  want=$(sha256sum web/package-lock.json | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  echo "bootstrap: npm ci in web/"
+  (cd web && npm ci --no-audit --no-fund --prefer-offline --loglevel=error)
+  echo "$want" > "$stamp"
+}
+
 fetch_onnxruntime
 fetch_blazeface
+install_web_modules

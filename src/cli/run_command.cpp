@@ -7,11 +7,16 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <memory>
+#include <opencv2/imgcodecs.hpp>
 
 #include "commands.hpp"
+#include "percept/io/image_io.hpp"
 #include "percept/pipeline/runtime.hpp"
+#include "percept/web/dashboard_server.hpp"
 #include "percept/web/metrics_server.hpp"
+#include "progress.hpp"
 
 namespace percept::cli {
 
@@ -27,7 +32,22 @@ struct RunArgs {
   std::string config;
   int64_t max_frames = -1;
   std::string mode;
+  bool serve = false;
+  DashboardServerOptions web;
+  std::string port_file;
+  bool no_progress = false;
 };
+
+// JPEG for the dashboard, on the runtime's preview thread (never the frame path).
+std::string encode_jpeg(const Image& annotated) {
+  std::vector<uchar> buf;
+  try {
+    cv::imencode(".jpg", mat_view(annotated.view()), buf, {cv::IMWRITE_JPEG_QUALITY, 80});
+  } catch (const cv::Exception&) {
+    return {};
+  }
+  return std::string(buf.begin(), buf.end());
+}
 
 int run_run(const RunArgs& a) {
   PipelineConfig cfg = load_pipeline_config(a.config);
@@ -46,6 +66,30 @@ int run_run(const RunArgs& a) {
       m->publish(prometheus_text(t));
     };
   }
+  // The dashboard (web module), fed through the same kind of callbacks.
+  std::unique_ptr<DashboardServer> dash;
+  if (a.serve) {
+    dash = std::make_unique<DashboardServer>(a.web);
+    spdlog::info("dashboard: http://{}:{}/", dash->host(), dash->port());
+    if (!a.port_file.empty()) {
+      std::ofstream(a.port_file) << dash->port() << "\n";
+    }
+    opt.on_frame = [d = dash.get()](const std::string& camera, const Image& annotated) {
+      if (std::string jpeg = encode_jpeg(annotated); !jpeg.empty())
+        d->publish_frame(camera, std::move(jpeg));
+    };
+  }
+  // A progress bar (or periodic lines off a terminal) when every source has an end.
+  std::unique_ptr<Progress> progress;
+  if (const int64_t total = expected_frames(cfg, a.max_frames); total > 0 && !a.no_progress)
+    progress = std::make_unique<Progress>(total, isatty(fileno(stderr)) != 0, stderr);
+  if (dash || progress)
+    opt.on_telemetry = [m = metrics.get(), d = dash.get(),
+                        p = progress.get()](const TelemetrySnapshot& t) {
+      if (m) m->publish(prometheus_text(t));
+      if (d) d->publish_telemetry(t);
+      if (p) p->update(t);
+    };
   if (!cfg.telemetry.jsonl.empty()) spdlog::info("telemetry: {}", cfg.telemetry.jsonl);
   struct sigaction sa {};
   sa.sa_handler = on_signal;
@@ -54,6 +98,7 @@ int run_run(const RunArgs& a) {
   sigaction(SIGTERM, &sa, nullptr);
 
   RunSummary s = run_pipeline(cfg, opt);
+  if (progress) progress->finish();
   std::fputs(summary_text(s).c_str(), stdout);
   for (const auto& o : s.outputs) std::printf("wrote %s\n", o.c_str());
   if (g_stop) std::printf("stopped by signal; every accepted frame was written\n");
@@ -76,6 +121,16 @@ std::function<int()> add_run_command(CLI::App& app) {
   c->add_option("--max-frames", a->max_frames, "Stop each camera after this many frames");
   c->add_option("--mode", a->mode, "Override the config's mode")
       ->check(CLI::IsMember({"live", "lossless"}));
+  c->add_flag("--serve", a->serve,
+              "Serve the live dashboard, /metrics and /api while running (docs/DASHBOARD.md)");
+  c->add_option("--port", a->web.port, "Dashboard port (0: any free port)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  c->add_option("--bind", a->web.host, "Dashboard address (loopback unless asked)")
+      ->capture_default_str();
+  c->add_option("--token", a->web.token, "Require this bearer token (or ?token=) on the dashboard");
+  c->add_option("--port-file", a->port_file, "Write the dashboard's port to this file once bound");
+  c->add_flag("--no-progress", a->no_progress, "No progress bar or progress lines");
   return [a] { return run_run(*a); };
 }
 

@@ -42,6 +42,7 @@ struct CameraState {
   std::vector<float> fuse_scratch;  // under mu
   CameraSummary sum;  // captured/read_errors/slot_drops: capture thread; the rest: under mu
   LiveCamera* live = nullptr;  // telemetry, when on
+  int64_t preview_ns = 0;      // publish time of the last frame handed to on_frame, under mu
 };
 
 class Pipeline {
@@ -127,6 +128,8 @@ class Pipeline {
     if (cfg.output.images)
       sinks_.push_back(std::make_unique<SinkWorker>(
           make_image_sink(cfg.output.dir, info_, cfg.output.images_every), depth, lossless_));
+    if (opt.on_frame)  // queue of one, never lossless: previews are skipped, never waited for
+      preview_ = std::make_unique<SinkWorker>(make_preview_sink(info_, opt.on_frame), 1, false);
   }
 
   ~Pipeline() {
@@ -157,6 +160,7 @@ class Pipeline {
     for (CameraState& c : cams_) c.thread.join();
     for (auto& e : executors_) e->join();
     for (auto& s : sinks_) s->finish();
+    if (preview_) preview_->finish();
     if (tel) tel->stop();  // a last snapshot with the run's totals
 
     RunSummary sum;
@@ -292,6 +296,11 @@ class Pipeline {
     f->publish_ns = now_ns();
     ++c.sum.published;
     for (auto& s : sinks_) s->push(f);
+    if (preview_ &&
+        f->publish_ns - c.preview_ns >= static_cast<int64_t>(opt_.frame_interval_s * 1e9)) {
+      c.preview_ns = f->publish_ns;
+      preview_->push(f);
+    }
   }
 
   // Distance of each detected object from the camera's depth map (same frame, same pixels).
@@ -316,6 +325,7 @@ class Pipeline {
   FrameBoard board_;
   std::vector<std::unique_ptr<Executor>> executors_;
   std::vector<std::unique_ptr<SinkWorker>> sinks_;
+  std::unique_ptr<SinkWorker> preview_;  // on_frame, when set; not a sink of the summary
 };
 
 nlohmann::ordered_json stage_json(const Histogram& h) {

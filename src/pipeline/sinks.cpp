@@ -153,8 +153,31 @@ class ImageSink final : public Sink {
   uint64_t written_ = 0;
 };
 
+class PreviewSink final : public Sink {
+ public:
+  PreviewSink(const PipelineInfo& info, std::function<void(const std::string&, const Image&)> cb)
+      : info_(info), callback_(std::move(cb)) {}
+  std::string name() const override { return "preview"; }
+  Status write(const Frame& f) override {
+    annotate(f, info_, canvas_);
+    callback_(info_.camera_ids[static_cast<size_t>(f.camera)], canvas_);
+    return {};
+  }
+  void close() override {}
+  std::vector<std::string> outputs() const override { return {}; }
+
+ private:
+  const PipelineInfo& info_;
+  std::function<void(const std::string&, const Image&)> callback_;
+  Image canvas_;
+};
+
 }  // namespace
 
+std::unique_ptr<Sink> make_preview_sink(
+    const PipelineInfo& info, std::function<void(const std::string&, const Image&)> callback) {
+  return std::make_unique<PreviewSink>(info, std::move(callback));
+}
 std::unique_ptr<Sink> make_jsonl_sink(const std::string& path, const PipelineInfo& info) {
   return std::make_unique<JsonlSink>(path, info);
 }

@@ -31,6 +31,12 @@ struct RuntimeOptions {
   // Called on the telemetry thread with each snapshot (e.g. to serve /metrics); setting it
   // turns telemetry on even without a `telemetry:` section.
   std::function<void(const TelemetrySnapshot&)> on_telemetry;
+  // Called on a preview thread of its own with a camera's latest annotated frame (what the
+  // video sink draws), at most once per frame_interval_s per camera. A frame that comes while
+  // the callback is busy is skipped, never waited for, lossless mode included: a slow callback
+  // (JPEG encoding, the dashboard) costs the pipeline nothing but the skipped previews.
+  std::function<void(const std::string& camera, const Image& annotated)> on_frame;
+  double frame_interval_s = 0.2;
 };
 
 struct CameraSummary {

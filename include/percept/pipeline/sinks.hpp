@@ -48,6 +48,10 @@ std::unique_ptr<Sink> make_video_sink(const std::string& dir, const PipelineInfo
                                       std::vector<double> camera_fps);
 // <dir>/<camera>/<frame>.jpg every `every` frames, annotated.
 std::unique_ptr<Sink> make_image_sink(const std::string& dir, const PipelineInfo& info, int every);
+// Annotates each frame it is given and hands it to `callback` (camera id, annotated pixels),
+// on the sink's thread; writes no file.
+std::unique_ptr<Sink> make_preview_sink(
+    const PipelineInfo& info, std::function<void(const std::string&, const Image&)> callback);
 
 struct SinkStats {
   uint64_t written = 0, dropped = 0, errors = 0;
