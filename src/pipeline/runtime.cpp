@@ -95,9 +95,9 @@ class Pipeline {
             if (c.config->drop_late) eo.drop_older_than_ns[c.index] = c.deadline_ns;
           }
       auto task = open_task(mc.task);
-      spdlog::info("model '{}': {} ({}), {}, batch {}", mc.id, mc.task.model_path,
-                   task->backend().name(), task->description(),
-                   task->dynamic_batch() ? "dynamic" : "fixed at 1");
+      // open_task() has logged the conventions; this line ties the model to its config id.
+      spdlog::info("model '{}': {} on {}, batch {}", mc.id, task_name(task->kind()),
+                   task->backend().name(), task->dynamic_batch() ? "dynamic" : "fixed at 1");
       info_.model_tasks.push_back(task->kind());
       executors_.push_back(
           std::make_unique<Executor>(std::move(task), eo, board_,
