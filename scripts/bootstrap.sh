@@ -18,6 +18,8 @@ APT_PACKAGES=(
   python3-imageio python3-skimage darknet
   # The dashboard's browser test (tests/web/dashboard.test.mjs) drives Debian's Chromium.
   chromium chromium-driver
+  # ROS 2 over DDS (docs/ROS2.md): Cyclone DDS and its IDL compiler; Fast DDS for the interop test.
+  cyclonedds-dev cyclonedds-tools libfastrtps-dev
 )
 
 missing=()

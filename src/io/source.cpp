@@ -18,8 +18,9 @@ Result<SourceKind> parse_source_kind(const std::string& s) {
   if (s == "device" || s == "camera") return SourceKind::device;
   if (s == "stream") return SourceKind::stream;
   if (s == "synthetic") return SourceKind::synthetic;
+  if (s == "ros2") return SourceKind::ros2;
   return Error("unknown source type '" + s +
-               "' (expected video, images, device, stream or synthetic)");
+               "' (expected video, images, device, stream, synthetic or ros2)");
 }
 
 namespace {
@@ -146,6 +147,8 @@ std::unique_ptr<Source> open_source(const SourceConfig& c) {
       return std::make_unique<ImageFilesSource>(c.path);
     case SourceKind::synthetic:
       return std::make_unique<SyntheticSource>(c);
+    case SourceKind::ros2:  // needs the pipeline's DDS settings: open_ros2_source (ros2.hpp)
+      throw Error("camera '" + c.camera + "': ros2 sources are opened by the pipeline");
   }
   throw Error("unknown source kind");
 }

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "percept/ros2/ros2.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <initializer_list>
@@ -104,11 +106,60 @@ class Reader {
   fs::path base_;
 };
 
+Ros2Qos read_qos(const Reader& r, const YAML::Node& n, const std::string& where) {
+  const std::string q = r.str(n, "qos", where);
+  if (q == "sensor_data") return Ros2Qos::sensor_data;
+  if (q == "reliable") return Ros2Qos::reliable;
+  r.fail(n["qos"], where + ".qos: '" + q + "' (expected sensor_data or reliable)");
+}
+
+void read_ros2_source(const Reader& r, const YAML::Node& n, const std::string& where,
+                      Ros2SourceConfig& s) {
+  if (n["path"]) r.fail(n["path"], where + ".path is not used by a ros2 source (use topic)");
+  s.topic = r.str(n, "topic", where);
+  if (!is_ros2_name(s.topic))
+    r.fail(n["topic"], where + ".topic: '" + s.topic +
+                           "' is not a ROS 2 name (letters, digits, _ between /)");
+  if (n["qos"]) s.qos = read_qos(r, n, where);
+  if (n["depth"]) s.depth = r.integer(n, "depth", where, 1, 1000);
+  if (n["timeout_s"]) s.timeout_s = r.number(n, "timeout_s", where, 0, 1e6);
+}
+
+// `ros2:` (include/percept/ros2/options.hpp); defaults from $ROS_DOMAIN_ID, $ROS_LOCALHOST_ONLY.
+void read_ros2(const Reader& r, const YAML::Node& n, Ros2Config& c) {
+  const std::string where = "ros2";
+  r.expect_map(n, where);
+  r.check_keys(n, where,
+               {"enabled", "domain_id", "qos", "depth", "deadline_ms", "max_blocking_ms",
+                "localhost_only", "namespace", "annotated_hz", "diagnostics_hz",
+                "wait_for_subscribers_s", "socket_buffer_bytes"});
+  if (n["enabled"]) c.enabled = r.boolean(n, "enabled", where);
+  if (n["domain_id"]) c.domain_id = r.integer(n, "domain_id", where, 0, 232);
+  if (n["qos"]) c.qos = read_qos(r, n, where);
+  if (n["depth"]) c.depth = r.integer(n, "depth", where, 0, 1000);
+  if (n["deadline_ms"]) c.deadline_ms = r.number(n, "deadline_ms", where, 0, 1e6);
+  if (n["max_blocking_ms"]) c.max_blocking_ms = r.number(n, "max_blocking_ms", where, 0, 1e4);
+  if (n["localhost_only"]) c.localhost_only = r.boolean(n, "localhost_only", where);
+  if (n["namespace"]) {
+    c.ns = r.str(n, "namespace", where);
+    if (!c.ns.empty() && c.ns[0] == '/') c.ns.erase(0, 1);
+    if (!c.ns.empty() && !is_ros2_name(c.ns))
+      r.fail(n["namespace"], "ros2.namespace: '" + c.ns + "' is not a ROS 2 name");
+  }
+  if (n["annotated_hz"]) c.annotated_hz = r.number(n, "annotated_hz", where, 0, 1000);
+  if (n["diagnostics_hz"]) c.diagnostics_hz = r.number(n, "diagnostics_hz", where, 0, 1000);
+  if (n["wait_for_subscribers_s"])
+    c.wait_for_subscribers_s = r.number(n, "wait_for_subscribers_s", where, 0, 3600);
+  if (n["socket_buffer_bytes"])
+    c.socket_buffer_bytes = r.integer(n, "socket_buffer_bytes", where, 65536, 1 << 30);
+}
+
 CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string& where) {
   r.expect_map(n, where);
   r.check_keys(n, where,
                {"id", "source", "path", "pace", "queue_depth", "deadline_ms", "drop_late", "fps",
-                "width", "height", "frames", "objects", "seed"});
+                "width", "height", "frames", "objects", "seed", "frame_id", "topic", "qos", "depth",
+                "timeout_s"});
   CameraConfig c;
   c.id = r.str(n, "id", where);
   if (c.id.empty()) r.fail(n["id"], where + ".id must not be empty");
@@ -135,7 +186,14 @@ CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string
     case SourceKind::synthetic:
       if (n["path"]) r.fail(n["path"], where + ".path is not used by a synthetic source");
       break;
+    case SourceKind::ros2:
+      read_ros2_source(r, n, where, s.ros2);
+      break;
   }
+  for (const char* k : {"topic", "qos", "depth", "timeout_s"})
+    if (n[k] && s.kind != SourceKind::ros2)
+      r.fail(n[k], where + "." + k + " is only used by ros2 sources");
+  if (n["frame_id"]) c.frame_id = r.str(n, "frame_id", where);
   const bool synthetic = s.kind == SourceKind::synthetic;
   // Files, devices and streams say their own rate; fps is only for synthetic cameras.
   for (const char* k : {"fps", "width", "height", "frames", "objects", "seed"})
@@ -273,7 +331,8 @@ PipelineConfig load_pipeline_config(const std::string& file) {
     throw Error(file + ": cannot read: " + e.what());
   }
   if (!root.IsMap()) throw Error(file + ": the config must be a mapping with cameras and models");
-  r.check_keys(root, "the config", {"mode", "cameras", "models", "fusion", "output", "telemetry"});
+  r.check_keys(root, "the config",
+               {"mode", "cameras", "models", "fusion", "output", "telemetry", "ros2"});
 
   PipelineConfig cfg;
   cfg.file = file;
@@ -334,6 +393,26 @@ PipelineConfig load_pipeline_config(const std::string& file) {
       cfg.telemetry.metrics_port = r.integer(met, "port", "telemetry.metrics", 0, 65535);
       if (met["host"]) cfg.telemetry.metrics_host = r.str(met, "host", "telemetry.metrics");
     }
+  }
+  apply_ros_environment(cfg.ros2);
+  if (root["ros2"]) read_ros2(r, root["ros2"], cfg.ros2);
+  bool uses_ros2 = cfg.ros2.enabled;
+  for (const auto& c : cfg.cameras) uses_ros2 = uses_ros2 || c.source.kind == SourceKind::ros2;
+  if (uses_ros2 && !ros2_available())
+    r.fail(root["ros2"] ? root["ros2"] : root,
+           "ROS 2 is asked for (ros2.enabled or a ros2 camera) but percept was built without "
+           "DDS (install cyclonedds-dev and cyclonedds-tools, configure with PERCEPT_DDS=AUTO)");
+  if (cfg.ros2.enabled) {  // ids become ROS 2 topic name tokens
+    for (size_t i = 0; i < cfg.cameras.size(); ++i)
+      if (!is_ros2_name_token(cfg.cameras[i].id))
+        r.fail(cams[i]["id"], "camera id '" + cfg.cameras[i].id +
+                                  "' cannot be part of a ROS 2 topic name (letters, digits, _; "
+                                  "not starting with a digit)");
+    for (size_t i = 0; i < cfg.models.size(); ++i)
+      if (!is_ros2_name_token(cfg.models[i].id))
+        r.fail(models[i]["id"], "model id '" + cfg.models[i].id +
+                                    "' cannot be part of a ROS 2 topic name (letters, digits, "
+                                    "_; not starting with a digit)");
   }
   const YAML::Node fusion = root["fusion"];
   if (fusion.IsDefined()) {

@@ -13,6 +13,7 @@
 
 #include "percept/core/clock.hpp"
 #include "percept/io/source.hpp"
+#include "percept/ros2/ros2.hpp"
 #include "percept/telemetry/telemetry_thread.hpp"
 
 namespace percept {
@@ -76,7 +77,11 @@ class Pipeline {
       c.paced = c.config->pace.value_or(!lossless_);
       c.deadline_ns = static_cast<int64_t>(c.config->deadline_ms * 1e6);
       if (telemetry_) c.live = &telemetry_->camera(i);
-      c.source = open_source(c.config->source);  // before the models: a typo fails fast
+      // Before the models: a typo fails fast. ros2 cameras need the pipeline's DDS settings.
+      c.source = c.config->source.kind == SourceKind::ros2
+                     ? open_ros2_source(c.config->id, c.config->source.ros2, cfg.ros2,
+                                        opt.stop_flag)
+                     : open_source(c.config->source);
     }
     for (size_t m = 0; m < cfg.models.size(); ++m) {
       const ModelConfig& mc = cfg.models[m];
@@ -128,6 +133,12 @@ class Pipeline {
     if (cfg.output.images)
       sinks_.push_back(std::make_unique<SinkWorker>(
           make_image_sink(cfg.output.dir, info_, cfg.output.images_every), depth, lossless_));
+    if (cfg.ros2.enabled) {  // ROS 2 topics (docs/ROS2.md); writes never wait long (ros2.hpp)
+      std::vector<std::string> frame_ids;
+      for (const auto& c : cfg.cameras) frame_ids.push_back(c.frame_id);
+      sinks_.push_back(std::make_unique<SinkWorker>(make_ros2_sink(cfg.ros2, info_, frame_ids),
+                                                    depth, lossless_));
+    }
     if (opt.on_frame)  // queue of one, never lossless: previews are skipped, never waited for
       preview_ = std::make_unique<SinkWorker>(make_preview_sink(info_, opt.on_frame), 1, false);
   }
@@ -219,7 +230,8 @@ class Pipeline {
       f->camera = static_cast<int>(c.index);
       f->index = index++;
       f->capture_ns = now_ns();
-      f->capture_wall_ns = wall_ns();
+      const int64_t stamp = c.source->capture_wall_ns();  // a ROS 2 header stamp, or 0
+      f->capture_wall_ns = stamp > 0 ? stamp : wall_ns();
       ++c.sum.captured;
       f->pending.store(static_cast<int>(c.models.size()));
       {

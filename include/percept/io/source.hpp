@@ -7,6 +7,7 @@
 
 #include "percept/core/error.hpp"
 #include "percept/core/image.hpp"
+#include "percept/ros2/options.hpp"
 
 namespace percept {
 
@@ -16,6 +17,7 @@ enum class SourceKind {
   device,     // a camera device through OpenCV (V4L2): "/dev/video0" or "0"
   stream,     // a network stream URL through OpenCV/FFmpeg: rtsp://, http://, udp://
   synthetic,  // SyntheticScene: moving shapes with ground truth (tests, benchmarks)
+  ros2,       // sensor_msgs/Image from a ROS 2 topic over DDS (opened by the pipeline: ros2.hpp)
 };
 Result<SourceKind> parse_source_kind(const std::string& s);
 // Files have an end and can be replayed without loss; devices and streams are live.
@@ -32,6 +34,7 @@ struct SourceConfig {
   double fps = 30;  // also the rate synthetic frames are paced at in live mode
   int64_t frames = -1;
   uint64_t seed = 1;
+  Ros2SourceConfig ros2;  // ros2 only: topic, QoS, timeout
 };
 
 class Source {
@@ -42,6 +45,9 @@ class Source {
   virtual Result<bool> read(Image& frame) = 0;
   virtual double fps() const = 0;           // 0 when the source does not say
   virtual int64_t frame_count() const = 0;  // -1 when unknown
+  // Capture time (system clock, ns) of the frame last read when the source knows it (a ROS 2
+  // message's header stamp); 0: the pipeline stamps the frame when read() returns.
+  virtual int64_t capture_wall_ns() const { return 0; }
 };
 
 // Throws percept::Error naming the path when it cannot be opened.

@@ -9,7 +9,12 @@
 //       source: video            # video | images (file, folder or glob such as dir/*.png)
 //                                #   | device (path: /dev/video0 or 0) | stream (path: URL)
 //                                #   | synthetic (moving shapes with ground truth)
+//                                #   | ros2 (sensor_msgs/Image rgb8/bgr8/mono8 from `topic`)
 //       path: clip.avi
+//       frame_id: front_optical  # header.frame_id of its ROS 2 messages (default: the id)
+//       topic: /cam/image_raw    # ros2 only; also qos: sensor_data | reliable (default
+//                                #   sensor_data), depth: 1, timeout_s: 0 (end of stream
+//                                #   after this long without a message; 0: never)
 //       pace: false              # play files at their own FPS (default: true in live mode)
 //       queue_depth: 1           # frames waiting per model; live mode drops the oldest
 //       deadline_ms: 33          # a result later than this is a deadline miss (0: none)
@@ -54,6 +59,19 @@
 //     jsonl: out/telemetry.jsonl # one snapshot per interval
 //     interval_s: 1.0
 //     metrics: {port: 9464, host: 127.0.0.1}   # GET /metrics; port 0 = any free port
+//   ros2:                        # ROS 2 over DDS (docs/ROS2.md, ros2/options.hpp)
+//     enabled: true              # publish results; ros2 cameras need only the DDS keys
+//     domain_id: 0               # default: $ROS_DOMAIN_ID, else 0
+//     qos: reliable              # publishers: reliable | sensor_data
+//     depth: 0                   # history depth (0: 10 reliable, 1 sensor_data)
+//     deadline_ms: 0             # offered deadline QoS (0: none)
+//     max_blocking_ms: 5         # reliable writes wait at most this long for a slow reader
+//     localhost_only: false      # default: $ROS_LOCALHOST_ONLY == 1
+//     namespace: percept         # topics /<namespace>/<camera>/<model>/detections ...
+//     annotated_hz: 0            # /<namespace>/<camera>/annotated rgb8, 0: off
+//     diagnostics_hz: 1          # /diagnostics per camera, 0: off
+//     wait_for_subscribers_s: 0  # at start, wait until every topic has a subscriber
+//     socket_buffer_bytes: 8388608
 #pragma once
 
 #include <optional>
@@ -62,6 +80,7 @@
 
 #include "percept/io/source.hpp"
 #include "percept/pipeline/fuser.hpp"
+#include "percept/ros2/options.hpp"
 #include "percept/tasks/task.hpp"
 
 namespace percept {
@@ -73,6 +92,7 @@ struct CameraConfig {
   size_t queue_depth = 1;
   double deadline_ms = 0;
   bool drop_late = false;
+  std::string frame_id;  // header.frame_id of its ROS 2 messages; the id when not set
 };
 
 struct ModelConfig {
@@ -113,6 +133,7 @@ struct PipelineConfig {
   std::vector<ModelConfig> models;
   OutputConfig output;
   TelemetryConfig telemetry;
+  Ros2Config ros2;
 };
 
 // Throws percept::Error "FILE:LINE: ..." on any problem with the file or its values.

@@ -1,0 +1,47 @@
+// Cyclone DDS plumbing shared by the ros2 sink and source: the domain (created once per
+// process, with the localhost-only and socket-buffer settings), participants, ROS 2 QoS and
+// RAII for DDS entities. Private to src/ros2.
+#pragma once
+
+#include <dds/dds.h>
+
+#include <string>
+
+#include "percept/ros2/options.hpp"
+
+namespace percept::ros2 {
+
+// The Cyclone DDS configuration XML for `c` (appended to $CYCLONEDDS_URI when that is set).
+std::string domain_config_xml(const Ros2Config& c);
+
+// An owned DDS entity; deleting a participant deletes everything it created.
+class Entity {
+ public:
+  Entity() = default;
+  explicit Entity(dds_entity_t e) : e_(e) {}
+  Entity(Entity&& o) noexcept : e_(o.e_) { o.e_ = 0; }
+  Entity& operator=(Entity&& o) noexcept {
+    std::swap(e_, o.e_);
+    return *this;
+  }
+  ~Entity() {
+    if (e_ > 0) dds_delete(e_);
+  }
+  dds_entity_t get() const { return e_; }
+
+ private:
+  dds_entity_t e_ = 0;
+};
+
+// A participant on the config's domain. The domain is created on first use with
+// domain_config_xml(c); later participants on the same domain id share it (Cyclone allows one
+// configuration per domain per process). Throws percept::Error.
+Entity create_participant(const Ros2Config& c);
+
+// Writer / reader QoS for a preset (ROS 2's profiles), XCDR1 data representation.
+dds_qos_t* create_qos(Ros2Qos preset, int depth, double deadline_ms, double max_blocking_ms);
+
+// Throws percept::Error "what: <dds error>" when rc < 0.
+dds_entity_t check(dds_entity_t rc, const std::string& what);
+
+}  // namespace percept::ros2

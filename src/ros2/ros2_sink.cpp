@@ -1,0 +1,408 @@
+// The ros2 sink: a frame's results as ROS 2 messages (topics in ros2.hpp, fields in
+// docs/ROS2.md). Messages borrow the frame's buffers (sequences with _release = false), so a
+// publish costs one serialisation and no extra copy of the pixels.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <thread>
+
+#include "dds_context.hpp"
+#include "percept/core/clock.hpp"
+#include "percept/io/annotate.hpp"
+#include "percept/ros2/ros2.hpp"
+#include "ros2_msgs.h"
+
+namespace percept {
+
+namespace {
+
+using ros2::check;
+using ros2::Entity;
+
+char* cstr(const std::string& s) {
+  return const_cast<char*>(s.c_str());
+}
+
+std_msgs_msg_dds__Header_ header(int64_t wall_ns, const std::string& frame_id) {
+  std_msgs_msg_dds__Header_ h{};
+  const int64_t sec = wall_ns / 1000000000;
+  h.stamp_.sec_ = static_cast<int32_t>(sec);
+  h.stamp_.nanosec_ = static_cast<uint32_t>(wall_ns - sec * 1000000000);
+  h.frame_id_ = cstr(frame_id);
+  return h;
+}
+
+struct Writer {
+  Entity topic, writer;
+  std::string name;  // ROS 2 name, for messages
+  uint64_t written = 0, failed = 0;
+};
+
+// Per-camera health over the current diagnostics interval.
+struct CameraHealth {
+  int64_t last_index = -1;
+  uint64_t frames = 0, drops = 0, deadline_misses = 0;  // totals
+  uint64_t interval_frames = 0, interval_drops = 0, interval_misses = 0;
+  std::vector<int64_t> latencies_ns;  // this interval
+  int64_t last_annotated_ns = 0;
+};
+
+class Ros2Sink final : public Sink {
+ public:
+  Ros2Sink(const Ros2Config& cfg, const PipelineInfo& info, std::vector<std::string> frame_ids)
+      : cfg_(cfg), info_(info), frame_ids_(std::move(frame_ids)) {
+    participant_ = ros2::create_participant(cfg_);
+    dds_qos_t* qos = ros2::create_qos(cfg_.qos, cfg_.depth, cfg_.deadline_ms, cfg_.max_blocking_ms);
+    const std::string prefix = cfg_.ns.empty() ? "" : "/" + cfg_.ns;
+    const size_t cams = info_.camera_ids.size();
+    model_writers_.assign(cams, std::vector<int>(info_.model_ids.size(), -1));
+    annotated_.assign(cams, -1);
+    health_.resize(cams);
+    for (size_t c = 0; c < cams; ++c) {
+      const std::string base = prefix + "/" + info_.camera_ids[c];
+      for (size_t m : info_.camera_models[c]) {
+        const std::string mbase = base + "/" + info_.model_ids[m];
+        switch (info_.model_tasks[m]) {
+          case TaskKind::detect:
+            model_writers_[c][m] =
+                add(mbase + "/detections", &vision_msgs_msg_dds__Detection2DArray__desc, qos);
+            break;
+          case TaskKind::depth:
+            model_writers_[c][m] = add(mbase + "/depth", &sensor_msgs_msg_dds__Image__desc, qos);
+            break;
+          case TaskKind::segment:
+            model_writers_[c][m] =
+                add(mbase + "/segmentation", &sensor_msgs_msg_dds__Image__desc, qos);
+            break;
+          default:  // classify, face: no standard ROS 2 message chosen yet (docs/ROS2.md)
+            break;
+        }
+      }
+      if (cfg_.annotated_hz > 0)
+        annotated_[c] = add(base + "/annotated", &sensor_msgs_msg_dds__Image__desc, qos);
+    }
+    if (cfg_.diagnostics_hz > 0)
+      diagnostics_ = add("/diagnostics", &diagnostic_msgs_msg_dds__DiagnosticArray__desc, qos);
+    dds_delete_qos(qos);
+    last_diag_ns_ = now_ns();
+    wait_for_subscribers();
+  }
+
+  std::string name() const override { return "ros2"; }
+
+  Status write(const Frame& f) override {
+    const size_t c = static_cast<size_t>(f.camera);
+    const std::string& frame_id = frame_ids_[c];
+    bool ok = true;
+    for (size_t m : info_.camera_models[c]) {
+      const int w = model_writers_[c][m];
+      const ModelResult& r = f.results[m];
+      if (w < 0 || r.state != ModelResult::State::done) continue;
+      switch (info_.model_tasks[m]) {
+        case TaskKind::detect:
+          ok &= publish_detections(writers_[w], f, m, frame_id);
+          break;
+        case TaskKind::depth: {
+          const DepthMap& d = r.output.depth;
+          ok &= publish_image(writers_[w], f.capture_wall_ns, frame_id, d.width, d.height, "32FC1",
+                              static_cast<uint32_t>(d.width) * 4,
+                              reinterpret_cast<const uint8_t*>(d.values.data()));
+          break;
+        }
+        case TaskKind::segment: {
+          const SegmentationMap& s = r.output.segmentation;
+          ok &= publish_image(writers_[w], f.capture_wall_ns, frame_id, s.width, s.height, "mono8",
+                              static_cast<uint32_t>(s.width), s.classes.data());
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    CameraHealth& h = health_[c];
+    if (annotated_[c] >= 0 &&
+        f.publish_ns - h.last_annotated_ns >= static_cast<int64_t>(1e9 / cfg_.annotated_hz)) {
+      h.last_annotated_ns = f.publish_ns;
+      ok &= publish_annotated(writers_[annotated_[c]], f, frame_id);
+    }
+    record(h, f);
+    if (diagnostics_ >= 0 &&
+        now_ns() - last_diag_ns_ >= static_cast<int64_t>(1e9 / cfg_.diagnostics_hz))
+      publish_diagnostics();
+    if (!ok) return Error("ros2: a DDS write failed (" + last_error_ + ")");
+    return {};
+  }
+
+  void close() override {
+    if (diagnostics_ >= 0) publish_diagnostics();  // the run's totals
+    // Reliable writers: give subscribers a moment to acknowledge what is in flight.
+    if (cfg_.qos == Ros2Qos::reliable)
+      for (const Writer& w : writers_) dds_wait_for_acks(w.writer.get(), DDS_MSECS(500));
+    size_t failed = 0;
+    for (const Writer& w : writers_) failed += w.failed;
+    if (failed) spdlog::warn("ros2: {} DDS writes failed or timed out", failed);
+    writers_.clear();
+    participant_ = Entity();
+  }
+
+  std::vector<std::string> outputs() const override { return {}; }
+
+ private:
+  int add(const std::string& ros_name, const dds_topic_descriptor_t* desc, const dds_qos_t* qos) {
+    Writer w;
+    w.name = ros_name;
+    const std::string topic = ros2_topic_name(ros_name);
+    w.topic =
+        Entity(check(dds_create_topic(participant_.get(), desc, topic.c_str(), nullptr, nullptr),
+                     "ros2: cannot create topic '" + topic + "'"));
+    w.writer = Entity(check(dds_create_writer(participant_.get(), w.topic.get(), qos, nullptr),
+                            "ros2: cannot create a writer on '" + topic + "'"));
+    writers_.push_back(std::move(w));
+    spdlog::info("ros2: publishing {} ({}, {})", ros_name, desc->m_typename,
+                 ros2_qos_name(cfg_.qos));
+    return static_cast<int>(writers_.size() - 1);
+  }
+
+  void wait_for_subscribers() {
+    if (cfg_.wait_for_subscribers_s <= 0) return;
+    const int64_t until = now_ns() + static_cast<int64_t>(cfg_.wait_for_subscribers_s * 1e9);
+    for (const Writer& w : writers_) {
+      dds_publication_matched_status_t st{};
+      while (dds_get_publication_matched_status(w.writer.get(), &st) == DDS_RETCODE_OK &&
+             st.current_count == 0 && now_ns() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (st.current_count == 0) {
+        spdlog::warn("ros2: no subscriber on {} after {} s, starting anyway", w.name,
+                     cfg_.wait_for_subscribers_s);
+        return;
+      }
+    }
+  }
+
+  bool write_sample(Writer& w, const void* sample) {
+    const dds_return_t rc = dds_write(w.writer.get(), sample);
+    if (rc < 0) {
+      ++w.failed;
+      last_error_ = w.name + ": " + dds_strretcode(rc);
+      return false;
+    }
+    ++w.written;
+    return true;
+  }
+
+  bool publish_image(Writer& w, int64_t wall_ns, const std::string& frame_id, int width, int height,
+                     const char* encoding, uint32_t step, const uint8_t* data) {
+    sensor_msgs_msg_dds__Image_ msg{};
+    msg.header_ = header(wall_ns, frame_id);
+    msg.height_ = static_cast<uint32_t>(height);
+    msg.width_ = static_cast<uint32_t>(width);
+    msg.encoding_ = const_cast<char*>(encoding);
+    msg.is_bigendian_ = 0;  // x86-64 and aarch64 are little-endian
+    msg.step_ = step;
+    msg.data_._length = msg.data_._maximum = step * static_cast<uint32_t>(height);
+    msg.data_._buffer = const_cast<uint8_t*>(data);
+    msg.data_._release = false;
+    return write_sample(w, &msg);
+  }
+
+  bool publish_detections(Writer& w, const Frame& f, size_t model, const std::string& frame_id) {
+    const Detections& dets = f.results[model].output.detections;
+    labels_.resize(dets.size());
+    hyps_.resize(dets.size());
+    d2d_.resize(dets.size());
+    for (size_t i = 0; i < dets.size(); ++i) {
+      const Detection& d = dets[i];
+      labels_[i] = info_.label(model, d.class_id);
+      vision_msgs_msg_dds__ObjectHypothesisWithPose_& h = hyps_[i];
+      h = {};
+      h.hypothesis_.class_id_ = cstr(labels_[i]);
+      h.hypothesis_.score_ = d.score;
+      // The fused distance along the optical axis (metres, or the depth model's relative
+      // unit); NaN when no depth model serves the camera. x, y stay 0: no intrinsics.
+      h.pose_.pose_.position_.z_ = d.distance == Detection::kNoDistance
+                                       ? std::numeric_limits<double>::quiet_NaN()
+                                       : static_cast<double>(d.distance);
+      h.pose_.pose_.orientation_.w_ = 1;
+      vision_msgs_msg_dds__Detection2D_& o = d2d_[i];
+      o = {};
+      o.header_ = header(f.capture_wall_ns, frame_id);
+      o.results_._length = o.results_._maximum = 1;
+      o.results_._buffer = &h;
+      o.results_._release = false;
+      o.bbox_.center_.position_.x_ = 0.5 * (static_cast<double>(d.box.x1) + d.box.x2);
+      o.bbox_.center_.position_.y_ = 0.5 * (static_cast<double>(d.box.y1) + d.box.y2);
+      o.bbox_.size_x_ = d.box.width();
+      o.bbox_.size_y_ = d.box.height();
+      o.id_ = const_cast<char*>("");
+    }
+    vision_msgs_msg_dds__Detection2DArray_ msg{};
+    msg.header_ = header(f.capture_wall_ns, frame_id);
+    msg.detections_._length = msg.detections_._maximum = static_cast<uint32_t>(dets.size());
+    msg.detections_._buffer = d2d_.data();
+    msg.detections_._release = false;
+    return write_sample(w, &msg);
+  }
+
+  bool publish_annotated(Writer& w, const Frame& f, const std::string& frame_id) {
+    const ImageView src = f.image.view();
+    canvas_.resize(src.width, src.height, src.format);
+    for (int y = 0; y < src.height; ++y)
+      std::memcpy(canvas_.row(y), src.row(y), static_cast<size_t>(src.width) * src.channels());
+    const size_t c = static_cast<size_t>(f.camera);
+    for (size_t m : info_.camera_models[c]) {
+      const ModelResult& r = f.results[m];
+      if (r.state != ModelResult::State::done) continue;
+      if (info_.model_tasks[m] == TaskKind::segment)
+        overlay_segmentation(canvas_, r.output.segmentation);
+    }
+    for (size_t m : info_.camera_models[c]) {
+      const ModelResult& r = f.results[m];
+      if (r.state != ModelResult::State::done) continue;
+      if (info_.model_tasks[m] == TaskKind::detect)
+        draw_detections(canvas_, r.output.detections, [&](int id) { return info_.label(m, id); });
+      if (info_.model_tasks[m] == TaskKind::face) draw_faces(canvas_, r.output.faces);
+    }
+    // rgb8, tightly packed (step = 3 * width): what rviz2 and cv_bridge expect most often.
+    const int width = canvas_.width(), height = canvas_.height();
+    rgb_.resize(static_cast<size_t>(width) * height * 3);
+    for (int y = 0; y < height; ++y) {
+      const uint8_t* s = canvas_.row(y);
+      uint8_t* d = rgb_.data() + static_cast<size_t>(y) * width * 3;
+      for (int x = 0; x < width; ++x) {
+        if (canvas_.format() == PixelFormat::gray8) {
+          d[3 * x] = d[3 * x + 1] = d[3 * x + 2] = s[x];
+        } else if (canvas_.format() == PixelFormat::bgr8) {
+          d[3 * x] = s[3 * x + 2];
+          d[3 * x + 1] = s[3 * x + 1];
+          d[3 * x + 2] = s[3 * x];
+        } else {
+          std::memcpy(d + 3 * x, s + 3 * x, 3);
+        }
+      }
+    }
+    return publish_image(w, f.capture_wall_ns, frame_id, width, height, "rgb8",
+                         static_cast<uint32_t>(width) * 3, rgb_.data());
+  }
+
+  void record(CameraHealth& h, const Frame& f) {
+    // Frames missing between two published ones were dropped (slot, late or partial drops).
+    if (h.last_index >= 0 && f.index > h.last_index + 1) {
+      const auto gap = static_cast<uint64_t>(f.index - h.last_index - 1);
+      h.drops += gap;
+      h.interval_drops += gap;
+    }
+    h.last_index = f.index;
+    ++h.frames;
+    ++h.interval_frames;
+    if (f.deadline_missed) {
+      ++h.deadline_misses;
+      ++h.interval_misses;
+    }
+    if (f.complete_ns > 0) h.latencies_ns.push_back(f.complete_ns - f.capture_ns);
+  }
+
+  void publish_diagnostics() {
+    const int64_t now = now_ns();
+    const double dt = static_cast<double>(now - last_diag_ns_) * 1e-9;
+    last_diag_ns_ = now;
+    const size_t cams = health_.size();
+    statuses_.assign(cams, {});
+    kv_.assign(cams, {});
+    kv_text_.assign(cams, {});
+    names_.assign(cams, {});
+    for (size_t c = 0; c < cams; ++c) {
+      CameraHealth& h = health_[c];
+      double p50 = 0;
+      if (!h.latencies_ns.empty()) {
+        auto mid = h.latencies_ns.begin() + static_cast<std::ptrdiff_t>(h.latencies_ns.size() / 2);
+        std::nth_element(h.latencies_ns.begin(), mid, h.latencies_ns.end());
+        p50 = static_cast<double>(*mid) * 1e-6;
+      }
+      const double fps = dt > 0 ? static_cast<double>(h.interval_frames) / dt : 0;
+      auto& text = kv_text_[c];
+      text = {{"fps", fmt(fps)},
+              {"latency_ms_p50", fmt(p50)},
+              {"frames", std::to_string(h.frames)},
+              {"drops", std::to_string(h.drops)},
+              {"deadline_misses", std::to_string(h.deadline_misses)},
+              {"interval_drops", std::to_string(h.interval_drops)},
+              {"interval_deadline_misses", std::to_string(h.interval_misses)}};
+      auto& kv = kv_[c];
+      kv.resize(text.size());
+      for (size_t i = 0; i < text.size(); ++i) {
+        kv[i].key_ = cstr(text[i].first);
+        kv[i].value_ = cstr(text[i].second);
+      }
+      const bool warn = h.interval_drops > 0 || h.interval_misses > 0;
+      names_[c] = "percept: camera " + info_.camera_ids[c];
+      auto& s = statuses_[c];
+      s.level_ = warn ? 1 : 0;  // DiagnosticStatus OK = 0, WARN = 1
+      s.name_ = cstr(names_[c]);
+      s.message_ = const_cast<char*>(warn ? "drops or deadline misses" : "ok");
+      s.hardware_id_ = cstr(frame_ids_[c]);
+      s.values_._length = s.values_._maximum = static_cast<uint32_t>(kv.size());
+      s.values_._buffer = kv.data();
+      s.values_._release = false;
+      h.interval_frames = h.interval_drops = h.interval_misses = 0;
+      h.latencies_ns.clear();
+    }
+    diagnostic_msgs_msg_dds__DiagnosticArray_ msg{};
+    const std::string empty;
+    msg.header_ = header(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count(),
+                         empty);
+    msg.status_._length = msg.status_._maximum = static_cast<uint32_t>(cams);
+    msg.status_._buffer = statuses_.data();
+    msg.status_._release = false;
+    write_sample(writers_[diagnostics_], &msg);
+  }
+
+  static std::string fmt(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.2f", v);
+    return b;
+  }
+
+  Ros2Config cfg_;
+  const PipelineInfo& info_;
+  std::vector<std::string> frame_ids_;
+  Entity participant_;
+  std::vector<Writer> writers_;
+  std::vector<std::vector<int>> model_writers_;  // [camera][model] -> writers_ index, -1
+  std::vector<int> annotated_;                   // [camera] -> writers_ index, -1
+  int diagnostics_ = -1;
+  std::vector<CameraHealth> health_;
+  int64_t last_diag_ns_ = 0;
+  std::string last_error_;
+  // Message scratch, reused across frames.
+  std::vector<std::string> labels_;
+  std::vector<vision_msgs_msg_dds__ObjectHypothesisWithPose_> hyps_;
+  std::vector<vision_msgs_msg_dds__Detection2D_> d2d_;
+  std::vector<diagnostic_msgs_msg_dds__DiagnosticStatus_> statuses_;
+  std::vector<std::vector<diagnostic_msgs_msg_dds__KeyValue_>> kv_;
+  std::vector<std::vector<std::pair<std::string, std::string>>> kv_text_;
+  std::vector<std::string> names_;
+  Image canvas_;
+  std::vector<uint8_t> rgb_;
+};
+
+}  // namespace
+
+bool ros2_available() {
+  return true;
+}
+
+std::unique_ptr<Sink> make_ros2_sink(const Ros2Config& config, const PipelineInfo& info,
+                                     std::vector<std::string> frame_ids) {
+  frame_ids.resize(info.camera_ids.size());
+  for (size_t c = 0; c < frame_ids.size(); ++c)
+    if (frame_ids[c].empty()) frame_ids[c] = info.camera_ids[c];
+  return std::make_unique<Ros2Sink>(config, info, std::move(frame_ids));
+}
+
+}  // namespace percept

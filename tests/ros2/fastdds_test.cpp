@@ -1,0 +1,184 @@
+// Fast DDS (ROS 2's default middleware, Debian's libfastrtps-dev 2.9) receives percept's
+// detections: `percept run` publishes with Cyclone DDS in its own process, a Fast DDS
+// DataReader here decodes vision_msgs/Detection2DArray with Fast CDR, written by hand from the
+// .msg layout (no generated code shared with percept).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fastcdr/Cdr.h>
+#include <fastcdr/FastBuffer.h>
+#include <fastdds/rtps/transport/UDPv4TransportDescriptor.h>
+#include <fastrtps/utils/IPLocator.h>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <fastdds/dds/domain/DomainParticipant.hpp>
+#include <fastdds/dds/domain/DomainParticipantFactory.hpp>
+#include <fastdds/dds/subscriber/DataReader.hpp>
+#include <fastdds/dds/subscriber/SampleInfo.hpp>
+#include <fastdds/dds/subscriber/Subscriber.hpp>
+#include <fastdds/dds/subscriber/qos/DataReaderQos.hpp>
+#include <fastdds/dds/topic/TopicDataType.hpp>
+#include <fastdds/dds/topic/TypeSupport.hpp>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dds_test_util.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace dds = eprosima::fastdds::dds;
+using eprosima::fastcdr::Cdr;
+using eprosima::fastrtps::rtps::SerializedPayload_t;
+
+struct Box {
+  std::string class_id;
+  double score = 0, distance = 0, cx = 0, cy = 0, w = 0, h = 0;
+};
+struct Detections {
+  int32_t sec = 0;
+  uint32_t nanosec = 0;
+  std::string frame_id;
+  std::vector<Box> boxes;
+};
+
+// vision_msgs/Detection2DArray (Humble), read field by field.
+class Detection2DArrayType : public dds::TopicDataType {
+ public:
+  Detection2DArrayType() {
+    setName("vision_msgs::msg::dds_::Detection2DArray_");
+    m_typeSize = 1 << 16;
+    m_isGetKeyDefined = false;
+  }
+  bool serialize(void*, SerializedPayload_t*) override { return false; }  // reader only
+  bool deserialize(SerializedPayload_t* payload, void* data) override {
+    auto* d = static_cast<Detections*>(data);
+    eprosima::fastcdr::FastBuffer buf(reinterpret_cast<char*>(payload->data), payload->length);
+    Cdr cdr(buf, Cdr::DEFAULT_ENDIAN, Cdr::DDS_CDR);
+    try {
+      cdr.read_encapsulation();
+      cdr >> d->sec >> d->nanosec >> d->frame_id;
+      uint32_t n = 0;
+      cdr >> n;
+      d->boxes.resize(n);
+      for (Box& b : d->boxes) {
+        int32_t sec;
+        uint32_t nsec, results;
+        std::string frame_id, id;
+        cdr >> sec >> nsec >> frame_id >> results;
+        for (uint32_t r = 0; r < results; ++r) {
+          double pose[7], cov[36];
+          std::string class_id;
+          double score;
+          cdr >> class_id >> score;
+          for (double& v : pose) cdr >> v;
+          for (double& v : cov) cdr >> v;
+          if (r == 0) b.class_id = class_id, b.score = score, b.distance = pose[2];
+        }
+        double theta;
+        cdr >> b.cx >> b.cy >> theta >> b.w >> b.h >> id;
+      }
+    } catch (const std::exception&) {
+      return false;
+    }
+    return true;
+  }
+  std::function<uint32_t()> getSerializedSizeProvider(void*) override {
+    return [] { return 1u << 16; };
+  }
+  void* createData() override { return new Detections(); }
+  void deleteData(void* d) override { delete static_cast<Detections*>(d); }
+  bool getKey(void*, eprosima::fastrtps::rtps::InstanceHandle_t*, bool) override { return false; }
+};
+
+TEST(Ros2FastDds, FastDdsReceivesPerceptDetections) {
+  const int domain = percept::test::random_domain();
+  const fs::path dir =
+      fs::path(PERCEPT_BUILD_DIR) / "testdata" / ("ros2_fastdds_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  constexpr int kFrames = 5;
+  percept::test::write_file(
+      (dir / "config.yaml").string(), R"(mode: lossless
+cameras:
+  - {id: front, source: synthetic, width: 320, height: 240, frames: )" +
+                                          std::to_string(kFrames) + R"(}
+models:
+  - {id: detector, path: )" + std::string(PERCEPT_MODELS) +
+                                          R"(/shapes_yolov8.onnx, conf: 0.05, threads: 1}
+output: {dir: )" + (dir / "out").string() +
+                                          R"(, video: false}
+ros2:
+  enabled: true
+  domain_id: )" + std::to_string(domain) + R"(
+  localhost_only: true
+  depth: 100
+  max_blocking_ms: 1000
+  diagnostics_hz: 0
+  wait_for_subscribers_s: 30
+)");
+
+  // Loopback only, UDP only, unicast discovery to the local participant ports (Cyclone's
+  // localhost-only percept does the same).
+  dds::DomainParticipantQos pqos;
+  pqos.transport().use_builtin_transports = false;
+  auto udp = std::make_shared<eprosima::fastdds::rtps::UDPv4TransportDescriptor>();
+  udp->interfaceWhiteList.push_back("127.0.0.1");
+  pqos.transport().user_transports.push_back(udp);
+  eprosima::fastrtps::rtps::Locator_t peer;
+  eprosima::fastrtps::rtps::IPLocator::setIPv4(peer, 127, 0, 0, 1);
+  pqos.wire_protocol().builtin.initialPeersList.push_back(peer);
+  pqos.wire_protocol().builtin.discovery_config.leaseDuration_announcementperiod =
+      eprosima::fastrtps::Duration_t(0, 200000000);
+  pqos.transport().use_builtin_transports = false;
+  auto* factory = dds::DomainParticipantFactory::get_instance();
+  dds::DomainParticipant* pp = factory->create_participant(domain, pqos);
+  ASSERT_NE(pp, nullptr);
+  dds::TypeSupport type(new Detection2DArrayType());
+  ASSERT_EQ(type.register_type(pp), ReturnCode_t::RETCODE_OK);
+  dds::Topic* topic = pp->create_topic("rt/percept/front/detector/detections", type.get_type_name(),
+                                       dds::TOPIC_QOS_DEFAULT);
+  ASSERT_NE(topic, nullptr);
+  dds::Subscriber* sub = pp->create_subscriber(dds::SUBSCRIBER_QOS_DEFAULT);
+  dds::DataReaderQos rqos = dds::DATAREADER_QOS_DEFAULT;
+  rqos.reliability().kind = dds::RELIABLE_RELIABILITY_QOS;
+  rqos.history().kind = dds::KEEP_ALL_HISTORY_QOS;
+  dds::DataReader* reader = sub->create_datareader(topic, rqos);
+  ASSERT_NE(reader, nullptr);
+
+  const std::string cmd = std::string(PERCEPT_BINARY) + " run " + (dir / "config.yaml").string() +
+                          " > " + (dir / "run.log").string() + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  EXPECT_EQ(rc, 0) << "percept run failed, see " << (dir / "run.log");
+
+  int messages = 0, boxes = 0;
+  for (int waited = 0; waited < 100 && messages < kFrames; ++waited) {
+    Detections d;
+    dds::SampleInfo info;
+    while (reader->take_next_sample(&d, &info) == ReturnCode_t::RETCODE_OK) {
+      if (!info.valid_data) continue;
+      ++messages;
+      EXPECT_EQ(d.frame_id, "front");
+      EXPECT_GT(d.sec, 1600000000);
+      for (const Box& b : d.boxes) {
+        ++boxes;
+        EXPECT_FALSE(b.class_id.empty());
+        EXPECT_GT(b.score, 0.0);
+        EXPECT_LE(b.score, 1.0);
+        EXPECT_TRUE(std::isnan(b.distance)) << "no depth model: distance is NaN";
+        EXPECT_GT(b.w, 0.0);
+        EXPECT_GT(b.h, 0.0);
+      }
+    }
+    if (messages < kFrames) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(messages, kFrames) << "Fast DDS did not receive every Detection2DArray";
+  EXPECT_GT(boxes, 0);
+  pp->delete_contained_entities();
+  factory->delete_participant(pp);
+}
+
+}  // namespace
