@@ -11,7 +11,11 @@
 #include <vector>
 
 #include "percept/preprocess/letterbox.hpp"
+#include "percept/tasks/classify/classify_task.hpp"
+#include "percept/tasks/depth/depth_task.hpp"
 #include "percept/tasks/detect/yolo_decode.hpp"
+#include "percept/tasks/image_input.hpp"
+#include "percept/tasks/segment/segment_task.hpp"
 
 namespace {
 std::atomic<long> g_allocations{0};
@@ -64,6 +68,42 @@ TEST(Allocations, PreAndPostProcessingAllocateNothingOnceWarm) {
   const long before = g_allocations.load();
   for (int i = 0; i < 1000; ++i) one_frame();
   EXPECT_EQ(g_allocations.load() - before, 0) << "heap allocations in 1000 frames";
+}
+
+// The same for the depth, segment and classify tasks: ImageNet input, depth map, class map with
+// fractions, top-k softmax.
+TEST(Allocations, DenseTasksAllocateNothingOnceWarm) {
+  Image frame(640, 480, PixelFormat::bgr8);
+  for (size_t i = 0; i < frame.stride() * 480; ++i) frame.data()[i] = static_cast<uint8_t>(i * 3);
+  TensorInfo in{"image", DType::f32, Shape({-1, 3, 168, 224}), {}};
+  ImageInput input("alloc", in, {}, ResizeMode::letterbox,
+                   make_normalize({}, {0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}, true));
+  Tensor tensor;
+  std::vector<LetterboxParams> params;
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-3.f, 3.f);
+  std::vector<float> logits(21 * 168 * 224), scores(1000);
+  for (float& v : logits) v = u(rng);
+  for (float& v : scores) v = u(rng);
+  DepthMap depth;
+  PlaneResampler rs;
+  SegmentationMap seg;
+  SegmentScratch seg_scratch;
+  ClassScores top;
+  std::vector<float> probs;
+  const ImageView view = frame.view();
+  auto one_frame = [&] {
+    ASSERT_TRUE(input.fill(std::span<const ImageView>(&view, 1), tensor, params).ok());
+    depth_to_frame(logits.data(), 224, 168, params[0], DepthUnit::metres, depth, rs);
+    segmentation_to_frame(logits.data(), 21, 224, 168, params[0], 0.5f, seg, seg_scratch);
+    top_k_softmax(scores.data(), 1000, 5, top, probs);
+  };
+  for (int i = 0; i < 3; ++i) one_frame();
+  ASSERT_EQ(depth.values.size(), 640u * 480u);
+  ASSERT_EQ(top.size(), 5u);
+  const long before = g_allocations.load();
+  for (int i = 0; i < 200; ++i) one_frame();
+  EXPECT_EQ(g_allocations.load() - before, 0) << "heap allocations in 200 frames";
 }
 
 }  // namespace
