@@ -91,6 +91,86 @@ void overlay_segmentation(Image& frame, const SegmentationMap& seg, float alpha)
   }
 }
 
+void draw_class_legend(Image& frame, const std::vector<std::pair<int, std::string>>& classes,
+                       size_t max_rows) {
+  if (classes.empty() || frame.format() == PixelFormat::gray8) return;
+  cv::Mat m = mat_view(frame);
+  const bool rgb = frame.format() == PixelFormat::rgb8;
+  const double font = std::max(0.4, std::min(m.cols, m.rows) / 1000.0);
+  int base = 0;
+  const int row = cv::getTextSize("Ag", cv::FONT_HERSHEY_SIMPLEX, font, 1, &base).height + base + 4;
+  const size_t rows = std::min(classes.size(), max_rows);
+  int width = 0;
+  for (size_t i = 0; i < rows; ++i)
+    width = std::max(
+        width, cv::getTextSize(classes[i].second, cv::FONT_HERSHEY_SIMPLEX, font, 1, &base).width);
+  const cv::Rect panel(4, 4, std::min(m.cols - 8, width + row + 12),
+                       std::min(m.rows - 8, static_cast<int>(rows) * row + 6));
+  if (panel.width <= 0 || panel.height <= 0) return;
+  cv::Mat roi = m(panel);
+  roi *= 0.35;  // darken behind the text so it stays legible on any frame
+  for (size_t i = 0; i < rows; ++i) {
+    const int y = panel.y + 3 + static_cast<int>(i) * row;
+    cv::Scalar c = class_colour(classes[i].first);
+    if (rgb) std::swap(c[0], c[2]);
+    cv::rectangle(m, cv::Rect(panel.x + 4, y + 2, row - 6, row - 6), c, cv::FILLED);
+    cv::putText(m, classes[i].second, {panel.x + row + 4, y + row - base - 3},
+                cv::FONT_HERSHEY_SIMPLEX, font, {255, 255, 255}, 1, cv::LINE_AA);
+  }
+}
+
+void draw_depth_inset(Image& frame, const DepthMap& depth, float fraction) {
+  if (depth.width <= 0 || depth.height <= 0 || frame.format() == PixelFormat::gray8) return;
+  float lo = 0, hi = 0;
+  size_t valid = 0;
+  for (float v : depth.values)
+    if (std::isfinite(v)) {
+      lo = valid ? std::min(lo, v) : v;
+      hi = valid ? std::max(hi, v) : v;
+      ++valid;
+    }
+  if (valid == 0) return;
+  cv::Mat m = mat_view(frame);
+  Image pic = colorize_depth(depth);
+  cv::Mat colour = mat_view(pic);
+  if (frame.format() == PixelFormat::rgb8) cv::cvtColor(colour, colour, cv::COLOR_BGR2RGB);
+  const int w = std::max(16, static_cast<int>(static_cast<float>(m.cols) * fraction));
+  const int h = std::max(8, w * depth.height / depth.width);
+  const int bar = std::max(6, w / 16), pad = 4;
+  if (w + bar + 3 * pad > m.cols || h + 2 * pad > m.rows) return;
+  const int x0 = m.cols - w - bar - 2 * pad, y0 = m.rows - h - pad;
+  cv::Mat inset;
+  cv::resize(colour, inset, {w, h}, 0, 0, cv::INTER_NEAREST);
+  inset.copyTo(m(cv::Rect(x0, y0, w, h)));
+  cv::rectangle(m, cv::Rect(x0 - 1, y0 - 1, w + 2, h + 2), {255, 255, 255}, 1);
+  // Colour bar: near (bright) at the top, far (dark) at the bottom, as colorize_depth maps them.
+  cv::Mat ramp(h, 1, CV_8UC1);
+  for (int y = 0; y < h; ++y)
+    ramp.at<uint8_t>(y) = static_cast<uint8_t>(255 - 254 * y / std::max(1, h - 1));
+  cv::Mat ramp_colour;
+  cv::applyColorMap(ramp, ramp_colour, cv::COLORMAP_INFERNO);
+  if (frame.format() == PixelFormat::rgb8)
+    cv::cvtColor(ramp_colour, ramp_colour, cv::COLOR_BGR2RGB);
+  cv::resize(ramp_colour, ramp_colour, {bar, h}, 0, 0, cv::INTER_NEAREST);
+  ramp_colour.copyTo(m(cv::Rect(x0 + w + pad, y0, bar, h)));
+  char range[64];
+  if (depth.unit == DepthUnit::metres)
+    std::snprintf(range, sizeof range, "depth %.1f - %.1f m (near = bright)",
+                  static_cast<double>(lo), static_cast<double>(hi));
+  else
+    std::snprintf(range, sizeof range, "relative depth (near = bright)");
+  const double font = std::max(0.35, std::min(m.cols, m.rows) / 1200.0);
+  int base = 0;
+  const cv::Size ts = cv::getTextSize(range, cv::FONT_HERSHEY_SIMPLEX, font, 1, &base);
+  const int tx = std::max(0, m.cols - pad - ts.width), ty = y0 - pad;
+  if (ty - ts.height - base < 0) return;
+  cv::Mat label =
+      m(cv::Rect(tx, ty - ts.height - base, std::min(ts.width, m.cols - tx), ts.height + base + 2));
+  label *= 0.35;
+  cv::putText(m, range, {tx, ty - base + 1}, cv::FONT_HERSHEY_SIMPLEX, font, {255, 255, 255}, 1,
+              cv::LINE_AA);
+}
+
 Image colorize_depth(const DepthMap& depth) {
   cv::Mat gray(depth.height, depth.width, CV_8UC1, cv::Scalar(0));
   float lo = 0, hi = 0;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -75,16 +76,26 @@ class JsonlSink final : public Sink {
 void annotate(const Frame& f, const PipelineInfo& info, Image& canvas) {
   canvas.resize(f.image.width(), f.image.height(), f.image.format());
   std::memcpy(canvas.data(), f.image.view().data, f.image.stride() * f.image.height());
+  std::vector<std::pair<int, std::string>> legend;  // classes the class maps show
   for (size_t m : info.camera_models[f.camera])
-    if (f.results[m].state == ModelResult::State::done && info.model_tasks[m] == TaskKind::segment)
-      overlay_segmentation(canvas, f.results[m].output.segmentation);
+    if (f.results[m].state == ModelResult::State::done &&
+        info.model_tasks[m] == TaskKind::segment) {
+      const SegmentationMap& seg = f.results[m].output.segmentation;
+      overlay_segmentation(canvas, seg);
+      std::array<bool, 256> seen{};
+      for (uint8_t c : seg.classes) seen[c] = true;
+      for (int c = 0; c < 256; ++c)
+        if (seen[static_cast<size_t>(c)]) legend.emplace_back(c, info.label(m, c));
+    }
   for (size_t m : info.camera_models[f.camera]) {
     const ModelResult& r = f.results[m];
     if (r.state != ModelResult::State::done) continue;
     if (info.model_tasks[m] == TaskKind::detect)
       draw_detections(canvas, r.output.detections, [&](int id) { return info.label(m, id); });
     if (info.model_tasks[m] == TaskKind::face) draw_faces(canvas, r.output.faces);
+    if (info.model_tasks[m] == TaskKind::depth) draw_depth_inset(canvas, r.output.depth);
   }
+  draw_class_legend(canvas, legend);
 }
 
 class VideoSink final : public Sink {

@@ -4,6 +4,8 @@
 
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "percept/core/detection.hpp"
 #include "percept/core/image.hpp"
@@ -24,6 +26,16 @@ void draw_faces(Image& frame, const Faces& faces);
 // Blends a per-class colour over every pixel (alpha: weight of the colour); the map must have
 // the frame's size (it is skipped otherwise).
 void overlay_segmentation(Image& frame, const SegmentationMap& seg, float alpha = 0.45f);
+
+// A legend for class maps, in the top-left corner: one colour swatch (the colour
+// overlay_segmentation uses) and name per (class id, name) entry, at most `max_rows` rows.
+void draw_class_legend(Image& frame, const std::vector<std::pair<int, std::string>>& classes,
+                       size_t max_rows = 8);
+
+// The colourised depth map (colorize_depth) as a picture-in-picture in the bottom-right corner,
+// `fraction` of the frame's width, with a near-to-far colour bar labelled with the map's range
+// ("0.52 - 7.9 m", or "relative" for inverse depth). Skipped when the map is empty.
+void draw_depth_inset(Image& frame, const DepthMap& depth, float fraction = 0.3f);
 
 // A bgr8 picture of a depth map: near is bright, far is dark (inferno palette), scaled between
 // the map's own minimum and maximum; pixels without depth are black.
