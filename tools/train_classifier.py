@@ -8,7 +8,9 @@ rendered from --data-seed (default 1), augmented with the 8 flips/rotations
 (the classes are invariant to them) and colour jitter; evaluated on seed 777.
 
 Run (the committed model, see models/README.md):
-    /usr/bin/python3 tools/train_classifier.py --steps 1200 --pool 20000 --seed 0 --data-seed 1
+    /usr/bin/python3 tools/train_classifier.py --steps 1200 --pool 20000 --seed 0 --data-seed 1 --threads 1
+(it ran with --out /tmp/cls/shapes_cls.onnx and was copied to models/; the default --out is
+models/shapes_cls.onnx)
 
 Output ONNX: input "image" [batch, 3, 64, 64] float32 RGB x/255, output
 "logits" [batch, 5] (circle, square, triangle, star, cross).

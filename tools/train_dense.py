@@ -13,8 +13,10 @@ the runtime does (cv2.resize INTER_LINEAR to 224x168; seg labels
 INTER_NEAREST, depth INTER_LINEAR), augmented with horizontal flips (exact:
 cx is the image centre) and brightness/contrast/colour gain jitter.
 
-Run (the committed models, see models/README.md):
-    /usr/bin/python3 tools/train_dense.py --steps 2500 --pool 3000 --seed 0 --data-seed 1
+Run (the committed models, see models/README.md; ~25 min on the shared 2-core box):
+    /usr/bin/python3 tools/train_dense.py --steps 2000 --pool 3000 --seed 0 --data-seed 1 --seg-weight 1.0
+(default outputs models/scene_depth.onnx and models/scene_seg.onnx; --out-depth/--out-seg
+change them, --ckpt PATH keeps a torch checkpoint, --from-ckpt PATH only re-exports.)
 
 Input: "image" [batch, 3, 168, 224] float32 RGB, (x/255 - mean)/std ImageNet.
 """
@@ -221,7 +223,7 @@ def torch_predictor(net, kind):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--steps", type=int, default=2500)
+    ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=12)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--pool", type=int, default=3000)
@@ -229,7 +231,7 @@ def main(argv=None):
     ap.add_argument("--data-seed", type=int, default=1)
     ap.add_argument("--val-seed", type=int, default=777)
     ap.add_argument("--val-count", type=int, default=50)
-    ap.add_argument("--seg-weight", type=float, default=0.5)
+    ap.add_argument("--seg-weight", type=float, default=1.0)
     ap.add_argument("--out-depth", default="models/scene_depth.onnx")
     ap.add_argument("--out-seg", default="models/scene_seg.onnx")
     ap.add_argument("--ckpt", default="/tmp/dense_ckpt.pt")
