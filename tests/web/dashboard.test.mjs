@@ -210,6 +210,25 @@ telemetry: {interval_s: 0.5}
     check(pageErrors.length === 0, 'no errors in the page' + (pageErrors.length ? ': ' + pageErrors.join('; ') : ''));
     await page.screenshot({path: path.join(args.out, 'dashboard.png'), fullPage: true});
     console.log('screenshot: ' + path.join(args.out, 'dashboard.png'));
+
+    // A machine with a GPU and a camera missing its deadline: the same page fed a snapshot with
+    // NVML figures and misses (this machine may have neither).
+    const fake = {...history.at(-1), t: history.at(-1).t + 1000, gpu_usage: 73};
+    fake.system = {...fake.system, gpu: {name: 'Test GPU', utilization_percent: 73, memory_utilization_percent: 40,
+                                         memory_used_bytes: 2147483648, memory_total_bytes: 8589934592,
+                                         temperature_c: 61, power_w: 95, sm_clock_mhz: 1800}};
+    fake.cameras = fake.cameras.map((c) => ({...c, deadline_ms: 50, deadline_misses_total: 3}));
+    await page.route('**/api/stats*', (route) => route.fulfill({json: fake}));
+    await page.waitForFunction((t) => document.body.dataset.t === String(t), fake.t, {timeout: 10_000});
+    const gpu = await page.evaluate(() => ({head: document.getElementById('gpu').textContent,
+                                            details: document.getElementById('gpu-details').textContent,
+                                            misses: [...document.querySelectorAll('#cameras td[data-field="deadline_misses"]')]
+                                                        .map((td) => [td.textContent, td.className])}));
+    check(gpu.head === '73 %', `GPU utilisation in the header: "${gpu.head}"`);
+    check(gpu.details.includes('Test GPU') && gpu.details.includes('2048 / 8192 MiB') && gpu.details.includes('61 °C'),
+          `GPU memory and temperature: "${gpu.details}"`);
+    check(gpu.misses.every(([v, cls]) => v === '3' && cls === 'bad'), 'deadline misses shown, in red');
+    await page.unroute('**/api/stats*');
     await page.close();
   } finally {
     proc.kill('SIGINT');
