@@ -119,6 +119,8 @@ ros2:
   max_blocking_ms: 1000
   diagnostics_hz: 0
   wait_for_subscribers_s: 30
+  namespace: fdds_)" + std::to_string(getpid()) +
+                                          R"(
 )");
 
   // Loopback only, UDP only, unicast discovery to the local participant ports (Cyclone's
@@ -139,8 +141,9 @@ ros2:
   ASSERT_NE(pp, nullptr);
   dds::TypeSupport type(new Detection2DArrayType());
   ASSERT_EQ(type.register_type(pp), ReturnCode_t::RETCODE_OK);
-  dds::Topic* topic = pp->create_topic("rt/percept/front/detector/detections", type.get_type_name(),
-                                       dds::TOPIC_QOS_DEFAULT);
+  dds::Topic* topic =
+      pp->create_topic("rt/fdds_" + std::to_string(getpid()) + "/front/detector/detections",
+                       type.get_type_name(), dds::TOPIC_QOS_DEFAULT);
   ASSERT_NE(topic, nullptr);
   dds::Subscriber* sub = pp->create_subscriber(dds::SUBSCRIBER_QOS_DEFAULT);
   dds::DataReaderQos rqos = dds::DATAREADER_QOS_DEFAULT;

@@ -96,18 +96,18 @@ ros2:
   annotated_hz: 1000
   diagnostics_hz: 1000
   wait_for_subscribers_s: 30
+  namespace: pub_)" + std::to_string(getpid()) + R"(
 )");
 
+  // Topic names of this process only, even should another test pick the same domain.
+  const std::string ns = "rt/pub_" + std::to_string(getpid());
   const dds_entity_t pp = percept::test::loopback_participant(domain);
   ASSERT_GT(pp, 0) << dds_strretcode(pp);
   const Sub dets = subscribe(pp, &vision_msgs_msg_dds__Detection2DArray__desc,
-                             "rt/percept/front/detector/detections");
-  const Sub depth =
-      subscribe(pp, &sensor_msgs_msg_dds__Image__desc, "rt/percept/front/depth/depth");
-  const Sub seg =
-      subscribe(pp, &sensor_msgs_msg_dds__Image__desc, "rt/percept/front/seg/segmentation");
-  const Sub annotated =
-      subscribe(pp, &sensor_msgs_msg_dds__Image__desc, "rt/percept/front/annotated");
+                             ns + "/front/detector/detections");
+  const Sub depth = subscribe(pp, &sensor_msgs_msg_dds__Image__desc, ns + "/front/depth/depth");
+  const Sub seg = subscribe(pp, &sensor_msgs_msg_dds__Image__desc, ns + "/front/seg/segmentation");
+  const Sub annotated = subscribe(pp, &sensor_msgs_msg_dds__Image__desc, ns + "/front/annotated");
   const Sub diag = subscribe(pp, &diagnostic_msgs_msg_dds__DiagnosticArray__desc, "rt/diagnostics");
 
   // The publisher runs as its own process: everything crosses the loopback network.

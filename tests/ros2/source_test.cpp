@@ -32,7 +32,7 @@ TEST(Ros2Source, ConsumesImagesAndCountsBadOnes) {
   percept::test::write_file((dir / "config.yaml").string(), R"(cameras:
   - id: cam
     source: ros2
-    topic: /test_cam/image_raw
+    topic: /src_)" + std::to_string(getpid()) + R"(/image_raw
     frame_id: cam_optical
     qos: reliable
     depth: 50
@@ -48,8 +48,9 @@ ros2: {domain_id: )" + std::to_string(domain) + R"(, localhost_only: true}
   // The publisher's participant creates the domain (loopback); percept's source shares it.
   const dds_entity_t pp = percept::test::loopback_participant(domain);
   ASSERT_GT(pp, 0);
-  const dds_entity_t topic = dds_create_topic(pp, &sensor_msgs_msg_dds__Image__desc,
-                                              "rt/test_cam/image_raw", nullptr, nullptr);
+  const dds_entity_t topic = dds_create_topic(
+      pp, &sensor_msgs_msg_dds__Image__desc,
+      ("rt/src_" + std::to_string(getpid()) + "/image_raw").c_str(), nullptr, nullptr);
   dds_qos_t* q = percept::test::reliable_keep_all();
   const dds_entity_t writer = dds_create_writer(pp, topic, q, nullptr);
   dds_delete_qos(q);
