@@ -25,11 +25,7 @@ int run_report(const ReportArgs& a) {
   if (!f) throw Error("report: cannot write '" + a.output + "'");
   const TelemetryAnalysis an = analyze_telemetry(snaps);
   std::printf("%zu intervals; report written to %s\n", snaps.size(), a.output.c_str());
-  for (const StageShare& s : an.bottlenecks)
-    std::printf("bottleneck: model %s %s %.0f%% of end-to-end (%.2f ms)\n", s.model.c_str(),
-                s.stage.c_str(), s.share * 100, s.mean_ms);
-  for (const std::string& r : an.recommendations) std::printf("recommendation: %s\n", r.c_str());
-  for (const std::string& n : an.notes) std::printf("note: %s\n", n.c_str());
+  std::fputs(findings_text(an).c_str(), stdout);
   return kExitOk;
 }
 

@@ -10,10 +10,12 @@
 #include <fstream>
 #include <memory>
 #include <opencv2/imgcodecs.hpp>
+#include <optional>
 
 #include "commands.hpp"
 #include "percept/io/image_io.hpp"
 #include "percept/pipeline/runtime.hpp"
+#include "percept/telemetry/report.hpp"
 #include "percept/web/dashboard_server.hpp"
 #include "percept/web/metrics_server.hpp"
 #include "progress.hpp"
@@ -91,6 +93,14 @@ int run_run(const RunArgs& a) {
       if (p) p->update(t);
     };
   if (!cfg.telemetry.jsonl.empty()) spdlog::info("telemetry: {}", cfg.telemetry.jsonl);
+  // The last snapshot holds the run's totals: the findings `percept report` gives (bottlenecks,
+  // recommendations) are printed from it on exit. Written by the telemetry thread only, read
+  // after run_pipeline() has joined it.
+  auto last = std::make_shared<std::optional<TelemetrySnapshot>>();
+  opt.on_telemetry = [prev = std::move(opt.on_telemetry), last](const TelemetrySnapshot& t) {
+    if (prev) prev(t);
+    *last = t;
+  };
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
@@ -100,6 +110,7 @@ int run_run(const RunArgs& a) {
   RunSummary s = run_pipeline(cfg, opt);
   if (progress) progress->finish();
   std::fputs(summary_text(s).c_str(), stdout);
+  if (*last) std::fputs(findings_text(analyze_telemetry({**last})).c_str(), stdout);
   for (const auto& o : s.outputs) std::printf("wrote %s\n", o.c_str());
   if (g_stop) std::printf("stopped by signal; every accepted frame was written\n");
   uint64_t captured = 0, sink_errors = 0;

@@ -289,4 +289,17 @@ std::string render_report_html(const std::vector<TelemetrySnapshot>& snaps,
   return h;
 }
 
+std::string findings_text(const TelemetryAnalysis& an) {
+  std::string out;
+  char line[512];
+  for (const StageShare& s : an.bottlenecks) {
+    std::snprintf(line, sizeof line, "bottleneck: model %s %s %.0f%% of end-to-end (%.2f ms)\n",
+                  s.model.c_str(), s.stage.c_str(), s.share * 100, s.mean_ms);
+    out += line;
+  }
+  for (const std::string& r : an.recommendations) out += "recommendation: " + r + "\n";
+  for (const std::string& n : an.notes) out += "note: " + n + "\n";
+  return out;
+}
+
 }  // namespace percept

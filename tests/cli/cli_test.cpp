@@ -293,3 +293,23 @@ TEST(Cli, SigintDrainsAndWritesEveryAcceptedFrame) {
 }
 
 }  // namespace
+
+// `percept run` ends with the findings `percept report` would give for the run: stage shares
+// over 20% of end-to-end as bottlenecks, and what follows from the numbers.
+TEST(Cli, RunPrintsTheRunsBottlenecksOnExit) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("percept_cli_findings_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "c.yaml") << "mode: lossless\ncameras:\n  - {id: cam, source: synthetic, "
+                                   "width: 320, height: 240, frames: 20}\nmodels:\n  - {id: det, "
+                                   "path: "
+                                << PERCEPT_MODELS << "/shapes_yolov8.onnx}\noutput:\n  dir: "
+                                << (dir / "out").string() << "\n  video: false\n";
+  Ran r = percept("run " + (dir / "c.yaml").string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  // Inference of a 320x320 detector dominates a 320x240 synthetic frame's end-to-end time.
+  EXPECT_NE(r.out.find("bottleneck: model det inference"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("note: No GPU"), std::string::npos) << r.out;
+  fs::remove_all(dir);
+}

@@ -26,6 +26,10 @@ struct TelemetryAnalysis {
 // last snapshot holds the totals).
 TelemetryAnalysis analyze_telemetry(const std::vector<TelemetrySnapshot>& snapshots);
 
+// The findings as lines of text ("bottleneck: ...", "recommendation: ...", "note: ..."), what
+// `percept report` and `percept run` print.
+std::string findings_text(const TelemetryAnalysis& an);
+
 // The HTML page. Sections (element ids): summary, latency-over-time, stage-breakdown,
 // latency-histogram, fps-per-camera, gpu-utilisation, bottlenecks, recommendations.
 std::string render_report_html(const std::vector<TelemetrySnapshot>& snapshots,
