@@ -118,8 +118,8 @@ void read_ros2_source(const Reader& r, const YAML::Node& n, const std::string& w
   if (n["path"]) r.fail(n["path"], where + ".path is not used by a ros2 source (use topic)");
   s.topic = r.str(n, "topic", where);
   if (!is_ros2_name(s.topic))
-    r.fail(n["topic"], where + ".topic: '" + s.topic +
-                           "' is not a ROS 2 name (letters, digits, _ between /)");
+    r.fail(n["topic"],
+           where + ".topic: '" + s.topic + "' is not a ROS 2 name (letters, digits, _ between /)");
   if (n["qos"]) s.qos = read_qos(r, n, where);
   if (n["depth"]) s.depth = r.integer(n, "depth", where, 1, 1000);
   if (n["timeout_s"]) s.timeout_s = r.number(n, "timeout_s", where, 0, 1e6);
@@ -156,10 +156,10 @@ void read_ros2(const Reader& r, const YAML::Node& n, Ros2Config& c) {
 
 CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string& where) {
   r.expect_map(n, where);
-  r.check_keys(n, where,
-               {"id", "source", "path", "pace", "queue_depth", "deadline_ms", "drop_late", "fps",
-                "width", "height", "frames", "objects", "seed", "frame_id", "topic", "qos", "depth",
-                "timeout_s"});
+  r.check_keys(
+      n, where,
+      {"id", "source", "path", "pace", "queue_depth", "deadline_ms", "drop_late", "fps", "width",
+       "height", "frames", "objects", "seed", "frame_id", "topic", "qos", "depth", "timeout_s"});
   CameraConfig c;
   c.id = r.str(n, "id", where);
   if (c.id.empty()) r.fail(n["id"], where + ".id must not be empty");

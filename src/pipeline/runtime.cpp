@@ -78,10 +78,10 @@ class Pipeline {
       c.deadline_ns = static_cast<int64_t>(c.config->deadline_ms * 1e6);
       if (telemetry_) c.live = &telemetry_->camera(i);
       // Before the models: a typo fails fast. ros2 cameras need the pipeline's DDS settings.
-      c.source = c.config->source.kind == SourceKind::ros2
-                     ? open_ros2_source(c.config->id, c.config->source.ros2, cfg.ros2,
-                                        opt.stop_flag)
-                     : open_source(c.config->source);
+      c.source =
+          c.config->source.kind == SourceKind::ros2
+              ? open_ros2_source(c.config->id, c.config->source.ros2, cfg.ros2, opt.stop_flag)
+              : open_source(c.config->source);
     }
     for (size_t m = 0; m < cfg.models.size(); ++m) {
       const ModelConfig& mc = cfg.models[m];
