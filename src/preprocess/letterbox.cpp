@@ -1,5 +1,7 @@
 #include "percept/preprocess/letterbox.hpp"
 
+#include "percept/preprocess/letterbox_math.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -53,20 +55,10 @@ Box LetterboxParams::to_input(const Box& b) const {
 
 namespace {
 
-// Source coordinate of output index `o` along an axis, OpenCV INTER_LINEAR style: the lower
-// neighbour, the upper neighbour (clamped at the edge) and the weight of the upper one.
-struct Tap {
-  int i0, i1;
-  float w;
-};
-
-inline Tap tap(int o, double inv_scale, int src_len) {
-  double f = (o + 0.5) * inv_scale - 0.5;
-  if (f <= 0) return {0, 0, 0.f};
-  int i0 = static_cast<int>(f);
-  if (i0 >= src_len - 1) return {src_len - 1, src_len - 1, 0.f};
-  return {i0, i0 + 1, static_cast<float>(f - i0)};
-}
+using letterbox_math::bilinear;
+using letterbox_math::normalise;
+using letterbox_math::Tap;
+using letterbox_math::tap;
 
 constexpr int kMaxWidth = kLetterboxMaxWidth;
 
@@ -81,9 +73,7 @@ void row_rgb(const uint8_t* r0, const uint8_t* r1, float wy, const int* x0s, con
       const int c = sh[k] / 8;
       const float a = r0[x0s[x] + c], d = r0[x1s[x] + c];
       const float e = r1[x0s[x] + c], f = r1[x1s[x] + c];
-      const float top = a + (d - a) * wxs[x];
-      const float bot = e + (f - e) * wxs[x];
-      o[k][x] = (top + (bot - top) * wy) * s[k] + b[k];
+      o[k][x] = normalise(bilinear(a, d, e, f, wxs[x], wy), s[k], b[k]);
     }
   }
 }
@@ -154,11 +144,10 @@ void row_gray(const uint8_t* r0, const uint8_t* r1, float wy, const int* x0s, co
               float* o2) {
   for (int x = 0; x < n; ++x) {
     const float a = r0[x0s[x]], d = r0[x1s[x]], e = r1[x0s[x]], f = r1[x1s[x]];
-    const float top = a + (d - a) * wxs[x];
-    const float v = top + (e + (f - e) * wxs[x] - top) * wy;
-    o0[x] = v * s[0] + b[0];
-    o1[x] = v * s[1] + b[1];
-    o2[x] = v * s[2] + b[2];
+    const float v = bilinear(a, d, e, f, wxs[x], wy);
+    o0[x] = normalise(v, s[0], b[0]);
+    o1[x] = normalise(v, s[1], b[1]);
+    o2[x] = normalise(v, s[2], b[2]);
   }
 }
 

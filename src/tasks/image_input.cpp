@@ -156,7 +156,7 @@ namespace {
 PERCEPT_VECTOR_CLONES
 void blend_rows(const float* __restrict a, const float* __restrict b, float w,
                 float* __restrict out, int n) {
-  for (int x = 0; x < n; ++x) out[x] = a[x] + (b[x] - a[x]) * w;
+  for (int x = 0; x < n; ++x) out[x] = lerp_w(a[x], b[x], w);
 }
 
 }  // namespace
@@ -169,24 +169,6 @@ Axis region_axis(float offset, float extent, int dst_size, int size) {
   a.lo = std::clamp(static_cast<int>(std::floor(offset + 0.5f)), 0, size - 1);
   a.hi = std::clamp(static_cast<int>(std::ceil(offset + extent - 0.5f)) - 1, a.lo, size - 1);
   return a;
-}
-
-Tap bilinear_tap(int dst, const Axis& a) {
-  const float s = (static_cast<float>(dst) + 0.5f) * a.scale - 0.5f + a.offset;
-  Tap t;
-  const float fl = std::floor(s);
-  t.i0 = static_cast<int>(fl);
-  t.w1 = s - fl;
-  if (t.i0 < a.lo) {
-    t.i0 = a.lo;
-    t.w1 = 0.f;
-  }
-  if (t.i0 >= a.hi) {
-    t.i0 = a.hi;
-    t.w1 = 0.f;
-  }
-  t.i1 = std::min(t.i0 + 1, a.hi);
-  return t;
 }
 
 void PlaneResampler::configure(int w, int h, const OutputRegion& r, int dst_w, int dst_h,
@@ -226,8 +208,7 @@ void PlaneResampler::horizontal(const float* src_row, float* out) const {
   const int32_t* x1 = x1_.data();
   const float* wx = wx_.data();
   for (int x = 0; x < dst_w_; ++x) {
-    const float a = src_row[x0[x]];
-    out[x] = a + (src_row[x1[x]] - a) * wx[x];
+    out[x] = lerp_w(src_row[x0[x]], src_row[x1[x]], wx[x]);
   }
 }
 

@@ -15,6 +15,7 @@
 #include "percept/infer/backend.hpp"
 #include "percept/infer/model_conventions.hpp"
 #include "percept/preprocess/letterbox.hpp"
+#include "percept/tasks/resample_math.hpp"
 
 namespace percept {
 
@@ -96,17 +97,8 @@ class PlaneResampler {
 void resample_bilinear(const float* src, int w, int h, const OutputRegion& region, float* dst,
                        int dst_w, int dst_h, PlaneResampler& resampler);
 
-// Bilinear taps of one destination coordinate along one axis of the region [offset,
-// offset + extent) of a grid of `size` cells.
-struct Tap {
-  int i0 = 0, i1 = 0;
-  float w1 = 0;  // weight of i1; i0 gets 1 - w1
-};
-struct Axis {
-  float scale = 1, offset = 0;  // source coordinate = (dst + 0.5) * scale - 0.5 + offset
-  int lo = 0, hi = 0;           // cells taps may use
-};
+// Axis of a region of a grid of `size` cells resampled onto dst_size cells; its taps are
+// bilinear_tap() (tasks/resample_math.hpp).
 Axis region_axis(float offset, float extent, int dst_size, int size);
-Tap bilinear_tap(int dst, const Axis& a);
 
 }  // namespace percept

@@ -1,0 +1,286 @@
+// CUDA kernels against their CPU references (STYLE 10), on random inputs of several shapes.
+// Label gpu: without a device every test is skipped with the reason (never counted as passed).
+//
+// Tolerances. The kernels share their per-element math with the CPU code (letterbox_math.hpp,
+// resample_math.hpp) and are built with --fmad=false; the CPU reference is compiled in ISO C++
+// mode (no FMA contraction), so float32 results are expected to be bit-equal. The tests allow
+//   letterbox float32: |gpu - cpu| <= 1e-5 (values are O(1): ImageNet-normalised or /255);
+//   letterbox float16: the float32 reference rounded to half: |gpu - cpu| <= 2^-11 |cpu| + 2^-24;
+//   depth: |gpu - cpu| <= 1e-6 * max(1, |cpu|);
+//   segmentation: no differing class id, and equal per-class pixel counts.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "percept/gpu/cuda.hpp"
+#include "percept/preprocess/cuda/letterbox_cuda.hpp"
+#include "percept/preprocess/letterbox.hpp"
+#include "percept/tasks/cuda/plane_resample_cuda.hpp"
+#include "percept/tasks/depth/depth_task.hpp"
+#include "percept/tasks/segment/segment_task.hpp"
+
+using namespace percept;
+
+namespace {
+
+#define SKIP_WITHOUT_GPU()                                               \
+  do {                                                                   \
+    std::string why;                                                     \
+    if (!gpu::device_available(&why)) GTEST_SKIP() << "no GPU: " << why; \
+  } while (0)
+
+#define ASSERT_OK(expr)                           \
+  do {                                            \
+    const Status s_ = (expr);                     \
+    ASSERT_TRUE(s_.ok()) << s_.error().message(); \
+  } while (0)
+
+std::mt19937& rng() {
+  static std::mt19937 g(std::random_device{}());
+  return g;
+}
+
+float half_to_float(uint16_t h) {
+  const uint32_t sign = (h >> 15) & 1u, exp = (h >> 10) & 31u, man = h & 1023u;
+  float v;
+  if (exp == 0)
+    v = std::ldexp(static_cast<float>(man), -24);
+  else if (exp == 31)
+    v = man ? NAN : INFINITY;
+  else
+    v = std::ldexp(static_cast<float>(man | 1024u), static_cast<int>(exp) - 25);
+  return sign ? -v : v;
+}
+
+// Host <-> device through pinned buffers, as the frame path does.
+struct Gpu {
+  gpu::Stream stream;
+  gpu::DevicePool device;
+  gpu::PinnedPool pinned;
+
+  static Gpu make() {
+    auto s = gpu::Stream::create();
+    if (!s.ok()) throw Error(s.error().message());
+    return Gpu{std::move(s).value(), gpu::DevicePool(), gpu::PinnedPool()};
+  }
+  gpu::DeviceBuffer upload(const void* data, size_t bytes) {
+    auto host = pinned.allocate(bytes);
+    auto dev = device.allocate(bytes, stream.get());
+    if (!host.ok() || !dev.ok()) throw Error("allocation failed");
+    std::memcpy(host->data(), data, bytes);
+    gpu::check(
+        cudaMemcpyAsync(dev->data(), host->data(), bytes, cudaMemcpyHostToDevice, stream.get()),
+        "upload")
+        .throw_if_error();
+    stream.synchronize().throw_if_error();  // the pinned block goes back to the pool next
+    return std::move(dev).value();
+  }
+  // Poisoned (0xFF bytes: NaN floats) so that an unwritten element cannot pass.
+  gpu::DeviceBuffer output(size_t bytes) {
+    auto dev = device.allocate(bytes, stream.get());
+    if (!dev.ok()) throw Error(dev.error().message());
+    gpu::check(cudaMemsetAsync(dev->data(), 0xFF, bytes, stream.get()), "poison").throw_if_error();
+    return std::move(dev).value();
+  }
+  template <class T>
+  std::vector<T> download(const gpu::DeviceBuffer& b, size_t n) {
+    std::vector<T> out(n);
+    gpu::check(
+        cudaMemcpyAsync(out.data(), b.data(), n * sizeof(T), cudaMemcpyDeviceToHost, stream.get()),
+        "download")
+        .throw_if_error();
+    stream.synchronize().throw_if_error();
+    return out;
+  }
+};
+
+struct LetterboxCase {
+  int src_w, src_h, dst_w, dst_h;
+  PixelFormat format;
+  bool rgb;
+  bool imagenet;
+};
+
+std::string name_of(const LetterboxCase& c) {
+  const char* f = c.format == PixelFormat::bgr8   ? "bgr"
+                  : c.format == PixelFormat::rgb8 ? "rgb"
+                                                  : "gray";
+  return std::to_string(c.src_w) + "x" + std::to_string(c.src_h) + " " + f + " -> " +
+         std::to_string(c.dst_w) + "x" + std::to_string(c.dst_h) + (c.rgb ? " rgb" : " bgr") +
+         (c.imagenet ? " imagenet" : " /255");
+}
+
+}  // namespace
+
+TEST(DevicePool, ReusesBlocksOnItsStreamAndSurvivesAnImpossibleAllocation) {
+  SKIP_WITHOUT_GPU();
+  Gpu g = Gpu::make();
+  void* first = nullptr;
+  {
+    auto a = g.device.allocate(3 * 640 * 640 * 4, g.stream.get());
+    ASSERT_TRUE(a.ok()) << a.error().message();
+    first = a->data();
+  }
+  auto b = g.device.allocate(3 * 640 * 640 * 4, g.stream.get());
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->data(), first);
+  EXPECT_EQ(g.device.stats().cache_hits, 1u);
+  // 1 PiB: cudaMalloc fails, the pool releases its cache, retries, and answers with an error.
+  auto huge = g.device.allocate(size_t{1} << 50, g.stream.get());
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.error().message().find("out of memory"), std::string::npos)
+      << huge.error().message();
+  // The device is still usable afterwards.
+  auto c = g.device.allocate(1 << 20, g.stream.get());
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  ASSERT_OK(gpu::check(cudaMemsetAsync(c->data(), 0, 1 << 20, g.stream.get()), "memset"));
+  ASSERT_OK(g.stream.synchronize());
+}
+
+TEST(LetterboxCuda, MatchesTheCpuReference) {
+  SKIP_WITHOUT_GPU();
+  Gpu g = Gpu::make();
+  const std::vector<LetterboxCase> cases = {
+      {1920, 1080, 640, 640, PixelFormat::bgr8, true, false},
+      {1280, 720, 640, 384, PixelFormat::bgr8, true, false},
+      {640, 480, 640, 640, PixelFormat::rgb8, true, true},
+      {640, 480, 640, 640, PixelFormat::rgb8, false, false},
+      {333, 517, 320, 320, PixelFormat::bgr8, false, true},
+      {7, 5, 64, 64, PixelFormat::bgr8, true, false},  // upscale
+      {721, 405, 518, 518, PixelFormat::gray8, true, true},
+      {1, 1, 32, 32, PixelFormat::rgb8, true, false},
+  };
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (const LetterboxCase& c : cases) {
+    SCOPED_TRACE(name_of(c));
+    const int ch = channels_of(c.format);
+    const size_t stride = static_cast<size_t>(c.src_w) * ch + 13;  // rows not packed
+    std::vector<uint8_t> pixels(stride * c.src_h);
+    for (auto& v : pixels) v = static_cast<uint8_t>(byte(rng()));
+    const ImageView host{pixels.data(), c.src_w, c.src_h, stride, c.format};
+    const LetterboxParams p = letterbox_params(c.src_w, c.src_h, c.dst_w, c.dst_h);
+    Normalize n;
+    n.rgb = c.rgb;
+    if (c.imagenet) {
+      const float mean[3] = {0.485f, 0.456f, 0.406f}, sd[3] = {0.229f, 0.224f, 0.225f};
+      for (size_t k = 0; k < 3; ++k) {
+        n.scale[k] = 1.f / (255.f * sd[k]);
+        n.bias[k] = -mean[k] / sd[k];
+      }
+    }
+    const size_t count = 3 * static_cast<size_t>(c.dst_w) * c.dst_h;
+    std::vector<float> ref(count);
+    letterbox_cpu(host, p, n, ref.data(), /*allow_simd=*/false);
+
+    gpu::DeviceBuffer src = g.upload(pixels.data(), pixels.size());
+    const ImageView dev{src.as<uint8_t>(), c.src_w, c.src_h, stride, c.format};
+    gpu::DeviceBuffer out32 = g.output(count * 4);
+    gpu::DeviceBuffer out16 = g.output(count * 2);
+    ASSERT_OK(letterbox_cuda(dev, p, n, out32.data(), DType::f32, g.stream.get()));
+    ASSERT_OK(letterbox_cuda(dev, p, n, out16.data(), DType::f16, g.stream.get()));
+    const auto got32 = g.download<float>(out32, count);
+    const auto got16 = g.download<uint16_t>(out16, count);
+    size_t bad32 = 0, bad16 = 0, first_bad = count;
+    double max32 = 0;
+    for (size_t i = 0; i < count; ++i) {
+      const double d = std::fabs(static_cast<double>(got32[i]) - ref[i]);
+      if (!(d <= 1e-5)) {
+        ++bad32;
+        first_bad = std::min(first_bad, i);
+      }
+      if (d > max32 || std::isnan(d)) max32 = d;
+      const double h = half_to_float(got16[i]);
+      if (!(std::fabs(h - ref[i]) <= std::ldexp(std::fabs(ref[i]), -11) + std::ldexp(1.0, -24)))
+        ++bad16;
+    }
+    EXPECT_EQ(bad32, 0u) << "max |diff| " << max32 << ", first at element " << first_bad;
+    EXPECT_EQ(bad16, 0u);
+  }
+}
+
+TEST(DepthToFrameCuda, MatchesTheCpuReference) {
+  SKIP_WITHOUT_GPU();
+  Gpu g = Gpu::make();
+  struct Case {
+    int frame_w, frame_h, in_w, in_h, out_w, out_h;
+    bool letterbox;
+  };
+  const Case cases[] = {{1280, 720, 518, 518, 518, 518, true},
+                        {640, 480, 518, 392, 518, 392, false},
+                        {1920, 1080, 640, 640, 160, 160, true},
+                        {33, 17, 64, 64, 64, 64, true}};
+  std::uniform_real_distribution<float> val(0.f, 50.f);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::to_string(c.frame_w) + "x" + std::to_string(c.frame_h) + " from " +
+                 std::to_string(c.out_w) + "x" + std::to_string(c.out_h));
+    const LetterboxParams p =
+        c.letterbox ? letterbox_params(c.frame_w, c.frame_h, c.in_w, c.in_h)
+                    : LetterboxParams{c.frame_w, c.frame_h, c.in_w, c.in_h, c.in_w, c.in_h, 0, 0};
+    std::vector<float> plane(static_cast<size_t>(c.out_w) * c.out_h);
+    for (auto& v : plane) v = val(rng());
+    DepthMap ref;
+    PlaneResampler rs;
+    depth_to_frame(plane.data(), c.out_w, c.out_h, p, DepthUnit::relative, ref, rs);
+
+    gpu::DeviceBuffer src = g.upload(plane.data(), plane.size() * 4);
+    const size_t n = static_cast<size_t>(c.frame_w) * c.frame_h;
+    gpu::DeviceBuffer dst = g.output(n * 4);
+    ASSERT_OK(
+        depth_to_frame_cuda(src.as<float>(), c.out_w, c.out_h, p, dst.as<float>(), g.stream.get()));
+    const auto got = g.download<float>(dst, n);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; ++i)
+      if (!(std::fabs(got[i] - ref.values[i]) <= 1e-6f * std::max(1.f, std::fabs(ref.values[i]))))
+        ++bad;
+    EXPECT_EQ(bad, 0u);
+  }
+}
+
+TEST(SegmentationToFrameCuda, MatchesTheCpuReference) {
+  SKIP_WITHOUT_GPU();
+  Gpu g = Gpu::make();
+  struct Case {
+    int frame_w, frame_h, in_w, in_h, out_w, out_h, classes;
+    bool letterbox;
+  };
+  const Case cases[] = {{1280, 720, 512, 512, 64, 64, 21, true},
+                        {640, 480, 520, 520, 520, 520, 21, false},
+                        {640, 480, 256, 256, 32, 32, 3, true},
+                        {800, 600, 256, 256, 256, 256, 1, false},
+                        {97, 61, 128, 128, 16, 16, 150, true}};
+  std::normal_distribution<float> logit(0.f, 3.f);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::to_string(c.classes) + " classes, " + std::to_string(c.frame_w) + "x" +
+                 std::to_string(c.frame_h) + " from " + std::to_string(c.out_w) + "x" +
+                 std::to_string(c.out_h));
+    const LetterboxParams p =
+        c.letterbox ? letterbox_params(c.frame_w, c.frame_h, c.in_w, c.in_h)
+                    : LetterboxParams{c.frame_w, c.frame_h, c.in_w, c.in_h, c.in_w, c.in_h, 0, 0};
+    std::vector<float> logits(static_cast<size_t>(c.classes) * c.out_w * c.out_h);
+    for (auto& v : logits) v = logit(rng());
+    SegmentationMap ref;
+    SegmentScratch scratch;
+    segmentation_to_frame(logits.data(), c.classes, c.out_w, c.out_h, p, 0.4f, ref, scratch);
+
+    gpu::DeviceBuffer src = g.upload(logits.data(), logits.size() * 4);
+    const size_t n = static_cast<size_t>(c.frame_w) * c.frame_h;
+    const int n_classes = std::max(c.classes, 2);
+    gpu::DeviceBuffer map = g.output(n);
+    gpu::DeviceBuffer counts = g.output(static_cast<size_t>(n_classes) * 4);
+    ASSERT_OK(segmentation_to_frame_cuda(src.as<float>(), c.classes, c.out_w, c.out_h, p, 0.4f,
+                                         map.as<uint8_t>(), counts.as<uint32_t>(), g.stream.get()));
+    const auto got = g.download<uint8_t>(map, n);
+    const auto got_counts = g.download<uint32_t>(counts, static_cast<size_t>(n_classes));
+    size_t differ = 0;
+    for (size_t i = 0; i < n; ++i) differ += got[i] != ref.classes[i];
+    EXPECT_EQ(differ, 0u) << "of " << n << " pixels";
+    for (int k = 0; k < n_classes; ++k)
+      EXPECT_NEAR(got_counts[static_cast<size_t>(k)] / static_cast<double>(n),
+                  ref.fractions[static_cast<size_t>(k)], 1e-6)
+          << "class " << k;
+  }
+}
