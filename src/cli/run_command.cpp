@@ -132,15 +132,21 @@ std::function<int()> add_run_command(CLI::App& app) {
   c->add_option("--max-frames", a->max_frames, "Stop each camera after this many frames");
   c->add_option("--mode", a->mode, "Override the config's mode")
       ->check(CLI::IsMember({"live", "lossless"}));
-  c->add_flag("--serve", a->serve,
-              "Serve the live dashboard, /metrics and /api while running (docs/DASHBOARD.md)");
+  CLI::Option* serve =
+      c->add_flag("--serve", a->serve,
+                  "Serve the live dashboard, /metrics and /api while running (docs/DASHBOARD.md)");
+  // The dashboard's options mean nothing without --serve: say so rather than ignore them.
   c->add_option("--port", a->web.port, "Dashboard port (0: any free port)")
       ->capture_default_str()
-      ->check(CLI::Range(0, 65535));
+      ->check(CLI::Range(0, 65535))
+      ->needs(serve);
   c->add_option("--bind", a->web.host, "Dashboard address (loopback unless asked)")
-      ->capture_default_str();
-  c->add_option("--token", a->web.token, "Require this bearer token (or ?token=) on the dashboard");
-  c->add_option("--port-file", a->port_file, "Write the dashboard's port to this file once bound");
+      ->capture_default_str()
+      ->needs(serve);
+  c->add_option("--token", a->web.token, "Require this bearer token (or ?token=) on the dashboard")
+      ->needs(serve);
+  c->add_option("--port-file", a->port_file, "Write the dashboard's port to this file once bound")
+      ->needs(serve);
   c->add_flag("--no-progress", a->no_progress, "No progress bar or progress lines");
   return [a] { return run_run(*a); };
 }
