@@ -233,7 +233,7 @@ struct DashboardServer::Impl {
       res.set_header("Cache-Control", "no-store");
       res.set_content(body, "application/json");
     });
-    server.Get(R"(/api/frames/([A-Za-z0-9_.-]+)\.jpg)",
+    server.Get(R"(/api/frames/([^/]+)\.jpg)",
                [this](const httplib::Request& req, httplib::Response& res) {
                  std::shared_ptr<const std::string> jpeg;
                  uint64_t seq = 0;
@@ -253,7 +253,7 @@ struct DashboardServer::Impl {
                  res.set_header("X-Frame-Seq", std::to_string(seq));
                  res.set_content(jpeg->data(), jpeg->size(), "image/jpeg");
                });
-    server.Get(R"(/api/stream/([A-Za-z0-9_.-]+)\.mjpg)",
+    server.Get(R"(/api/stream/([^/]+)\.mjpg)",
                [this](const httplib::Request& req, httplib::Response& res) {
                  stream(req.matches[1].str(), res);
                });

@@ -127,6 +127,17 @@ TEST(DashboardServer, ServesThePageStatsHistoryMetricsAndFrames) {
   j = nlohmann::json::parse(res->body);
   EXPECT_EQ(j["cameras"][0]["id"], "front");
   EXPECT_EQ(j["cameras"][0]["seq"], 1);
+
+  // Camera ids are names, not paths: any id the config allows is reachable, percent-encoded.
+  server.publish_frame("left cam \"2\"", "JPEG2");
+  res = c.Get("/api/frames/left%20cam%20%222%22.jpg");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "JPEG2");
+  res = c.Get("/api/frames");
+  ASSERT_TRUE(res);
+  j = nlohmann::json::parse(res->body);  // the id is escaped in the JSON
+  EXPECT_EQ(j["cameras"][1]["id"], "left cam \"2\"");
 }
 
 TEST(DashboardServer, StreamsFramesAsMultipartJpeg) {
