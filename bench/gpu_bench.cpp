@@ -1,0 +1,170 @@
+// GPU kernel timings (docs/GPU.md): CUDA events around each launch, the median of many runs
+// after warm-up, bandwidth in GB/s against the device's theoretical peak and against a
+// device-to-device copy measured in the same run. Needs no OpenCV and no Google Benchmark,
+// so scripts/gpu_verify.sh can carry it to a machine with a GPU.
+//
+// Bandwidth counts bytes that must move at least once: the source frame read plus the network
+// input written (letterbox), the output plane(s) read plus the frame-sized result written
+// (resample kernels). A downscale that skips source pixels can therefore exceed what it moves.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "percept/gpu/cuda.hpp"
+#include "percept/preprocess/cuda/letterbox_cuda.hpp"
+#include "percept/tasks/cuda/plane_resample_cuda.hpp"
+
+using namespace percept;
+
+namespace {
+
+[[noreturn]] void die(const std::string& m) {
+  std::fprintf(stderr, "gpu_bench: %s\n", m.c_str());
+  std::exit(1);
+}
+
+void ok(const Status& s) {
+  if (!s.ok()) die(s.error().message());
+}
+
+template <class T>
+T take(Result<T> r) {
+  if (!r.ok()) die(r.error().message());
+  return std::move(r).value();
+}
+
+struct Timing {
+  double median_ms, p10_ms, p90_ms;
+};
+
+// `launch` queues one run on `stream`; each run is timed alone by an event pair.
+Timing time_it(cudaStream_t stream, const std::function<Status()>& launch, int warmup = 20,
+               int runs = 200) {
+  for (int i = 0; i < warmup; ++i) ok(launch());
+  gpu::Event a = take(gpu::Event::create()), b = take(gpu::Event::create());
+  std::vector<double> ms;
+  for (int i = 0; i < runs; ++i) {
+    ok(a.record(stream));
+    ok(launch());
+    ok(b.record(stream));
+    ok(b.synchronize());
+    ms.push_back(take(gpu::Event::elapsed_ms(a, b)));
+  }
+  std::sort(ms.begin(), ms.end());
+  return {ms[ms.size() / 2], ms[ms.size() / 10], ms[ms.size() * 9 / 10]};
+}
+
+void report(const char* name, const Timing& t, double bytes, double peak_gbs, double copy_gbs) {
+  const double gbs = bytes / (t.median_ms * 1e-3) / 1e9;
+  std::printf(
+      "%-44s median %8.4f ms (p10 %.4f, p90 %.4f)  %7.1f GB/s  %5.1f%% of peak  %5.1f%% of "
+      "copy\n",
+      name, t.median_ms, t.p10_ms, t.p90_ms, gbs, 100 * gbs / peak_gbs, 100 * gbs / copy_gbs);
+}
+
+gpu::DeviceBuffer random_device(gpu::DevicePool& pool, cudaStream_t s, size_t bytes, bool floats) {
+  std::vector<uint8_t> host(bytes);
+  std::mt19937 rng(12345);
+  if (floats) {
+    std::normal_distribution<float> d(0.f, 3.f);
+    for (size_t i = 0; i + 4 <= bytes; i += 4) {
+      const float v = d(rng);
+      std::memcpy(host.data() + i, &v, 4);
+    }
+  } else {
+    for (auto& v : host) v = static_cast<uint8_t>(rng());
+  }
+  gpu::DeviceBuffer b = take(pool.allocate(bytes, s));
+  ok(gpu::check(cudaMemcpyAsync(b.data(), host.data(), bytes, cudaMemcpyHostToDevice, s),
+                "upload"));
+  ok(gpu::check(cudaStreamSynchronize(s), "upload sync"));
+  return b;
+}
+
+}  // namespace
+
+int main() {
+  std::string why;
+  if (!gpu::device_available(&why)) die("no GPU: " + why);
+  cudaDeviceProp prop{};
+  ok(gpu::check(cudaGetDeviceProperties(&prop, 0), "device properties"));
+  int mem_khz = 0, bus_bits = 0;
+  ok(gpu::check(cudaDeviceGetAttribute(&mem_khz, cudaDevAttrMemoryClockRate, 0), "memory clock"));
+  ok(gpu::check(cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, 0),
+                "bus width"));
+  const double peak_gbs = 2.0 * mem_khz * 1e3 * bus_bits / 8 / 1e9;  // double data rate
+  std::printf("device: %s, sm_%d%d, %d SMs, %.1f GiB, theoretical peak %.0f GB/s\n", prop.name,
+              prop.major, prop.minor, prop.multiProcessorCount,
+              static_cast<double>(prop.totalGlobalMem) / (1 << 30), peak_gbs);
+
+  gpu::Stream stream = take(gpu::Stream::create());
+  const cudaStream_t s = stream.get();
+  gpu::DevicePool pool;
+
+  // Reference: a device-to-device copy of 256 MiB (read + write).
+  const size_t copy_bytes = size_t{256} << 20;
+  gpu::DeviceBuffer c0 = take(pool.allocate(copy_bytes, s)),
+                    c1 = take(pool.allocate(copy_bytes, s));
+  const Timing tc = time_it(s, [&] {
+    return gpu::check(
+        cudaMemcpyAsync(c1.data(), c0.data(), copy_bytes, cudaMemcpyDeviceToDevice, s), "copy");
+  });
+  const double copy_gbs = 2.0 * copy_bytes / (tc.median_ms * 1e-3) / 1e9;
+  report("cudaMemcpy D2D 256 MiB (reference)", tc, 2.0 * copy_bytes, peak_gbs, copy_gbs);
+
+  struct Lb {
+    const char* name;
+    int sw, sh, dw, dh;
+    DType dtype;
+  };
+  const Lb lbs[] = {
+      {"letterbox 1920x1080 bgr -> 640x640 f32", 1920, 1080, 640, 640, DType::f32},
+      {"letterbox 1920x1080 bgr -> 640x640 f16", 1920, 1080, 640, 640, DType::f16},
+      {"letterbox 1280x720 bgr -> 518x518 f32", 1280, 720, 518, 518, DType::f32},
+      {"letterbox 640x480 bgr -> 640x640 f32", 640, 480, 640, 640, DType::f32},
+      {"letterbox 3840x2160 bgr -> 1280x1280 f32", 3840, 2160, 1280, 1280, DType::f32}};
+  for (const Lb& c : lbs) {
+    const size_t src_bytes = static_cast<size_t>(c.sw) * c.sh * 3;
+    const size_t dst_bytes = static_cast<size_t>(c.dw) * c.dh * 3 * dtype_size(c.dtype);
+    gpu::DeviceBuffer src = random_device(pool, s, src_bytes, false);
+    gpu::DeviceBuffer dst = take(pool.allocate(dst_bytes, s));
+    const ImageView img{src.as<uint8_t>(), c.sw, c.sh, static_cast<size_t>(c.sw) * 3,
+                        PixelFormat::bgr8};
+    const LetterboxParams p = letterbox_params(c.sw, c.sh, c.dw, c.dh);
+    const Timing t =
+        time_it(s, [&] { return letterbox_cuda(img, p, Normalize{}, dst.data(), c.dtype, s); });
+    report(c.name, t, static_cast<double>(src_bytes + dst_bytes), peak_gbs, copy_gbs);
+  }
+
+  {
+    const int ow = 518, oh = 518, fw = 1280, fh = 720;
+    gpu::DeviceBuffer src = random_device(pool, s, size_t{4} * ow * oh, true);
+    gpu::DeviceBuffer dst = take(pool.allocate(size_t{4} * fw * fh, s));
+    const LetterboxParams p = letterbox_params(fw, fh, ow, oh);
+    const Timing t = time_it(
+        s, [&] { return depth_to_frame_cuda(src.as<float>(), ow, oh, p, dst.as<float>(), s); });
+    report("depth 518x518 -> 1280x720", t, 4.0 * (ow * oh + fw * fh), peak_gbs, copy_gbs);
+  }
+  {
+    const int ow = 128, oh = 128, fw = 1280, fh = 720, classes = 21;
+    gpu::DeviceBuffer src = random_device(pool, s, size_t{4} * classes * ow * oh, true);
+    gpu::DeviceBuffer map = take(pool.allocate(size_t{1} * fw * fh, s));
+    gpu::DeviceBuffer counts = take(pool.allocate(4 * classes, s));
+    const LetterboxParams p = letterbox_params(fw, fh, 512, 512);
+    const Timing t = time_it(s, [&] {
+      return segmentation_to_frame_cuda(src.as<float>(), classes, ow, oh, p, 0.5f,
+                                        map.as<uint8_t>(), counts.as<uint32_t>(), s);
+    });
+    report("segment argmax 21x128x128 -> 1280x720", t, 4.0 * classes * ow * oh + fw * fh, peak_gbs,
+           copy_gbs);
+  }
+  const gpu::PoolStats st = pool.stats();
+  std::printf("device pool: %zu bytes in use, peak %zu, %llu hits, %llu misses\n", st.bytes_in_use,
+              st.peak_bytes_in_use, static_cast<unsigned long long>(st.cache_hits),
+              static_cast<unsigned long long>(st.cache_misses));
+  return 0;
+}
