@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <thread>
 
 #include "dds_context.hpp"
@@ -90,7 +92,12 @@ class Ros2Sink final : public Sink {
     dds_delete_qos(qos);
     last_diag_ns_ = now_ns();
     wait_for_subscribers();
+    // Health goes out on its own clock, so a camera that stops delivering still shows up
+    // (as WARN "no frames") instead of falling silent.
+    if (diagnostics_ >= 0) diag_thread_ = std::thread([this] { diagnostics_loop(); });
   }
+
+  ~Ros2Sink() override { stop_diagnostics(); }
 
   std::string name() const override { return "ros2"; }
 
@@ -129,16 +136,17 @@ class Ros2Sink final : public Sink {
       h.last_annotated_ns = f.publish_ns;
       ok &= publish_annotated(writers_[annotated_[c]], f, frame_id);
     }
-    record(h, f);
-    if (diagnostics_ >= 0 &&
-        now_ns() - last_diag_ns_ >= static_cast<int64_t>(1e9 / cfg_.diagnostics_hz))
-      publish_diagnostics();
+    {
+      std::lock_guard lock(health_mu_);
+      record(h, f);
+    }
     if (!ok) return Error("ros2: a DDS write failed (" + last_error_ + ")");
     return {};
   }
 
   void close() override {
-    if (diagnostics_ >= 0) publish_diagnostics();  // the run's totals
+    stop_diagnostics();
+    if (diagnostics_ >= 0) publish_diagnostics(true);  // the run's totals
     // Reliable writers: give subscribers a moment to acknowledge what is in flight.
     if (cfg_.qos == Ros2Qos::reliable)
       for (const Writer& w : writers_) dds_wait_for_acks(w.writer.get(), DDS_MSECS(500));
@@ -305,7 +313,25 @@ class Ros2Sink final : public Sink {
     if (f.complete_ns > 0) h.latencies_ns.push_back(f.complete_ns - f.capture_ns);
   }
 
-  void publish_diagnostics() {
+  void diagnostics_loop() {
+    const auto period = std::chrono::nanoseconds(static_cast<int64_t>(1e9 / cfg_.diagnostics_hz));
+    std::unique_lock lock(health_mu_);
+    while (!diag_cv_.wait_for(lock, period, [this] { return stopping_; }))
+      publish_diagnostics(false);
+  }
+
+  void stop_diagnostics() {
+    {
+      std::lock_guard lock(health_mu_);
+      stopping_ = true;
+    }
+    diag_cv_.notify_all();
+    if (diag_thread_.joinable()) diag_thread_.join();
+  }
+
+  // Under health_mu_ (or after the diagnostics thread has stopped).
+  // `last`: the run's final message (its interval may be short and empty; not a warning).
+  void publish_diagnostics(bool last) {
     const int64_t now = now_ns();
     const double dt = static_cast<double>(now - last_diag_ns_) * 1e-9;
     last_diag_ns_ = now;
@@ -337,12 +363,16 @@ class Ros2Sink final : public Sink {
         kv[i].key_ = cstr(text[i].first);
         kv[i].value_ = cstr(text[i].second);
       }
-      const bool warn = h.interval_drops > 0 || h.interval_misses > 0;
+      const bool idle = h.interval_frames == 0 && !last;
+      const bool warn = idle || h.interval_drops > 0 || h.interval_misses > 0;
       names_[c] = "percept: camera " + info_.camera_ids[c];
       auto& s = statuses_[c];
       s.level_ = warn ? 1 : 0;  // DiagnosticStatus OK = 0, WARN = 1
       s.name_ = cstr(names_[c]);
-      s.message_ = const_cast<char*>(warn ? "drops or deadline misses" : "ok");
+      s.message_ = const_cast<char*>(idle   ? "no frames"
+                                     : warn ? "drops or deadline misses"
+                                     : last ? "stopped (run totals)"
+                                            : "ok");
       s.hardware_id_ = cstr(frame_ids_[c]);
       s.values_._length = s.values_._maximum = static_cast<uint32_t>(kv.size());
       s.values_._buffer = kv.data();
@@ -359,7 +389,13 @@ class Ros2Sink final : public Sink {
     msg.status_._length = msg.status_._maximum = static_cast<uint32_t>(cams);
     msg.status_._buffer = statuses_.data();
     msg.status_._release = false;
-    write_sample(writers_[diagnostics_], &msg);
+    // Not write_sample(): this runs on the diagnostics thread, last_error_ belongs to write().
+    Writer& w = writers_[static_cast<size_t>(diagnostics_)];
+    if (dds_write(w.writer.get(), &msg) < 0) {
+      ++w.failed;
+    } else {
+      ++w.written;
+    }
   }
 
   static std::string fmt(double v) {
@@ -378,6 +414,10 @@ class Ros2Sink final : public Sink {
   int diagnostics_ = -1;
   std::vector<CameraHealth> health_;
   int64_t last_diag_ns_ = 0;
+  std::mutex health_mu_;  // health_'s counters, the diagnostics scratch below, last_diag_ns_
+  std::condition_variable diag_cv_;
+  bool stopping_ = false;
+  std::thread diag_thread_;
   std::string last_error_;
   // Message scratch, reused across frames.
   std::vector<std::string> labels_;

@@ -94,7 +94,7 @@ ros2:
   max_blocking_ms: 1000
   localhost_only: true
   annotated_hz: 1000
-  diagnostics_hz: 1000
+  diagnostics_hz: 20
   wait_for_subscribers_s: 30
   namespace: pub_)" + std::to_string(getpid()) + R"(
 )");
