@@ -4,9 +4,19 @@
 # third_party/ when their checksums match.
 #   scripts/bootstrap.sh            system packages (when missing) + the npm downloads
 #   PERCEPT_SKIP_APT=1 ...          only the npm downloads (for machines you manage yourself)
+#   scripts/bootstrap.sh --gpu      also ONNX Runtime's CUDA and TensorRT providers (CUDA 13 build,
+#                                   about 230 MB) into third_party/onnxruntime-gpu; configure with
+#                                   -DONNXRUNTIME_ROOT=$PWD/third_party/onnxruntime-gpu (docs/GPU.md)
 # A user's own ONNX Runtime is used instead when ONNXRUNTIME_ROOT is set (include/ and lib/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+want_gpu=0
+for arg in "$@"; do
+  case $arg in
+    --gpu) want_gpu=1 ;;
+    *) echo "usage: $0 [--gpu]" >&2; exit 2 ;;
+  esac
+done
 
 APT_PACKAGES=(
   cmake ninja-build g++ make pkg-config git ca-certificates xz-utils
@@ -109,6 +119,44 @@ install_web_modules() {
   echo "$want" > "$stamp"
 }
 
+# ONNX Runtime's CUDA and TensorRT providers built for CUDA 13, beside the CPU package's core
+# library and headers (same version, 1.29).
+# The providers need the CUDA 13 runtime, cuBLAS, cuDNN 9 (and TensorRT for its provider) on the
+# loader path at run time; nothing here installs them.
+fetch_onnxruntime_gpu() {
+  local pkg=com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9
+  local tgz=com.github.asus4.onnxruntime.linux-x64-gpu-0.4.9.tgz
+  # The registry's sha512 integrity, in hex (npm view $pkg dist.integrity).
+  local sha512=168a4884d13f360fafd97eb9c1573d7253c2042be1bc0e771f1a3653429fe5f19d56c0bb88203e999d0a2d6820710023ed3219ea9362751e000b5d20ef85e8eb
+  local dir=third_party/onnxruntime-gpu
+  if [ -f "$dir/.sha512" ] && [ "$(cat "$dir/.sha512")" = "$sha512" ] &&
+     [ -f "$dir/lib/libonnxruntime_providers_cuda.so" ] && [ -f "$dir/include/onnxruntime_cxx_api.h" ]; then
+    return 0
+  fi
+  echo "bootstrap: fetching ONNX Runtime's GPU providers ($pkg, about 230 MB)"
+  (cd "$tmp" && npm pack --silent "$pkg" >/dev/null)
+  echo "$sha512  $tmp/$tgz" | sha512sum -c --quiet - ||
+    { echo "bootstrap: checksum mismatch for $tgz" >&2; exit 1; }
+  tar xzf "$tmp/$tgz" -C "$tmp" package/Plugins/Linux/x64
+  rm -rf "$dir" && mkdir -p "$dir/lib"
+  cp -r third_party/onnxruntime/include "$dir/include"
+  cp "$tmp"/package/Plugins/Linux/x64/*.so "$dir/lib/"
+  rm -rf "$tmp/package"
+  # The GPU package has no core library: its providers load into the CPU package's one (the V1
+  # provider options; the V2 ones answer "not enabled in this build" there).
+  cp third_party/onnxruntime/lib/libonnxruntime.so "$dir/lib/"
+  ln -sf libonnxruntime.so "$dir/lib/libonnxruntime.so.1"
+  echo "$sha512" > "$dir/.sha512"
+  echo "bootstrap: ONNX Runtime GPU providers ready in $dir ($(ls "$dir/lib" | tr '\n' ' '))"
+}
+
 fetch_onnxruntime
+if [ "$want_gpu" = 1 ]; then
+  if [ -n "${ONNXRUNTIME_ROOT:-}" ]; then
+    echo "bootstrap: --gpu with ONNXRUNTIME_ROOT set: using $ONNXRUNTIME_ROOT as it is"
+  else
+    fetch_onnxruntime_gpu
+  fi
+fi
 fetch_blazeface
 install_web_modules

@@ -2,10 +2,13 @@
 
 #include <onnxruntime_cxx_api.h>
 #include <onnxruntime_session_options_config_keys.h>
+#include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
 
 namespace percept {
 
@@ -132,25 +135,163 @@ TensorInfo describe(const std::string& name, const Ort::TypeInfo& type, const st
   return info;
 }
 
+// Execution providers (docs/GPU.md), appended through the C API's V2 option objects, which
+// the CPU-only library also exports: there they fail to load the provider library, and that
+// failure is what sends a run back to the CPU.
+template <class T>
+struct OptionsGuard {
+  T* p = nullptr;
+  void (*release)(T*) = nullptr;
+  ~OptionsGuard() {
+    if (p) release(p);
+  }
+};
+
+std::pair<std::vector<const char*>, std::vector<const char*>> split(
+    const std::vector<std::pair<std::string, std::string>>& kv) {
+  std::vector<const char*> k, v;
+  for (const auto& [key, value] : kv) {
+    k.push_back(key.c_str());
+    v.push_back(value.c_str());
+  }
+  return {k, v};
+}
+
+// The V2 option objects need a core library built with the provider (USE_CUDA); ONNX Runtime's
+// CPU package, which the GPU package's providers pair with, answers "not enabled in this build".
+// The V1 structs then load the provider library from the core library's folder just the same.
+bool v2_unavailable(const Ort::Exception& e) {
+  return std::string(e.what()).find("not enabled in this build") != std::string::npos;
+}
+
+void append_cuda(Ort::SessionOptions& so, int id, const BackendOptions& opt) {
+  const OrtApi& api = Ort::GetApi();
+  try {
+    OptionsGuard<OrtCUDAProviderOptionsV2> o{nullptr, api.ReleaseCUDAProviderOptions};
+    Ort::ThrowOnError(api.CreateCUDAProviderOptions(&o.p));
+    const std::vector<std::pair<std::string, std::string>> kv = {
+        {"device_id", std::to_string(id)},
+        {"cudnn_conv_algo_search", opt.cudnn_conv_algo_search},
+        {"enable_cuda_graph", opt.cuda_graph ? "1" : "0"},
+        {"arena_extend_strategy", "kSameAsRequested"},
+        {"do_copy_in_default_stream", "1"}};
+    auto [k, v] = split(kv);
+    Ort::ThrowOnError(api.UpdateCUDAProviderOptions(o.p, k.data(), v.data(), k.size()));
+    so.AppendExecutionProvider_CUDA_V2(*o.p);
+    return;
+  } catch (const Ort::Exception& e) {
+    if (!v2_unavailable(e)) throw;
+  }
+  if (opt.cuda_graph)
+    spdlog::warn(
+        "cuda_graph needs ONNX Runtime's CUDA provider options V2, which this ONNX "
+        "Runtime library lacks; running without CUDA graphs");
+  OrtCUDAProviderOptions o;
+  o.device_id = id;
+  o.cudnn_conv_algo_search =
+      opt.cudnn_conv_algo_search == "EXHAUSTIVE" ? OrtCudnnConvAlgoSearchExhaustive
+      : opt.cudnn_conv_algo_search == "DEFAULT"  ? OrtCudnnConvAlgoSearchDefault
+                                                 : OrtCudnnConvAlgoSearchHeuristic;
+  o.arena_extend_strategy = 1;  // kSameAsRequested
+  o.do_copy_in_default_stream = 1;
+  so.AppendExecutionProvider_CUDA(o);
+}
+
+void append_tensorrt(Ort::SessionOptions& so, int id, const BackendOptions& opt) {
+  const OrtApi& api = Ort::GetApi();
+  try {
+    OptionsGuard<OrtTensorRTProviderOptionsV2> o{nullptr, api.ReleaseTensorRTProviderOptions};
+    Ort::ThrowOnError(api.CreateTensorRTProviderOptions(&o.p));
+    std::vector<std::pair<std::string, std::string>> kv = {
+        {"device_id", std::to_string(id)}, {"trt_fp16_enable", opt.trt_fp16 ? "1" : "0"}};
+    if (!opt.trt_int8_calibration_table.empty()) {
+      kv.emplace_back("trt_int8_enable", "1");
+      kv.emplace_back("trt_int8_calibration_table_name", opt.trt_int8_calibration_table);
+    }
+    if (!opt.trt_engine_cache_dir.empty()) {
+      kv.emplace_back("trt_engine_cache_enable", "1");
+      kv.emplace_back("trt_engine_cache_path", opt.trt_engine_cache_dir);
+    }
+    auto [k, v] = split(kv);
+    Ort::ThrowOnError(api.UpdateTensorRTProviderOptions(o.p, k.data(), v.data(), k.size()));
+    so.AppendExecutionProvider_TensorRT_V2(*o.p);
+    return;
+  } catch (const Ort::Exception& e) {
+    if (!v2_unavailable(e)) throw;
+  }
+  OrtTensorRTProviderOptions o{};
+  o.device_id = id;
+  o.trt_max_partition_iterations = 1000;  // ONNX Runtime's defaults
+  o.trt_min_subgraph_size = 1;
+  o.trt_max_workspace_size = size_t{1} << 30;
+  o.trt_fp16_enable = opt.trt_fp16 ? 1 : 0;
+  o.trt_int8_enable = opt.trt_int8_calibration_table.empty() ? 0 : 1;
+  o.trt_int8_calibration_table_name = opt.trt_int8_calibration_table.c_str();
+  o.trt_engine_cache_enable = opt.trt_engine_cache_dir.empty() ? 0 : 1;
+  o.trt_engine_cache_path = opt.trt_engine_cache_dir.c_str();
+  so.AppendExecutionProvider_TensorRT(o);
+}
+
+// One log line per (device, outcome) per process, whatever the number of models.
+void log_fallback_once(const std::string& device, const std::string& ran_on,
+                       const std::string& why) {
+  static std::mutex mu;
+  static std::set<std::string> logged;
+  std::lock_guard lock(mu);
+  if (!logged.insert(device + "->" + ran_on).second) return;
+  spdlog::warn(
+      "device '{}' is unavailable, running on {}: {} (the GPU providers come from "
+      "scripts/bootstrap.sh --gpu and need the NVIDIA driver, CUDA 13 and cuDNN 9; docs/GPU.md)",
+      device, ran_on, why);
+}
+
 class OnnxRuntimeBackend final : public Backend {
  public:
   OnnxRuntimeBackend(const std::string& path, const BackendOptions& opt) : path_(path) {
     init_api();
-    Ort::SessionOptions so;
-    so.SetIntraOpNumThreads(opt.intra_op_threads);
-    so.SetInterOpNumThreads(1);
-    so.SetExecutionMode(ORT_SEQUENTIAL);
-    so.SetGraphOptimizationLevel(to_ort(opt.graph_optimization));
-    so.AddConfigEntry(kOrtSessionOptionsConfigAllowIntraOpSpinning, opt.spin_wait ? "1" : "0");
-    try {
-      session_ = Ort::Session(env(), path.c_str(), so);
-    } catch (const Ort::Exception& e) {
-      const std::string msg = clean(e.what());
-      if (msg.find("Protobuf parsing failed") != std::string::npos)
-        throw Error("cannot load model '" + path +
-                    "': not an ONNX model, or the file is truncated (protobuf parsing failed)");
-      throw Error("cannot load model '" + path + "': " + msg);
+    env();  // before any provider is appended: loading one logs through the Env's logger
+    const DeviceSpec dev = parse_device(opt.device).value_or(DeviceSpec{"cpu", 0});
+    // Providers to try, best first; each failure drops the first one and retries.
+    std::vector<std::string> chain;
+    if (dev.provider == "tensorrt") chain = {"tensorrt", "cuda"};
+    if (dev.provider == "cuda") chain = {"cuda"};
+    std::string why;  // what sent the run down the chain
+    for (;;) {
+      Ort::SessionOptions so;
+      so.SetIntraOpNumThreads(opt.intra_op_threads);
+      so.SetInterOpNumThreads(1);
+      so.SetExecutionMode(ORT_SEQUENTIAL);
+      so.SetGraphOptimizationLevel(to_ort(opt.graph_optimization));
+      so.AddConfigEntry(kOrtSessionOptionsConfigAllowIntraOpSpinning, opt.spin_wait ? "1" : "0");
+      std::vector<std::string> used;
+      for (const std::string& p : chain) {
+        try {
+          if (p == "tensorrt")
+            append_tensorrt(so, dev.id, opt);
+          else
+            append_cuda(so, dev.id, opt);
+          used.push_back(p);
+        } catch (const Ort::Exception& e) {
+          why += (why.empty() ? "" : "; ") + p + " provider: " + clean(e.what());
+        }
+      }
+      try {
+        session_ = Ort::Session(env(), path.c_str(), so);
+        provider_ = used.empty() ? "cpu" : used.front();
+        break;
+      } catch (const Ort::Exception& e) {
+        const std::string msg = clean(e.what());
+        if (used.empty()) {
+          if (msg.find("Protobuf parsing failed") != std::string::npos)
+            throw Error("cannot load model '" + path +
+                        "': not an ONNX model, or the file is truncated (protobuf parsing failed)");
+          throw Error("cannot load model '" + path + "': " + msg);
+        }
+        why += (why.empty() ? "" : "; ") + used.front() + " session: " + msg;
+        chain.assign(used.begin() + 1, used.end());
+      }
     }
+    if (provider_ != dev.provider) log_fallback_once(opt.device, provider_, why);
     Ort::AllocatorWithDefaultOptions alloc;
     for (size_t i = 0; i < session_.GetInputCount(); ++i) {
       std::string n = session_.GetInputNameAllocated(i, alloc).get();
@@ -173,7 +314,7 @@ class OnnxRuntimeBackend final : public Backend {
     views_.resize(outputs_.size());
   }
 
-  std::string name() const override { return "onnxruntime-cpu"; }
+  std::string name() const override { return "onnxruntime-" + provider_; }
   const std::string& model_path() const override { return path_; }
   const std::vector<TensorInfo>& inputs() const override { return inputs_; }
   const std::vector<TensorInfo>& outputs() const override { return outputs_; }
@@ -207,6 +348,7 @@ class OnnxRuntimeBackend final : public Backend {
 
  private:
   std::string path_;
+  std::string provider_ = "cpu";  // the provider that runs the model's first nodes
   Ort::Session session_{nullptr};
   Ort::MemoryInfo memory_{nullptr};
   Ort::RunOptions run_options_{nullptr};  // created after init_api()
@@ -218,6 +360,20 @@ class OnnxRuntimeBackend final : public Backend {
 };
 
 }  // namespace
+
+std::optional<DeviceSpec> parse_device(const std::string& device) {
+  const auto colon = device.find(':');
+  DeviceSpec d{device.substr(0, colon), 0};
+  if (d.provider != "cpu" && d.provider != "cuda" && d.provider != "tensorrt") return std::nullopt;
+  if (colon != std::string::npos) {
+    const char* first = device.data() + colon + 1;
+    const char* last = device.data() + device.size();
+    auto [end, ec] = std::from_chars(first, last, d.id);
+    if (d.provider == "cpu" || first == last || ec != std::errc() || end != last || d.id < 0)
+      return std::nullopt;
+  }
+  return d;
+}
 
 std::unique_ptr<Backend> make_onnxruntime_backend(const std::string& path,
                                                   const BackendOptions& options) {

@@ -1,5 +1,5 @@
-// The one place backends are chosen (STYLE 3). Devices other than the CPU are reported as not
-// supported until their providers land, instead of silently running on the CPU.
+// The one place backends are chosen (STYLE 3). ONNX Runtime serves the CPU and, through its
+// execution providers, CUDA and TensorRT; an unknown device is an error, never a silent CPU run.
 #include "percept/infer/backend.hpp"
 #include "percept/infer/onnxruntime_backend.hpp"
 
@@ -7,8 +7,9 @@ namespace percept {
 
 std::unique_ptr<Backend> create_backend(const std::string& model_path,
                                         const BackendOptions& options) {
-  if (options.device == "cpu") return make_onnxruntime_backend(model_path, options);
-  throw Error("device '" + options.device + "' is not supported by this build (available: cpu)");
+  if (parse_device(options.device)) return make_onnxruntime_backend(model_path, options);
+  throw Error("device '" + options.device +
+              "' is not supported by this build (available: cpu, cuda[:N], tensorrt[:N])");
 }
 
 }  // namespace percept

@@ -137,6 +137,35 @@ TEST(OnnxRuntimeBackend, UnsupportedDeviceIsAnError) {
   }
 }
 
+TEST(OnnxRuntimeBackend, ParsesDevices) {
+  EXPECT_EQ(parse_device("cpu")->provider, "cpu");
+  EXPECT_EQ(parse_device("cuda")->id, 0);
+  EXPECT_EQ(parse_device("cuda:1")->id, 1);
+  EXPECT_EQ(parse_device("tensorrt:2")->provider, "tensorrt");
+  for (const char* bad : {"tpu", "cuda:", "cuda:x", "cuda:-1", "cuda:1x", "cpu:0", "CUDA"})
+    EXPECT_FALSE(parse_device(bad).has_value()) << bad;
+}
+
+// On a machine whose ONNX Runtime lacks the GPU providers, or that has no GPU, cuda and
+// tensorrt fall back to the CPU and say so in name(); where they start, the model runs there.
+// Either way the model's results are the same.
+TEST(OnnxRuntimeBackend, GpuDevicesFallBackOrRun) {
+  for (const char* device : {"cuda", "tensorrt"}) {
+    BackendOptions opt;
+    opt.device = device;
+    auto b = create_backend(kData + "/identity_dynamic.onnx", opt);
+    EXPECT_TRUE(b->name() == "onnxruntime-cpu" || b->name() == "onnxruntime-cuda" ||
+                b->name() == "onnxruntime-tensorrt")
+        << b->name();
+    Tensor t(DType::f32, {2, 3, 4, 4});
+    for (int64_t i = 0; i < t.numel(); ++i) t.as<float>()[i] = static_cast<float>(i) * 0.25f;
+    TensorView v = t.view();
+    auto out = b->run(std::span<const TensorView>(&v, 1));
+    ASSERT_TRUE(out.ok()) << out.error().message();
+    for (int64_t i = 0; i < t.numel(); ++i) ASSERT_FLOAT_EQ((*out)[0].as<float>()[i], i * 0.25f);
+  }
+}
+
 TEST(OnnxRuntimeBackend, ReadsMetadata) {
   auto b = create_backend(kData + "/const_v8.onnx", {});
   EXPECT_EQ(b->metadata().at("task"), "detect");

@@ -24,8 +24,19 @@ enum class GraphOptimization { disable, basic, extended, all };
 Result<GraphOptimization> parse_graph_optimization(const std::string& s);
 
 struct BackendOptions {
-  std::string device = "cpu";  // "cpu" for now; the CUDA and TensorRT providers come later
-  int intra_op_threads = 0;    // 0: ONNX Runtime's default (one per physical core)
+  // "cpu", "cuda[:N]" or "tensorrt[:N]" (ONNX Runtime's execution providers, docs/GPU.md). A
+  // GPU provider that cannot start (not in the ONNX Runtime library, no driver, no device)
+  // falls back along tensorrt -> cuda -> cpu with one log line; Backend::name() tells which ran.
+  std::string device = "cpu";
+  // CUDA provider: cuDNN convolution algorithm search (EXHAUSTIVE, HEURISTIC, DEFAULT) and CUDA
+  // graphs (fixed shapes only). TensorRT provider: fp16, int8 with a calibration table (a
+  // non-empty path turns int8 on) and an engine cache folder ("" = no cache).
+  std::string cudnn_conv_algo_search = "HEURISTIC";
+  bool cuda_graph = false;
+  bool trt_fp16 = true;
+  std::string trt_int8_calibration_table;
+  std::string trt_engine_cache_dir;
+  int intra_op_threads = 0;  // 0: ONNX Runtime's default (one per physical core)
   GraphOptimization graph_optimization = GraphOptimization::all;
   // ONNX Runtime's worker threads spin between tasks by default, which wins a little latency
   // when the process owns the cores and loses a lot when capture, sinks and other models run

@@ -1,13 +1,23 @@
-// ONNX Runtime backend (CPU execution provider). Built against the headers of the library it
-// links, and refuses to start against an older library (ONNX Runtime's API is versioned).
+// ONNX Runtime backend: the CPU execution provider, and the CUDA and TensorRT providers when
+// the ONNX Runtime library has them (scripts/bootstrap.sh --gpu, docs/GPU.md). Built against the
+// headers of the library it links, and refuses to start against an older library (ONNX Runtime's
+// API is versioned).
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "percept/infer/backend.hpp"
 
 namespace percept {
+
+// "cpu" -> {cpu, 0}, "cuda" -> {cuda, 0}, "tensorrt:1" -> {tensorrt, 1}; nullopt otherwise.
+struct DeviceSpec {
+  std::string provider;  // cpu | cuda | tensorrt
+  int id = 0;
+};
+std::optional<DeviceSpec> parse_device(const std::string& device);
 
 // Throws percept::Error naming the file when the model cannot be loaded.
 std::unique_ptr<Backend> make_onnxruntime_backend(const std::string& model_path,
