@@ -73,6 +73,12 @@ int run_run(const RunArgs& a) {
   if (a.serve) {
     dash = std::make_unique<DashboardServer>(a.web);
     spdlog::info("dashboard: http://{}:{}/", dash->host(), dash->port());
+    if (a.web.token.empty() && a.web.host != "127.0.0.1" && a.web.host != "localhost" &&
+        a.web.host != "::1")
+      spdlog::warn(
+          "dashboard: {} is reachable from other machines and --token is not set: "
+          "anyone who can reach it sees the cameras",
+          a.web.host);
     if (!a.port_file.empty()) {
       std::ofstream(a.port_file) << dash->port() << "\n";
     }
