@@ -6,8 +6,11 @@
 // whose work could still overlap the old user's).
 //
 // Thread-safe (one mutex). A buffer returns its block on destruction: the allocator must
-// outlive every buffer it handed out. Out of memory: the allocator releases its whole cache
-// to the backend and retries once before returning an Error that says what was in use.
+// outlive every buffer it handed out. Blocks cached for a stream stay keyed by its handle:
+// call release_cache() after destroying a stream, so a new stream that reuses the handle value
+// cannot receive a block the old one's queued work may still touch. Out of memory: the allocator
+// releases its whole cache to the backend and retries once before returning an Error that says what
+// was in use.
 #pragma once
 
 #include <cstddef>
