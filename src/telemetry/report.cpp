@@ -240,9 +240,12 @@ std::string render_report_html(const std::vector<TelemetrySnapshot>& snaps,
   std::vector<std::pair<std::string, double>> bins;
   if (!p50s.empty()) {
     const auto [lo, hi] = std::minmax_element(p50s.begin(), p50s.end());
-    const double width = std::max((*hi - *lo) / 10, 1e-3);
-    std::vector<double> counts(10, 0);
-    for (double v : p50s) counts[std::min<size_t>(9, static_cast<size_t>((v - *lo) / width))] += 1;
+    // p50s within 0.1 ms of each other: one bar, not ten bins that all print the same label.
+    const size_t n = *hi - *lo < 0.1 ? 1 : 10;
+    const double width = n == 1 ? std::max(*hi - *lo, 0.01) : (*hi - *lo) / 10;
+    std::vector<double> counts(n, 0);
+    for (double v : p50s)
+      counts[std::min<size_t>(n - 1, static_cast<size_t>((v - *lo) / width))] += 1;
     for (size_t i = 0; i < counts.size(); ++i)
       bins.emplace_back(fmt("%.2f", *lo + width * static_cast<double>(i)) + " - " +
                             fmt("%.2f ms", *lo + width * static_cast<double>(i + 1)),

@@ -259,7 +259,9 @@ async function report(browser) {
       return [id, {present: !!s, text: s ? s.textContent : '', w: r.width, h: r.height,
                    polylines: s ? [...s.querySelectorAll('polyline')].map((p) => p.getAttribute('points').trim().split(/\s+/).length) : []}];
     }));
-    return {sections, scripts: document.scripts.length};
+    const binLabels = [...document.querySelectorAll('#latency-histogram svg text')].map((t) => t.textContent)
+                          .filter((t) => / - .* ms$/.test(t));
+    return {sections, binLabels, scripts: document.scripts.length};
   });
   for (const [id, s] of Object.entries(got.sections)) check(s.present, `report section #${id}`);
   const withLatency = snaps.filter((s) => s.latency_ms.count).length;
@@ -274,6 +276,8 @@ async function report(browser) {
   check(summary.includes(`${snaps.length} intervals`) && summary.includes(`${last.latency_ms.total_count} frames`) &&
         summary.includes(`mean ${mean} ms`), `report summary matches the JSONL: "${summary.trim()}"`);
   if (snaps.every((s) => s.gpu_usage === null)) check(got.sections['gpu-utilisation'].text.includes('no GPU'), 'report says "no GPU"');
+  check(got.binLabels.length >= 1 && new Set(got.binLabels).size === got.binLabels.length,
+        `histogram bins have distinct labels: ${JSON.stringify(got.binLabels)}`);
   check(got.scripts === 0, 'the report has no script');
   await page.screenshot({path: path.join(args.out, 'report.png'), fullPage: true});
   console.log('screenshot: ' + path.join(args.out, 'report.png'));
