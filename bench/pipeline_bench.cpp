@@ -1,9 +1,9 @@
 // P4 (docs/PERFORMANCE.md): the reference scenario, three synthetic cameras (rgb: detector
-// and a second model; slam1, slam2: detector), against the naive loop that runs the same
-// cameras one after another in one thread. Aggregate FPS = frames with every model's result
-// per second. The trained shapes detector stands in for both models until a depth test model
-// exists (the depth/segmentation issue).
-//   bench_pipeline [--seconds S] [--reps N] [--model M] [--fps F] [--threads T]
+// and depth; slam1, slam2: detector), against the naive loop that runs the same cameras one
+// after another in one thread. Aggregate FPS = frames with every model's result per second.
+// The depth model is the trained scene_depth (224x168); its map gives the rgb detections
+// their distances in the pipeline.
+//   bench_pipeline [--seconds S] [--reps N] [--model M] [--depth D] [--fps F] [--threads T]
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +24,7 @@ struct Args {
   double seconds = 6;
   int reps = 3;
   std::string model = "models/shapes_yolov8.onnx";
+  std::string depth = "models/scene_depth.onnx";
   double fps = 100;  // per camera, above what the machine can serve: live mode drops
   int threads = 1;   // intra-op threads per model in the pipeline
 };
@@ -40,20 +41,23 @@ TaskConfig task_config(const std::string& model, int threads) {
 // One thread: each camera's next frame, then every model serving it, camera after camera.
 double naive_fps(const Args& a) {
   auto det = open_task(task_config(a.model, 0));  // all cores for one inference
-  auto second = open_task(task_config(a.model, 0));
+  auto depth = open_task(task_config(a.depth, 0));
   std::vector<SyntheticScene> scenes;
   for (int i = 0; i < 3; ++i) scenes.emplace_back(SyntheticOptions{640, 480, 4, 10u + i, -1});
   Image img;
-  TaskOutput out;
+  TaskOutput boxes, map;
+  std::vector<float> scratch;
   int64_t frames = 0;
   const int64_t end = now_ns() + static_cast<int64_t>(a.seconds * 1e9);
   while (now_ns() < end) {
     for (int c = 0; c < 3; ++c) {
       scenes[c].next(img);
       const ImageView v = img.view();
-      (void)det->run(std::span<const ImageView>(&v, 1), std::span<TaskOutput>(&out, 1));
-      if (c == 0)
-        (void)second->run(std::span<const ImageView>(&v, 1), std::span<TaskOutput>(&out, 1));
+      (void)det->run(std::span<const ImageView>(&v, 1), std::span<TaskOutput>(&boxes, 1));
+      if (c == 0) {  // the same work as the pipeline: depth, then distances of the boxes
+        (void)depth->run(std::span<const ImageView>(&v, 1), std::span<TaskOutput>(&map, 1));
+        fuse_distances(boxes.detections, map.depth, DistanceStat::median, scratch);
+      }
       ++frames;
     }
   }
@@ -69,7 +73,13 @@ RunSummary pipeline(const Args& a) {
   for (int i = 0; i < 3; ++i) {
     CameraConfig c;
     c.id = kCams[i];
-    c.source = {c.id, SourceKind::synthetic, "", 640, 480, 4, a.fps, -1, 10u + i};
+    c.source.camera = c.id;
+    c.source.kind = SourceKind::synthetic;
+    c.source.width = 640;
+    c.source.height = 480;
+    c.source.objects = 4;
+    c.source.fps = a.fps;
+    c.source.seed = 10u + static_cast<uint64_t>(i);
     cfg.cameras.push_back(c);
   }
   ModelConfig det;
@@ -78,11 +88,10 @@ RunSummary pipeline(const Args& a) {
   det.cameras = {"rgb", "slam1", "slam2"};
   det.max_batch = 3;
   det.max_wait_us = 2000;
-  ModelConfig second = det;
-  second.id = "second";
+  ModelConfig second;
+  second.id = "depth";
+  second.task = task_config(a.depth, 1);  // the lighter load: one core
   second.cameras = {"rgb"};
-  second.max_batch = 1;
-  second.task.backend.intra_op_threads = 1;  // the lighter load: one core
   cfg.models = {det, second};
   std::atomic<bool> stop{false};
   RuntimeOptions opt;
@@ -113,6 +122,8 @@ int main(int argc, char** argv) {
       a.reps = std::atoi(argv[i + 1]);
     else if (k == "--model")
       a.model = argv[i + 1];
+    else if (k == "--depth")
+      a.depth = argv[i + 1];
     else if (k == "--fps")
       a.fps = std::atof(argv[i + 1]);
     else if (k == "--threads")

@@ -250,7 +250,9 @@ TEST_F(RuntimeTest, ImageFolderWithCorruptFileAndConstModel) {
   auto cfg = config(PipelineMode::lossless);
   CameraConfig cam;
   cam.id = "cam0";
-  cam.source = {"cam0", SourceKind::images, (dir_ / "frames").string()};
+  cam.source.camera = "cam0";
+  cam.source.kind = SourceKind::images;
+  cam.source.path = (dir_ / "frames").string();
   cfg.cameras.push_back(cam);
   ModelConfig m;
   m.id = "det";
