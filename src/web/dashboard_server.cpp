@@ -26,6 +26,7 @@ std::string_view content_type(std::string_view name) {
   if (ends(".html")) return "text/html; charset=utf-8";
   if (ends(".js")) return "text/javascript; charset=utf-8";
   if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".txt")) return "text/plain; charset=utf-8";
   return "application/octet-stream";
 }
 

@@ -104,8 +104,9 @@ TEST(DashboardServer, ServesThePageStatsHistoryMetricsAndFrames) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_NE(res->body.find("assets/dashboard.js"), std::string::npos);
-  for (const char* asset : {"/assets/dashboard.js", "/assets/dashboard.css",
-                            "/assets/uPlot.iife.min.js", "/assets/uPlot.min.css"}) {
+  for (const char* asset :
+       {"/assets/dashboard.js", "/assets/dashboard.css", "/assets/uPlot.iife.min.js",
+        "/assets/uPlot.min.css", "/assets/uPlot.LICENSE.txt"}) {
     res = c.Get(asset);
     ASSERT_TRUE(res) << asset;
     EXPECT_EQ(res->status, 200) << asset;
