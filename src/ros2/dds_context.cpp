@@ -13,10 +13,13 @@ namespace percept::ros2 {
 std::string domain_config_xml(const Ros2Config& c) {
   const std::string buf = std::to_string(c.socket_buffer_bytes) + "B";
   std::string xml = "<CycloneDDS><Domain id=\"any\"><General>";
-  if (c.localhost_only)  // loopback has no multicast on Linux: unicast discovery to local ports
+  // Loopback only. Discovery both ways ROS 2 peers may use: SPDP multicast on lo (what
+  // rmw_cyclonedds does for ROS_LOCALHOST_ONLY=1) and unicast to the well-known participant
+  // ports of 127.0.0.1 (works where lo has no multicast route, e.g. in containers).
+  if (c.localhost_only)
     xml +=
-        "<Interfaces><NetworkInterface address=\"127.0.0.1\"/></Interfaces>"
-        "<AllowMulticast>false</AllowMulticast>";
+        "<Interfaces><NetworkInterface address=\"127.0.0.1\" multicast=\"true\"/></Interfaces>"
+        "<AllowMulticast>spdp</AllowMulticast>";
   xml += "</General>";
   if (c.localhost_only)
     xml +=
