@@ -29,19 +29,26 @@ TEST(Ros2Source, ConsumesImagesAndCountsBadOnes) {
   const fs::path dir =
       fs::path(PERCEPT_BUILD_DIR) / "testdata" / ("ros2_source_" + std::to_string(getpid()));
   fs::create_directories(dir);
-  percept::test::write_file((dir / "config.yaml").string(), R"(cameras:
+  percept::test::write_file(
+      (dir / "config.yaml").string(), R"(cameras:
   - id: cam
     source: ros2
-    topic: /src_)" + std::to_string(getpid()) + R"(/image_raw
+    topic: /src_)" + std::to_string(getpid()) +
+                                          R"(/image_raw
     frame_id: cam_optical
     qos: reliable
     depth: 50
     timeout_s: 2
 models:
-  - {id: detector, path: )" + std::string(PERCEPT_MODELS) + R"(/shapes_yolov8.onnx, threads: 1}
+  - {id: detector, path: )" + std::string(PERCEPT_MODELS) +
+                                          R"(/shapes_yolov8.onnx, threads: 1}
 mode: lossless
-output: {dir: )" + (dir / "out").string() + R"(, video: false}
-ros2: {domain_id: )" + std::to_string(domain) + R"(, localhost_only: true}
+output: {dir: )" + (dir / "out").string() +
+                                          R"(, video: false}
+ros2: {enabled: true, domain_id: )" + std::to_string(domain) +
+                                          R"(, localhost_only: true, namespace: src_)" +
+                                          std::to_string(getpid()) +
+                                          R"(, annotated_hz: 1000, qos: reliable, depth: 50}
 )");
   const percept::PipelineConfig cfg = percept::load_pipeline_config((dir / "config.yaml").string());
 
@@ -55,6 +62,16 @@ ros2: {domain_id: )" + std::to_string(domain) + R"(, localhost_only: true}
   const dds_entity_t writer = dds_create_writer(pp, topic, q, nullptr);
   dds_delete_qos(q);
   ASSERT_GT(writer, 0);
+
+  // percept's results on the same graph: ROS 2 in, ROS 2 out, stamps carried through.
+  const dds_entity_t det_topic =
+      dds_create_topic(pp, &vision_msgs_msg_dds__Detection2DArray__desc,
+                       ("rt/src_" + std::to_string(getpid()) + "/cam/detector/detections").c_str(),
+                       nullptr, nullptr);
+  q = percept::test::reliable_keep_all();
+  const dds_entity_t det_reader = dds_create_reader(pp, det_topic, q, nullptr);
+  dds_delete_qos(q);
+  ASSERT_GT(det_reader, 0);
 
   percept::RunSummary sum;
   std::thread run([&] { sum = percept::run_pipeline(cfg, {}); });
@@ -84,6 +101,21 @@ ros2: {domain_id: )" + std::to_string(domain) + R"(, localhost_only: true}
     ASSERT_EQ(dds_write(writer, &img), DDS_RETCODE_OK);
   }
   run.join();  // the source ends 2 s after the last message (timeout_s)
+
+  std::vector<std::pair<int32_t, uint32_t>> out_stamps;
+  for (int tries = 0; tries < 100 && out_stamps.size() < 4; ++tries) {
+    void* samples[8] = {nullptr};
+    dds_sample_info_t infos[8];
+    const int n = dds_take(det_reader, samples, infos, 8, 8);
+    for (int i = 0; i < n; ++i)
+      if (infos[i].valid_data) {
+        const auto* m = static_cast<const vision_msgs_msg_dds__Detection2DArray_*>(samples[i]);
+        EXPECT_STREQ(m->header_.frame_id_, "cam_optical");
+        out_stamps.emplace_back(m->header_.stamp_.sec_, m->header_.stamp_.nanosec_);
+      }
+    if (n > 0) dds_return_loan(det_reader, samples, n);
+    if (n <= 0) dds_sleepfor(DDS_MSECS(20));
+  }
   dds_delete(pp);
 
   ASSERT_EQ(sum.cameras.size(), 1u);
@@ -99,6 +131,12 @@ ros2: {domain_id: )" + std::to_string(domain) + R"(, localhost_only: true}
   ASSERT_EQ(stamps.size(), 4u);
   const double expected[] = {1700000000, 1700000001, 1700000002, 1700000006};
   for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(stamps[i], expected[i] + 5e-7, 1e-3);
+  // The published detections carry the input images' stamps exactly (sec + 500 ns).
+  ASSERT_EQ(out_stamps.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(out_stamps[i].first, static_cast<int32_t>(expected[i]));
+    EXPECT_EQ(out_stamps[i].second, 500u);
+  }
 }
 
 }  // namespace
