@@ -33,7 +33,8 @@ endif()
 function(percept_cuda_warnings target)
   target_compile_options(${target} PRIVATE
     $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra>
-    # The CPU reference rounds without FMA contraction (ISO C++ mode); so must the kernels.
+    # No FMA contraction: the kernels round as the CPU references' baseline x86-64 builds do
+    # (docs/GPU.md, Parity).
     $<$<COMPILE_LANGUAGE:CUDA>:--fmad=false>)
   if(PERCEPT_WERROR)
     target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-Werror=all-warnings>)

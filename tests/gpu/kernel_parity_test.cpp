@@ -2,12 +2,16 @@
 // Label gpu: without a device every test is skipped with the reason (never counted as passed).
 //
 // Tolerances. The kernels share their per-element math with the CPU code (letterbox_math.hpp,
-// resample_math.hpp) and are built with --fmad=false; the CPU reference is compiled in ISO C++
-// mode (no FMA contraction), so float32 results are expected to be bit-equal. The tests allow
+// resample_math.hpp) and are built with --fmad=false, so they round as baseline x86-64 code
+// does: letterbox float32 is expected bit-equal to letterbox_cpu's scalar path. PlaneResampler's
+// vertical blend is compiled twice (core/simd.hpp) and contracted into an FMA on AVX2 machines,
+// so the resampling references differ from the kernels by up to an ulp there. The tests allow
 //   letterbox float32: |gpu - cpu| <= 1e-5 (values are O(1): ImageNet-normalised or /255);
 //   letterbox float16: the float32 reference rounded to half: |gpu - cpu| <= 2^-11 |cpu| + 2^-24;
-//   depth: |gpu - cpu| <= 1e-6 * max(1, |cpu|);
-//   segmentation: no differing class id, and equal per-class pixel counts.
+//   depth: |gpu - cpu| <= 1e-6 * max |input| (a blend of large inputs can land near 0);
+//   segmentation: a differing class id only where the two classes' resampled logits (for a
+//   binary mask: the logit and the threshold) are within 1e-5 relative (a near-tie, at most 1
+//   pixel in 10,000), and per-class pixel counts off by no more than the number of such pixels.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -104,6 +108,18 @@ struct LetterboxCase {
   bool rgb;
   bool imagenet;
 };
+
+// Whether frame pixel (x, y) is a near-tie, where the last bit of rounding may pick either
+// answer: the resampled logits of classes a and b within 1e-5 relative of each other, or, for a
+// binary mask (one plane), the logit within that of the threshold.
+bool near_tie(const float* logits, int classes, float threshold, const PlaneGrid& g, int x, int y,
+              int a, int b) {
+  const Tap tx = bilinear_tap(x, g.ax), ty = bilinear_tap(y, g.ay);
+  const long plane = static_cast<long>(g.w) * g.h;
+  const float va = sample_plane(logits + (classes == 1 ? 0 : a) * plane, g.w, tx, ty);
+  const float vb = classes == 1 ? threshold : sample_plane(logits + b * plane, g.w, tx, ty);
+  return std::fabs(va - vb) <= 1e-5f * (1.f + std::fabs(va));
+}
 
 std::string name_of(const LetterboxCase& c) {
   const char* f = c.format == PixelFormat::bgr8   ? "bgr"
@@ -234,7 +250,7 @@ TEST(DepthToFrameCuda, MatchesTheCpuReference) {
     const auto got = g.download<float>(dst, n);
     size_t bad = 0;
     for (size_t i = 0; i < n; ++i)
-      if (!(std::fabs(got[i] - ref.values[i]) <= 1e-6f * std::max(1.f, std::fabs(ref.values[i]))))
+      if (!(std::fabs(got[i] - ref.values[i]) <= 1e-6f * 50.f))  // inputs lie in [0, 50)
         ++bad;
     EXPECT_EQ(bad, 0u);
   }
@@ -275,12 +291,24 @@ TEST(SegmentationToFrameCuda, MatchesTheCpuReference) {
                                          map.as<uint8_t>(), counts.as<uint32_t>(), g.stream.get()));
     const auto got = g.download<uint8_t>(map, n);
     const auto got_counts = g.download<uint32_t>(counts, static_cast<size_t>(n_classes));
-    size_t differ = 0;
-    for (size_t i = 0; i < n; ++i) differ += got[i] != ref.classes[i];
+    const PlaneGrid grid = plane_grid(c.out_w, c.out_h, p);
+    size_t differ = 0, ties = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (got[i] == ref.classes[i]) continue;
+      const int x = static_cast<int>(i % static_cast<size_t>(c.frame_w));
+      const int y = static_cast<int>(i / static_cast<size_t>(c.frame_w));
+      if (near_tie(logits.data(), c.classes, mask_logit_threshold(0.4f), grid, x, y, got[i],
+                   ref.classes[i]))
+        ++ties;
+      else
+        ++differ;
+    }
     EXPECT_EQ(differ, 0u) << "of " << n << " pixels";
+    EXPECT_LE(ties, n / 10000 + 1);
     for (int k = 0; k < n_classes; ++k)
-      EXPECT_NEAR(got_counts[static_cast<size_t>(k)] / static_cast<double>(n),
-                  ref.fractions[static_cast<size_t>(k)], 1e-6)
+      EXPECT_LE(std::fabs(got_counts[static_cast<size_t>(k)] -
+                          ref.fractions[static_cast<size_t>(k)] * static_cast<double>(n)),
+                static_cast<double>(ties) + 0.5)
           << "class " << k;
   }
 }

@@ -25,10 +25,9 @@ Status letterbox_cuda_validate(const ImageView& src, const LetterboxParams& p, c
   return {};
 }
 
-Status letterbox_cuda(const ImageView& src, const LetterboxParams& p, const Normalize& n, void* dst,
-                      DType dtype, cudaStream_t stream) {
-  if (Status s = letterbox_cuda_validate(src, p, dst, dtype); !s.ok()) return s;
-  cuda_detail::LetterboxArgs a{};
+letterbox_math::Args letterbox_cuda_args(const ImageView& src, const LetterboxParams& p,
+                                         const Normalize& n, DType dtype) {
+  letterbox_math::Args a{};
   a.src = src.data;
   a.stride = src.stride;
   a.src_w = src.width;
@@ -53,7 +52,15 @@ Status letterbox_cuda(const ImageView& src, const LetterboxParams& p, const Norm
     a.pad[k] = n.pad_value * a.scale[k] + a.bias[k];
   }
   a.f16 = dtype == DType::f16;
-  return gpu::check(cuda_detail::launch_letterbox(a, dst, stream), "letterbox kernel launch");
+  return a;
+}
+
+Status letterbox_cuda(const ImageView& src, const LetterboxParams& p, const Normalize& n, void* dst,
+                      DType dtype, cudaStream_t stream) {
+  if (Status s = letterbox_cuda_validate(src, p, dst, dtype); !s.ok()) return s;
+  return gpu::check(
+      cuda_detail::launch_letterbox(letterbox_cuda_args(src, p, n, dtype), dst, stream),
+      "letterbox kernel launch");
 }
 
 }  // namespace percept

@@ -1,26 +1,18 @@
 // Bilinear resampling of model output planes onto frame pixels: one thread per frame pixel.
 // depth: one plane, float out. segment: argmax over the resampled class planes (uint8 out),
-// with a per-block shared-memory histogram for the class fractions.
+// with a per-block shared-memory histogram for the class fractions. The per-pixel math is
+// resample_math.hpp's (sample_plane, argmax_at), which the tests also run on the CPU.
 #include "plane_resample_kernel.hpp"
 
 namespace percept::cuda_detail {
 namespace {
-
-// The CPU's PlaneResampler blends horizontally first (per source row), then vertically.
-__device__ inline float sample(const float* plane, int w, const Tap& tx, const Tap& ty) {
-  const float* r0 = plane + static_cast<size_t>(ty.i0) * w;
-  const float* r1 = plane + static_cast<size_t>(ty.i1) * w;
-  const float top = lerp_w(r0[tx.i0], r0[tx.i1], tx.w1);
-  const float bot = lerp_w(r1[tx.i0], r1[tx.i1], tx.w1);
-  return lerp_w(top, bot, ty.w1);
-}
 
 __global__ void depth_kernel(const float* src, PlaneGrid g, float* dst) {
   const int x = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
   const int y = static_cast<int>(blockIdx.y * blockDim.y + threadIdx.y);
   if (x >= g.dst_w || y >= g.dst_h) return;
   dst[static_cast<size_t>(y) * g.dst_w + x] =
-      sample(src, g.w, bilinear_tap(x, g.ax), bilinear_tap(y, g.ay));
+      sample_plane(src, g.w, bilinear_tap(x, g.ax), bilinear_tap(y, g.ay));
 }
 
 __global__ void argmax_kernel(const float* logits, int classes, PlaneGrid g, float threshold,
@@ -35,21 +27,7 @@ __global__ void argmax_kernel(const float* logits, int classes, PlaneGrid g, flo
   const int x = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
   const int y = static_cast<int>(blockIdx.y * blockDim.y + threadIdx.y);
   if (x < g.dst_w && y < g.dst_h) {
-    const Tap tx = bilinear_tap(x, g.ax), ty = bilinear_tap(y, g.ay);
-    const size_t plane = static_cast<size_t>(g.w) * g.h;
-    int id = 0;
-    if (classes == 1) {
-      id = sample(logits, g.w, tx, ty) > threshold ? 1 : 0;
-    } else {
-      float best = sample(logits, g.w, tx, ty);
-      for (int c = 1; c < classes; ++c) {
-        const float v = sample(logits + c * plane, g.w, tx, ty);
-        if (v > best) {  // strict: the lowest id wins ties, as argmax_step does
-          best = v;
-          id = c;
-        }
-      }
-    }
+    const int id = argmax_at(logits, classes, g, threshold, x, y);
     out[static_cast<size_t>(y) * g.dst_w + x] = static_cast<uint8_t>(id);
     if (counts) atomicAdd(&hist[id], 1u);
   }

@@ -9,12 +9,6 @@
 
 namespace percept::cuda_detail {
 
-struct PlaneGrid {
-  int w, h;          // output plane
-  int dst_w, dst_h;  // frame
-  Axis ax, ay;
-};
-
 cudaError_t launch_depth_resample(const float* src, const PlaneGrid& g, float* dst,
                                   cudaStream_t stream);
 cudaError_t launch_segment_argmax(const float* logits, int classes, const PlaneGrid& g,

@@ -18,11 +18,17 @@
 #include "percept/core/image.hpp"
 #include "percept/core/tensor.hpp"
 #include "percept/preprocess/letterbox.hpp"
+#include "percept/preprocess/letterbox_math.hpp"
 
 namespace percept {
 
 Status letterbox_cuda(const ImageView& src, const LetterboxParams& p, const Normalize& norm,
                       void* dst, DType dtype, cudaStream_t stream);
+
+// What the kernel receives (src.data is the device pointer as given): exposed so that the tests
+// can run the kernel's per-pixel code (letterbox_math::pixel) on the CPU.
+letterbox_math::Args letterbox_cuda_args(const ImageView& src, const LetterboxParams& p,
+                                         const Normalize& norm, DType dtype);
 
 // The argument checks letterbox_cuda runs first (exposed for the tests).
 Status letterbox_cuda_validate(const ImageView& src, const LetterboxParams& p, const void* dst,
