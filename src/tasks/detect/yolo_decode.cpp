@@ -8,6 +8,10 @@
 namespace percept {
 
 namespace {
+constexpr float kMaxClassId = 1e6f;  // end2end class ids above this are garbage, not classes
+}  // namespace
+
+namespace {
 
 inline bool finite_box(float a, float b, float c, float d) {
   return std::isfinite(a) && std::isfinite(b) && std::isfinite(c) && std::isfinite(d);
@@ -36,6 +40,12 @@ inline Box from_center(float cx, float cy, float w, float h) {
   return {cx - w * 0.5f, cy - h * 0.5f, cx + w * 0.5f, cy + h * 0.5f};
 }
 
+// What may leave the decoder: a finite score and a finite, ordered box. Finite inputs can still
+// overflow (cx 3e38 + w/2), a negative width turns a box inside out, obj x cls can reach +Inf.
+inline bool usable(const Box& b, float score) {
+  return std::isfinite(score) && finite_box(b.x1, b.y1, b.x2, b.y2) && b.x1 <= b.x2 && b.y1 <= b.y2;
+}
+
 }  // namespace
 
 void YoloDecoder::decode_v8(const float* p, int nc, int n, float conf, Detections& out) {
@@ -50,8 +60,9 @@ void YoloDecoder::decode_v8(const float* p, int nc, int n, float conf, Detection
   const float* h = p + 3 * static_cast<size_t>(n);
   for (int i = 0; i < n; ++i) {
     if (!(best[i] > conf)) continue;  // also rejects NaN
-    if (!finite_box(cx[i], cy[i], w[i], h[i])) continue;
-    out.push_back({from_center(cx[i], cy[i], w[i], h[i]), best[i], cls[i]});
+    const Box b = from_center(cx[i], cy[i], w[i], h[i]);
+    if (!usable(b, best[i])) continue;
+    out.push_back({b, best[i], cls[i]});
   }
 }
 
@@ -65,8 +76,9 @@ void YoloDecoder::decode_v5(const float* p, int nc, int n, float conf, Detection
     for (int c = 1; c < nc; ++c)
       if (r[5 + c] > r[5 + best]) best = c;
     const float score = obj * r[5 + best];
-    if (!(score > conf) || !finite_box(r[0], r[1], r[2], r[3])) continue;
-    out.push_back({from_center(r[0], r[1], r[2], r[3]), score, best});
+    const Box b = from_center(r[0], r[1], r[2], r[3]);
+    if (!(score > conf) || !usable(b, score)) continue;
+    out.push_back({b, score, best});
   }
 }
 
@@ -84,8 +96,10 @@ void YoloDecoder::decode(const float* image, const LayoutInfo& info, const Decod
       // NMS already ran inside the graph: keep rows above the threshold, in the model's order.
       for (int i = 0; i < info.num_boxes; ++i) {
         const float* r = image + static_cast<size_t>(i) * 6;
-        if (!(r[4] > opt.conf_threshold) || !finite_box(r[0], r[1], r[2], r[3])) continue;
-        if (!std::isfinite(r[5]) || r[5] < 0) continue;
+        if (!(r[4] > opt.conf_threshold) || !usable({r[0], r[1], r[2], r[3]}, r[4])) continue;
+        // A class id that is not a small whole number (NaN, negative, 1e12) names no class; an
+        // int cast of it would be undefined behaviour.
+        if (!(r[5] >= 0.f && r[5] < kMaxClassId)) continue;
         out.push_back({{r[0], r[1], r[2], r[3]}, r[4], static_cast<int>(r[5])});
         if (static_cast<int>(out.size()) == opt.nms.max_detections) break;
       }

@@ -63,6 +63,11 @@ Result<LayoutInfo> detect_layout(std::span<const int64_t> shape, int nc,
   const int64_t d1 = shape[1], d2 = shape[2];
   if (forced) return check(*forced, d1, d2, s);
   if (nc > 0) {  // the class count from the metadata settles it
+    // ...except for [B, 4+nc, 6]: six v8 anchors or six end2end boxes, both fit.
+    if (d1 == 4 + nc && d2 == 6)
+      return Error("detection output " + s + " fits both v8 (" + std::to_string(nc) +
+                   " classes, 6 anchors) and end2end (6 boxes); set `layout: v8 | end2end` in "
+                   "the model's config");
     if (d1 == 4 + nc && d2 != 4 + nc) return check(YoloLayout::v8, d1, d2, s);
     if (d2 == 5 + nc && d1 != 5 + nc) return check(YoloLayout::v5, d1, d2, s);
     if (d2 == 6) return check(YoloLayout::end2end, d1, d2, s);
