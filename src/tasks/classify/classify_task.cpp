@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "../image_task.hpp"
 
@@ -12,6 +13,15 @@ void top_k_softmax(const float* scores, int classes, int k, ClassScores& out,
   out.clear();
   if (classes <= 0 || k <= 0) return;
   probs.assign(scores, scores + classes);
+  // Non-finite logits (a broken export, fp16 overflow): NaN ranks below every class, +Inf
+  // becomes the largest float so the softmax stays finite. Nothing usable: no scores at all.
+  bool any = false;
+  for (float& v : probs) {
+    if (std::isnan(v)) v = -std::numeric_limits<float>::infinity();
+    if (v == std::numeric_limits<float>::infinity()) v = std::numeric_limits<float>::max();
+    any = any || std::isfinite(v);
+  }
+  if (!any) return;
   bool already = true;
   double sum = 0;
   for (float v : probs) {
