@@ -146,7 +146,12 @@ Result<ModelConventions> load_sidecar(const std::string& path) {
   if (!root.IsMap()) return Error(path + ": a model sidecar is a map of convention keys");
   const std::string source = "sidecar " + path;
   for (const auto& kv : root) {
-    const std::string key = kv.first.as<std::string>();
+    // A key that is a list or a map ("{a}: 1") cannot be read as a name; as<std::string>()
+    // would throw out of this function instead of returning the error.
+    if (!kv.first.IsScalar())
+      return Error(path + ":" + std::to_string(kv.first.Mark().line + 1) +
+                   ": a sidecar key must be a plain name");
+    const std::string key = kv.first.Scalar();
     const YAML::Node& v = kv.second;
     const std::string where = path + ":" + std::to_string(v.Mark().line + 1);
     try {

@@ -120,10 +120,16 @@ std::optional<InputSize> parse_imgsz(const std::string& text) {
   for (char c : text + ",") {
     if (std::isdigit(static_cast<unsigned char>(c))) {
       num += c;
-    } else if (!num.empty()) {
+    } else if (c == ',' || c == ' ' || c == '[' || c == ']' || c == '(' || c == ')') {
+      if (num.empty()) continue;
       if (num.size() > 6) return std::nullopt;  // no network input is a million pixels wide
       v.push_back(std::stoi(num));
+      if (v.back() <= 0) return std::nullopt;
       num.clear();
+    } else {
+      // Anything else ("{0: 'person'}", "-640", "1e3") is not a size; digits were once
+      // picked out of any text, so a class-names dict parsed as 1x0.
+      return std::nullopt;
     }
   }
   if (v.size() == 1) return InputSize{v[0], v[0]};
