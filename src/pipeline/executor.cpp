@@ -57,8 +57,30 @@ void Executor::loop() {
       batch_[kept++] = std::move(f);
     }
     batch_.resize(kept);
-    if (!batch_.empty()) run_batch(batch_);
+    if (!batch_.empty()) {
+      try {
+        run_batch(batch_);
+      } catch (const std::exception& e) {
+        // An exception from a task (std::bad_alloc under memory pressure, a throwing custom
+        // backend) fails the frames of this batch that had no result yet; the executor goes on,
+        // so the frames still reach the sequencer and shutdown cannot hang on them.
+        fail_pending(e.what());
+      }
+    }
     batch_.clear();
+  }
+}
+
+void Executor::fail_pending(const char* what) {
+  spdlog::warn("model '{}': batch failed: {}", opt_.id, what);
+  for (FrameRef& f : batch_) {
+    ModelResult& r = f->results[opt_.model_index];
+    if (r.state != ModelResult::State::pending) continue;
+    r.state = ModelResult::State::failed;
+    r.error = std::string("model '") + opt_.id + "': " + what;
+    ++stats_.failed;
+    if (opt_.live) opt_.live->failed.fetch_add(1, std::memory_order_relaxed);
+    on_done_(f, opt_.model_index);
   }
 }
 

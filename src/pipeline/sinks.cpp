@@ -244,7 +244,13 @@ void SinkWorker::loop() {
       queue_.pop_front();
       room_.notify_one();
     }
-    if (Status st = sink_->write(*f); !st) {
+    Status st;
+    try {
+      st = sink_->write(*f);
+    } catch (const std::exception& e) {  // std::bad_alloc, OpenCV: counted like any failed write
+      st = Error(e.what());
+    }
+    if (!st) {
       if (stats_.errors++ == 0) spdlog::error("sink '{}': {}", sink_->name(), st.error().message());
     } else {
       ++stats_.written;

@@ -1,6 +1,7 @@
 #include "percept/telemetry/telemetry_thread.hpp"
 
 #include <chrono>
+#include <cstdio>
 
 #include "percept/core/error.hpp"
 
@@ -50,13 +51,20 @@ void TelemetryThread::stop() {
 }
 
 void TelemetryThread::tick() {
-  const TelemetrySnapshot s = collector_.collect();
-  ++snapshots_;
-  if (file_.is_open()) {
-    file_ << telemetry_jsonl(s) << '\n';
-    file_.flush();
+  // An exception here (std::bad_alloc while building the JSON, a throwing callback) would leave
+  // the thread and end the process; a snapshot is worth less than the run, so it is skipped and
+  // the next interval tries again.
+  try {
+    const TelemetrySnapshot s = collector_.collect();
+    ++snapshots_;
+    if (file_.is_open()) {
+      file_ << telemetry_jsonl(s) << '\n';
+      file_.flush();
+    }
+    if (on_snapshot_) on_snapshot_(s);
+  } catch (const std::exception&) {
+    std::fputs("percept: telemetry: a snapshot was skipped (out of memory?)\n", stderr);
   }
-  if (on_snapshot_) on_snapshot_(s);
 }
 
 }  // namespace percept

@@ -58,6 +58,7 @@ class Executor {
  private:
   void loop();
   void run_batch(std::vector<FrameRef>& batch);
+  void fail_pending(const char* what);  // frames of batch_ without a result: failed
 
   std::unique_ptr<Task> task_;
   ExecutorOptions opt_;
