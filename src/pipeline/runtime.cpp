@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -43,6 +44,7 @@ struct CameraState {
   std::vector<float> fuse_scratch;  // under mu
   CameraSummary sum;  // captured/read_errors/slot_drops: capture thread; the rest: under mu
   LiveCamera* live = nullptr;  // telemetry, when on
+  int reconnect_streak = 0;    // reconnect attempts since the last frame read (capture thread)
   int64_t preview_ns = 0;      // publish time of the last frame handed to on_frame, under mu
 };
 
@@ -77,11 +79,7 @@ class Pipeline {
       c.paced = c.config->pace.value_or(!lossless_);
       c.deadline_ns = static_cast<int64_t>(c.config->deadline_ms * 1e6);
       if (telemetry_) c.live = &telemetry_->camera(i);
-      // Before the models: a typo fails fast. ros2 cameras need the pipeline's DDS settings.
-      c.source =
-          c.config->source.kind == SourceKind::ros2
-              ? open_ros2_source(c.config->id, c.config->source.ros2, cfg.ros2, opt.stop_flag)
-              : open_source(c.config->source);
+      c.source = open(c.config->source);  // before the models: a typo fails fast
     }
     for (size_t m = 0; m < cfg.models.size(); ++m) {
       const ModelConfig& mc = cfg.models[m];
@@ -99,7 +97,11 @@ class Pipeline {
             c.models.push_back(m);
             if (c.config->drop_late) eo.drop_older_than_ns[c.index] = c.deadline_ns;
           }
-      auto task = open_task(mc.task);
+      auto task =
+          opt.wrap_backend
+              ? open_task(opt.wrap_backend(create_backend(mc.task.model_path, mc.task.backend), mc),
+                          mc.task)
+              : open_task(mc.task);
       // open_task() has logged the conventions; this line ties the model to its config id.
       spdlog::info("model '{}': {} on {}, batch {}", mc.id, task_name(task->kind()),
                    task->backend().name(), task->dynamic_batch() ? "dynamic" : "fixed at 1");
@@ -157,15 +159,24 @@ class Pipeline {
       tel->start();
     }
     for (auto& e : executors_) e->start();
-    for (CameraState& c : cams_)
-      c.thread = std::thread([this, &c] {
-        try {
-          capture(c);
-        } catch (const std::exception& e) {  // a broken camera must not take the others down
-          spdlog::error("camera '{}' stopped: {}", c.config->id, e.what());
-          board_.close(c.index);
-        }
-      });
+    try {
+      for (CameraState& c : cams_)
+        c.thread = std::thread([this, &c] {
+          try {
+            capture(c);
+          } catch (const std::exception& e) {  // a broken camera must not take the others down
+            spdlog::error("camera '{}' stopped: {}", c.config->id, e.what());
+            board_.close(c.index);
+          }
+        });
+    } catch (...) {
+      // A thread that cannot be started (std::system_error, std::bad_alloc): stop the cameras
+      // already running and join them before the error leaves, or ~thread would terminate.
+      abort_ = true;
+      for (CameraState& c : cams_)
+        if (c.thread.joinable()) c.thread.join();
+      throw;
+    }
     // Drain in order: sources end (or stop), then executors finish what they hold, which
     // completes every accepted frame, then sinks write what they were given.
     for (CameraState& c : cams_) c.thread.join();
@@ -193,7 +204,51 @@ class Pipeline {
   }
 
  private:
-  bool stop_requested() const { return opt_.stop_flag && opt_.stop_flag->load(); }
+  bool stop_requested() const {
+    return abort_.load() || (opt_.stop_flag && opt_.stop_flag->load());
+  }
+
+  std::unique_ptr<Source> open(const SourceConfig& sc) const {
+    if (opt_.open_source) return opt_.open_source(sc);
+    if (sc.kind == SourceKind::ros2)
+      return open_ros2_source(sc.camera, sc.ros2, cfg_.ros2, opt_.stop_flag);
+    return open_source(sc);
+  }
+
+  // A live camera that ended or keeps failing is reopened with exponential backoff (bounded);
+  // files and synthetic scenes simply end. Returns false when the camera is given up.
+  bool reconnect(CameraState& c) {
+    const SourceKind kind = c.config->source.kind;
+    // A ros2 source ends only on its timeout_s; DDS itself rediscovers a returning publisher.
+    if (is_file_source(kind) || kind == SourceKind::synthetic || kind == SourceKind::ros2)
+      return false;
+    while (c.reconnect_streak < opt_.reconnect_attempts) {
+      const double wait_ms = std::min(opt_.reconnect_backoff_ms * std::pow(2.0, c.reconnect_streak),
+                                      opt_.reconnect_backoff_max_ms);
+      ++c.reconnect_streak;
+      spdlog::warn("camera '{}': source lost, reconnecting in {:.0f} ms (attempt {}/{})",
+                   c.config->id, wait_ms, c.reconnect_streak, opt_.reconnect_attempts);
+      // Sleep in short steps so that a stop request is not held up by the backoff.
+      const auto until = std::chrono::steady_clock::now() +
+                         std::chrono::microseconds(static_cast<int64_t>(wait_ms * 1e3));
+      while (std::chrono::steady_clock::now() < until) {
+        if (stop_requested()) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      try {
+        c.source = open(c.config->source);
+        ++c.sum.reconnects;
+        spdlog::info("camera '{}': reconnected", c.config->id);
+        return true;
+      } catch (const std::exception& e) {
+        spdlog::warn("camera '{}': reconnect failed: {}", c.config->id, e.what());
+      }
+    }
+    spdlog::error("camera '{}': source lost, giving up after {} reconnect attempts", c.config->id,
+                  opt_.reconnect_attempts);
+    c.sum.gave_up = true;
+    return false;
+  }
 
   void capture(CameraState& c) {
     using namespace std::chrono;
@@ -220,13 +275,18 @@ class Pipeline {
         if (c.sum.read_errors <= 5)
           spdlog::warn("camera '{}': {}", c.config->id, got.error().message());
         if (++consecutive_errors >= 100) {
-          spdlog::error("camera '{}': 100 failed reads in a row, giving up on it", c.config->id);
-          break;
+          spdlog::error("camera '{}': 100 failed reads in a row", c.config->id);
+          if (!reconnect(c)) break;
+          consecutive_errors = 0;
         }
         continue;
       }
-      if (!*got) break;  // end of stream
+      if (!*got) {  // end of stream; a live camera that ends has been lost
+        if (reconnect(c)) continue;
+        break;
+      }
       consecutive_errors = 0;
+      c.reconnect_streak = 0;
       f->camera = static_cast<int>(c.index);
       f->index = index++;
       f->capture_ns = now_ns();
@@ -329,6 +389,7 @@ class Pipeline {
 
   const PipelineConfig& cfg_;
   RuntimeOptions opt_;
+  std::atomic<bool> abort_{false};  // run() failed to start every thread: cameras stop
   std::unique_ptr<TelemetryCollector> telemetry_;  // live measurements, when telemetry is on
   bool lossless_;
   FramePool pool_;
@@ -392,6 +453,8 @@ std::string summary_json(const RunSummary& s, const PipelineConfig& cfg) {
                     {"completed", c.completed},
                     {"fps", c.fps},
                     {"read_errors", c.read_errors},
+                    {"reconnects", c.reconnects},
+                    {"gave_up", c.gave_up},
                     {"slot_drops", c.slot_drops},
                     {"unprocessed", c.unprocessed},
                     {"partial", c.partial},
@@ -444,6 +507,13 @@ std::string summary_text(const RunSummary& s) {
                   ns_to_ms(c.end_to_end_ns.quantile(0.5)),
                   ns_to_ms(c.end_to_end_ns.quantile(0.99)));
     out += line;
+    if (c.reconnects || c.gave_up || c.read_errors) {
+      std::snprintf(line, sizeof line, "  camera %-10s read errors %llu  reconnects %llu%s\n",
+                    c.id.c_str(), static_cast<unsigned long long>(c.read_errors),
+                    static_cast<unsigned long long>(c.reconnects),
+                    c.gave_up ? "  source lost for good" : "");
+      out += line;
+    }
   }
   for (const auto& m : s.models) {
     const ExecutorStats& st = m.stats;

@@ -26,6 +26,19 @@ namespace percept {
 
 struct RuntimeOptions {
   int64_t max_frames = -1;  // per camera; -1: until the source ends or stop is requested
+  // How each camera's source is opened (default: open_source) and a wrapper put around each
+  // model's backend (default: none). Embedders use them for their own sources; the fault tests
+  // use them to inject sources that die and backends that fail.
+  std::function<std::unique_ptr<Source>(const SourceConfig&)> open_source;
+  std::function<std::unique_ptr<Backend>(std::unique_ptr<Backend>, const ModelConfig&)>
+      wrap_backend;
+  // A live source (device, stream) that ends, or fails 100 reads in a row, is reopened after
+  // reconnect_backoff_ms, doubled on each failed attempt up to reconnect_backoff_max_ms. After
+  // reconnect_attempts attempts in a row without a frame read, the camera is given up (the
+  // others go on). Files and synthetic sources end normally.
+  int reconnect_attempts = 10;
+  double reconnect_backoff_ms = 100;
+  double reconnect_backoff_max_ms = 5000;
   // Polled while running: when it turns true the runtime stops capturing and drains (signals).
   const std::atomic<bool>* stop_flag = nullptr;
   // Called on the telemetry thread with each snapshot (e.g. to serve /metrics); setting it
@@ -43,6 +56,8 @@ struct CameraSummary {
   std::string id;
   uint64_t captured = 0;     // frames read from the source
   uint64_t read_errors = 0;  // frames that could not be decoded
+  uint64_t reconnects = 0;   // times a lost live source was reopened
+  bool gave_up = false;      // the source was lost for good (reconnect attempts exhausted)
   uint64_t slot_drops = 0;   // displaced from the camera's slot before any model started them
   uint64_t unprocessed = 0;  // no model produced a result (displaced, or too old at dequeue)
   uint64_t partial = 0;      // some models produced a result, others dropped it at dequeue
