@@ -1,0 +1,262 @@
+// Faults injected into a running pipeline (docs/RELIABILITY.md): a live source that dies
+// mid-stream and reconnects with backoff while the other cameras go on, a backend that fails
+// (an error value, an exception) on some batches, sinks that cannot write (ENOSPC through
+// /dev/full, a path that cannot be created). Each fault is counted in the summary and logged;
+// the run ends normally, nothing hangs.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "percept/io/synthetic_source.hpp"
+#include "percept/pipeline/runtime.hpp"
+
+namespace percept {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kModel = std::string(PERCEPT_TEST_DATA) + "/const_v8.onnx";
+
+// A live camera that delivers `frames` frames and then is lost (end of stream), or with
+// `fail_after_frames`, returns read errors from then on.
+class DyingSource final : public Source {
+ public:
+  DyingSource(int frames, bool errors)
+      : scene_({96, 64, 2, 7, -1}), left_(frames), errors_(errors) {}
+  Result<bool> read(Image& frame) override {
+    if (left_-- <= 0) {
+      if (errors_) return Error("fake://cam: read failed");
+      return false;
+    }
+    return scene_.next(frame);
+  }
+  double fps() const override { return 0; }
+  int64_t frame_count() const override { return -1; }
+
+ private:
+  SyntheticScene scene_;
+  int left_;
+  bool errors_;
+};
+
+// Delegates to a real backend, but run number `error_at` returns an error value and run number
+// `throw_at` throws (as a custom backend or an allocation might).
+class FlakyBackend final : public Backend {
+ public:
+  FlakyBackend(std::unique_ptr<Backend> inner, int error_at, int throw_at)
+      : inner_(std::move(inner)), error_at_(error_at), throw_at_(throw_at) {}
+  std::string name() const override { return "flaky(" + inner_->name() + ")"; }
+  const std::string& model_path() const override { return inner_->model_path(); }
+  const std::vector<TensorInfo>& inputs() const override { return inner_->inputs(); }
+  const std::vector<TensorInfo>& outputs() const override { return inner_->outputs(); }
+  const std::map<std::string, std::string>& metadata() const override { return inner_->metadata(); }
+  Result<std::span<const TensorView>> run(std::span<const TensorView> in) override {
+    ++runs_;
+    if (runs_ == error_at_) return Error("injected: device lost");
+    if (runs_ == throw_at_) throw std::runtime_error("injected: exception inside the backend");
+    return inner_->run(in);
+  }
+
+ private:
+  std::unique_ptr<Backend> inner_;
+  int error_at_, throw_at_, runs_ = 0;
+};
+
+class FaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("percept_fault_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "out");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static CameraConfig camera(const std::string& id, SourceKind kind, int64_t frames) {
+    CameraConfig c;
+    c.id = id;
+    c.source.camera = id;
+    c.source.kind = kind;
+    c.source.path = "fake://" + id;
+    c.source.width = 96;
+    c.source.height = 64;
+    c.source.frames = frames;
+    return c;
+  }
+  PipelineConfig config(std::vector<CameraConfig> cams) {
+    PipelineConfig cfg;
+    cfg.file = "fault test";
+    cfg.mode = PipelineMode::lossless;
+    cfg.output.dir = (dir_ / "out").string();
+    cfg.output.video = false;
+    cfg.cameras = std::move(cams);
+    ModelConfig m;
+    m.id = "det";
+    m.task.model_path = kModel;
+    m.task.backend.intra_op_threads = 1;
+    for (const auto& c : cfg.cameras) m.cameras.push_back(c.id);
+    cfg.models.push_back(m);
+    return cfg;
+  }
+  std::vector<nlohmann::json> lines() {
+    std::vector<nlohmann::json> v;
+    std::ifstream f(dir_ / "out" / "detections.jsonl");
+    std::string line;
+    while (std::getline(f, line)) v.push_back(nlohmann::json::parse(line));
+    return v;
+  }
+  fs::path dir_;
+};
+
+TEST_F(FaultTest, SourceDiesMidStreamReconnectsWithBackoffWhileOthersGoOn) {
+  auto cfg =
+      config({camera("good", SourceKind::synthetic, 150), camera("flaky", SourceKind::stream, 0)});
+  std::atomic<int> opens{0};
+  RuntimeOptions opt;
+  opt.reconnect_attempts = 3;
+  opt.reconnect_backoff_ms = 2;
+  opt.reconnect_backoff_max_ms = 8;
+  // Open 1: 30 frames then lost. Open 2 fails, open 3 gives 30 more frames, then every open
+  // fails: the camera is given up after 3 attempts.
+  opt.open_source = [&](const SourceConfig& sc) -> std::unique_ptr<Source> {
+    if (sc.kind != SourceKind::stream) return open_source(sc);
+    const int n = ++opens;
+    if (n == 1 || n == 3) return std::make_unique<DyingSource>(30, false);
+    throw Error("cannot open stream '" + sc.path + "'");
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  RunSummary s = run_pipeline(cfg, opt);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(s.cameras[0].completed, 150u);
+  EXPECT_EQ(s.cameras[1].captured, 60u);
+  EXPECT_EQ(s.cameras[1].completed, 60u);
+  EXPECT_EQ(s.cameras[1].reconnects, 1u);
+  EXPECT_TRUE(s.cameras[1].gave_up);
+  EXPECT_EQ(opens.load(), 6);  // setup + 2 attempts, then 3 failed attempts
+  EXPECT_LT(secs, 30);
+  auto summary = nlohmann::json::parse(std::ifstream(dir_ / "out" / "summary.json"));
+  EXPECT_EQ(summary["cameras"][1]["reconnects"], 1);
+  EXPECT_EQ(summary["cameras"][1]["gave_up"], true);
+  EXPECT_NE(summary_text(s).find("reconnects 1  source lost for good"), std::string::npos);
+  EXPECT_EQ(lines().size(), 210u);
+}
+
+TEST_F(FaultTest, ReadErrorsInARowReconnect) {
+  auto cfg = config({camera("cam", SourceKind::device, 0)});
+  std::atomic<int> opens{0};
+  RuntimeOptions opt;
+  opt.reconnect_attempts = 2;
+  opt.reconnect_backoff_ms = 1;
+  opt.open_source = [&](const SourceConfig&) -> std::unique_ptr<Source> {
+    return std::make_unique<DyingSource>(++opens <= 2 ? 10 : 0, true);
+  };
+  RunSummary s = run_pipeline(cfg, opt);
+  EXPECT_EQ(s.cameras[0].captured, 20u);
+  EXPECT_EQ(s.cameras[0].completed, 20u);
+  EXPECT_GE(s.cameras[0].reconnects, 1u);
+  EXPECT_GE(s.cameras[0].read_errors, 200u);
+  EXPECT_TRUE(s.cameras[0].gave_up);
+}
+
+TEST_F(FaultTest, StopIsNotHeldUpByReconnectBackoff) {
+  auto cfg = config({camera("cam", SourceKind::stream, 0)});
+  RuntimeOptions opt;
+  opt.reconnect_backoff_ms = 60000;  // a minute: the stop must cut it short
+  opt.reconnect_backoff_max_ms = 60000;
+  std::atomic<bool> stop{false};
+  opt.stop_flag = &stop;
+  opt.open_source = [](const SourceConfig&) -> std::unique_ptr<Source> {
+    return std::make_unique<DyingSource>(5, false);
+  };
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop = true;
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  RunSummary s = run_pipeline(cfg, opt);
+  stopper.join();
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10);
+  EXPECT_EQ(s.cameras[0].completed, 5u);
+}
+
+TEST_F(FaultTest, FilesAreNotReconnected) {
+  auto cfg = config({camera("syn", SourceKind::synthetic, 12)});
+  RunSummary s = run_pipeline(cfg, {});
+  EXPECT_EQ(s.cameras[0].completed, 12u);
+  EXPECT_EQ(s.cameras[0].reconnects, 0u);
+  EXPECT_FALSE(s.cameras[0].gave_up);
+}
+
+TEST_F(FaultTest, BackendErrorsFailOnlyTheirBatches) {
+  auto cfg =
+      config({camera("a", SourceKind::synthetic, 30), camera("b", SourceKind::synthetic, 30)});
+  RuntimeOptions opt;
+  opt.wrap_backend = [](std::unique_ptr<Backend> b,
+                        const ModelConfig&) -> std::unique_ptr<Backend> {
+    return std::make_unique<FlakyBackend>(std::move(b), 5, 17);
+  };
+  RunSummary s = run_pipeline(cfg, opt);
+  // const_v8 has a fixed batch of 1: each failure costs exactly one frame.
+  EXPECT_EQ(s.models[0].stats.failed, 2u);
+  EXPECT_EQ(s.models[0].stats.frames, 58u);
+  EXPECT_EQ(s.failed(), 2u);
+  EXPECT_EQ(s.cameras[0].completed + s.cameras[1].completed, 60u);
+  auto l = lines();
+  ASSERT_EQ(l.size(), 60u);
+  int errors = 0;
+  for (const auto& j : l)
+    if (j.contains("error")) {
+      ++errors;
+      EXPECT_NE(j["error"].get<std::string>().find("injected"), std::string::npos) << j;
+    }
+  EXPECT_EQ(errors, 2);
+}
+
+TEST_F(FaultTest, SinkOnAFullDiskIsCountedAndDoesNotBlock) {
+  fs::create_symlink("/dev/full", dir_ / "out" / "detections.jsonl");  // every write: ENOSPC
+  for (PipelineMode mode : {PipelineMode::lossless, PipelineMode::live}) {
+    auto cfg =
+        config({camera("a", SourceKind::synthetic, 40), camera("b", SourceKind::synthetic, 40)});
+    cfg.mode = mode;
+    cfg.output.summary = false;
+    RunSummary s = run_pipeline(cfg, {});
+    ASSERT_EQ(s.sinks.size(), 1u);
+    EXPECT_EQ(s.sinks[0].first, "jsonl");
+    EXPECT_EQ(s.sinks[0].second.written, 0u);
+    EXPECT_EQ(s.sinks[0].second.errors + s.sinks[0].second.dropped,
+              s.cameras[0].published + s.cameras[1].published);
+    EXPECT_GT(s.sinks[0].second.errors, 0u);
+    if (mode == PipelineMode::lossless) {
+      EXPECT_EQ(s.completed(), 80u);
+      EXPECT_EQ(s.sinks[0].second.errors, 80u);
+    }
+  }
+}
+
+TEST_F(FaultTest, SinksThatCannotCreateTheirFilesAreCounted) {
+  // The video file's path is taken by a folder, the image folder's by a plain file.
+  fs::create_directories(dir_ / "out" / "a.annotated.avi");
+  std::ofstream(dir_ / "out" / "a") << "in the way";
+  auto cfg = config({camera("a", SourceKind::synthetic, 10)});
+  cfg.output.video = true;
+  cfg.output.images = true;
+  RunSummary s = run_pipeline(cfg, {});
+  EXPECT_EQ(s.completed(), 10u);
+  for (const auto& [name, st] : s.sinks) {
+    if (name == "jsonl") {
+      EXPECT_EQ(st.written, 10u);
+    } else {
+      EXPECT_EQ(st.errors, 10u) << name;
+    }
+  }
+  EXPECT_EQ(lines().size(), 10u);  // the other sinks are unaffected
+}
+
+}  // namespace
+}  // namespace percept
