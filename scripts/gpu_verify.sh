@@ -61,9 +61,11 @@ run() {
   local cs
   cs=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1 || true)
   if [[ -n $cs ]]; then
+    # Without the DevicePool test: its deliberate 1 PiB cudaMalloc failure would count as an
+    # API error in the sanitizer's summary.
     echo "== compute-sanitizer memcheck gpu_kernel_tests"
     "$cs" --tool memcheck --error-exitcode 1 --leak-check full "$BUNDLE/gpu_kernel_tests" \
-      >"$out/memcheck.txt" 2>&1 || fail=1
+      --gtest_filter=-DevicePool.* >"$out/memcheck.txt" 2>&1 || fail=1
     tail -5 "$out/memcheck.txt"
   else
     echo "gpu_verify: compute-sanitizer not found: memcheck NOT run" | tee "$out/memcheck.txt"
