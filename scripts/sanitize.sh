@@ -18,7 +18,7 @@ case "$kind" in
     build=build-tsan cxx=clang++-14
     flags="-fsanitize=thread -fno-omit-frame-pointer"
     tests=(pipeline_tests fault_tests)
-    export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+    export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp
     ;;
   *) echo "usage: scripts/sanitize.sh asan|tsan" >&2; exit 2 ;;
 esac
