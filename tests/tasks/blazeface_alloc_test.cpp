@@ -15,10 +15,14 @@
 
 namespace {
 std::atomic<long> g_allocations{0};
+// Only the test's own thread is counted: ONNX Runtime's pool threads, started by the one
+// inference above, may still allocate in the background (seen once in a CI run: 1 allocation
+// in 1000 frames), and that is not percept's frame path.
+thread_local bool t_counting = false;
 }  // namespace
 
 void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (t_counting) g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
@@ -56,7 +60,9 @@ TEST(FaceAllocations, PreAndPostProcessingAllocateNothingOnceWarm) {
   };
   for (int i = 0; i < 3; ++i) one_frame();
   const long before = g_allocations.load();
+  t_counting = true;
   for (int i = 0; i < 1000; ++i) one_frame();
+  t_counting = false;
   EXPECT_EQ(g_allocations.load() - before, 0);
   EXPECT_EQ(faces.size(), 1u);
 }
