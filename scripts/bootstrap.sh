@@ -30,6 +30,9 @@ APT_PACKAGES=(
   chromium chromium-driver
   # ROS 2 over DDS (docs/ROS2.md): Cyclone DDS and its IDL compiler; Fast DDS for the interop test.
   cyclonedds-dev cyclonedds-tools libfastrtps-dev
+  # ThreadSanitizer in CI (scripts/sanitize.sh tsan): GCC 12's TSan fails at start-up on newer
+  # kernels, clang 14's runs.
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()
