@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "assets.hpp"
+#include "listener.hpp"
 #include "percept/core/error.hpp"
 
 namespace percept {
@@ -80,9 +81,7 @@ struct DashboardServer::Impl {
 
   DashboardServerOptions options;
   httplib::Server server;
-  std::thread thread;
-  std::atomic<bool> listen_returned{false};
-  int port = 0;
+  web::Listener listener;
 
   std::mutex mutex;  // guards everything below
   std::condition_variable frame_ready;
@@ -263,12 +262,6 @@ struct DashboardServer::Impl {
         res.set_content(std::to_string(res.status) + " (percept: see docs/DASHBOARD.md)\n",
                         "text/plain");
     });
-    // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second percept on
-    // the same port would bind silently and take half the requests.
-    server.set_socket_options([](socket_t sock) {
-      int yes = 1;
-      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    });
   }
 };
 
@@ -278,23 +271,7 @@ DashboardServer::DashboardServer(const DashboardServerOptions& options)
   m.options = options;
   if (m.options.history == 0) m.options.history = 1;
   m.routes();
-  if (options.port < 0 || options.port > 65535)
-    throw Error("dashboard: port " + std::to_string(options.port) + " is not in 0..65535");
-  if (options.port == 0) {
-    m.port = m.server.bind_to_any_port(options.host);
-  } else {
-    m.port = m.server.bind_to_port(options.host, options.port) ? options.port : -1;
-  }
-  if (m.port <= 0)
-    throw Error("dashboard: cannot listen on " + options.host + ":" + std::to_string(options.port) +
-                " (address in use, or not an address of this machine)");
-  m.thread = std::thread([&m] {
-    m.server.listen_after_bind();
-    m.listen_returned = true;
-  });
-  // stop() before the accept loop has started would be lost: return only once it runs.
-  while (!m.server.is_running() && !m.listen_returned)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  m.listener.start(m.server, options.host, options.port, "dashboard");
 }
 
 DashboardServer::~DashboardServer() {
@@ -303,12 +280,11 @@ DashboardServer::~DashboardServer() {
     impl_->stopping = true;
   }
   impl_->frame_ready.notify_all();
-  impl_->server.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->listener.stop(impl_->server);
 }
 
 int DashboardServer::port() const {
-  return impl_->port;
+  return impl_->listener.port();
 }
 
 const std::string& DashboardServer::host() const {
