@@ -1,12 +1,9 @@
 // P10: percept's own per-frame work (letterbox, decode, NMS, mapping back) makes no heap
-// allocation once warm. A replaced global operator new counts every allocation of the
-// process; ONNX Runtime is not involved (its allocations are its own business), so the
-// count covers exactly percept's pre- and post-processing.
+// allocation once warm. A replaced global operator new (tests/support/alloc_counter.hpp) counts
+// the test thread's allocations; ONNX Runtime is not involved, so the count covers exactly
+// percept's pre- and post-processing.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <random>
 #include <vector>
 
@@ -16,22 +13,7 @@
 #include "percept/tasks/detect/yolo_decode.hpp"
 #include "percept/tasks/image_input.hpp"
 #include "percept/tasks/segment/segment_task.hpp"
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
+#include "support/alloc_counter.hpp"
 
 namespace percept {
 namespace {
@@ -65,9 +47,13 @@ TEST(Allocations, PreAndPostProcessingAllocateNothingOnceWarm) {
   };
   for (int i = 0; i < 3; ++i) one_frame();  // warm-up: scratch buffers reach their size
   ASSERT_GT(dets.size(), 10u);
-  const long before = g_allocations.load();
-  for (int i = 0; i < 1000; ++i) one_frame();
-  EXPECT_EQ(g_allocations.load() - before, 0) << "heap allocations in 1000 frames";
+  long allocations = 0;
+  {
+    test::CountAllocations n;
+    for (int i = 0; i < 1000; ++i) one_frame();
+    allocations = n.count();
+  }
+  EXPECT_EQ(allocations, 0) << "heap allocations in 1000 frames";
 }
 
 // The same for the depth, segment and classify tasks: ImageNet input, depth map, class map with
@@ -101,9 +87,13 @@ TEST(Allocations, DenseTasksAllocateNothingOnceWarm) {
   for (int i = 0; i < 3; ++i) one_frame();
   ASSERT_EQ(depth.values.size(), 640u * 480u);
   ASSERT_EQ(top.size(), 5u);
-  const long before = g_allocations.load();
-  for (int i = 0; i < 200; ++i) one_frame();
-  EXPECT_EQ(g_allocations.load() - before, 0) << "heap allocations in 200 frames";
+  long allocations = 0;
+  {
+    test::CountAllocations n;
+    for (int i = 0; i < 200; ++i) one_frame();
+    allocations = n.count();
+  }
+  EXPECT_EQ(allocations, 0) << "heap allocations in 200 frames";
 }
 
 }  // namespace

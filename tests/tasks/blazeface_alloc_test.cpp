@@ -1,37 +1,16 @@
 // The face task's own per-frame work (letterbox + NHWC transpose, decode, weighted NMS, mapping
 // back) makes no heap allocation once warm. Its own binary: a replaced global operator new
-// counts every allocation of the process. Inference runs once, outside the count, to give
+// (tests/support/alloc_counter.hpp) counts the test thread's allocations. Inference runs once,
+// outside the count, to give
 // real outputs with a face in them (ONNX Runtime's allocations are its own business).
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
 #include <filesystem>
-#include <new>
 #include <vector>
 
 #include "percept/io/image_io.hpp"
 #include "percept/tasks/face/blazeface.hpp"
-
-namespace {
-std::atomic<long> g_allocations{0};
-// Only the test's own thread is counted: ONNX Runtime's pool threads, started by the one
-// inference above, may still allocate in the background (seen once in a CI run: 1 allocation
-// in 1000 frames), and that is not percept's frame path.
-thread_local bool t_counting = false;
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (t_counting) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
+#include "support/alloc_counter.hpp"
 
 namespace percept {
 namespace {
@@ -59,11 +38,13 @@ TEST(FaceAllocations, PreAndPostProcessingAllocateNothingOnceWarm) {
     EXPECT_TRUE(det->postprocess(views, faces).ok());
   };
   for (int i = 0; i < 3; ++i) one_frame();
-  const long before = g_allocations.load();
-  t_counting = true;
-  for (int i = 0; i < 1000; ++i) one_frame();
-  t_counting = false;
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  long allocations = 0;
+  {
+    test::CountAllocations n;
+    for (int i = 0; i < 1000; ++i) one_frame();
+    allocations = n.count();
+  }
+  EXPECT_EQ(allocations, 0);
   EXPECT_EQ(faces.size(), 1u);
 }
 
