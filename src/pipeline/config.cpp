@@ -154,12 +154,25 @@ void read_ros2(const Reader& r, const YAML::Node& n, Ros2Config& c) {
     c.socket_buffer_bytes = r.integer(n, "socket_buffer_bytes", where, 65536, 1 << 30);
 }
 
+ReconnectConfig read_reconnect(const Reader& r, const YAML::Node& n, const std::string& where) {
+  r.expect_map(n, where);
+  r.check_keys(n, where, {"attempts", "backoff_ms", "backoff_max_ms"});
+  ReconnectConfig c;
+  if (n["attempts"]) c.attempts = r.integer(n, "attempts", where, 0, 1000000);
+  if (n["backoff_ms"]) c.backoff_ms = r.number(n, "backoff_ms", where, 0, 3.6e6);
+  if (n["backoff_max_ms"]) c.backoff_max_ms = r.number(n, "backoff_max_ms", where, 0, 3.6e6);
+  if (!n["backoff_max_ms"]) c.backoff_max_ms = std::max(c.backoff_max_ms, c.backoff_ms);
+  if (c.backoff_max_ms < c.backoff_ms)
+    r.fail(n["backoff_max_ms"], where + ".backoff_max_ms must not be below backoff_ms");
+  return c;
+}
+
 CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string& where) {
   r.expect_map(n, where);
-  r.check_keys(
-      n, where,
-      {"id", "source", "path", "pace", "queue_depth", "deadline_ms", "drop_late", "fps", "width",
-       "height", "frames", "objects", "seed", "frame_id", "topic", "qos", "depth", "timeout_s"});
+  r.check_keys(n, where,
+               {"id", "source", "path", "pace", "queue_depth", "deadline_ms", "drop_late", "fps",
+                "width", "height", "frames", "objects", "seed", "frame_id", "topic", "qos", "depth",
+                "timeout_s", "reconnect"});
   CameraConfig c;
   c.id = r.str(n, "id", where);
   if (c.id.empty()) r.fail(n["id"], where + ".id must not be empty");
@@ -209,6 +222,12 @@ CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string
     c.queue_depth = static_cast<size_t>(r.integer(n, "queue_depth", where, 1, 1024));
   if (n["deadline_ms"]) c.deadline_ms = r.number(n, "deadline_ms", where, 0, 1e6);
   if (n["drop_late"]) c.drop_late = r.boolean(n, "drop_late", where);
+  if (n["reconnect"]) {
+    // Files and synthetic scenes end normally; a ros2 source waits for its publisher instead.
+    if (s.kind != SourceKind::device && s.kind != SourceKind::stream)
+      r.fail(n["reconnect"], where + ".reconnect is only used by device and stream sources");
+    c.reconnect = read_reconnect(r, n["reconnect"], where + ".reconnect");
+  }
   return c;
 }
 

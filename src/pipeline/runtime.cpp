@@ -222,12 +222,14 @@ class Pipeline {
     // A ros2 source ends only on its timeout_s; DDS itself rediscovers a returning publisher.
     if (is_file_source(kind) || kind == SourceKind::synthetic || kind == SourceKind::ros2)
       return false;
-    while (c.reconnect_streak < opt_.reconnect_attempts) {
-      const double wait_ms = std::min(opt_.reconnect_backoff_ms * std::pow(2.0, c.reconnect_streak),
-                                      opt_.reconnect_backoff_max_ms);
+    const ReconnectConfig rc = c.config->reconnect.value_or(ReconnectConfig{
+        opt_.reconnect_attempts, opt_.reconnect_backoff_ms, opt_.reconnect_backoff_max_ms});
+    while (c.reconnect_streak < rc.attempts) {
+      const double wait_ms =
+          std::min(rc.backoff_ms * std::pow(2.0, c.reconnect_streak), rc.backoff_max_ms);
       ++c.reconnect_streak;
       spdlog::warn("camera '{}': source lost, reconnecting in {:.0f} ms (attempt {}/{})",
-                   c.config->id, wait_ms, c.reconnect_streak, opt_.reconnect_attempts);
+                   c.config->id, wait_ms, c.reconnect_streak, rc.attempts);
       // Sleep in short steps so that a stop request is not held up by the backoff.
       const auto until = std::chrono::steady_clock::now() +
                          std::chrono::microseconds(static_cast<int64_t>(wait_ms * 1e3));
@@ -245,7 +247,7 @@ class Pipeline {
       }
     }
     spdlog::error("camera '{}': source lost, giving up after {} reconnect attempts", c.config->id,
-                  opt_.reconnect_attempts);
+                  rc.attempts);
     c.sum.gave_up = true;
     return false;
   }

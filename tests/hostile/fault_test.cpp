@@ -164,6 +164,24 @@ TEST_F(FaultTest, ReadErrorsInARowReconnect) {
   EXPECT_TRUE(s.cameras[0].gave_up);
 }
 
+TEST_F(FaultTest, CameraReconnectSettingsOverrideTheRuntimeDefaults) {
+  auto cam = camera("cam", SourceKind::stream, 0);
+  cam.reconnect = ReconnectConfig{1, 1, 1};  // what `reconnect: {attempts: 1, ...}` gives
+  auto cfg = config({cam});
+  std::atomic<int> opens{0};
+  RuntimeOptions opt;  // defaults: 10 attempts from 100 ms, which would take seconds
+  opt.open_source = [&](const SourceConfig& sc) -> std::unique_ptr<Source> {
+    if (++opens == 1) return std::make_unique<DyingSource>(5, false);
+    throw Error("cannot open stream '" + sc.path + "'");
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  RunSummary s = run_pipeline(cfg, opt);
+  EXPECT_EQ(opens.load(), 2);  // set-up, then the single attempt the camera allows
+  EXPECT_TRUE(s.cameras[0].gave_up);
+  EXPECT_EQ(s.cameras[0].completed, 5u);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5);
+}
+
 TEST_F(FaultTest, StopIsNotHeldUpByReconnectBackoff) {
   auto cfg = config({camera("cam", SourceKind::stream, 0)});
   RuntimeOptions opt;

@@ -123,6 +123,51 @@ output: {images: true, images_every: 5, queue_depth: 8}
             PipelineMode::live);
 }
 
+TEST_F(ConfigTest, ReconnectKeysForLiveCameras) {
+  auto cfg = load_pipeline_config(write(R"(cameras:
+  - id: usb
+    source: device
+    path: /dev/video0
+    reconnect: {attempts: 3, backoff_ms: 50, backoff_max_ms: 400}
+  - {id: rtsp, source: stream, path: "rtsp://cam/1", reconnect: {backoff_ms: 8000}}
+  - {id: plain, source: stream, path: "rtsp://cam/2"}
+models:
+  - {id: det, path: m.onnx}
+)"));
+  ASSERT_TRUE(cfg.cameras[0].reconnect.has_value());
+  EXPECT_EQ(cfg.cameras[0].reconnect->attempts, 3);
+  EXPECT_DOUBLE_EQ(cfg.cameras[0].reconnect->backoff_ms, 50);
+  EXPECT_DOUBLE_EQ(cfg.cameras[0].reconnect->backoff_max_ms, 400);
+  // Only backoff_ms given, above the default cap: the cap follows it rather than failing.
+  EXPECT_EQ(cfg.cameras[1].reconnect->attempts, 10);
+  EXPECT_DOUBLE_EQ(cfg.cameras[1].reconnect->backoff_max_ms, 8000);
+  EXPECT_FALSE(cfg.cameras[2].reconnect.has_value());
+
+  const std::string models = "models:\n  - {id: m, path: m.onnx}\n";
+  expect_error("cameras:\n  - id: a\n    path: clip.avi\n    reconnect: {attempts: 2}\n" + models,
+               4, {"cameras[0].reconnect is only used by device and stream sources"});
+  expect_error(
+      "cameras:\n  - id: a\n    source: device\n    path: /dev/video0\n"
+      "    reconnect: {attempts: -1}\n" +
+          models,
+      5, {"cameras[0].reconnect.attempts", "out of range"});
+  expect_error(
+      "cameras:\n  - id: a\n    source: device\n    path: /dev/video0\n"
+      "    reconnect:\n      backoff_ms: 500\n      backoff_max_ms: 100\n" +
+          models,
+      7, {"backoff_max_ms must not be below backoff_ms"});
+  expect_error(
+      "cameras:\n  - id: a\n    source: device\n    path: /dev/video0\n"
+      "    reconnect: {retries: 3}\n" +
+          models,
+      5, {"unknown key 'retries'", "attempts, backoff_ms, backoff_max_ms"});
+  expect_error(
+      "cameras:\n  - id: a\n    source: device\n    path: /dev/video0\n"
+      "    reconnect: 3\n" +
+          models,
+      5, {"cameras[0].reconnect must be a mapping"});
+}
+
 TEST_F(ConfigTest, ModelWithoutCamerasServesAll) {
   auto cfg = load_pipeline_config(
       write("cameras:\n  - {id: a, path: clip.avi}\n  - {id: b, path: clip.avi}\n"

@@ -19,6 +19,10 @@
 //       queue_depth: 1           # frames waiting per model; live mode drops the oldest
 //       deadline_ms: 33          # a result later than this is a deadline miss (0: none)
 //       drop_late: false         # drop late results (and frames too old to be worth inferring)
+//       reconnect:               # device and stream only: a lost camera is reopened after
+//         attempts: 10           #   backoff_ms, doubling up to backoff_max_ms; given up after
+//         backoff_ms: 100        #   `attempts` tries in a row without a frame (the other
+//         backoff_max_ms: 5000   #   cameras go on)
 //       fps: 30                  # synthetic only: frame rate; also width, height,
 //                                #   frames (-1: endless), objects, seed
 //   models:
@@ -85,6 +89,14 @@
 
 namespace percept {
 
+// How a lost live camera (device, stream) is reopened: after backoff_ms, doubled on each failed
+// attempt up to backoff_max_ms; given up after `attempts` attempts in a row without a frame.
+struct ReconnectConfig {
+  int attempts = 10;
+  double backoff_ms = 100;
+  double backoff_max_ms = 5000;
+};
+
 struct CameraConfig {
   std::string id;
   SourceConfig source;
@@ -93,6 +105,7 @@ struct CameraConfig {
   double deadline_ms = 0;
   bool drop_late = false;
   std::string frame_id;  // header.frame_id of its ROS 2 messages; the id when not set
+  std::optional<ReconnectConfig> reconnect;  // `reconnect:`; unset: RuntimeOptions' defaults
 };
 
 struct ModelConfig {

@@ -35,7 +35,8 @@ struct RuntimeOptions {
   // A live source (device, stream) that ends, or fails 100 reads in a row, is reopened after
   // reconnect_backoff_ms, doubled on each failed attempt up to reconnect_backoff_max_ms. After
   // reconnect_attempts attempts in a row without a frame read, the camera is given up (the
-  // others go on). Files and synthetic sources end normally.
+  // others go on). Files and synthetic sources end normally. A camera's `reconnect:` keys
+  // (CameraConfig::reconnect) override these three for that camera.
   int reconnect_attempts = 10;
   double reconnect_backoff_ms = 100;
   double reconnect_backoff_max_ms = 5000;
