@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "percept/core/clock.hpp"
 #include "percept/core/trace.hpp"
 
@@ -36,6 +39,23 @@ void Executor::join() {
   if (thread_.joinable()) thread_.join();
 }
 
+bool is_out_of_memory(std::string_view message) {
+  std::string m(message);
+  std::transform(m.begin(), m.end(), m.begin(), [](unsigned char c) { return std::tolower(c); });
+  static constexpr std::string_view kSigns[] = {
+      "out of memory",                    // CUDA's cudaErrorMemoryAllocation text, percept's pools
+      "failed to allocate memory",        // ONNX Runtime's allocators (CPU and CUDA arenas)
+      "is smaller than requested bytes",  // ONNX Runtime's BFC arena when a limit is set
+      "cudaerrormemoryallocation",        // the error's name, as gpu::check and ORT quote it
+      "alloc_failed",                     // CUBLAS_STATUS_ALLOC_FAILED, CUDNN_STATUS_ALLOC_FAILED
+      "bad_alloc",                        // std::bad_alloc::what() (libstdc++: "std::bad_alloc")
+      "bad allocation",                   // the same from MSVC's library
+  };
+  for (std::string_view s : kSigns)
+    if (m.find(s) != std::string::npos) return true;
+  return false;
+}
+
 void Executor::loop() {
   while (board_.take_batch(opt_.model_index, opt_.max_batch, opt_.max_wait, batch_)) {
     const int64_t now = now_ns();
@@ -59,11 +79,11 @@ void Executor::loop() {
     batch_.resize(kept);
     if (!batch_.empty()) {
       try {
-        run_batch(batch_);
+        run_frames(batch_);
       } catch (const std::exception& e) {
-        // An exception from a task (std::bad_alloc under memory pressure, a throwing custom
-        // backend) fails the frames of this batch that had no result yet; the executor goes on,
-        // so the frames still reach the sequencer and shutdown cannot hang on them.
+        // Backstop (run_batch handles the task's own exceptions): whatever throws here fails
+        // the frames of this batch that had no result yet; the executor goes on, so the frames
+        // still reach the sequencer and shutdown cannot hang on them.
         fail_pending(e.what());
       }
     }
@@ -84,17 +104,60 @@ void Executor::fail_pending(const char* what) {
   }
 }
 
-void Executor::run_batch(std::vector<FrameRef>& batch) {
+void Executor::run_frames(std::span<FrameRef> frames) {
+  // Out of memory on a batch of m frames: max_batch drops to ceil(m / 2) for the rest of the run
+  // (the memory a batch needs does not shrink by itself) and the same frames are tried again in
+  // chunks of the new size. Each failure lowers max_batch, and a single frame is never retried
+  // (run_batch fails it), so this ends.
+  std::string oom;
+  for (size_t i = 0; i < frames.size();) {
+    const size_t m = std::min(opt_.max_batch, frames.size() - i);
+    if (run_batch(frames.subspan(i, m), oom) != Outcome::out_of_memory) {
+      i += m;
+      continue;
+    }
+    const size_t smaller = (m + 1) / 2;
+    spdlog::warn(
+        "model '{}': out of memory with a batch of {} ({}); max_batch {} -> {} from now on, "
+        "retrying these frames",
+        opt_.id, m, oom, opt_.max_batch, smaller);
+    opt_.max_batch = smaller;
+    ++stats_.oom_degrades;
+  }
+}
+
+void Executor::fail_frames(std::span<FrameRef> frames, const std::string& message) {
+  LiveModel* live = opt_.live;
+  for (FrameRef& f : frames) {
+    ModelResult& r = f->results[opt_.model_index];
+    r.state = ModelResult::State::failed;
+    r.error = message;
+    ++stats_.failed;
+    if (live) live->failed.fetch_add(1, std::memory_order_relaxed);
+    on_done_(f, opt_.model_index);
+  }
+}
+
+Executor::Outcome Executor::run_batch(std::span<FrameRef> batch, std::string& oom) {
   const size_t n = batch.size();
   views_.clear();
   for (FrameRef& f : batch) views_.push_back(f->image.view());
   StageTimes t;
   const int64_t t0 = now_ns();
   Status st;
-  {
+  try {
     // Nsight Systems shows each batch of the model's thread, its stages nested inside.
     const StageTrace trace("batch");
     st = task_->run(views_, std::span<TaskOutput>(results_.data(), n), &t);
+  } catch (const std::exception& e) {
+    // A task or backend that throws (std::bad_alloc under memory pressure, a custom backend)
+    // is treated like an error value, so that only these frames fail and an allocation
+    // failure gets the same smaller-batch retry.
+    st = Error(std::string("batch failed: ") + e.what());
+  }
+  if (!st && n > 1 && is_out_of_memory(st.error().message())) {
+    oom = st.error().message();
+    return Outcome::out_of_memory;  // not counted as a batch: its frames run again
   }
   ++stats_.batches;
   stats_.batch_sizes[n]++;
@@ -104,17 +167,11 @@ void Executor::run_batch(std::vector<FrameRef>& batch) {
     live->batch_sizes[n].fetch_add(1, std::memory_order_relaxed);
   }
   if (!st) {
-    // One failed batch marks its frames failed; the pipeline goes on with the next one.
+    // One failed batch marks its frames failed; the pipeline goes on with the next one. Out of
+    // memory on a single frame ends here too: there is no smaller batch to fall back to.
     spdlog::warn("model '{}': {}", opt_.id, st.error().message());
-    for (FrameRef& f : batch) {
-      ModelResult& r = f->results[opt_.model_index];
-      r.state = ModelResult::State::failed;
-      r.error = st.error().message();
-      ++stats_.failed;
-      if (live) live->failed.fetch_add(1, std::memory_order_relaxed);
-      on_done_(f, opt_.model_index);
-    }
-    return;
+    fail_frames(batch, st.error().message());
+    return Outcome::failed;
   }
   stats_.preprocess_ns.record(t.preprocess_ns);
   stats_.inference_ns.record(t.inference_ns);
@@ -136,6 +193,7 @@ void Executor::run_batch(std::vector<FrameRef>& batch) {
     ++stats_.frames;
     on_done_(batch[i], opt_.model_index);
   }
+  return Outcome::done;
 }
 
 }  // namespace percept

@@ -473,6 +473,7 @@ std::string summary_json(const RunSummary& s, const PipelineConfig& cfg) {
                       {"dropped_late", st.dropped_late},
                       {"batches", st.batches},
                       {"max_batch", m.max_batch},
+                      {"oom_degrades", st.oom_degrades},
                       {"batch_sizes", st.batch_sizes},
                       {"queue_ms", stage_json(st.queue_ns)},
                       {"preprocess_ms", stage_json(st.preprocess_ns)},
@@ -531,6 +532,12 @@ std::string summary_text(const RunSummary& s) {
                   ns_to_ms(st.inference_ns.quantile(0.5)),
                   ns_to_ms(st.postprocess_ns.quantile(0.5)));
     out += line;
+    if (st.oom_degrades) {
+      std::snprintf(line, sizeof line,
+                    "  model  %-10s out of memory: batch halved %llu times, max_batch now %zu\n",
+                    m.id.c_str(), static_cast<unsigned long long>(st.oom_degrades), m.max_batch);
+      out += line;
+    }
   }
   for (const auto& [name, st] : s.sinks)
     if (st.dropped || st.errors) {

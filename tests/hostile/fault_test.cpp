@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -66,6 +67,51 @@ class FlakyBackend final : public Backend {
   std::unique_ptr<Backend> inner_;
   int error_at_, throw_at_, runs_ = 0;
 };
+
+// Runs out of memory (the way ONNX Runtime's CUDA arena says so, or std::bad_alloc) whenever a
+// batch is larger than `max_ok`, and also on single-frame run number `oom_single_at` (0: never).
+class OomBackend final : public Backend {
+ public:
+  OomBackend(std::unique_ptr<Backend> inner, int64_t max_ok, bool throws, int oom_single_at)
+      : inner_(std::move(inner)), max_ok_(max_ok), throws_(throws), oom_single_at_(oom_single_at) {}
+  std::string name() const override { return "oom(" + inner_->name() + ")"; }
+  const std::string& model_path() const override { return inner_->model_path(); }
+  const std::vector<TensorInfo>& inputs() const override { return inner_->inputs(); }
+  const std::vector<TensorInfo>& outputs() const override { return inner_->outputs(); }
+  const std::map<std::string, std::string>& metadata() const override { return inner_->metadata(); }
+  Result<std::span<const TensorView>> run(std::span<const TensorView> in) override {
+    const int64_t batch = in[0].shape[0];
+    if (batch > max_ok_ || (batch == 1 && ++single_runs_ == oom_single_at_)) {
+      if (throws_) throw std::bad_alloc();
+      return Error(
+          "injected: Non-zero status code returned while running Conv node. Status Message: "
+          "Failed to allocate memory for requested buffer of size 26214400");
+    }
+    return inner_->run(in);
+  }
+
+ private:
+  std::unique_ptr<Backend> inner_;
+  int64_t max_ok_;
+  bool throws_;
+  int oom_single_at_, single_runs_ = 0;
+};
+
+TEST(OutOfMemory, RecognisesAllocationFailuresOnly) {
+  EXPECT_TRUE(is_out_of_memory(
+      "Non-zero status code returned while running MatMul node. Status Message: Failed to "
+      "allocate memory for requested buffer of size 1048576"));
+  EXPECT_TRUE(is_out_of_memory("CUDA failure 2: out of memory ; GPU=0"));
+  EXPECT_TRUE(is_out_of_memory("letterbox: cudaErrorMemoryAllocation (out of memory)"));
+  EXPECT_TRUE(is_out_of_memory("CUBLAS failure 3: CUBLAS_STATUS_ALLOC_FAILED"));
+  EXPECT_TRUE(is_out_of_memory("Available memory of 0 is smaller than requested bytes of 4194304"));
+  EXPECT_TRUE(is_out_of_memory(std::bad_alloc().what()));
+  EXPECT_TRUE(is_out_of_memory("OUT OF MEMORY"));
+  EXPECT_FALSE(is_out_of_memory(""));
+  EXPECT_FALSE(is_out_of_memory("injected: device lost"));
+  EXPECT_FALSE(is_out_of_memory("Got invalid dimensions for input: images for the following"));
+  EXPECT_FALSE(is_out_of_memory("memory-mapped file could not be opened"));
+}
 
 class FaultTest : public ::testing::Test {
  protected:
@@ -234,6 +280,75 @@ TEST_F(FaultTest, BackendErrorsFailOnlyTheirBatches) {
       EXPECT_NE(j["error"].get<std::string>().find("injected"), std::string::npos) << j;
     }
   EXPECT_EQ(errors, 2);
+}
+
+// Eight cameras on a dynamic-batch detector with max_batch 8, on a backend that has memory for
+// two frames: the first large batch runs out of memory, the executor halves its batch until it
+// fits and retries the same frames, and every frame completes.
+TEST_F(FaultTest, OutOfMemoryHalvesTheBatchAndLosesNoFrame) {
+  for (bool throws : {false, true}) {
+    SCOPED_TRACE(throws ? "std::bad_alloc" : "error value");
+    std::vector<CameraConfig> cams;
+    for (int i = 0; i < 8; ++i)
+      cams.push_back(camera("c" + std::to_string(i), SourceKind::synthetic, 12));
+    auto cfg = config(std::move(cams));
+    cfg.models[0].task.model_path = std::string(PERCEPT_MODELS) + "/shapes_yolov8.onnx";
+    cfg.models[0].max_batch = 8;
+    cfg.models[0].max_wait_us = 200000;  // lets the first batch fill up to all eight cameras
+    RuntimeOptions opt;
+    opt.wrap_backend = [&](std::unique_ptr<Backend> b,
+                           const ModelConfig&) -> std::unique_ptr<Backend> {
+      return std::make_unique<OomBackend>(std::move(b), 2, throws, 0);
+    };
+    RunSummary s = run_pipeline(cfg, opt);
+    const ExecutorStats& st = s.models[0].stats;
+    EXPECT_EQ(st.failed, 0u);
+    EXPECT_EQ(st.frames, 96u);
+    EXPECT_EQ(s.completed(), 96u);
+    EXPECT_EQ(s.models[0].max_batch, 2u);  // 8 -> 4 -> 2, or 3 -> 2 if a smaller batch came first
+    EXPECT_GE(st.oom_degrades, 1u);
+    EXPECT_LE(st.oom_degrades, 2u);
+    for (size_t n = 3; n < st.batch_sizes.size(); ++n)
+      EXPECT_EQ(st.batch_sizes[n], 0u) << "a batch of " << n << " is counted as run";
+    EXPECT_GT(st.batch_sizes[2], 0u);
+    EXPECT_EQ(lines().size(), 96u);
+    auto summary = nlohmann::json::parse(std::ifstream(dir_ / "out" / "summary.json"));
+    EXPECT_EQ(summary["models"][0]["oom_degrades"], st.oom_degrades);
+    EXPECT_EQ(summary["models"][0]["max_batch"], 2);
+    EXPECT_NE(summary_text(s).find("out of memory: batch halved"), std::string::npos);
+  }
+}
+
+// Out of memory even on one frame: that frame fails like any backend error, the batch stays at
+// one, and the pipeline goes on.
+TEST_F(FaultTest, OutOfMemoryOnASingleFrameFailsOnlyThatFrame) {
+  std::vector<CameraConfig> cams;
+  for (int i = 0; i < 4; ++i)
+    cams.push_back(camera("c" + std::to_string(i), SourceKind::synthetic, 10));
+  auto cfg = config(std::move(cams));
+  cfg.models[0].task.model_path = std::string(PERCEPT_MODELS) + "/shapes_yolov8.onnx";
+  cfg.models[0].max_batch = 4;
+  cfg.models[0].max_wait_us = 200000;
+  RuntimeOptions opt;
+  opt.wrap_backend = [](std::unique_ptr<Backend> b,
+                        const ModelConfig&) -> std::unique_ptr<Backend> {
+    return std::make_unique<OomBackend>(std::move(b), 1, false, 7);
+  };
+  RunSummary s = run_pipeline(cfg, opt);
+  const ExecutorStats& st = s.models[0].stats;
+  EXPECT_EQ(st.failed, 1u);
+  EXPECT_EQ(st.frames, 39u);
+  EXPECT_EQ(s.completed(), 40u);
+  EXPECT_EQ(s.models[0].max_batch, 1u);
+  EXPECT_GE(st.oom_degrades, 1u);
+  int errors = 0;
+  for (const auto& j : lines())
+    if (j.contains("error")) {
+      ++errors;
+      EXPECT_NE(j["error"].get<std::string>().find("Failed to allocate memory"), std::string::npos)
+          << j;
+    }
+  EXPECT_EQ(errors, 1);
 }
 
 TEST_F(FaultTest, SinkOnAFullDiskIsCountedAndDoesNotBlock) {

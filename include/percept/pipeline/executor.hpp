@@ -7,7 +7,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -34,10 +36,21 @@ struct ExecutorStats {
   uint64_t failed = 0;        // in a batch whose inference failed
   uint64_t dropped_late = 0;  // too old at dequeue
   uint64_t batches = 0;
+  // Out-of-memory batches that made the executor halve its max_batch (for the rest of the run);
+  // the frames were retried in halves. options().max_batch is the batch it ended with.
+  uint64_t oom_degrades = 0;
   std::vector<uint64_t> batch_sizes;                      // [n] = batches of n frames
   Histogram queue_ns;                                     // per frame: capture -> dequeue
   Histogram preprocess_ns, inference_ns, postprocess_ns;  // per batch
 };
+
+// Whether an error (a Status message or an exception's what()) says the model ran out of memory,
+// as opposed to a broken input or model: only that is worth retrying with a smaller batch. It
+// recognises ONNX Runtime's allocation failures ("Failed to allocate memory", its BFC arena's
+// "Available memory of ... is smaller than requested bytes"), CUDA's (cudaErrorMemoryAllocation,
+// "out of memory", CUBLAS_STATUS_ALLOC_FAILED, CUDNN_STATUS_ALLOC_FAILED), percept's own pools
+// ("out of memory") and std::bad_alloc's what(). Case-insensitive.
+bool is_out_of_memory(std::string_view message);
 
 class Executor {
  public:
@@ -57,7 +70,13 @@ class Executor {
 
  private:
   void loop();
-  void run_batch(std::vector<FrameRef>& batch);
+  // Runs `frames` (a part of batch_), splitting it in halves while the task runs out of memory.
+  void run_frames(std::span<FrameRef> frames);
+  enum class Outcome { done, failed, out_of_memory };
+  // One attempt at `frames` as one batch. On out_of_memory (only when frames.size() > 1) the
+  // frames are left pending and `oom` says what failed; otherwise each frame has its result.
+  Outcome run_batch(std::span<FrameRef> frames, std::string& oom);
+  void fail_frames(std::span<FrameRef> frames, const std::string& message);
   void fail_pending(const char* what);  // frames of batch_ without a result: failed
 
   std::unique_ptr<Task> task_;
