@@ -6,6 +6,8 @@
 // Bandwidth counts bytes that must move at least once: the source frame read plus the network
 // input written (letterbox), the output plane(s) read plus the frame-sized result written
 // (resample kernels). A downscale that skips source pixels can therefore exceed what it moves.
+// Remap: the frame read, the two float maps read, the frame written. Gaussian: the frame read,
+// the uint16 intermediate written and read, the frame written.
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +17,9 @@
 #include <vector>
 
 #include "percept/gpu/cuda.hpp"
+#include "percept/imgproc/cuda/imgproc_cuda.hpp"
+#include "percept/imgproc/gaussian.hpp"
+#include "percept/imgproc/rectify.hpp"
 #include "percept/preprocess/cuda/letterbox_cuda.hpp"
 #include "percept/tasks/cuda/plane_resample_cuda.hpp"
 
@@ -160,6 +165,43 @@ int main() {
                                         map.as<uint8_t>(), counts.as<uint32_t>(), s);
     });
     report("segment argmax 21x128x128 -> 1280x720", t, 4.0 * classes * ow * oh + fw * fh, peak_gbs,
+           copy_gbs);
+  }
+  for (auto [fw, fh] : {std::pair{640, 480}, std::pair{1280, 720}}) {
+    // A plumb_bob calibration scaled to the frame (the maps' values, not their source, matter).
+    CameraInfo cam;
+    cam.width = fw;
+    cam.height = fh;
+    const double f = 0.95 * fw;
+    cam.K = {f, 0, fw / 2.0, 0, f, fh / 2.0, 0, 0, 1};
+    cam.D = {-0.28, 0.09, 0.0007, -0.0004, -0.013, 0, 0, 0};
+    cam.R = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    cam.P = {0.85 * f, 0, fw / 2.0, 0, 0, 0.85 * f, fh / 2.0, 0, 0, 0, 1, 0};
+    const RectifyMaps maps = rectify_maps(cam);
+    const size_t frame = static_cast<size_t>(fw) * fh * 3, plane = size_t{4} * fw * fh;
+    const double frame_b = static_cast<double>(frame), plane_b = static_cast<double>(plane);
+    gpu::DeviceBuffer src = random_device(pool, s, frame, false);
+    gpu::DeviceBuffer dst = take(pool.allocate(frame, s));
+    gpu::DeviceBuffer mx = take(pool.allocate(plane, s)), my = take(pool.allocate(plane, s));
+    ok(gpu::check(cudaMemcpyAsync(mx.data(), maps.map_x.data(), plane, cudaMemcpyHostToDevice, s),
+                  "maps"));
+    ok(gpu::check(cudaMemcpyAsync(my.data(), maps.map_y.data(), plane, cudaMemcpyHostToDevice, s),
+                  "maps"));
+    const ImageView img{src.as<uint8_t>(), fw, fh, static_cast<size_t>(fw) * 3, PixelFormat::bgr8};
+    const std::string size = std::to_string(fw) + "x" + std::to_string(fh);
+    const Timing tr = time_it(s, [&] {
+      return remap_cuda(img, mx.as<float>(), my.as<float>(), fw, fh, dst.as<uint8_t>(),
+                        static_cast<size_t>(fw) * 3, s);
+    });
+    report(("remap (rectify) " + size + " bgr").c_str(), tr, 2.0 * frame_b + 2.0 * plane_b,
+           peak_gbs, copy_gbs);
+    gpu::DeviceBuffer scratch = take(pool.allocate(2 * frame, s));
+    const gaussian_math::Kernel k = gaussian_kernel(1.2);
+    const Timing tg = time_it(s, [&] {
+      return gaussian_cuda(img, k, scratch.as<uint16_t>(), dst.as<uint8_t>(),
+                           static_cast<size_t>(fw) * 3, s);
+    });
+    report(("gaussian sigma 1.2 (9 taps) " + size + " bgr").c_str(), tg, 6.0 * frame_b, peak_gbs,
            copy_gbs);
   }
   const gpu::PoolStats st = pool.stats();

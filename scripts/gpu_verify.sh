@@ -22,13 +22,15 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${PERCEPT_GPU_BUILD:-$ROOT/build-gpu}
 BUNDLE=$ROOT/build-gpu-bundle
-BINS=(tests/gpu/gpu_kernel_tests tests/gpu/gpu_launcher_tests tests/gpu/gpu_pool_tests bench/gpu_bench)
+BINS=(tests/gpu/gpu_kernel_tests tests/gpu/gpu_launcher_tests tests/gpu/gpu_pool_tests
+      tests/imgproc/imgproc_kernel_tests tests/imgproc/imgproc_launcher_tests bench/gpu_bench)
 
 bundle() {
   local t0=$SECONDS
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPERCEPT_CUDA=ON \
     -DPERCEPT_WERROR=ON >/dev/null
-  ninja -C "$BUILD" gpu_kernel_tests gpu_launcher_tests gpu_pool_tests gpu_bench
+  ninja -C "$BUILD" gpu_kernel_tests gpu_launcher_tests gpu_pool_tests imgproc_kernel_tests \
+    imgproc_launcher_tests gpu_bench
   rm -rf "$BUNDLE"
   mkdir -p "$BUNDLE/lib"
   for b in "${BINS[@]}"; do cp "$BUILD/$b" "$BUNDLE/"; done
@@ -50,7 +52,8 @@ run() {
     date -u
     nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.memory --format=csv || true
   } | tee "$out/device.txt"
-  for t in gpu_pool_tests gpu_launcher_tests gpu_kernel_tests; do
+  for t in gpu_pool_tests gpu_launcher_tests gpu_kernel_tests imgproc_launcher_tests \
+    imgproc_kernel_tests; do
     echo "== $t"
     if ! "$BUNDLE/$t" 2>&1 | tee "$out/$t.txt"; then fail=1; fi
     if grep -q '\[  SKIPPED \]' "$out/$t.txt"; then
@@ -67,6 +70,10 @@ run() {
     "$cs" --tool memcheck --error-exitcode 1 --leak-check full "$BUNDLE/gpu_kernel_tests" \
       --gtest_filter=-DevicePool.* >"$out/memcheck.txt" 2>&1 || fail=1
     tail -5 "$out/memcheck.txt"
+    echo "== compute-sanitizer memcheck imgproc_kernel_tests"
+    "$cs" --tool memcheck --error-exitcode 1 --leak-check full "$BUNDLE/imgproc_kernel_tests" \
+      >"$out/memcheck_imgproc.txt" 2>&1 || fail=1
+    tail -5 "$out/memcheck_imgproc.txt"
   else
     echo "gpu_verify: compute-sanitizer not found: memcheck NOT run" | tee "$out/memcheck.txt"
     fail=1

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "percept/imgproc/camera_info.hpp"
+#include "test_cameras.hpp"
 
 using namespace percept;
 
@@ -105,4 +106,18 @@ TEST(CameraInfo, BadFilesNameFileLineAndKey) {
   auto none = load_camera_info(kData + "does_not_exist.yaml");
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.error().message().find("not found"), std::string::npos);
+}
+
+TEST(CameraInfo, FilesEqualTheGpuTestsCopies) {
+  for (const CameraInfo& want : test::test_cameras()) {
+    auto got = load_camera_info(kData + want.camera_name + ".yaml");
+    ASSERT_TRUE(got.ok()) << got.error().message();
+    EXPECT_EQ(got->width, want.width);
+    EXPECT_EQ(got->height, want.height);
+    EXPECT_EQ(got->model, want.model);
+    EXPECT_EQ(got->K, want.K);
+    EXPECT_EQ(got->D, want.D);
+    EXPECT_EQ(got->R, want.R);
+    EXPECT_EQ(got->P, want.P);
+  }
 }

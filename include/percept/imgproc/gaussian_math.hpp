@@ -43,8 +43,29 @@ PERCEPT_HD inline uint16_t h_at(const uint8_t* row, int w, int channels, const K
   return static_cast<uint16_t>(s);
 }
 
-// Vertical pass: sum of k[j] * h[j * step] over n consecutive horizontal sums (already
-// clamped to the image), rounded to 8 bits.
+// Element g (may be outside [0, w * channels)) of a row of w pixels, the edge pixel's channel
+// outside: how the CUDA kernel fills its shared-memory tile, halo included.
+PERCEPT_HD inline uint8_t row_element(const uint8_t* row, int w, int channels, int g) {
+  const int p = g >= 0 ? g / channels : -((-g + channels - 1) / channels);  // floor(g / channels)
+  return row[replicate(p, w) * channels + (g - p * channels)];
+}
+
+// sum of k[j] * p[j * step]: the horizontal pass over a (tile) row whose pixels are `step`
+// elements apart. Exact, at most 255 * 256.
+PERCEPT_HD inline uint16_t h_dot(const uint8_t* p, int step, const Kernel& k) {
+  uint32_t s = 0;
+  for (int j = 0; j < k.n; ++j) s += k.k[j] * static_cast<uint32_t>(p[j * step]);
+  return static_cast<uint16_t>(s);
+}
+
+// sum of k[j] * p[j * step] over n horizontal sums (a tile column), before rounding.
+PERCEPT_HD inline uint32_t v_dot(const uint16_t* p, int step, const Kernel& k) {
+  uint32_t s = 0;
+  for (int j = 0; j < k.n; ++j) s += k.k[j] * static_cast<uint32_t>(p[j * step]);
+  return s;
+}
+
+// The vertical sum rounded half up to 8 bits.
 PERCEPT_HD inline uint8_t v_round(uint32_t sum) {
   return static_cast<uint8_t>((sum + (1u << 15)) >> 16);
 }
