@@ -7,6 +7,7 @@
 #include "percept/gpu/cuda.hpp"
 #include "percept/preprocess/cuda/letterbox_cuda.hpp"
 #include "percept/tasks/cuda/plane_resample_cuda.hpp"
+#include "percept/tasks/cuda/yolo_nms_cuda.hpp"
 
 using namespace percept;
 
@@ -65,6 +66,67 @@ TEST(PlaneResampleCudaArgs, RejectsBadCallsBeforeTouchingTheDevice) {
       "empty output plane"));
   EXPECT_TRUE(
       mentions(depth_to_frame_cuda(planes, 64, 64, LetterboxParams{}, nullptr, nullptr), "null"));
+}
+
+TEST(YoloNmsCudaArgs, RejectsBadCallsBeforeTouchingTheDevice) {
+  const auto* t = static_cast<const float*>(fake_device_ptr());
+  auto* out = static_cast<DecodedBox*>(fake_device_ptr());
+  auto* counts = static_cast<int32_t*>(fake_device_ptr());
+  void* ws = fake_device_ptr();
+  const LayoutInfo v8{YoloLayout::v8, 80, 8400};
+  DecodeOptions opt;
+  EXPECT_TRUE(yolo_nms_validate(t, v8, 4, opt, out, counts).ok());
+  auto run = [&](const float* in, const LayoutInfo& info, int batch, const DecodeOptions& o,
+                 void* w) {
+    return yolo_decode_nms_cuda(in, info, batch, o, w, 1 << 20, out, counts, nullptr);
+  };
+  EXPECT_TRUE(mentions(run(nullptr, v8, 1, opt, ws), "null output tensor"));
+  EXPECT_TRUE(mentions(yolo_decode_nms_cuda(t, v8, 1, opt, ws, 1, nullptr, counts, nullptr),
+                       "null output tensor, boxes or counts"));
+  EXPECT_TRUE(mentions(run(t, v8, 0, opt, ws), "batch 0"));
+  EXPECT_TRUE(mentions(run(t, v8, 70000, opt, ws), "batch 70000"));
+  EXPECT_TRUE(mentions(run(t, {YoloLayout::v8, 80, 0}, 1, opt, ws), "no anchors"));
+  EXPECT_TRUE(mentions(run(t, {YoloLayout::v5, 0, 100}, 1, opt, ws), "v5 layout without classes"));
+  DecodeOptions bad = opt;
+  bad.nms.max_detections = 0;
+  EXPECT_TRUE(mentions(run(t, v8, 1, bad, ws), "max_detections 0"));
+  bad = opt;
+  bad.max_candidates = 0;
+  EXPECT_TRUE(mentions(run(t, v8, 1, bad, ws), "max_candidates 0"));
+  bad = opt;
+  bad.max_candidates = 1 << 20;
+  EXPECT_TRUE(mentions(run(t, {YoloLayout::v8, 80, 1 << 20}, 1, bad, ws), "NMS candidates"));
+  EXPECT_TRUE(mentions(run(t, {YoloLayout::v8, 80, 1 << 20}, 4096, opt, ws), "above 2^31"));
+  EXPECT_TRUE(mentions(run(t, v8, 1, opt, nullptr), "null workspace"));
+  // end2end needs no workspace and no classes; only the batch and max_det checks apply.
+  const LayoutInfo e2e{YoloLayout::end2end, 0, 300};
+  EXPECT_TRUE(yolo_nms_validate(t, e2e, 2, opt, out, counts).ok());
+  auto e2e_bytes = yolo_nms_workspace_bytes(e2e, 2, opt);
+  ASSERT_TRUE(e2e_bytes.ok()) << e2e_bytes.error().message();
+  EXPECT_EQ(*e2e_bytes, 0u);
+  EXPECT_FALSE(yolo_nms_workspace_bytes(v8, 0, opt).ok());
+  DecodedBox host[4];
+  int32_t host_counts[2];
+  EXPECT_TRUE(mentions(copy_kept_detections(nullptr, counts, 2, 2, host, host_counts, nullptr),
+                       "null copy argument"));
+  EXPECT_TRUE(
+      mentions(copy_kept_detections(out, counts, 0, 2, host, host_counts, nullptr), "empty batch"));
+}
+
+// Without a device, sizing the workspace (CUB's storage query) is an error value, not a crash;
+// with one, a YOLOv8 image's workspace is what the header says (about 9.4 MB).
+TEST(YoloNmsCudaArgs, WorkspaceSizeNeedsADeviceAndSaysSo) {
+  const LayoutInfo v8{YoloLayout::v8, 80, 8400};
+  auto bytes = yolo_nms_workspace_bytes(v8, 1, DecodeOptions{});
+  std::string why;
+  if (!gpu::device_available(&why)) {
+    ASSERT_FALSE(bytes.ok());
+    EXPECT_NE(bytes.error().message().find("CUDA"), std::string::npos) << bytes.error().message();
+  } else {
+    ASSERT_TRUE(bytes.ok()) << bytes.error().message();
+    EXPECT_GT(*bytes, 9'000'000u);
+    EXPECT_LT(*bytes, 10'500'000u);
+  }
 }
 
 TEST(CudaCheck, TurnsErrorsIntoStatusWithContext) {

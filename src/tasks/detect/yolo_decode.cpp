@@ -1,21 +1,13 @@
 #include "percept/tasks/detect/yolo_decode.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 #include "percept/core/simd.hpp"
+#include "percept/tasks/detect/yolo_decode_math.hpp"
 
 namespace percept {
 
 namespace {
-constexpr float kMaxClassId = 1e6f;  // end2end class ids above this are garbage, not classes
-}  // namespace
-
-namespace {
-
-inline bool finite_box(float a, float b, float c, float d) {
-  return std::isfinite(a) && std::isfinite(b) && std::isfinite(c) && std::isfinite(d);
-}
 
 // best[i] = max over classes, cls[i] = its class, for N anchors of a class-major tensor.
 // Whole-row sweeps keep memory access contiguous and vectorise (8 anchors per instruction in
@@ -36,14 +28,8 @@ void class_max(const float* scores, int nc, int n, float* best, int32_t* cls) {
   }
 }
 
-inline Box from_center(float cx, float cy, float w, float h) {
-  return {cx - w * 0.5f, cy - h * 0.5f, cx + w * 0.5f, cy + h * 0.5f};
-}
-
-// What may leave the decoder: a finite score and a finite, ordered box. Finite inputs can still
-// overflow (cx 3e38 + w/2), a negative width turns a box inside out, obj x cls can reach +Inf.
-inline bool usable(const Box& b, float score) {
-  return std::isfinite(score) && finite_box(b.x1, b.y1, b.x2, b.y2) && b.x1 <= b.x2 && b.y1 <= b.y2;
+inline void push(Detections& out, const DecodedBox& b) {
+  out.push_back({{b.x1, b.y1, b.x2, b.y2}, b.score, b.class_id});
 }
 
 }  // namespace
@@ -58,28 +44,18 @@ void YoloDecoder::decode_v8(const float* p, int nc, int n, float conf, Detection
   const float* cy = p + n;
   const float* w = p + 2 * static_cast<size_t>(n);
   const float* h = p + 3 * static_cast<size_t>(n);
+  DecodedBox b;
   for (int i = 0; i < n; ++i) {
     if (!(best[i] > conf)) continue;  // also rejects NaN
-    const Box b = from_center(cx[i], cy[i], w[i], h[i]);
-    if (!usable(b, best[i])) continue;
-    out.push_back({b, best[i], cls[i]});
+    if (make_box(cx[i], cy[i], w[i], h[i], best[i], cls[i], &b)) push(out, b);
   }
 }
 
 void YoloDecoder::decode_v5(const float* p, int nc, int n, float conf, Detections& out) {
-  const int stride = 5 + nc;
-  for (int i = 0; i < n; ++i) {
-    const float* r = p + static_cast<size_t>(i) * stride;
-    const float obj = r[4];
-    if (!(obj > conf)) continue;  // score = obj * cls <= obj, so this filter is exact
-    int best = 0;
-    for (int c = 1; c < nc; ++c)
-      if (r[5 + c] > r[5 + best]) best = c;
-    const float score = obj * r[5 + best];
-    const Box b = from_center(r[0], r[1], r[2], r[3]);
-    if (!(score > conf) || !usable(b, score)) continue;
-    out.push_back({b, score, best});
-  }
+  const size_t stride = 5 + static_cast<size_t>(nc);
+  DecodedBox b;
+  for (int i = 0; i < n; ++i)
+    if (decode_v5_anchor(p + static_cast<size_t>(i) * stride, nc, conf, &b)) push(out, b);
 }
 
 void YoloDecoder::decode(const float* image, const LayoutInfo& info, const DecodeOptions& opt,
@@ -95,12 +71,9 @@ void YoloDecoder::decode(const float* image, const LayoutInfo& info, const Decod
     case YoloLayout::end2end:
       // NMS already ran inside the graph: keep rows above the threshold, in the model's order.
       for (int i = 0; i < info.num_boxes; ++i) {
-        const float* r = image + static_cast<size_t>(i) * 6;
-        if (!(r[4] > opt.conf_threshold) || !usable({r[0], r[1], r[2], r[3]}, r[4])) continue;
-        // A class id that is not a small whole number (NaN, negative, 1e12) names no class; an
-        // int cast of it would be undefined behaviour.
-        if (!(r[5] >= 0.f && r[5] < kMaxClassId)) continue;
-        out.push_back({{r[0], r[1], r[2], r[3]}, r[4], static_cast<int>(r[5])});
+        DecodedBox b;
+        if (!decode_e2e_row(image + static_cast<size_t>(i) * 6, opt.conf_threshold, &b)) continue;
+        push(out, b);
         if (static_cast<int>(out.size()) == opt.nms.max_detections) break;
       }
       return;
