@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "percept/imgproc/gaussian.hpp"
 #include "percept/ros2/ros2.hpp"
 
 #include <algorithm>
@@ -170,9 +171,9 @@ ReconnectConfig read_reconnect(const Reader& r, const YAML::Node& n, const std::
 CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string& where) {
   r.expect_map(n, where);
   r.check_keys(n, where,
-               {"id", "source", "path", "pace", "queue_depth", "deadline_ms", "drop_late", "fps",
-                "width", "height", "frames", "objects", "seed", "frame_id", "topic", "qos", "depth",
-                "timeout_s", "reconnect"});
+               {"id",    "source", "path",   "pace",      "queue_depth", "deadline_ms", "drop_late",
+                "fps",   "width",  "height", "frames",    "objects",     "seed",        "frame_id",
+                "topic", "qos",    "depth",  "timeout_s", "reconnect",   "rectify",     "blur"});
   CameraConfig c;
   c.id = r.str(n, "id", where);
   if (c.id.empty()) r.fail(n["id"], where + ".id must not be empty");
@@ -227,6 +228,30 @@ CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string
     if (s.kind != SourceKind::device && s.kind != SourceKind::stream)
       r.fail(n["reconnect"], where + ".reconnect is only used by device and stream sources");
     c.reconnect = read_reconnect(r, n["reconnect"], where + ".reconnect");
+  }
+  if (n["rectify"]) {
+    // Loaded here so that a bad calibration is a configuration error (its own FILE:LINE).
+    c.rectify_path = r.path(n, "rectify", where, true);
+    auto cam = load_camera_info(c.rectify_path);
+    if (!cam) r.fail(n["rectify"], where + ".rectify: " + cam.error().message());
+    c.rectify = std::move(*cam);
+  }
+  if (n["blur"]) {
+    const YAML::Node b = n["blur"];
+    const std::string w = where + ".blur";
+    r.expect_map(b, w);
+    r.check_keys(b, w, {"sigma", "ksize"});
+    if (b["sigma"]) c.blur_sigma = r.number(b, "sigma", w, 0, 10);
+    if (b["ksize"]) c.blur_ksize = r.integer(b, "ksize", w, 0, gaussian_math::kMaxTaps);
+    if (c.blur_ksize % 2 == 0 && c.blur_ksize != 0) r.fail(b["ksize"], w + ".ksize must be odd");
+    if (c.blur_sigma <= 0 && c.blur_ksize == 0)
+      r.fail(b, w + " needs sigma > 0 or an odd ksize (sigma 0: from ksize, as OpenCV)");
+    // A kernel wider than 63 taps (sigma > 10 with ksize from sigma) is refused here too.
+    try {
+      (void)gaussian_kernel(c.blur_sigma, c.blur_ksize);
+    } catch (const Error& e) {
+      r.fail(b, w + ": " + e.message());
+    }
   }
   return c;
 }

@@ -10,9 +10,11 @@
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "percept/core/clock.hpp"
+#include "percept/imgproc/frame_prep.hpp"
 #include "percept/io/source.hpp"
 #include "percept/ros2/ros2.hpp"
 #include "percept/telemetry/telemetry_thread.hpp"
@@ -43,9 +45,10 @@ struct CameraState {
   int depth_model = -1;             // first depth model serving the camera, for distances
   std::vector<float> fuse_scratch;  // under mu
   CameraSummary sum;  // captured/read_errors/slot_drops: capture thread; the rest: under mu
-  LiveCamera* live = nullptr;  // telemetry, when on
-  int reconnect_streak = 0;    // reconnect attempts since the last frame read (capture thread)
-  int64_t preview_ns = 0;      // publish time of the last frame handed to on_frame, under mu
+  LiveCamera* live = nullptr;     // telemetry, when on
+  int reconnect_streak = 0;       // reconnect attempts since the last frame read (capture thread)
+  int64_t preview_ns = 0;         // publish time of the last frame handed to on_frame, under mu
+  std::optional<FramePrep> prep;  // rectify / blur before the models (capture thread)
 };
 
 class Pipeline {
@@ -80,6 +83,10 @@ class Pipeline {
       c.deadline_ns = static_cast<int64_t>(c.config->deadline_ms * 1e6);
       if (telemetry_) c.live = &telemetry_->camera(i);
       c.source = open(c.config->source);  // before the models: a typo fails fast
+      // Rectification maps are computed once here, not on the first frame.
+      FramePrep prep(c.config->id, c.config->rectify, c.config->rectify_path, c.config->blur_sigma,
+                     c.config->blur_ksize);
+      if (prep.active()) c.prep.emplace(std::move(prep));
     }
     for (size_t m = 0; m < cfg.models.size(); ++m) {
       const ModelConfig& mc = cfg.models[m];
@@ -294,6 +301,14 @@ class Pipeline {
       f->capture_ns = now_ns();
       const int64_t stamp = c.source->capture_wall_ns();  // a ROS 2 header stamp, or 0
       f->capture_wall_ns = stamp > 0 ? stamp : wall_ns();
+      if (c.prep) {
+        // Inside the end-to-end latency: the models see the rectified frame. A size mismatch
+        // holds for every frame of the camera, so it stops the camera (the thread's catch
+        // logs "camera 'id' stopped: ..." with the sizes).
+        const int64_t t0 = now_ns();
+        if (Status s = c.prep->apply(f->image); !s.ok()) throw Error(s.error().message());
+        c.sum.imgproc_ns.record(now_ns() - t0);
+      }
       ++c.sum.captured;
       f->pending.store(static_cast<int>(c.models.size()));
       {
@@ -464,6 +479,10 @@ std::string summary_json(const RunSummary& s, const PipelineConfig& cfg) {
                     {"late_dropped", c.late_dropped},
                     {"published", c.published},
                     {"end_to_end_ms", stage_json(c.end_to_end_ns)}});
+  // Only for cameras that rectify or blur: the stage's own time (capture thread).
+  for (size_t i = 0; i < s.cameras.size(); ++i)
+    if (s.cameras[i].imgproc_ns.count() > 0)
+      cams[i]["imgproc_ms"] = stage_json(s.cameras[i].imgproc_ns);
   nlohmann::ordered_json models = nlohmann::ordered_json::array();
   for (const auto& m : s.models) {
     const ExecutorStats& st = m.stats;

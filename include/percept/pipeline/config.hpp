@@ -25,6 +25,10 @@
 //         backoff_max_ms: 5000   #   cameras go on)
 //       fps: 30                  # synthetic only: frame rate; also width, height,
 //                                #   frames (-1: endless), objects, seed
+//       rectify: front.yaml      # undistort every frame with this ROS camera_info calibration
+//                                #   (docs/RECTIFY.md); its size must be the frames' size
+//       blur: {sigma: 1.2}       # Gaussian blur after rectification; also ksize (odd, 0:
+//                                #   from sigma as OpenCV). Both on the capture thread
 //   models:
 //     - id: detector
 //       task: detect             # detect | depth | segment | classify | face; default: the
@@ -82,6 +86,7 @@
 #include <string>
 #include <vector>
 
+#include "percept/imgproc/camera_info.hpp"
 #include "percept/io/source.hpp"
 #include "percept/pipeline/fuser.hpp"
 #include "percept/ros2/options.hpp"
@@ -106,6 +111,10 @@ struct CameraConfig {
   bool drop_late = false;
   std::string frame_id;  // header.frame_id of its ROS 2 messages; the id when not set
   std::optional<ReconnectConfig> reconnect;  // `reconnect:`; unset: RuntimeOptions' defaults
+  std::string rectify_path;                  // `rectify:` resolved; "" = no rectification
+  std::optional<CameraInfo> rectify;         // loaded and checked with the config
+  double blur_sigma = 0;                     // `blur:`; sigma 0 and ksize 0 = no blur
+  int blur_ksize = 0;
 };
 
 struct ModelConfig {

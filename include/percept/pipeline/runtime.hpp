@@ -68,6 +68,7 @@ struct CameraSummary {
   uint64_t published = 0;
   double fps = 0;           // completed / wall time
   Histogram end_to_end_ns;  // capture -> every model done
+  Histogram imgproc_ns;     // rectify + blur on the capture thread (empty when neither is set)
 };
 
 struct ModelSummary {
