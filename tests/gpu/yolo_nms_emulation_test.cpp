@@ -13,7 +13,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <barrier>
 #include <numeric>
+#include <thread>
 
 #include "percept/tasks/cuda/yolo_nms_cuda.hpp"
 #include "yolo_nms_cases.hpp"
@@ -155,6 +157,43 @@ TEST(YoloNmsEmulation, MaxCandidatesKeepsTheBestAsTheCpuDoes) {
     const Detections emu = emulate_image(t.data(), c, &candidates);
     EXPECT_GT(candidates, c.opt.max_candidates);
     expect_same(cpu_reference(c, t)[0], emu, agnostic ? "agnostic" : "per class");
+  }
+}
+
+// The walk as the kernel runs it: 32 lanes striding over the words of a row, meeting at a
+// barrier where the kernel calls __syncwarp, on a bit matrix of many tiles. Must keep exactly
+// what the one-lane walk keeps (a missing meeting point shows up here as a different result,
+// or as lanes that never meet again: a hang, which ctest's timeout turns into a failure).
+TEST(YoloNmsEmulation, ThirtyTwoLanesWalkLikeOne) {
+  auto& g = nms_rng();
+  for (int round = 0; round < 20; ++round) {
+    const int m = 1 + static_cast<int>(g() % 900), words = (m + 63) / 64;
+    std::vector<uint64_t> masks(static_cast<size_t>(m) * words);
+    for (int i = 0; i < m; ++i)  // sparse random rows, upper triangle only, as the kernel writes
+      for (int j = i + 1; j < m; ++j)
+        if (g() % 97 == 0)
+          masks[static_cast<size_t>(i) * words + j / 64] |= uint64_t{1} << (j % 64);
+    const int max_det = round % 2 ? m : 1 + static_cast<int>(g() % 50);
+    std::vector<uint64_t> removed1(words, 0);
+    std::vector<int> keep1;
+    const int kept1 = nms_walk(
+        masks.data(), m, words, max_det, removed1.data(), 0, 1, [] {},
+        [&](int, int i) { keep1.push_back(i); });
+    std::vector<uint64_t> removed32(words, 0);
+    std::vector<int> keep32;
+    std::vector<int> kept32(32, -1);
+    std::barrier sync_point(32);
+    std::vector<std::thread> lanes;
+    for (int lane = 0; lane < 32; ++lane)
+      lanes.emplace_back([&, lane] {
+        kept32[lane] = nms_walk(
+            masks.data(), m, words, max_det, removed32.data(), lane, 32,
+            [&] { sync_point.arrive_and_wait(); }, [&](int, int i) { keep32.push_back(i); });
+      });
+    for (auto& t : lanes) t.join();
+    EXPECT_EQ(keep32, keep1);
+    for (int k : kept32) EXPECT_EQ(k, kept1);
+    EXPECT_EQ(static_cast<int>(keep1.size()), kept1);
   }
 }
 
