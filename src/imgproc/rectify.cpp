@@ -100,6 +100,32 @@ void Remapper::set_maps(const RectifyMaps& maps) {
   }
 }
 
+namespace {
+
+// One destination row with C channels known at compile time, so that the channel loop unrolls
+// and the four taps' addresses are computed once per pixel.
+template <int C>
+void remap_row(const uint8_t* src, int sw, int sh, long stride, const Remapper::PackedTap* tp,
+               int w, uint8_t* out) {
+  const unsigned wlim = static_cast<unsigned>(sw - 1), hlim = static_cast<unsigned>(sh - 1);
+  for (int x = 0; x < w; ++x, out += C) {
+    const Remapper::PackedTap t = tp[x];
+    if (static_cast<unsigned>(t.x0) < wlim && static_cast<unsigned>(t.y0) < hlim) {
+      // All four taps inside: the common case, no border checks.
+      const uint8_t* p = src + t.y0 * stride + t.x0 * C;
+      const uint8_t* q = p + stride;
+      const int fx = t.fx, fy = t.fy;
+      for (int k = 0; k < C; ++k)
+        out[k] = rectify_math::blend(p[k], p[k + C], q[k], q[k + C], fx, fy);
+    } else {
+      const rectify_math::Tap tt{t.x0, t.y0, t.fx, t.fy};
+      for (int k = 0; k < C; ++k) out[k] = rectify_math::sample(src, sw, sh, stride, C, tt, k);
+    }
+  }
+}
+
+}  // namespace
+
 Status Remapper::remap(const ImageView& src, Image& dst) const {
   if (taps_.empty()) return Error("remap: no maps set");
   if (src.empty()) return Error("remap: empty source image");
@@ -109,26 +135,13 @@ Status Remapper::remap(const ImageView& src, Image& dst) const {
   if (src.stride < static_cast<size_t>(src.width) * static_cast<size_t>(C))
     return Error("remap: source stride smaller than a row");
   dst.resize(w_, h_, src.format);
-  const int sw = src.width, sh = src.height;
   const long stride = static_cast<long>(src.stride);
-  const unsigned wlim = static_cast<unsigned>(sw - 1), hlim = static_cast<unsigned>(sh - 1);
   for (int y = 0; y < h_; ++y) {
     const PackedTap* tp = taps_.data() + static_cast<size_t>(y) * static_cast<size_t>(w_);
-    uint8_t* out = dst.row(y);
-    for (int x = 0; x < w_; ++x, out += C) {
-      const PackedTap t = tp[x];
-      if (static_cast<unsigned>(t.x0) < wlim && static_cast<unsigned>(t.y0) < hlim) {
-        // All four taps inside: the common case, no border checks.
-        const uint8_t* p = src.data + t.y0 * stride + t.x0 * C;
-        const uint8_t* q = p + stride;
-        for (int k = 0; k < C; ++k)
-          out[k] = rectify_math::blend(p[k], p[k + C], q[k], q[k + C], t.fx, t.fy);
-      } else {
-        const rectify_math::Tap tt{t.x0, t.y0, t.fx, t.fy};
-        for (int k = 0; k < C; ++k)
-          out[k] = rectify_math::sample(src.data, sw, sh, stride, C, tt, k);
-      }
-    }
+    if (C == 3)
+      remap_row<3>(src.data, src.width, src.height, stride, tp, w_, dst.row(y));
+    else
+      remap_row<1>(src.data, src.width, src.height, stride, tp, w_, dst.row(y));
   }
   return {};
 }

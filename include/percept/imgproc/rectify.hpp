@@ -39,11 +39,12 @@ class Remapper {
   // read); src and dst must not overlap.
   Status remap(const ImageView& src, Image& dst) const;
 
- private:
-  struct PackedTap {
+  struct PackedTap {  // rectify_math::Tap, packed (6 bytes a pixel)
     int16_t x0, y0;
     uint8_t fx, fy;
   };
+
+ private:
   int w_ = 0, h_ = 0;
   std::vector<PackedTap> taps_;
 };

@@ -48,11 +48,14 @@ PERCEPT_HD inline bool inside(const Tap& t, int w, int h) {
          static_cast<unsigned>(t.y0) < static_cast<unsigned>(h - 1);
 }
 
-// The integer bilinear blend of four 8-bit samples: weights sum to 1024, rounded half up.
+// The integer bilinear blend of four 8-bit samples: weights (32 - fx)(32 - fy), fx (32 - fy),
+// (32 - fx) fy, fx fy (sum 1024), rounded half up. Computed as a horizontal then a vertical
+// lerp, which is the same integer exactly ((32 - fy) top + fy bot = 32 top + fy (bot - top))
+// with three multiplies instead of four.
 PERCEPT_HD inline uint8_t blend(int p00, int p01, int p10, int p11, int fx, int fy) {
-  const int a = (kFrac - fx) * (kFrac - fy), b = fx * (kFrac - fy);
-  const int c = (kFrac - fx) * fy, d = fx * fy;
-  return static_cast<uint8_t>((p00 * a + p01 * b + p10 * c + p11 * d + 512) >> 10);
+  const int top = (p00 << kFracBits) + (p01 - p00) * fx;
+  const int bot = (p10 << kFracBits) + (p11 - p10) * fx;
+  return static_cast<uint8_t>(((top << kFracBits) + (bot - top) * fy + 512) >> 10);
 }
 
 // Channel c of the destination pixel with tap t, from a w x h image of `channels` interleaved
