@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "dds_context.hpp"
+#include "image_message.hpp"
 #include "percept/core/clock.hpp"
 #include "percept/ros2/ros2.hpp"
 #include "ros2_msgs.h"
@@ -14,39 +15,7 @@ namespace {
 
 using ros2::check;
 using ros2::Entity;
-
-// Checks one message and copies its pixels into `out`. Errors name the topic and the problem.
-Status image_from_message(const sensor_msgs_msg_dds__Image_& msg, const std::string& topic,
-                          Image& out) {
-  const std::string enc = msg.encoding_ ? msg.encoding_ : "";
-  PixelFormat format;
-  if (enc == "rgb8") {
-    format = PixelFormat::rgb8;
-  } else if (enc == "bgr8") {
-    format = PixelFormat::bgr8;
-  } else if (enc == "mono8") {
-    format = PixelFormat::gray8;
-  } else {
-    return Error(topic + ": image encoding '" + enc + "' is not supported (rgb8, bgr8, mono8)");
-  }
-  if (msg.width_ == 0 || msg.height_ == 0 || msg.width_ > 16384 || msg.height_ > 16384)
-    return Error(topic + ": image size " + std::to_string(msg.width_) + "x" +
-                 std::to_string(msg.height_) + " is out of range (1..16384)");
-  const uint64_t row = static_cast<uint64_t>(msg.width_) * channels_of(format);
-  if (msg.step_ < row)
-    return Error(topic + ": step " + std::to_string(msg.step_) + " is shorter than a " + enc +
-                 " row of width " + std::to_string(msg.width_) + " (" + std::to_string(row) +
-                 " bytes)");
-  const uint64_t size = static_cast<uint64_t>(msg.step_) * msg.height_;
-  if (msg.data_._length != size)
-    return Error(topic + ": data holds " + std::to_string(msg.data_._length) +
-                 " bytes, step x height = " + std::to_string(size));
-  out.resize(static_cast<int>(msg.width_), static_cast<int>(msg.height_), format);
-  for (uint32_t y = 0; y < msg.height_; ++y)
-    std::memcpy(out.row(static_cast<int>(y)),
-                msg.data_._buffer + static_cast<size_t>(y) * msg.step_, row);
-  return {};
-}
+using ros2::image_from_message;
 
 class Ros2Source final : public Source {
  public:

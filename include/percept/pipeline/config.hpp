@@ -9,7 +9,8 @@
 //       source: video            # video | images (file, folder or glob such as dir/*.png)
 //                                #   | device (path: /dev/video0 or 0) | stream (path: URL)
 //                                #   | synthetic (moving shapes with ground truth)
-//                                #   | ros2 (sensor_msgs/Image rgb8/bgr8/mono8 from `topic`)
+//                                #   | ros2 (sensor_msgs/Image from `topic`: rgb8,
+//                                #   bgr8, mono8; rgba8/bgra8 lose their alpha)
 //       path: clip.avi
 //       frame_id: front_optical  # header.frame_id of its ROS 2 messages (default: the id)
 //       topic: /cam/image_raw    # ros2 only; also qos: sensor_data | reliable (default
