@@ -1,12 +1,17 @@
 #include "percept/imgproc/rectify.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
+
+#include "percept/core/simd.hpp"
 
 namespace percept {
 
 namespace {
+
+constexpr size_t kPad = 8;  // gather planes end in slack for 4-byte stores past the row
 
 using M3 = std::array<double, 9>;
 
@@ -91,6 +96,8 @@ void Remapper::set_maps(const RectifyMaps& maps) {
   w_ = maps.width;
   h_ = maps.height;
   taps_.resize(maps.map_x.size());
+  gather_.assign(6 * (static_cast<size_t>(w_) * 3 + kPad), 0);
+  fixups_.assign(static_cast<size_t>(w_), 0);
   // The source size is not known yet; tap() only needs it to clamp far-away values, which
   // int16 holds for any source up to 16384 pixels (OpenCV saturates to int16 too).
   for (size_t i = 0; i < taps_.size(); ++i) {
@@ -124,7 +131,64 @@ void remap_row(const uint8_t* src, int sw, int sh, long stride, const Remapper::
   }
 }
 
+// Pass 2 of a three-channel row: n = 3 w elements, each the blend of its four gathered samples
+// with its pixel's weights; rectify_math::blend's integers, in a loop GCC vectorises.
+PERCEPT_VECTOR_CLONES
+void blend_planes(const uint8_t* a, const uint8_t* b, const uint8_t* c, const uint8_t* d,
+                  const uint8_t* fx, const uint8_t* fy, int n, uint8_t* out) {
+  for (int i = 0; i < n; ++i) {
+    // top and bot lie in [0, 8160]: 16-bit lanes; the vertical blend needs 32.
+    const int16_t top = static_cast<int16_t>((a[i] << 5) + (b[i] - a[i]) * fx[i]);
+    const int16_t bot = static_cast<int16_t>((c[i] << 5) + (d[i] - c[i]) * fx[i]);
+    out[i] = static_cast<uint8_t>(((top << 5) + (bot - top) * fy[i] + 512) >> 10);
+  }
+}
+
 }  // namespace
+
+// A three-channel row in two passes. Pass 1 (per pixel, scalar): four 4-byte copies (the
+// pixel's three channels and one more byte) of the 2x2 neighbourhood into planes a, b, c, d,
+// and the weights replicated per channel; a 4-byte load reads one byte past the neighbourhood,
+// so the tap whose lower-right pixel ends the image, and every tap that reaches the border,
+// is left to a scalar fix-up after pass 2.
+void Remapper::remap_row3(const ImageView& src, long stride, const PackedTap* tp,
+                          uint8_t* out) const {
+  const size_t plane = static_cast<size_t>(w_) * 3 + kPad;
+  uint8_t* a = gather_.data();
+  uint8_t* b = a + plane;
+  uint8_t* c = b + plane;
+  uint8_t* d = c + plane;
+  uint8_t* fx = d + plane;
+  uint8_t* fy = fx + plane;
+  const int sw = src.width, sh = src.height;
+  const unsigned wlim = static_cast<unsigned>(sw - 1), hlim = static_cast<unsigned>(sh - 1);
+  int n_fix = 0;
+  for (int x = 0; x < w_; ++x) {
+    const PackedTap t = tp[x];
+    const size_t i = static_cast<size_t>(x) * 3;
+    if (static_cast<unsigned>(t.x0) < wlim && static_cast<unsigned>(t.y0) < hlim &&
+        !(t.x0 == sw - 2 && t.y0 == sh - 2)) {
+      const uint8_t* p = src.data + t.y0 * stride + t.x0 * 3;
+      std::memcpy(a + i, p, 4);
+      std::memcpy(b + i, p + 3, 4);
+      std::memcpy(c + i, p + stride, 4);
+      std::memcpy(d + i, p + stride + 3, 4);
+    } else {
+      fixups_[static_cast<size_t>(n_fix++)] = x;
+    }
+    const uint32_t rx = t.fx * 0x01010101u, ry = t.fy * 0x01010101u;
+    std::memcpy(fx + i, &rx, 4);
+    std::memcpy(fy + i, &ry, 4);
+  }
+  blend_planes(a, b, c, d, fx, fy, w_ * 3, out);
+  for (int k = 0; k < n_fix; ++k) {
+    const int x = fixups_[static_cast<size_t>(k)];
+    const PackedTap t = tp[x];
+    const rectify_math::Tap tt{t.x0, t.y0, t.fx, t.fy};
+    for (int ch = 0; ch < 3; ++ch)
+      out[x * 3 + ch] = rectify_math::sample(src.data, sw, sh, stride, 3, tt, ch);
+  }
+}
 
 Status Remapper::remap(const ImageView& src, Image& dst) const {
   if (taps_.empty()) return Error("remap: no maps set");
@@ -139,7 +203,7 @@ Status Remapper::remap(const ImageView& src, Image& dst) const {
   for (int y = 0; y < h_; ++y) {
     const PackedTap* tp = taps_.data() + static_cast<size_t>(y) * static_cast<size_t>(w_);
     if (C == 3)
-      remap_row<3>(src.data, src.width, src.height, stride, tp, w_, dst.row(y));
+      remap_row3(src, stride, tp, dst.row(y));
     else
       remap_row<1>(src.data, src.width, src.height, stride, tp, w_, dst.row(y));
   }

@@ -25,7 +25,8 @@ RectifyMaps rectify_maps(const CameraInfo& cam);
 // Bilinear remap of 8-bit interleaved images (bgr8, rgb8, gray8) through fixed maps, with
 // the border value 0 (cv::remap INTER_LINEAR, BORDER_CONSTANT; bit-equal, see
 // rectify_math.hpp). The taps are computed once in set_maps(); remap() allocates nothing once
-// dst has held an image of that size. Not thread-safe: one Remapper per thread.
+// dst has held an image of that size. Not thread-safe (remap() uses scratch rows): one
+// Remapper per thread.
 class Remapper {
  public:
   Remapper() = default;
@@ -45,8 +46,14 @@ class Remapper {
   };
 
  private:
+  void remap_row3(const ImageView& src, long stride, const PackedTap* tp, uint8_t* out) const;
   int w_ = 0, h_ = 0;
   std::vector<PackedTap> taps_;
+  // Three-channel rows are done in two passes (rectify.cpp): the 2x2 neighbourhoods and
+  // weights of one row gathered into these planes, then blended in vector lanes. Sized in
+  // set_maps(); scratch of remap(), hence mutable (one Remapper per thread).
+  mutable std::vector<uint8_t> gather_;
+  mutable std::vector<int32_t> fixups_;
 };
 
 }  // namespace percept
