@@ -7,8 +7,10 @@
 // input written (letterbox), the output plane(s) read plus the frame-sized result written
 // (resample kernels). A downscale that skips source pixels can therefore exceed what it moves.
 // Remap: the frame read, the two float maps read, the frame written. Gaussian: the frame read,
-// the uint16 intermediate written and read, the frame written.
+// the uint16 intermediate written and read, the frame written. YOLO NMS: the output tensor
+// read once (the rest is latency-bound: sort, walk).
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -22,6 +24,7 @@
 #include "percept/imgproc/rectify.hpp"
 #include "percept/preprocess/cuda/letterbox_cuda.hpp"
 #include "percept/tasks/cuda/plane_resample_cuda.hpp"
+#include "percept/tasks/cuda/yolo_nms_cuda.hpp"
 
 using namespace percept;
 
@@ -203,6 +206,58 @@ int main() {
     });
     report(("gaussian sigma 1.2 (9 taps) " + size + " bgr").c_str(), tg, 6.0 * frame_b, peak_gbs,
            copy_gbs);
+  }
+  // YOLO decode + NMS (tasks/cuda/yolo_nms_cuda.hpp): a YOLOv8n-shaped output (80 classes, 8400
+  // anchors) where about 1% of the anchors hold an object (the rest score below conf 0.25, as
+  // a trained model's do), against YoloDecoder::decode on this machine's CPU in the same run.
+  // Bytes: the output tensor read once.
+  for (int batch : {1, 8}) {
+    const int nc = 80, n = 8400;
+    const size_t per_image = static_cast<size_t>(4 + nc) * n;
+    std::vector<float> host(per_image * batch);
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> u(0.f, 1.f);
+    for (int b = 0; b < batch; ++b) {
+      float* t = host.data() + per_image * b;
+      for (int i = 0; i < n; ++i) {
+        t[i] = 640 * u(rng);
+        t[n + i] = 640 * u(rng);
+        t[2 * n + i] = 10 + 100 * u(rng);
+        t[3 * n + i] = 10 + 100 * u(rng);
+        for (int c = 0; c < nc; ++c) t[static_cast<size_t>(4 + c) * n + i] = 0.2f * u(rng);
+        if (u(rng) < 0.01f) t[static_cast<size_t>(4 + (i % nc)) * n + i] = 0.5f + 0.5f * u(rng);
+      }
+    }
+    const LayoutInfo info{YoloLayout::v8, nc, n};
+    const DecodeOptions opt;
+    gpu::DeviceBuffer in = take(pool.allocate(host.size() * sizeof(float), s));
+    ok(gpu::check(cudaMemcpyAsync(in.data(), host.data(), host.size() * sizeof(float),
+                                  cudaMemcpyHostToDevice, s),
+                  "upload"));
+    const size_t ws_bytes = take(yolo_nms_workspace_bytes(info, batch, opt));
+    gpu::DeviceBuffer ws = take(pool.allocate(ws_bytes, s));
+    gpu::DeviceBuffer out =
+        take(pool.allocate(sizeof(DecodedBox) * batch * opt.nms.max_detections, s));
+    gpu::DeviceBuffer counts = take(pool.allocate(sizeof(int32_t) * batch, s));
+    const Timing t = time_it(s, [&] {
+      return yolo_decode_nms_cuda(in.as<float>(), info, batch, opt, ws.data(), ws_bytes,
+                                  static_cast<DecodedBox*>(out.data()), counts.as<int32_t>(), s);
+    });
+    const std::string name = "yolo decode+nms v8 80x8400 batch " + std::to_string(batch);
+    report(name.c_str(), t, 4.0 * static_cast<double>(host.size()), peak_gbs, copy_gbs);
+    YoloDecoder cpu;
+    Detections dets;
+    std::vector<double> cpu_ms;
+    for (int r = 0; r < 50; ++r) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int b = 0; b < batch; ++b) cpu.decode(host.data() + per_image * b, info, opt, dets);
+      cpu_ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::sort(cpu_ms.begin(), cpu_ms.end());
+    std::printf(
+        "%-44s median %8.4f ms (CPU YoloDecoder, same input, %zu boxes in the last image)\n", "",
+        cpu_ms[cpu_ms.size() / 2], dets.size());
   }
   const gpu::PoolStats st = pool.stats();
   std::printf("device pool: %zu bytes in use, peak %zu, %llu hits, %llu misses\n", st.bytes_in_use,
