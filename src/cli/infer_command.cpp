@@ -6,7 +6,6 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
 #include "commands.hpp"
@@ -151,18 +150,22 @@ int run_infer(const InferArgs& a) {
   const std::string map = write_maps(a, task->kind(), out);
   auto label = [&](int id) { return task->label(id); };
   if (a.json) {
-    nlohmann::ordered_json j = {{"model", a.model},
-                                {"image", a.image},
-                                {"width", img.width()},
-                                {"height", img.height()},
-                                {"task", task_name(task->kind())}};
-    add_results_json(j, task->kind(), out, label);
-    if (task->kind() == TaskKind::depth) j["depth"]["map"] = map;
-    if (task->kind() == TaskKind::segment) j["mask"] = map;
-    j["timing_ms"] = {{"preprocess", round_ms(t.preprocess_ns)},
-                      {"inference", round_ms(t.inference_ns)},
-                      {"postprocess", round_ms(t.postprocess_ns)}};
-    std::cout << j.dump() << "\n";
+    JsonWriter w;
+    w.begin_object()
+        .field("model", a.model)
+        .field("image", a.image)
+        .field("width", img.width())
+        .field("height", img.height())
+        .field("task", task_name(task->kind()));
+    write_results_json(w, task->kind(), out, label, map);
+    w.key("timing_ms")
+        .begin_object()
+        .field("preprocess", round_ms(t.preprocess_ns))
+        .field("inference", round_ms(t.inference_ns))
+        .field("postprocess", round_ms(t.postprocess_ns))
+        .end_object()
+        .end_object();
+    std::cout << w.str() << "\n";
   } else {
     print_text(a, img, *task, out, t, map);
   }

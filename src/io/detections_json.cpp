@@ -14,19 +14,22 @@ double round4(float v) {
 }
 }  // namespace
 
-nlohmann::ordered_json detections_json(const Detections& dets,
-                                       const std::function<std::string(int)>& label_of) {
-  nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+void write_detections_json(JsonWriter& w, const Detections& dets,
+                           const std::function<std::string(int)>& label_of) {
+  w.begin_array();
   for (const Detection& d : dets) {
-    arr.push_back(
-        {{"class_id", d.class_id},
-         {"label", label_of(d.class_id)},
-         {"score", round4(d.score)},
-         {"box", {round2(d.box.x1), round2(d.box.y1), round2(d.box.x2), round2(d.box.y2)}}});
+    w.begin_object()
+        .field("class_id", d.class_id)
+        .field("label", label_of(d.class_id))
+        .field("score", round4(d.score));
+    w.key("box").begin_array();
+    w.value(round2(d.box.x1)).value(round2(d.box.y1)).value(round2(d.box.x2));
+    w.value(round2(d.box.y2)).end_array();
     // Set by the fuser when a depth model serves the same camera.
-    if (d.distance != Detection::kNoDistance) arr.back()["distance"] = round2(d.distance);
+    if (d.distance != Detection::kNoDistance) w.field("distance", round2(d.distance));
+    w.end_object();
   }
-  return arr;
+  w.end_array();
 }
 
 }  // namespace percept

@@ -9,11 +9,11 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 
 #include "percept/core/clock.hpp"
+#include "percept/core/json_writer.hpp"
 #include "percept/imgproc/frame_prep.hpp"
 #include "percept/io/source.hpp"
 #include "percept/ros2/ros2.hpp"
@@ -418,14 +418,17 @@ class Pipeline {
   std::unique_ptr<SinkWorker> preview_;  // on_frame, when set; not a sink of the summary
 };
 
-nlohmann::ordered_json stage_json(const Histogram& h) {
-  return {{"count", h.count()},
-          {"p50", round_ms(h.quantile(0.5))},
-          {"p90", round_ms(h.quantile(0.9))},
-          {"p99", round_ms(h.quantile(0.99))},
-          {"max", round_ms(h.max())},
-          {"mean", round_ms(static_cast<int64_t>(h.mean()))},
-          {"stddev", round_ms(static_cast<int64_t>(h.stddev()))}};
+void stage_json(JsonWriter& w, const char* key, const Histogram& h) {
+  w.key(key)
+      .begin_object()
+      .field("count", h.count())
+      .field("p50", round_ms(h.quantile(0.5)))
+      .field("p90", round_ms(h.quantile(0.9)))
+      .field("p99", round_ms(h.quantile(0.99)))
+      .field("max", round_ms(h.max()))
+      .field("mean", round_ms(static_cast<int64_t>(h.mean())))
+      .field("stddev", round_ms(static_cast<int64_t>(h.stddev())))
+      .end_object();
 }
 
 }  // namespace
@@ -463,52 +466,72 @@ RunSummary run_pipeline(const PipelineConfig& config, const RuntimeOptions& opti
 }
 
 std::string summary_json(const RunSummary& s, const PipelineConfig& cfg) {
-  nlohmann::ordered_json cams = nlohmann::ordered_json::array();
-  for (const auto& c : s.cameras)
-    cams.push_back({{"id", c.id},
-                    {"captured", c.captured},
-                    {"completed", c.completed},
-                    {"fps", c.fps},
-                    {"read_errors", c.read_errors},
-                    {"reconnects", c.reconnects},
-                    {"gave_up", c.gave_up},
-                    {"slot_drops", c.slot_drops},
-                    {"unprocessed", c.unprocessed},
-                    {"partial", c.partial},
-                    {"deadline_misses", c.deadline_misses},
-                    {"late_dropped", c.late_dropped},
-                    {"published", c.published},
-                    {"end_to_end_ms", stage_json(c.end_to_end_ns)}});
-  // Only for cameras that rectify or blur: the stage's own time (capture thread).
-  for (size_t i = 0; i < s.cameras.size(); ++i)
-    if (s.cameras[i].imgproc_ns.count() > 0)
-      cams[i]["imgproc_ms"] = stage_json(s.cameras[i].imgproc_ns);
-  nlohmann::ordered_json models = nlohmann::ordered_json::array();
+  // JsonWriter, not a nlohmann tree: the summary is written at the end of every run, memory
+  // pressure included, and a tree's destructor can fail there (docs/RELIABILITY.md).
+  JsonWriter w(2);
+  w.begin_object()
+      .field("config", cfg.file)
+      .field("mode", s.mode == PipelineMode::live ? "live" : "lossless")
+      .field("wall_s", s.wall_s)
+      .field("frames", s.completed())
+      .field("fps", s.fps())
+      .field("failed", s.failed());
+  w.key("cameras").begin_array();
+  for (const auto& c : s.cameras) {
+    w.begin_object()
+        .field("id", c.id)
+        .field("captured", c.captured)
+        .field("completed", c.completed)
+        .field("fps", c.fps)
+        .field("read_errors", c.read_errors)
+        .field("reconnects", c.reconnects)
+        .field("gave_up", c.gave_up)
+        .field("slot_drops", c.slot_drops)
+        .field("unprocessed", c.unprocessed)
+        .field("partial", c.partial)
+        .field("deadline_misses", c.deadline_misses)
+        .field("late_dropped", c.late_dropped)
+        .field("published", c.published);
+    stage_json(w, "end_to_end_ms", c.end_to_end_ns);
+    // Only for cameras that rectify or blur: the stage's own time (capture thread).
+    if (c.imgproc_ns.count() > 0) stage_json(w, "imgproc_ms", c.imgproc_ns);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("models").begin_array();
   for (const auto& m : s.models) {
     const ExecutorStats& st = m.stats;
-    models.push_back({{"id", m.id},
-                      {"frames", st.frames},
-                      {"failed", st.failed},
-                      {"dropped_late", st.dropped_late},
-                      {"batches", st.batches},
-                      {"max_batch", m.max_batch},
-                      {"oom_degrades", st.oom_degrades},
-                      {"batch_sizes", st.batch_sizes},
-                      {"queue_ms", stage_json(st.queue_ns)},
-                      {"preprocess_ms", stage_json(st.preprocess_ns)},
-                      {"inference_ms", stage_json(st.inference_ns)},
-                      {"postprocess_ms", stage_json(st.postprocess_ns)}});
+    w.begin_object()
+        .field("id", m.id)
+        .field("frames", st.frames)
+        .field("failed", st.failed)
+        .field("dropped_late", st.dropped_late)
+        .field("batches", st.batches)
+        .field("max_batch", m.max_batch)
+        .field("oom_degrades", st.oom_degrades);
+    w.key("batch_sizes").begin_array();
+    for (uint64_t n : st.batch_sizes) w.value(n);
+    w.end_array();
+    stage_json(w, "queue_ms", st.queue_ns);
+    stage_json(w, "preprocess_ms", st.preprocess_ns);
+    stage_json(w, "inference_ms", st.inference_ns);
+    stage_json(w, "postprocess_ms", st.postprocess_ns);
+    w.end_object();
   }
-  nlohmann::ordered_json sinks = nlohmann::ordered_json::object();
+  w.end_array();
+  w.key("sinks").begin_object();
   for (const auto& [name, st] : s.sinks)
-    sinks[name] = {{"written", st.written}, {"dropped", st.dropped}, {"errors", st.errors}};
-  nlohmann::ordered_json j = {
-      {"config", cfg.file}, {"mode", s.mode == PipelineMode::live ? "live" : "lossless"},
-      {"wall_s", s.wall_s}, {"frames", s.completed()},
-      {"fps", s.fps()},     {"failed", s.failed()},
-      {"cameras", cams},    {"models", models},
-      {"sinks", sinks},     {"outputs", s.outputs}};
-  return j.dump(2);
+    w.key(name)
+        .begin_object()
+        .field("written", st.written)
+        .field("dropped", st.dropped)
+        .field("errors", st.errors)
+        .end_object();
+  w.end_object();
+  w.key("outputs").begin_array();
+  for (const auto& o : s.outputs) w.value(o);
+  w.end_array().end_object();
+  return w.str();
 }
 
 std::string summary_text(const RunSummary& s) {

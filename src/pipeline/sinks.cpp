@@ -5,7 +5,6 @@
 #include <array>
 #include <chrono>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
 #include "percept/core/clock.hpp"
@@ -33,33 +32,40 @@ class JsonlSink final : public Sink {
     for (size_t m : info_.camera_models[f.camera]) {
       const ModelResult& r = f.results[m];
       if (r.state == ModelResult::State::dropped) continue;
-      nlohmann::ordered_json line = {
-          {"camera", info_.camera_ids[f.camera]},
-          {"frame", f.index},
-          {"capture_time_s", static_cast<double>(f.capture_wall_ns) * 1e-9},
-          {"model", info_.model_ids[m]},
-          {"width", f.image.width()},
-          {"height", f.image.height()}};
+      // Built in a reused buffer: no allocation per line once it has grown, and no JSON tree
+      // whose destructor could fail under memory pressure (docs/RELIABILITY.md).
+      JsonWriter& w = line_;
+      w.clear();
+      w.begin_object()
+          .field("camera", info_.camera_ids[f.camera])
+          .field("frame", f.index)
+          .field("capture_time_s", static_cast<double>(f.capture_wall_ns) * 1e-9)
+          .field("model", info_.model_ids[m])
+          .field("width", f.image.width())
+          .field("height", f.image.height());
       if (r.state == ModelResult::State::failed) {
-        line["error"] = r.error;
+        w.field("error", r.error);
       } else {
-        line["task"] = task_name(info_.model_tasks[m]);
-        line["batch_size"] = r.batch_size;
-        add_results_json(line, info_.model_tasks[m], r.output,
-                         [&](int id) { return info_.label(m, id); });
+        w.field("task", task_name(info_.model_tasks[m])).field("batch_size", r.batch_size);
+        write_results_json(w, info_.model_tasks[m], r.output,
+                           [&](int id) { return info_.label(m, id); });
         const int dm = info_.camera_depth_model[f.camera];
         if (info_.model_tasks[m] == TaskKind::detect && dm >= 0 &&
             f.results[static_cast<size_t>(dm)].state == ModelResult::State::done)
-          line["distance_unit"] =
-              depth_unit_name(f.results[static_cast<size_t>(dm)].output.depth.unit);
-        line["timing_ms"] = {{"queue", ms(r.dequeue_ns - f.capture_ns)},
-                             {"preprocess", ms(r.preprocess_end_ns - r.dequeue_ns)},
-                             {"inference", ms(r.inference_end_ns - r.preprocess_end_ns)},
-                             {"postprocess", ms(r.postprocess_end_ns - r.inference_end_ns)},
-                             {"end_to_end", ms(f.complete_ns - f.capture_ns)}};
+          w.field("distance_unit",
+                  depth_unit_name(f.results[static_cast<size_t>(dm)].output.depth.unit));
+        w.key("timing_ms")
+            .begin_object()
+            .field("queue", ms(r.dequeue_ns - f.capture_ns))
+            .field("preprocess", ms(r.preprocess_end_ns - r.dequeue_ns))
+            .field("inference", ms(r.inference_end_ns - r.preprocess_end_ns))
+            .field("postprocess", ms(r.postprocess_end_ns - r.inference_end_ns))
+            .field("end_to_end", ms(f.complete_ns - f.capture_ns))
+            .end_object();
       }
-      if (f.deadline_missed) line["deadline_missed"] = true;
-      if (Status st = out_.write_line(line.dump()); !st) return st;
+      if (f.deadline_missed) w.field("deadline_missed", true);
+      w.end_object();
+      if (Status st = out_.write_line(w.str()); !st) return st;
     }
     return {};
   }
@@ -68,6 +74,7 @@ class JsonlSink final : public Sink {
 
  private:
   JsonlWriter out_;
+  JsonWriter line_;
   const PipelineInfo& info_;
 };
 

@@ -4,6 +4,7 @@
 
 #include "percept/core/clock.hpp"
 #include "percept/core/error.hpp"
+#include "percept/core/json_writer.hpp"
 #include "percept/telemetry/snapshot.hpp"
 
 namespace percept {
@@ -17,37 +18,46 @@ double r3(double v) {
   return std::isfinite(v) ? std::round(v * 1000) / 1000 : 0.0;
 }
 
-Json latency_json(const LatencyStats& l) {
-  return {{"count", l.count},
-          {"p50", r3(l.p50_ms)},
-          {"p90", r3(l.p90_ms)},
-          {"p99", r3(l.p99_ms)},
-          {"max", r3(l.max_ms)},
-          {"mean", r3(l.mean_ms)},
-          {"stddev", r3(l.stddev_ms)},
-          {"total_count", l.total_count},
-          {"total_sum", r3(l.total_sum_ms)}};
+// Writing goes through JsonWriter (a reused buffer, nothing that allocates in a destructor);
+// reading back uses nlohmann::json.
+void latency_json(JsonWriter& w, const LatencyStats& l) {
+  w.begin_object()
+      .field("count", l.count)
+      .field("p50", r3(l.p50_ms))
+      .field("p90", r3(l.p90_ms))
+      .field("p99", r3(l.p99_ms))
+      .field("max", r3(l.max_ms))
+      .field("mean", r3(l.mean_ms))
+      .field("stddev", r3(l.stddev_ms))
+      .field("total_count", l.total_count)
+      .field("total_sum", r3(l.total_sum_ms))
+      .end_object();
 }
 
 template <class T>
-Json nullable(const std::optional<T>& v) {
-  return v ? Json(*v) : Json(nullptr);
+void nullable(JsonWriter& w, const char* key, const std::optional<T>& v) {
+  w.key(key);
+  if (v)
+    w.value(*v);
+  else
+    w.null();
 }
 
-void put_count(Json& j, const char* name, const Count& c) {
-  j[name] = c.interval;
-  j[std::string(name) + "_total"] = c.total;
+void put_count(JsonWriter& w, const char* name, const Count& c) {
+  w.field(name, c.interval);
+  w.key(std::string(name) + "_total").value(c.total);
 }
 
-Json gpu_json(const GpuTelemetry& g) {
-  return {{"name", g.name},
-          {"utilization_percent", nullable(g.utilization_percent)},
-          {"memory_utilization_percent", nullable(g.memory_utilization_percent)},
-          {"memory_used_bytes", nullable(g.memory_used_bytes)},
-          {"memory_total_bytes", nullable(g.memory_total_bytes)},
-          {"temperature_c", nullable(g.temperature_c)},
-          {"power_w", nullable(g.power_w)},
-          {"sm_clock_mhz", nullable(g.sm_clock_mhz)}};
+void gpu_json(JsonWriter& w, const GpuTelemetry& g) {
+  w.begin_object().field("name", g.name);
+  nullable(w, "utilization_percent", g.utilization_percent);
+  nullable(w, "memory_utilization_percent", g.memory_utilization_percent);
+  nullable(w, "memory_used_bytes", g.memory_used_bytes);
+  nullable(w, "memory_total_bytes", g.memory_total_bytes);
+  nullable(w, "temperature_c", g.temperature_c);
+  nullable(w, "power_w", g.power_w);
+  nullable(w, "sm_clock_mhz", g.sm_clock_mhz);
+  w.end_object();
 }
 
 // Reading back: every key is required; a missing or mistyped one names itself.
@@ -111,45 +121,63 @@ LatencyStats LatencyStats::from(const Histogram& h, uint64_t previous_total_coun
 }
 
 std::string telemetry_jsonl(const TelemetrySnapshot& s) {
-  Json j;
-  j["t"] = std::round(s.t * 1000) / 1000;
-  j["interval_s"] = r3(s.interval_s);
-  j["fps"] = std::round(s.fps * 100) / 100;
-  j["latency_ms"] = latency_json(s.latency);
-  j["gpu_usage"] = nullable(s.gpu_usage());
-  Json cams = Json::array();
+  JsonWriter w;
+  w.begin_object()
+      .field("t", std::round(s.t * 1000) / 1000)
+      .field("interval_s", r3(s.interval_s))
+      .field("fps", std::round(s.fps * 100) / 100);
+  w.key("latency_ms");
+  latency_json(w, s.latency);
+  nullable(w, "gpu_usage", s.gpu_usage());
+  w.key("cameras").begin_array();
   for (const CameraTelemetry& c : s.cameras) {
-    Json cj = {{"id", c.id}, {"fps", std::round(c.fps * 100) / 100}};
-    put_count(cj, "frames", c.frames);
-    put_count(cj, "drops", c.drops);
-    put_count(cj, "deadline_misses", c.deadline_misses);
-    cj["deadline_ms"] = nullable(c.deadline_ms);
-    cj["latency_ms"] = latency_json(c.end_to_end);
-    cams.push_back(std::move(cj));
+    w.begin_object().field("id", c.id).field("fps", std::round(c.fps * 100) / 100);
+    put_count(w, "frames", c.frames);
+    put_count(w, "drops", c.drops);
+    put_count(w, "deadline_misses", c.deadline_misses);
+    nullable(w, "deadline_ms", c.deadline_ms);
+    w.key("latency_ms");
+    latency_json(w, c.end_to_end);
+    w.end_object();
   }
-  j["cameras"] = std::move(cams);
-  Json models = Json::array();
+  w.end_array();
+  w.key("models").begin_array();
   for (const ModelTelemetry& m : s.models) {
-    Json mj = {{"id", m.id}};
-    put_count(mj, "frames", m.frames);
-    put_count(mj, "failed", m.failed);
-    put_count(mj, "batches", m.batches);
-    mj["stages_ms"] = {{"queue", latency_json(m.queue)},
-                       {"preprocess", latency_json(m.preprocess)},
-                       {"inference", latency_json(m.inference)},
-                       {"postprocess", latency_json(m.postprocess)}};
+    w.begin_object().field("id", m.id);
+    put_count(w, "frames", m.frames);
+    put_count(w, "failed", m.failed);
+    put_count(w, "batches", m.batches);
+    w.key("stages_ms").begin_object();
+    w.key("queue");
+    latency_json(w, m.queue);
+    w.key("preprocess");
+    latency_json(w, m.preprocess);
+    w.key("inference");
+    latency_json(w, m.inference);
+    w.key("postprocess");
+    latency_json(w, m.postprocess);
+    w.end_object();
     // {"1": 40, "4": 2}: batches of each size since start (sizes never seen are left out).
-    Json sizes = Json::object();
+    w.key("batch_sizes").begin_object();
     for (size_t n = 1; n < m.batch_sizes.size(); ++n)
-      if (m.batch_sizes[n]) sizes[std::to_string(n)] = m.batch_sizes[n];
-    mj["batch_sizes"] = std::move(sizes);
-    models.push_back(std::move(mj));
+      if (m.batch_sizes[n]) w.key(std::to_string(n)).value(m.batch_sizes[n]);
+    w.end_object().end_object();
   }
-  j["models"] = std::move(models);
-  j["system"] = {{"cpu_percent", s.system.cpu_percent ? Json(r3(*s.system.cpu_percent)) : Json()},
-                 {"rss_bytes", nullable(s.system.rss_bytes)},
-                 {"gpu", s.system.gpu ? gpu_json(*s.system.gpu) : Json()}};
-  return j.dump();
+  w.end_array();
+  w.key("system").begin_object();
+  w.key("cpu_percent");
+  if (s.system.cpu_percent)
+    w.value(r3(*s.system.cpu_percent));
+  else
+    w.null();
+  nullable(w, "rss_bytes", s.system.rss_bytes);
+  w.key("gpu");
+  if (s.system.gpu)
+    gpu_json(w, *s.system.gpu);
+  else
+    w.null();
+  w.end_object().end_object();
+  return w.str();
 }
 
 TelemetrySnapshot parse_telemetry_jsonl(const std::string& line) {

@@ -132,8 +132,10 @@ Outcome run_in_process(const fs::path& dir, int64_t fail_at) {
 }
 
 // nlohmann::json's destructor allocates (json_value::destroy reserves a stack to flatten nested
-// values), so a bad_alloc there ends in std::terminate whatever the caller does. Such a
-// terminate is told apart from percept's own by the backtrace: the child writes the offsets of
+// values), so a bad_alloc there ends in std::terminate whatever the caller does. The run's
+// writers (results JSONL, telemetry, summary.json) use JsonWriter instead, so no such tree is
+// left on the run's path and none may end a run; should one come back, its terminate is told
+// apart from percept's own by the backtrace: the child writes the offsets of
 // its frames in this executable, the parent names them with addr2line (local symbols such as
 // destroy() have no dynamic name).
 const char* g_frames_file = nullptr;
@@ -255,6 +257,8 @@ TEST(OutOfMemory, EveryNthAllocationFailingIsSurvived) {
         break;
       case Outcome::third_party_terminate:
         ++third_party;
+        ADD_FAILURE() << "allocation " << n << ": std::terminate in nlohmann::json's destructor: "
+                      << "a nlohmann tree is back on the run's path (use JsonWriter)";
         break;
       case Outcome::crashed:
         ++crashed;

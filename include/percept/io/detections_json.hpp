@@ -4,14 +4,15 @@
 #pragma once
 
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "percept/core/detection.hpp"
+#include "percept/core/json_writer.hpp"
 
 namespace percept {
 
-nlohmann::ordered_json detections_json(const Detections& dets,
-                                       const std::function<std::string(int)>& label_of);
+// Writes the array of `dets` as the next value of `w`.
+void write_detections_json(JsonWriter& w, const Detections& dets,
+                           const std::function<std::string(int)>& label_of);
 
 }  // namespace percept
