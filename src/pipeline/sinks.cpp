@@ -8,6 +8,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "percept/core/clock.hpp"
+#include "percept/core/thread_priority.hpp"
 #include "percept/io/annotate.hpp"
 #include "percept/io/image_io.hpp"
 #include "percept/pipeline/results_json.hpp"
@@ -241,6 +242,7 @@ void SinkWorker::finish() {
 }
 
 void SinkWorker::loop() {
+  if (sink_->background()) lower_thread_priority();
   for (;;) {
     FrameRef f;
     {

@@ -158,6 +158,8 @@ class Ros2Sink final : public Sink {
   }
 
   std::vector<std::string> outputs() const override { return {}; }
+  // Other nodes act on these messages: publishing keeps the pipeline's own priority.
+  bool background() const override { return false; }
 
  private:
   int add(const std::string& ros_name, const dds_topic_descriptor_t* desc, const dds_qos_t* qos) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "percept/core/error.hpp"
+#include "percept/core/thread_priority.hpp"
 
 namespace percept {
 
@@ -25,6 +26,7 @@ TelemetryThread::~TelemetryThread() {
 
 void TelemetryThread::start() {
   thread_ = std::thread([this] {
+    lower_thread_priority();  // sampling and writing are not on a frame's path
     const auto period = std::chrono::duration<double>(interval_s_);
     auto next = std::chrono::steady_clock::now();
     std::unique_lock lock(mu_);

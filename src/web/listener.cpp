@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "percept/core/error.hpp"
+#include "percept/core/thread_priority.hpp"
 
 namespace percept::web {
 
@@ -18,6 +19,8 @@ void Listener::start(httplib::Server& server, const std::string& host, int port,
     throw Error(std::string(who) + ": cannot listen on " + host + ":" + std::to_string(port) +
                 " (address in use, or not an address of this machine)");
   thread_ = std::thread([this, &server] {
+    // The server's worker threads are created from this one and inherit its priority.
+    lower_thread_priority();
     server.listen_after_bind();
     returned_ = true;
   });

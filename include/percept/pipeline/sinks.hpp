@@ -36,6 +36,9 @@ class Sink {
   virtual Status write(const Frame& f) = 0;
   virtual void close() = 0;
   virtual std::vector<std::string> outputs() const = 0;  // files written
+  // Whether the sink's thread runs at background priority (core/thread_priority.hpp): files
+  // and previews do; a sink whose output others wait for (ROS 2 topics) says false.
+  virtual bool background() const { return true; }
 };
 
 // detections.jsonl: one line per frame and model: camera, frame index, capture time (wall
