@@ -1,7 +1,7 @@
 // Threads whose work is not on a frame's path (file and preview sinks, telemetry, the web
 // servers) yield the CPU to capture and inference: on a busy machine a sink encoding video
 // otherwise preempts a model mid-inference, and that shows as end-to-end jitter (P11 in
-// docs/PERFORMANCE.md: p99/p50 1.33 -> 1.25 on the 3-camera scenario, 2 cores).
+// docs/PERFORMANCE.md: p99/p50 median 1.33 -> 1.28 on the 3-camera scenario, 2 cores).
 #pragma once
 
 namespace percept {
