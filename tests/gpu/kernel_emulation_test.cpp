@@ -18,19 +18,16 @@
 #include <string>
 #include <vector>
 
+#include "gpu_test_util.hpp"
 #include "percept/preprocess/cuda/letterbox_cuda.hpp"
 #include "percept/tasks/cuda/plane_resample_cuda.hpp"
 #include "percept/tasks/depth/depth_task.hpp"
 #include "percept/tasks/segment/segment_task.hpp"
 
 using namespace percept;
+using percept::test::rng;
 
 namespace {
-
-std::mt19937& rng() {
-  static std::mt19937 g(std::random_device{}());
-  return g;
-}
 
 // Whether frame pixel (x, y) is a near-tie, where the last bit of rounding may pick either
 // answer: the resampled logits of classes a and b within 1e-5 relative of each other, or, for a

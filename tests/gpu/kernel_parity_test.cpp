@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "gpu_test_util.hpp"
 #include "percept/gpu/cuda.hpp"
 #include "percept/preprocess/cuda/letterbox_cuda.hpp"
 #include "percept/preprocess/letterbox.hpp"
@@ -28,25 +29,9 @@
 #include "percept/tasks/segment/segment_task.hpp"
 
 using namespace percept;
+using percept::test::rng;
 
 namespace {
-
-#define SKIP_WITHOUT_GPU()                                               \
-  do {                                                                   \
-    std::string why;                                                     \
-    if (!gpu::device_available(&why)) GTEST_SKIP() << "no GPU: " << why; \
-  } while (0)
-
-#define ASSERT_OK(expr)                           \
-  do {                                            \
-    const Status s_ = (expr);                     \
-    ASSERT_TRUE(s_.ok()) << s_.error().message(); \
-  } while (0)
-
-std::mt19937& rng() {
-  static std::mt19937 g(std::random_device{}());
-  return g;
-}
 
 float half_to_float(uint16_t h) {
   const uint32_t sign = (h >> 15) & 1u, exp = (h >> 10) & 31u, man = h & 1023u;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../gpu/gpu_test_util.hpp"
 #include "percept/imgproc/camera_info.hpp"
 #include "percept/imgproc/cuda/imgproc_cuda.hpp"
 #include "percept/imgproc/gaussian.hpp"
@@ -17,24 +18,10 @@
 #include "test_cameras.hpp"
 
 using namespace percept;
+using percept::test::random_image;
+using percept::test::rng;
 
-namespace {
-
-std::mt19937& rng() {
-  static std::mt19937 g(std::random_device{}());
-  return g;
-}
-
-Image random_image(int w, int h, PixelFormat f) {
-  Image img(w, h, f);
-  std::uniform_int_distribution<int> u(0, 255);
-  for (int y = 0; y < h; ++y)
-    for (size_t i = 0; i < static_cast<size_t>(w) * img.view().channels(); ++i)
-      img.row(y)[i] = static_cast<uint8_t>(u(rng()));
-  return img;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST(ImgprocKernelEmulation, RemapPixelsEqualRemapper) {
   for (const CameraInfo& cam : test::test_cameras())

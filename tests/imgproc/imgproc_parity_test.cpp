@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "../gpu/gpu_test_util.hpp"
 #include "percept/gpu/cuda.hpp"
 #include "percept/imgproc/camera_info.hpp"
 #include "percept/imgproc/cuda/imgproc_cuda.hpp"
@@ -20,34 +21,10 @@
 #include "test_cameras.hpp"
 
 using namespace percept;
+using percept::test::random_image;
+using percept::test::rng;
 
 namespace {
-
-#define SKIP_WITHOUT_GPU()                                               \
-  do {                                                                   \
-    std::string why;                                                     \
-    if (!gpu::device_available(&why)) GTEST_SKIP() << "no GPU: " << why; \
-  } while (0)
-
-#define ASSERT_OK(expr)                           \
-  do {                                            \
-    const Status s_ = (expr);                     \
-    ASSERT_TRUE(s_.ok()) << s_.error().message(); \
-  } while (0)
-
-std::mt19937& rng() {
-  static std::mt19937 g(std::random_device{}());
-  return g;
-}
-
-Image random_image(int w, int h, PixelFormat f) {
-  Image img(w, h, f);
-  std::uniform_int_distribution<int> u(0, 255);
-  for (int y = 0; y < h; ++y)
-    for (size_t i = 0; i < static_cast<size_t>(w) * img.view().channels(); ++i)
-      img.row(y)[i] = static_cast<uint8_t>(u(rng()));
-  return img;
-}
 
 // Plain device buffers through the pools, synchronous copies (a test, not the frame path).
 struct Gpu {
