@@ -84,7 +84,7 @@ class Pipeline {
       if (telemetry_) c.live = &telemetry_->camera(i);
       c.source = open(c.config->source);  // before the models: a typo fails fast
       // Rectification maps are computed once here, not on the first frame.
-      FramePrep prep(c.config->id, c.config->rectify, c.config->rectify_path, c.config->blur_sigma,
+      FramePrep prep(c.config->rectify, c.config->rectify_path, c.config->blur_sigma,
                      c.config->blur_ksize);
       if (prep.active()) c.prep.emplace(std::move(prep));
     }

@@ -130,7 +130,7 @@ TEST_F(RectifyPipeline, SizeMismatchStopsTheCameraWithTheSizes) {
   spdlog::set_default_logger(previous);
   EXPECT_EQ(sum.cameras.at(0).completed, 0u);
   EXPECT_NE(
-      log.str().find("camera 'front': frames are 320x240 but the calibration '" +
+      log.str().find("camera 'front' stopped: frames are 320x240 but the calibration '" +
                      fs::path(kCalib).lexically_normal().string() + "' (rectify) is for 640x480"),
       std::string::npos)
       << log.str();
@@ -147,7 +147,7 @@ TEST(FramePrep, EqualsRemapThenBlur) {
   ASSERT_TRUE(Remapper(rectify_maps(*cam)).remap(frame.view(), rect).ok());
   GaussianBlur blur(1.2);
   ASSERT_TRUE(blur.apply(rect.view(), want).ok());
-  FramePrep prep("front", *cam, kCalib, 1.2, 0);
+  FramePrep prep(*cam, kCalib, 1.2, 0);
   ASSERT_TRUE(prep.apply(frame).ok());
   ASSERT_EQ(frame.width(), 640);
   for (int y = 0; y < 480; ++y)

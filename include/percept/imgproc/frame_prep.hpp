@@ -21,21 +21,21 @@ class FramePrep {
  public:
   // `calibration`: rectify with it (its file path names it in errors); blur when sigma > 0 or
   // ksize > 0 (gaussian_kernel's rules; throws percept::Error on a bad pair).
-  FramePrep(std::string camera, const std::optional<CameraInfo>& calibration,
-            std::string calibration_path, double blur_sigma, int blur_ksize)
-      : camera_(std::move(camera)), path_(std::move(calibration_path)) {
+  FramePrep(const std::optional<CameraInfo>& calibration, std::string calibration_path,
+            double blur_sigma, int blur_ksize)
+      : path_(std::move(calibration_path)) {
     if (calibration) remap_.emplace(rectify_maps(*calibration));
     if (blur_sigma > 0 || blur_ksize > 0) blur_.emplace(blur_sigma, blur_ksize);
   }
 
   bool active() const { return remap_.has_value() || blur_.has_value(); }
 
-  // The frame's size must be the calibration's: an error names the camera, both sizes and
-  // the calibration file (the same holds for every frame of a camera, so callers may stop it).
+  // The frame's size must be the calibration's: an error names both sizes and the calibration
+  // file (the same holds for every frame of a camera, so callers may stop it; they name it).
   Status apply(Image& frame) {
     if (remap_) {
       if (frame.width() != remap_->width() || frame.height() != remap_->height())
-        return Error("camera '" + camera_ + "': frames are " + std::to_string(frame.width()) + "x" +
+        return Error("frames are " + std::to_string(frame.width()) + "x" +
                      std::to_string(frame.height()) + " but the calibration '" + path_ +
                      "' (rectify) is for " + std::to_string(remap_->width()) + "x" +
                      std::to_string(remap_->height()));
@@ -50,7 +50,7 @@ class FramePrep {
   }
 
  private:
-  std::string camera_, path_;
+  std::string path_;
   std::optional<Remapper> remap_;
   std::optional<GaussianBlur> blur_;
   Image tmp_;
