@@ -16,6 +16,7 @@
 
 #include "percept/io/synthetic_source.hpp"
 #include "percept/pipeline/runtime.hpp"
+#include "support/temp_dir.hpp"
 
 namespace percept {
 namespace {
@@ -116,10 +117,7 @@ TEST(OutOfMemory, RecognisesAllocationFailuresOnly) {
 class FaultTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("percept_fault_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    dir_ = percept::test::fresh_test_dir("percept_fault_");
     fs::create_directories(dir_ / "out");
   }
   void TearDown() override { fs::remove_all(dir_); }

@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "percept/web/metrics_server.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -47,13 +48,7 @@ void spit(const fs::path& p, const std::string& bytes) {
 
 class Hostile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("percept_hostile_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = percept::test::fresh_test_dir("percept_hostile_"); }
   void TearDown() override { fs::remove_all(dir_); }
 
   Ran percept(const std::string& args) {

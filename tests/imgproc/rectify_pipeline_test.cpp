@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -15,6 +14,7 @@
 #include "percept/imgproc/frame_prep.hpp"
 #include "percept/pipeline/config.hpp"
 #include "percept/pipeline/runtime.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace percept;
 namespace fs = std::filesystem;
@@ -25,13 +25,7 @@ const std::string kCalib = std::string(PERCEPT_TEST_DATA) + "/camera_info/plumb_
 
 class RectifyPipeline : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("percept_rectify_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = percept::test::fresh_test_dir("percept_rectify_"); }
   void TearDown() override { fs::remove_all(dir_); }
 
   // A config with one synthetic camera whose extra keys are `camera_keys` (indented lines).

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "percept/io/synthetic_source.hpp"
+#include "support/temp_dir.hpp"
 
 namespace percept {
 namespace {
@@ -22,13 +23,7 @@ const std::string kShapes = std::string(PERCEPT_MODELS) + "/shapes_yolov8.onnx";
 
 class RuntimeTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("percept_runtime_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = percept::test::fresh_test_dir("percept_runtime_"); }
   void TearDown() override { fs::remove_all(dir_); }
 
   static CameraConfig synthetic(const std::string& id, int64_t frames, double fps, uint64_t seed) {

@@ -1,7 +1,6 @@
 // The `ros2:` section and `source: ros2` cameras in pipeline configs: values, defaults from the
 // ROS environment variables, and FILE:LINE errors.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -9,6 +8,7 @@
 
 #include "percept/pipeline/config.hpp"
 #include "percept/ros2/ros2.hpp"
+#include "support/temp_dir.hpp"
 
 namespace percept {
 namespace {
@@ -18,10 +18,7 @@ namespace fs = std::filesystem;
 class Ros2ConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("percept_ros2_config_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
+    dir_ = percept::test::fresh_test_dir("percept_ros2_config_");
     fs::copy_file(std::string(PERCEPT_TEST_DATA) + "/const_v8.onnx", dir_ / "m.onnx",
                   fs::copy_options::overwrite_existing);
     unsetenv("ROS_DOMAIN_ID");
