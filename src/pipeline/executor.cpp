@@ -123,6 +123,7 @@ void Executor::run_frames(std::span<FrameRef> frames) {
         opt_.id, m, oom, opt_.max_batch, smaller);
     opt_.max_batch = smaller;
     ++stats_.oom_degrades;
+    if (opt_.live) opt_.live->oom_degrades.fetch_add(1, std::memory_order_relaxed);
   }
 }
 

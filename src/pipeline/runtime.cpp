@@ -129,24 +129,24 @@ class Pipeline {
     info_.label = [this](size_t m, int id) { return executors_[m]->task().label(id); };
 
     const size_t depth = cfg.output.queue_depth;
+    // Each sink's counters also go to the live telemetry (written, dropped, errors).
+    const auto add_sink = [&](std::unique_ptr<Sink> sink) {
+      LiveSink* live = telemetry_ ? &telemetry_->add_sink(sink->name()) : nullptr;
+      sinks_.push_back(std::make_unique<SinkWorker>(std::move(sink), depth, lossless_, live));
+    };
     if (cfg.output.jsonl)
-      sinks_.push_back(std::make_unique<SinkWorker>(
-          make_jsonl_sink((fs::path(cfg.output.dir) / "detections.jsonl").string(), info_), depth,
-          lossless_));
+      add_sink(make_jsonl_sink((fs::path(cfg.output.dir) / "detections.jsonl").string(), info_));
     if (cfg.output.video) {
       std::vector<double> fps;
       for (const CameraState& c : cams_) fps.push_back(c.source->fps());
-      sinks_.push_back(std::make_unique<SinkWorker>(make_video_sink(cfg.output.dir, info_, fps),
-                                                    depth, lossless_));
+      add_sink(make_video_sink(cfg.output.dir, info_, fps));
     }
     if (cfg.output.images)
-      sinks_.push_back(std::make_unique<SinkWorker>(
-          make_image_sink(cfg.output.dir, info_, cfg.output.images_every), depth, lossless_));
+      add_sink(make_image_sink(cfg.output.dir, info_, cfg.output.images_every));
     if (cfg.ros2.enabled) {  // ROS 2 topics (docs/ROS2.md); writes never wait long (ros2.hpp)
       std::vector<std::string> frame_ids;
       for (const auto& c : cfg.cameras) frame_ids.push_back(c.frame_id);
-      sinks_.push_back(std::make_unique<SinkWorker>(make_ros2_sink(cfg.ros2, info_, frame_ids),
-                                                    depth, lossless_));
+      add_sink(make_ros2_sink(cfg.ros2, info_, frame_ids));
     }
     if (opt.on_frame)  // queue of one, never lossless: previews are skipped, never waited for
       preview_ = std::make_unique<SinkWorker>(make_preview_sink(info_, opt.on_frame), 1, false);
@@ -231,6 +231,10 @@ class Pipeline {
       return false;
     const ReconnectConfig rc = c.config->reconnect.value_or(ReconnectConfig{
         opt_.reconnect_attempts, opt_.reconnect_backoff_ms, opt_.reconnect_backoff_max_ms});
+    const auto set_state = [&](SourceState st) {
+      if (c.live) c.live->source.store(static_cast<int>(st), std::memory_order_relaxed);
+    };
+    set_state(SourceState::reconnecting);
     while (c.reconnect_streak < rc.attempts) {
       const double wait_ms =
           std::min(rc.backoff_ms * std::pow(2.0, c.reconnect_streak), rc.backoff_max_ms);
@@ -247,6 +251,8 @@ class Pipeline {
       try {
         c.source = open(c.config->source);
         ++c.sum.reconnects;
+        if (c.live) c.live->reconnects.fetch_add(1, std::memory_order_relaxed);
+        set_state(SourceState::ok);
         spdlog::info("camera '{}': reconnected", c.config->id);
         return true;
       } catch (const std::exception& e) {
@@ -256,6 +262,7 @@ class Pipeline {
     spdlog::error("camera '{}': source lost, giving up after {} reconnect attempts", c.config->id,
                   rc.attempts);
     c.sum.gave_up = true;
+    set_state(SourceState::lost);
     return false;
   }
 
@@ -281,6 +288,7 @@ class Pipeline {
       auto got = c.source->read(f->image);
       if (!got) {
         ++c.sum.read_errors;
+        if (c.live) c.live->read_errors.fetch_add(1, std::memory_order_relaxed);
         if (c.sum.read_errors <= 5)
           spdlog::warn("camera '{}': {}", c.config->id, got.error().message());
         if (++consecutive_errors >= 100) {

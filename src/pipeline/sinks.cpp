@@ -208,10 +208,11 @@ std::unique_ptr<Sink> make_image_sink(const std::string& dir, const PipelineInfo
   return std::make_unique<ImageSink>(dir, info, every);
 }
 
-SinkWorker::SinkWorker(std::unique_ptr<Sink> sink, size_t depth, bool lossless)
+SinkWorker::SinkWorker(std::unique_ptr<Sink> sink, size_t depth, bool lossless, LiveSink* live)
     : sink_(std::move(sink)),
       depth_(depth ? depth : 1),
       lossless_(lossless),
+      live_(live),
       thread_([this] { loop(); }) {}
 
 SinkWorker::~SinkWorker() {
@@ -224,6 +225,7 @@ void SinkWorker::push(FrameRef f) {
     room_.wait(lock, [&] { return queue_.size() < depth_ || done_; });
   } else if (queue_.size() >= depth_) {
     ++stats_.dropped;
+    if (live_) live_->dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   queue_.push_back(std::move(f));
@@ -261,8 +263,10 @@ void SinkWorker::loop() {
     }
     if (!st) {
       if (stats_.errors++ == 0) spdlog::error("sink '{}': {}", sink_->name(), st.error().message());
+      if (live_) live_->errors.fetch_add(1, std::memory_order_relaxed);
     } else {
       ++stats_.written;
+      if (live_) live_->written.fetch_add(1, std::memory_order_relaxed);
     }
   }
 }

@@ -31,6 +31,13 @@ TelemetryCollector::TelemetryCollector(std::vector<CameraInfo> cameras,
   }
 }
 
+LiveSink& TelemetryCollector::add_sink(std::string name) {
+  Snk& s = sinks_.emplace_back();
+  s.name = std::move(name);
+  s.live = std::make_unique<LiveSink>();
+  return *s.live;
+}
+
 LatencyStats TelemetryCollector::stats(LiveHistogram& h, Totals& t, Histogram* merge_into) {
   h.take(spare_);
   const LatencyStats l = LatencyStats::from(*spare_, t.count, t.sum_ms);
@@ -55,6 +62,10 @@ TelemetrySnapshot TelemetryCollector::collect() {
     ct.deadline_misses = delta(c.live->deadline_misses.load(std::memory_order_relaxed), c.misses);
     ct.fps = s.interval_s > 0 ? static_cast<double>(ct.frames.interval) / s.interval_s : 0;
     ct.end_to_end = stats(c.live->end_to_end, c.e2e, &all);
+    ct.read_errors = delta(c.live->read_errors.load(std::memory_order_relaxed), c.read_errors);
+    ct.reconnects = delta(c.live->reconnects.load(std::memory_order_relaxed), c.reconnects);
+    static const char* kStates[] = {"ok", "reconnecting", "lost"};
+    ct.source = kStates[c.live->source.load(std::memory_order_relaxed) % 3];
     s.fps += ct.fps;
     s.cameras.push_back(std::move(ct));
   }
@@ -66,6 +77,7 @@ TelemetrySnapshot TelemetryCollector::collect() {
     mt.frames = delta(m.live->frames.load(std::memory_order_relaxed), m.frames);
     mt.failed = delta(m.live->failed.load(std::memory_order_relaxed), m.failed);
     mt.batches = delta(m.live->batches.load(std::memory_order_relaxed), m.batches);
+    mt.oom_degrades = delta(m.live->oom_degrades.load(std::memory_order_relaxed), m.oom_degrades);
     mt.queue = stats(m.live->queue, m.stages[0]);
     mt.preprocess = stats(m.live->preprocess, m.stages[1]);
     mt.inference = stats(m.live->inference, m.stages[2]);
@@ -73,6 +85,14 @@ TelemetrySnapshot TelemetryCollector::collect() {
     for (const auto& n : m.live->batch_sizes)
       mt.batch_sizes.push_back(n.load(std::memory_order_relaxed));
     s.models.push_back(std::move(mt));
+  }
+  for (Snk& k : sinks_) {
+    SinkTelemetry st;
+    st.name = k.name;
+    st.written = delta(k.live->written.load(std::memory_order_relaxed), k.written);
+    st.dropped = delta(k.live->dropped.load(std::memory_order_relaxed), k.dropped);
+    st.errors = delta(k.live->errors.load(std::memory_order_relaxed), k.errors);
+    s.sinks.push_back(std::move(st));
   }
   s.system.cpu_percent = process_.cpu_percent();
   s.system.rss_bytes = ProcessSampler::rss_bytes();

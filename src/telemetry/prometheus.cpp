@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <string>
+#include <tuple>
 
 #include "percept/telemetry/snapshot.hpp"
 
@@ -105,6 +106,17 @@ std::string prometheus_text(const TelemetrySnapshot& s) {
   w.family("percept_camera_latency_seconds", "summary",
            "End-to-end latency, capture to every model done (quantiles over the last interval).");
   for (const auto& c : s.cameras) w.summary("percept_camera_latency_seconds", cam(c), c.end_to_end);
+  w.family("percept_camera_read_errors_total", "counter",
+           "Frames the camera's source could not deliver or decode.");
+  for (const auto& c : s.cameras)
+    w.sample("percept_camera_read_errors_total", cam(c), static_cast<double>(c.read_errors.total));
+  w.family("percept_camera_reconnects_total", "counter", "Times a lost live source was reopened.");
+  for (const auto& c : s.cameras)
+    w.sample("percept_camera_reconnects_total", cam(c), static_cast<double>(c.reconnects.total));
+  w.family("percept_camera_source_up", "gauge",
+           "1 while the camera's source delivers, 0 while it reconnects or after it was given up.");
+  for (const auto& c : s.cameras)
+    w.sample("percept_camera_source_up", cam(c), c.source == "ok" ? 1 : 0);
 
   w.family("percept_model_frames_total", "counter", "Frames inferred by the model.");
   for (const auto& m : s.models)
@@ -113,6 +125,10 @@ std::string prometheus_text(const TelemetrySnapshot& s) {
            "Frames in a batch whose inference failed.");
   for (const auto& m : s.models)
     w.sample("percept_model_failed_frames_total", mod(m), static_cast<double>(m.failed.total));
+  w.family("percept_model_oom_degrades_total", "counter",
+           "Out of memory on a batch: the model's max_batch was halved and the frames retried.");
+  for (const auto& m : s.models)
+    w.sample("percept_model_oom_degrades_total", mod(m), static_cast<double>(m.oom_degrades.total));
   w.family("percept_model_batches_total", "counter", "Batches run, by batch size.");
   for (const auto& m : s.models)
     for (size_t n = 1; n < m.batch_sizes.size(); ++n)
@@ -129,6 +145,19 @@ std::string prometheus_text(const TelemetrySnapshot& s) {
     for (const auto& [stage, l] : stages)
       w.summary("percept_stage_latency_seconds", join(mod(m), label("stage", stage)), *l);
   }
+
+  const auto snk = [](const SinkTelemetry& k) { return label("sink", k.name); };
+  const std::tuple<const char*, const char*, Count SinkTelemetry::*> sink_counters[] = {
+      {"percept_sink_written_frames_total", "Frames the sink wrote.", &SinkTelemetry::written},
+      {"percept_sink_dropped_frames_total",
+       "Frames the sink dropped: its queue was full (live mode).", &SinkTelemetry::dropped},
+      {"percept_sink_errors_total", "Writes that failed (full disk, unwritable folder).",
+       &SinkTelemetry::errors}};
+  if (!s.sinks.empty())
+    for (const auto& [name, help, count] : sink_counters) {
+      w.family(name, "counter", help);
+      for (const auto& k : s.sinks) w.sample(name, snk(k), static_cast<double>((k.*count).total));
+    }
 
   if (s.system.cpu_percent) {
     w.family("percept_process_cpu_usage_ratio", "gauge",

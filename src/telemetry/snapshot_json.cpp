@@ -103,6 +103,11 @@ Count parse_count(const Json& j, const char* name, const std::string& where) {
           get<uint64_t>(j, (std::string(name) + "_total").c_str(), where)};
 }
 
+// Keys added after the first files were written (faults, sinks): zero when absent.
+Count parse_count_opt(const Json& j, const char* name, const std::string& where) {
+  return j.contains(name) ? parse_count(j, name, where) : Count{};
+}
+
 }  // namespace
 
 LatencyStats LatencyStats::from(const Histogram& h, uint64_t previous_total_count,
@@ -138,6 +143,9 @@ std::string telemetry_jsonl(const TelemetrySnapshot& s) {
     nullable(w, "deadline_ms", c.deadline_ms);
     w.key("latency_ms");
     latency_json(w, c.end_to_end);
+    put_count(w, "read_errors", c.read_errors);
+    put_count(w, "reconnects", c.reconnects);
+    w.field("source", c.source);
     w.end_object();
   }
   w.end_array();
@@ -147,6 +155,7 @@ std::string telemetry_jsonl(const TelemetrySnapshot& s) {
     put_count(w, "frames", m.frames);
     put_count(w, "failed", m.failed);
     put_count(w, "batches", m.batches);
+    put_count(w, "oom_degrades", m.oom_degrades);
     w.key("stages_ms").begin_object();
     w.key("queue");
     latency_json(w, m.queue);
@@ -162,6 +171,15 @@ std::string telemetry_jsonl(const TelemetrySnapshot& s) {
     for (size_t n = 1; n < m.batch_sizes.size(); ++n)
       if (m.batch_sizes[n]) w.key(std::to_string(n)).value(m.batch_sizes[n]);
     w.end_object().end_object();
+  }
+  w.end_array();
+  w.key("sinks").begin_array();
+  for (const SinkTelemetry& k : s.sinks) {
+    w.begin_object().field("name", k.name);
+    put_count(w, "written", k.written);
+    put_count(w, "dropped", k.dropped);
+    put_count(w, "errors", k.errors);
+    w.end_object();
   }
   w.end_array();
   w.key("system").begin_object();
@@ -203,6 +221,9 @@ TelemetrySnapshot parse_telemetry_jsonl(const std::string& line) {
     ct.deadline_misses = parse_count(c, "deadline_misses", w);
     ct.deadline_ms = get_opt<double>(c, "deadline_ms", w);
     ct.end_to_end = parse_latency(at(c, "latency_ms", w), w + "latency_ms.");
+    ct.read_errors = parse_count_opt(c, "read_errors", w);
+    ct.reconnects = parse_count_opt(c, "reconnects", w);
+    if (c.contains("source")) ct.source = get<std::string>(c, "source", w);
     s.cameras.push_back(std::move(ct));
   }
   for (const Json& m : at(j, "models", "")) {
@@ -212,6 +233,7 @@ TelemetrySnapshot parse_telemetry_jsonl(const std::string& line) {
     mt.frames = parse_count(m, "frames", w);
     mt.failed = parse_count(m, "failed", w);
     mt.batches = parse_count(m, "batches", w);
+    mt.oom_degrades = parse_count_opt(m, "oom_degrades", w);
     const Json& st = at(m, "stages_ms", w);
     mt.queue = parse_latency(at(st, "queue", w), w + "queue.");
     mt.preprocess = parse_latency(at(st, "preprocess", w), w + "preprocess.");
@@ -230,6 +252,16 @@ TelemetrySnapshot parse_telemetry_jsonl(const std::string& line) {
     }
     s.models.push_back(std::move(mt));
   }
+  if (j.contains("sinks"))
+    for (const Json& k : at(j, "sinks", "")) {
+      SinkTelemetry st;
+      st.name = get<std::string>(k, "name", "sinks[].");
+      const std::string w = "sinks[" + st.name + "].";
+      st.written = parse_count(k, "written", w);
+      st.dropped = parse_count(k, "dropped", w);
+      st.errors = parse_count(k, "errors", w);
+      s.sinks.push_back(std::move(st));
+    }
   const Json& sys = at(j, "system", "");
   s.system.cpu_percent = get_opt<double>(sys, "cpu_percent", "system.");
   s.system.rss_bytes = get_opt<uint64_t>(sys, "rss_bytes", "system.");

@@ -16,6 +16,7 @@
 
 #include "percept/io/synthetic_source.hpp"
 #include "percept/pipeline/runtime.hpp"
+#include "percept/telemetry/snapshot.hpp"
 #include "support/temp_dir.hpp"
 
 namespace percept {
@@ -148,6 +149,11 @@ class FaultTest : public ::testing::Test {
     cfg.models.push_back(m);
     return cfg;
   }
+  // Keeps the run's last telemetry snapshot (the final one holds the run's totals): health
+  // must show each fault live, not only in the summary.
+  static void keep_last_snapshot(RuntimeOptions& opt, TelemetrySnapshot& last) {
+    opt.on_telemetry = [&last](const TelemetrySnapshot& t) { last = t; };
+  }
   std::vector<nlohmann::json> lines() {
     std::vector<nlohmann::json> v;
     std::ifstream f(dir_ / "out" / "detections.jsonl");
@@ -174,9 +180,17 @@ TEST_F(FaultTest, SourceDiesMidStreamReconnectsWithBackoffWhileOthersGoOn) {
     if (n == 1 || n == 3) return std::make_unique<DyingSource>(30, false);
     throw Error("cannot open stream '" + sc.path + "'");
   };
+  TelemetrySnapshot tel;
+  keep_last_snapshot(opt, tel);
   const auto t0 = std::chrono::steady_clock::now();
   RunSummary s = run_pipeline(cfg, opt);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_EQ(tel.cameras.size(), 2u);
+  EXPECT_EQ(tel.cameras[0].source, "ok");
+  EXPECT_EQ(tel.cameras[1].source, "lost");
+  EXPECT_EQ(tel.cameras[1].reconnects.total, 1u);
+  EXPECT_NE(prometheus_text(tel).find("percept_camera_source_up{camera=\"flaky\"} 0"),
+            std::string::npos);
   EXPECT_EQ(s.cameras[0].completed, 150u);
   EXPECT_EQ(s.cameras[1].captured, 60u);
   EXPECT_EQ(s.cameras[1].completed, 60u);
@@ -200,7 +214,12 @@ TEST_F(FaultTest, ReadErrorsInARowReconnect) {
   opt.open_source = [&](const SourceConfig&) -> std::unique_ptr<Source> {
     return std::make_unique<DyingSource>(++opens <= 2 ? 10 : 0, true);
   };
+  TelemetrySnapshot tel;
+  keep_last_snapshot(opt, tel);
   RunSummary s = run_pipeline(cfg, opt);
+  ASSERT_EQ(tel.cameras.size(), 1u);
+  EXPECT_EQ(tel.cameras[0].read_errors.total, s.cameras[0].read_errors);
+  EXPECT_EQ(tel.cameras[0].reconnects.total, s.cameras[0].reconnects);
   EXPECT_EQ(s.cameras[0].captured, 20u);
   EXPECT_EQ(s.cameras[0].completed, 20u);
   EXPECT_GE(s.cameras[0].reconnects, 1u);
@@ -298,8 +317,12 @@ TEST_F(FaultTest, OutOfMemoryHalvesTheBatchAndLosesNoFrame) {
                            const ModelConfig&) -> std::unique_ptr<Backend> {
       return std::make_unique<OomBackend>(std::move(b), 2, throws, 0);
     };
+    TelemetrySnapshot tel;
+    keep_last_snapshot(opt, tel);
     RunSummary s = run_pipeline(cfg, opt);
     const ExecutorStats& st = s.models[0].stats;
+    ASSERT_EQ(tel.models.size(), 1u);
+    EXPECT_EQ(tel.models[0].oom_degrades.total, st.oom_degrades);
     EXPECT_EQ(st.failed, 0u);
     EXPECT_EQ(st.frames, 96u);
     EXPECT_EQ(s.completed(), 96u);
@@ -356,8 +379,16 @@ TEST_F(FaultTest, SinkOnAFullDiskIsCountedAndDoesNotBlock) {
         config({camera("a", SourceKind::synthetic, 40), camera("b", SourceKind::synthetic, 40)});
     cfg.mode = mode;
     cfg.output.summary = false;
-    RunSummary s = run_pipeline(cfg, {});
+    RuntimeOptions opt;
+    TelemetrySnapshot tel;
+    keep_last_snapshot(opt, tel);
+    RunSummary s = run_pipeline(cfg, opt);
     ASSERT_EQ(s.sinks.size(), 1u);
+    ASSERT_EQ(tel.sinks.size(), 1u);
+    EXPECT_EQ(tel.sinks[0].name, "jsonl");
+    EXPECT_EQ(tel.sinks[0].errors.total, s.sinks[0].second.errors);
+    EXPECT_EQ(tel.sinks[0].dropped.total, s.sinks[0].second.dropped);
+    EXPECT_EQ(tel.sinks[0].written.total, 0u);
     EXPECT_EQ(s.sinks[0].first, "jsonl");
     EXPECT_EQ(s.sinks[0].second.written, 0u);
     EXPECT_EQ(s.sinks[0].second.errors + s.sinks[0].second.dropped,

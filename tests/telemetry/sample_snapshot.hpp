@@ -27,6 +27,9 @@ inline TelemetrySnapshot sample_snapshot(bool with_gpu = true) {
   CameraTelemetry b = a;
   b.id = "rear \"wide\"\\\n";  // a label that needs escaping: quote, backslash, newline
   b.deadline_ms.reset();
+  b.read_errors = {3, 7};  // a camera being reconnected
+  b.reconnects = {0, 1};
+  b.source = "reconnecting";
   s.cameras = {a, b};
   s.fps = a.fps + b.fps;
   Histogram all = ramp_ns(20, 60);
@@ -37,12 +40,21 @@ inline TelemetrySnapshot sample_snapshot(bool with_gpu = true) {
   m.frames = {60, 600};
   m.failed = {0, 1};
   m.batches = {30, 300};
+  m.oom_degrades = {1, 1};
   m.queue = LatencyStats::from(ramp_ns(1, 5));
   m.preprocess = LatencyStats::from(ramp_ns(2, 4));
   m.inference = LatencyStats::from(ramp_ns(10, 30));
   m.postprocess = LatencyStats::from(Histogram{});  // no sample this interval
   m.batch_sizes = {0, 100, 200};
   s.models = {m};
+  SinkTelemetry jsonl;
+  jsonl.name = "jsonl";
+  jsonl.written = {60, 600};
+  jsonl.errors = {0, 2};
+  SinkTelemetry video = jsonl;
+  video.name = "video";
+  video.dropped = {4, 9};
+  s.sinks = {jsonl, video};
   s.system.cpu_percent = 143.5;
   s.system.rss_bytes = 123456789;
   if (with_gpu) {

@@ -72,6 +72,27 @@ TEST(TelemetryJsonl, RoundTrips) {
   }
 }
 
+TEST(TelemetryJsonl, FaultsAndSinksAreOptionalWhenReadingOlderFiles) {
+  json j = json::parse(telemetry_jsonl(test::sample_snapshot()));
+  EXPECT_EQ(j["cameras"][1]["source"], "reconnecting");
+  EXPECT_EQ(j["cameras"][1]["read_errors_total"], 7);
+  EXPECT_EQ(j["models"][0]["oom_degrades_total"], 1);
+  EXPECT_EQ(j["sinks"][1]["dropped_total"], 9);
+  // Lines written before these keys existed still read, with zero counts and "ok".
+  for (auto& c : j["cameras"])
+    for (const char* k :
+         {"read_errors", "read_errors_total", "reconnects", "reconnects_total", "source"})
+      c.erase(k);
+  j["models"][0].erase("oom_degrades");
+  j["models"][0].erase("oom_degrades_total");
+  j.erase("sinks");
+  const TelemetrySnapshot s = parse_telemetry_jsonl(j.dump());
+  EXPECT_EQ(s.cameras[1].source, "ok");
+  EXPECT_EQ(s.cameras[1].reconnects.total, 0u);
+  EXPECT_EQ(s.models[0].oom_degrades.total, 0u);
+  EXPECT_TRUE(s.sinks.empty());
+}
+
 TEST(TelemetryJsonl, ParseNamesTheMissingKey) {
   json j = json::parse(telemetry_jsonl(test::sample_snapshot()));
   j["models"][0]["stages_ms"].erase("inference");
@@ -113,6 +134,14 @@ TEST(Prometheus, CountersSummariesAndGauges) {
           "NaN\n"));
   EXPECT_TRUE(has("percept_model_batches_total{model=\"yolo\",batch_size=\"2\"} 200\n"));
   EXPECT_TRUE(has("percept_process_resident_memory_bytes 123456789\n"));
+  // Faults: source health, reconnects, out-of-memory degrades, sink errors and drops.
+  EXPECT_TRUE(has("percept_camera_source_up{camera=\"front\"} 1\n"));
+  EXPECT_TRUE(has("percept_camera_source_up{camera=\"rear \\\"wide\\\"\\\\\\n\"} 0\n"));
+  EXPECT_TRUE(has("percept_camera_read_errors_total{camera=\"front\"} 0\n"));
+  EXPECT_TRUE(has("percept_camera_reconnects_total{camera=\"rear \\\"wide\\\"\\\\\\n\"} 1\n"));
+  EXPECT_TRUE(has("percept_model_oom_degrades_total{model=\"yolo\"} 1\n"));
+  EXPECT_TRUE(has("percept_sink_errors_total{sink=\"jsonl\"} 2\n"));
+  EXPECT_TRUE(has("percept_sink_dropped_frames_total{sink=\"video\"} 9\n"));
   EXPECT_TRUE(has("percept_gpu_sm_clock_hertz{gpu=\"0\",name=\"NVIDIA H100\"} 1.98e+09\n"));
   EXPECT_FALSE(has("memory_utilization"));  // null: left out
   // Every HELP comes with a TYPE, every family once.

@@ -15,6 +15,7 @@
 #include "percept/io/jsonl_writer.hpp"
 #include "percept/io/video_writer.hpp"
 #include "percept/pipeline/frame.hpp"
+#include "percept/telemetry/live.hpp"
 
 namespace percept {
 
@@ -62,7 +63,8 @@ struct SinkStats {
 
 class SinkWorker {
  public:
-  SinkWorker(std::unique_ptr<Sink> sink, size_t depth, bool lossless);
+  // `live`: the sink's counters in the live telemetry, when it is on.
+  SinkWorker(std::unique_ptr<Sink> sink, size_t depth, bool lossless, LiveSink* live = nullptr);
   ~SinkWorker();
   // Live: drops (and counts) the frame when the queue is full. Lossless: waits for room.
   void push(FrameRef f);
@@ -81,7 +83,8 @@ class SinkWorker {
   std::deque<FrameRef> queue_;
   bool done_ = false;
   SinkStats stats_;
-  std::thread thread_;
+  LiveSink* live_;
+  std::thread thread_;  // last: it starts in the constructor and uses the members above
 };
 
 }  // namespace percept

@@ -38,16 +38,26 @@ class LiveHistogram {
   std::unique_ptr<Histogram> cur_;
 };
 
+// What a camera's source is doing, as CameraTelemetry::source names it.
+enum class SourceState : int { ok = 0, reconnecting = 1, lost = 2 };
+
 struct LiveCamera {
   LiveHistogram end_to_end;
   std::atomic<uint64_t> completed{0}, drops{0}, deadline_misses{0};
+  std::atomic<uint64_t> read_errors{0}, reconnects{0};
+  std::atomic<int> source{static_cast<int>(SourceState::ok)};
 };
 
 struct LiveModel {
   explicit LiveModel(size_t max_batch) : batch_sizes(max_batch + 1) {}
   LiveHistogram queue, preprocess, inference, postprocess;
-  std::atomic<uint64_t> frames{0}, failed{0}, batches{0};
+  std::atomic<uint64_t> frames{0}, failed{0}, batches{0}, oom_degrades{0};
   std::vector<std::atomic<uint64_t>> batch_sizes;  // [n]: batches of n frames
+};
+
+// A sink's frames written, dropped (queue full, live mode) and failed writes.
+struct LiveSink {
+  std::atomic<uint64_t> written{0}, dropped{0}, errors{0};
 };
 
 class TelemetryCollector {
@@ -66,6 +76,8 @@ class TelemetryCollector {
 
   LiveCamera& camera(size_t i) { return *cameras_[i].live; }
   LiveModel& model(size_t i) { return *models_[i].live; }
+  // Registers a sink; only before the telemetry thread starts collecting.
+  LiveSink& add_sink(std::string name);
 
   // Telemetry thread only: the interval since the previous collect() (or construction).
   TelemetrySnapshot collect();
@@ -78,19 +90,25 @@ class TelemetryCollector {
   struct Cam {
     CameraInfo info;
     std::unique_ptr<LiveCamera> live;
-    uint64_t completed = 0, drops = 0, misses = 0;
+    uint64_t completed = 0, drops = 0, misses = 0, read_errors = 0, reconnects = 0;
     Totals e2e;
   };
   struct Mod {
     ModelInfo info;
     std::unique_ptr<LiveModel> live;
-    uint64_t frames = 0, failed = 0, batches = 0;
+    uint64_t frames = 0, failed = 0, batches = 0, oom_degrades = 0;
     Totals stages[4];
+  };
+  struct Snk {
+    std::string name;
+    std::unique_ptr<LiveSink> live;
+    uint64_t written = 0, dropped = 0, errors = 0;
   };
   LatencyStats stats(LiveHistogram& h, Totals& t, Histogram* merge_into = nullptr);
 
   std::vector<Cam> cameras_;
   std::vector<Mod> models_;
+  std::vector<Snk> sinks_;
   std::unique_ptr<Histogram> spare_ = std::make_unique<Histogram>();
   Totals all_;
   int64_t last_ns_;

@@ -41,6 +41,9 @@ struct CameraTelemetry {
   Count deadline_misses;
   std::optional<double> deadline_ms;  // the camera's deadline, when it has one
   LatencyStats end_to_end;            // capture -> every model done
+  Count read_errors;                  // frames the source could not deliver or decode
+  Count reconnects;                   // a lost live source reopened
+  std::string source = "ok";          // ok | reconnecting | lost (given up)
 };
 
 struct ModelTelemetry {
@@ -48,10 +51,18 @@ struct ModelTelemetry {
   Count frames;  // inferred
   Count failed;  // in a batch whose inference failed
   Count batches;
+  Count oom_degrades;  // out of memory: max_batch halved and the frames retried
   // Stage latencies: queue per frame (capture -> dequeue); the others per batch.
   LatencyStats queue, preprocess, inference, postprocess;
   // batch_sizes[n] = batches of n frames since start ([0] unused).
   std::vector<uint64_t> batch_sizes;
+};
+
+struct SinkTelemetry {
+  std::string name;  // jsonl, video, images, ros2, preview
+  Count written;
+  Count dropped;  // its queue was full (live mode)
+  Count errors;   // writes that failed (full disk, unwritable folder)
 };
 
 // NVML figures; each is null when the GPU or the driver does not report it.
@@ -78,6 +89,7 @@ struct TelemetrySnapshot {
   LatencyStats latency;   // end to end over every camera
   std::vector<CameraTelemetry> cameras;
   std::vector<ModelTelemetry> models;
+  std::vector<SinkTelemetry> sinks;
   SystemTelemetry system;
 
   // The GPU utilisation the top-level `gpu_usage` key reports (null without a GPU).
