@@ -76,14 +76,17 @@
     const body = $('cameras').tBodies[0];
     body.replaceChildren(...s.cameras.map((c) => {
       const tr = el('tr', {'data-camera': c.id});
-      const cells = [['id', c.id], ['fps', fmt(c.fps, 1)], ['frames', c.frames_total],
+      // source: ok, reconnecting or lost (given up); read errors and reconnects since start.
+      const cells = [['id', c.id], ['source', c.source], ['fps', fmt(c.fps, 1)], ['frames', c.frames_total],
                      ['drops', c.drops_total], ['deadline_misses', c.deadline_misses_total],
+                     ['read_errors', c.read_errors_total], ['reconnects', c.reconnects_total],
                      ['deadline_ms', c.deadline_ms === null ? 'none' : fmt(c.deadline_ms, 0) + ' ms'],
                      ['p50', c.latency_ms.count ? fmt(c.latency_ms.p50, 2) : '–'],
                      ['p99', c.latency_ms.count ? fmt(c.latency_ms.p99, 2) : '–']];
       for (const [k, v] of cells) {
         const td = el('td', {'data-field': k}, String(v));
-        if ((k === 'drops' || k === 'deadline_misses') && v > 0) td.className = 'bad';
+        if (['drops', 'deadline_misses', 'read_errors', 'reconnects'].includes(k) && v > 0) td.className = 'bad';
+        if (k === 'source' && v !== 'ok') td.className = 'bad';
         tr.append(td);
       }
       return tr;

@@ -195,6 +195,9 @@ telemetry: {interval_s: 0.5}
         check(row.fps === f(c.fps, 1) && row.frames === String(c.frames_total) &&
               row.drops === String(c.drops_total) && row.deadline_misses === String(c.deadline_misses_total),
               `camera ${c.id}: fps ${row.fps}, frames ${row.frames}, drops ${row.drops}, misses ${row.deadline_misses} match`);
+        check(row.source === c.source && row.read_errors === String(c.read_errors_total) &&
+              row.reconnects === String(c.reconnects_total),
+              `camera ${c.id}: source ${row.source} (${c.source}), read errors ${row.read_errors}, reconnects ${row.reconnects} match`);
       }
       for (const m of snap.models) {
         const row = shown.models[m.id] || {};
