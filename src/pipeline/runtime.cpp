@@ -49,6 +49,7 @@ struct CameraState {
   int reconnect_streak = 0;       // reconnect attempts since the last frame read (capture thread)
   int64_t preview_ns = 0;         // publish time of the last frame handed to on_frame, under mu
   std::optional<FramePrep> prep;  // rectify / blur before the models (capture thread)
+  std::atomic<int> source_state{static_cast<int>(SourceState::ok)};  // SourceState; any thread
 };
 
 class Pipeline {
@@ -127,6 +128,9 @@ class Pipeline {
       info_.camera_depth_model.push_back(c.depth_model);
     }
     info_.label = [this](size_t m, int id) { return executors_[m]->task().label(id); };
+    info_.source_state = [this](size_t c) {
+      return static_cast<SourceState>(cams_[c].source_state.load(std::memory_order_relaxed));
+    };
 
     const size_t depth = cfg.output.queue_depth;
     // Each sink's counters also go to the live telemetry (written, dropped, errors).
@@ -232,6 +236,7 @@ class Pipeline {
     const ReconnectConfig rc = c.config->reconnect.value_or(ReconnectConfig{
         opt_.reconnect_attempts, opt_.reconnect_backoff_ms, opt_.reconnect_backoff_max_ms});
     const auto set_state = [&](SourceState st) {
+      c.source_state.store(static_cast<int>(st), std::memory_order_relaxed);
       if (c.live) c.live->source.store(static_cast<int>(st), std::memory_order_relaxed);
     };
     set_state(SourceState::reconnecting);

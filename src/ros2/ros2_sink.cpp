@@ -352,7 +352,11 @@ class Ros2Sink final : public Sink {
       }
       const double fps = dt > 0 ? static_cast<double>(h.interval_frames) / dt : 0;
       auto& text = kv_text_[c];
-      text = {{"fps", fmt(fps)},
+      const SourceState src =
+          info_.source_state ? info_.source_state(c) : SourceState::ok;  // capture thread's
+      static const char* kSource[] = {"ok", "reconnecting", "lost"};
+      text = {{"source", kSource[static_cast<int>(src) % 3]},
+              {"fps", fmt(fps)},
               {"latency_ms_p50", fmt(p50)},
               {"frames", std::to_string(h.frames)},
               {"drops", std::to_string(h.drops)},
@@ -369,12 +373,17 @@ class Ros2Sink final : public Sink {
       const bool warn = idle || h.interval_drops > 0 || h.interval_misses > 0;
       names_[c] = "percept: camera " + info_.camera_ids[c];
       auto& s = statuses_[c];
-      s.level_ = warn ? 1 : 0;  // DiagnosticStatus OK = 0, WARN = 1
+      // DiagnosticStatus OK = 0, WARN = 1, ERROR = 2: a camera given up is an error for the
+      // robot's operators (rqt_robot_monitor, diagnostic_aggregator), a reconnect a warning.
+      s.level_ = src == SourceState::lost ? 2 : (warn || src == SourceState::reconnecting) ? 1 : 0;
       s.name_ = cstr(names_[c]);
-      s.message_ = const_cast<char*>(idle   ? "no frames"
-                                     : warn ? "drops or deadline misses"
-                                     : last ? "stopped (run totals)"
-                                            : "ok");
+      s.message_ =
+          const_cast<char*>(src == SourceState::lost           ? "source lost (given up)"
+                            : src == SourceState::reconnecting ? "source lost, reconnecting"
+                            : idle                             ? "no frames"
+                            : warn                             ? "drops or deadline misses"
+                            : last                             ? "stopped (run totals)"
+                                                               : "ok");
       s.hardware_id_ = cstr(frame_ids_[c]);
       s.values_._length = s.values_._maximum = static_cast<uint32_t>(kv.size());
       s.values_._buffer = kv.data();

@@ -27,6 +27,9 @@ struct PipelineInfo {
   std::vector<TaskKind> model_tasks;
   std::vector<int> camera_depth_model;  // the depth model whose map gave distances, or -1
   std::function<std::string(size_t model, int class_id)> label;
+  // What a camera's source is doing now (any thread may ask; unset: always ok). The ROS 2
+  // diagnostics report a lost source as an error.
+  std::function<SourceState(size_t camera)> source_state;
 };
 
 class Sink {
