@@ -40,8 +40,6 @@ void Executor::join() {
 }
 
 bool is_out_of_memory(std::string_view message) {
-  std::string m(message);
-  std::transform(m.begin(), m.end(), m.begin(), [](unsigned char c) { return std::tolower(c); });
   static constexpr std::string_view kSigns[] = {
       "out of memory",                    // CUDA's cudaErrorMemoryAllocation text, percept's pools
       "failed to allocate memory",        // ONNX Runtime's allocators (CPU and CUDA arenas)
@@ -51,8 +49,15 @@ bool is_out_of_memory(std::string_view message) {
       "bad_alloc",                        // std::bad_alloc::what() (libstdc++: "std::bad_alloc")
       "bad allocation",                   // the same from MSVC's library
   };
-  for (std::string_view s : kSigns)
-    if (m.find(s) != std::string::npos) return true;
+  // Case-insensitive search without a copy: this runs when memory may be exhausted.
+  const auto lower = [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  };
+  for (std::string_view sign : kSigns) {
+    const auto it = std::search(message.begin(), message.end(), sign.begin(), sign.end(),
+                                [&](char a, char b) { return lower(a) == b; });
+    if (it != message.end()) return true;
+  }
   return false;
 }
 

@@ -177,6 +177,7 @@ class Pipeline {
             capture(c);
           } catch (const std::exception& e) {  // a broken camera must not take the others down
             spdlog::error("camera '{}' stopped: {}", c.config->id, e.what());
+            set_source_state(c, SourceState::lost);  // health reports it (telemetry, /diagnostics)
             board_.close(c.index);
           }
         });
@@ -226,6 +227,12 @@ class Pipeline {
     return open_source(sc);
   }
 
+  // What the camera's source is doing, for the telemetry and the sinks (ROS 2 diagnostics).
+  static void set_source_state(CameraState& c, SourceState st) {
+    c.source_state.store(static_cast<int>(st), std::memory_order_relaxed);
+    if (c.live) c.live->source.store(static_cast<int>(st), std::memory_order_relaxed);
+  }
+
   // A live camera that ended or keeps failing is reopened with exponential backoff (bounded);
   // files and synthetic scenes simply end. Returns false when the camera is given up.
   bool reconnect(CameraState& c) {
@@ -235,11 +242,7 @@ class Pipeline {
       return false;
     const ReconnectConfig rc = c.config->reconnect.value_or(ReconnectConfig{
         opt_.reconnect_attempts, opt_.reconnect_backoff_ms, opt_.reconnect_backoff_max_ms});
-    const auto set_state = [&](SourceState st) {
-      c.source_state.store(static_cast<int>(st), std::memory_order_relaxed);
-      if (c.live) c.live->source.store(static_cast<int>(st), std::memory_order_relaxed);
-    };
-    set_state(SourceState::reconnecting);
+    set_source_state(c, SourceState::reconnecting);
     while (c.reconnect_streak < rc.attempts) {
       const double wait_ms =
           std::min(rc.backoff_ms * std::pow(2.0, c.reconnect_streak), rc.backoff_max_ms);
@@ -257,7 +260,7 @@ class Pipeline {
         c.source = open(c.config->source);
         ++c.sum.reconnects;
         if (c.live) c.live->reconnects.fetch_add(1, std::memory_order_relaxed);
-        set_state(SourceState::ok);
+        set_source_state(c, SourceState::ok);
         spdlog::info("camera '{}': reconnected", c.config->id);
         return true;
       } catch (const std::exception& e) {
@@ -267,7 +270,7 @@ class Pipeline {
     spdlog::error("camera '{}': source lost, giving up after {} reconnect attempts", c.config->id,
                   rc.attempts);
     c.sum.gave_up = true;
-    set_state(SourceState::lost);
+    set_source_state(c, SourceState::lost);
     return false;
   }
 

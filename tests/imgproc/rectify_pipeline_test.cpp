@@ -120,9 +120,14 @@ TEST_F(RectifyPipeline, SizeMismatchStopsTheCameraWithTheSizes) {
   auto previous = spdlog::default_logger();
   spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
   PipelineConfig cfg = load_pipeline_config(write("    rectify: " + kCalib + "\n", 320, 240));
-  const RunSummary sum = run_pipeline(cfg, RuntimeOptions{});
+  RuntimeOptions opt;
+  TelemetrySnapshot last;  // health must show the stopped camera, not only the log
+  opt.on_telemetry = [&last](const TelemetrySnapshot& t) { last = t; };
+  const RunSummary sum = run_pipeline(cfg, opt);
   spdlog::set_default_logger(previous);
   EXPECT_EQ(sum.cameras.at(0).completed, 0u);
+  ASSERT_EQ(last.cameras.size(), 1u);
+  EXPECT_EQ(last.cameras[0].source, "lost");
   EXPECT_NE(
       log.str().find("camera 'front' stopped: frames are 320x240 but the calibration '" +
                      fs::path(kCalib).lexically_normal().string() + "' (rectify) is for 640x480"),

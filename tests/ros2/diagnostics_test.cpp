@@ -93,10 +93,14 @@ TEST(Ros2Diagnostics, ALostCameraIsAnErrorWhileTheOtherStaysOk) {
   // The last status of each camera (the run's totals, published when the sink closes).
   std::map<std::string, std::pair<int, std::string>> last;  // hardware id -> level, message
   std::map<std::string, std::string> last_source;
-  for (int tries = 0; tries < 100 && last.size() < 2; ++tries) {
+  // Every sample the reader holds, oldest first, 16 per take: the last one per camera wins.
+  // Reading stops once both cameras were seen and a take came back empty twice in a row.
+  int empty = 0;
+  for (int tries = 0; tries < 200 && (last.size() < 2 || empty < 2); ++tries) {
     void* samples[16] = {nullptr};
     dds_sample_info_t infos[16];
     const int n = dds_take(reader, samples, infos, 16, 16);
+    empty = n > 0 ? 0 : empty + 1;
     for (int i = 0; i < n; ++i) {
       if (!infos[i].valid_data) continue;
       const auto* a = static_cast<const diagnostic_msgs_msg_dds__DiagnosticArray_*>(samples[i]);
