@@ -175,6 +175,13 @@ Result<CameraInfo> load_camera_info(const std::string& path) {
   if (std::fabs(det3(cam.R) - 1.0) > 1e-3)
     return f.at(root["rectification_matrix"], "rectification_matrix",
                 "is not a rotation (determinant " + std::to_string(det3(cam.R)) + ")");
+  // The maps invert P[:3, :3] * R; R is a rotation, so P's left 3x3 must be invertible (its
+  // last row is [0 0 1] in every ROS calibration).
+  const std::array<double, 9> p3 = {cam.P[0], cam.P[1], cam.P[2], cam.P[4], cam.P[5],
+                                    cam.P[6], cam.P[8], cam.P[9], cam.P[10]};
+  if (std::fabs(det3(p3)) < 1e-9)
+    return f.at(root["projection_matrix"], "projection_matrix",
+                "its left 3x3 is singular (the last row should be [0, 0, 1, 0])");
   return cam;
 }
 

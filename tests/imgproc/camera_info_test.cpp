@@ -91,6 +91,8 @@ TEST(CameraInfo, BadFilesNameFileLineAndKey) {
        "rectification_matrix: is not a rotation"},
       {"p_zero", "[540.3, 0, 320.6, 0, 0, 556.1,", "[0, 0, 320.6, 0, 0, 0,",
        "projection_matrix: fx' and fy' must be > 0"},
+      {"p_singular", "239.4, 0, 0, 0, 1, 0]", "239.4, 0, 0, 0, 0, 0]",
+       "projection_matrix: its left 3x3 is singular"},
       {"p_key", "projection_matrix:\n  rows: 3", "projection_matrix:\n  rowz: 3",
        "projection_matrix: unknown key 'rowz'"},
       {"syntax", "image_height: 480", "image_height: [480", "YAML syntax error"},
