@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 
@@ -26,8 +28,16 @@
 
 namespace percept::test {
 
+// A new seed each run (more inputs over time), printed once so that a failure can be repeated:
+// PERCEPT_TEST_SEED=N runs the same inputs again.
 inline std::mt19937& rng() {
-  static std::mt19937 g(std::random_device{}());
+  static std::mt19937 g([] {
+    const char* env = std::getenv("PERCEPT_TEST_SEED");
+    const unsigned seed =
+        env ? static_cast<unsigned>(std::strtoul(env, nullptr, 10)) : std::random_device{}();
+    std::fprintf(stderr, "random seed %u (PERCEPT_TEST_SEED=%u repeats it)\n", seed, seed);
+    return seed;
+  }());
   return g;
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "gpu_test_util.hpp"
 #include "percept/tasks/detect/yolo_decode.hpp"
 #include "percept/tasks/detect/yolo_decode_math.hpp"
 
@@ -28,8 +29,7 @@ struct NmsCase {
 };
 
 inline std::mt19937& nms_rng() {
-  static std::mt19937 g(std::random_device{}());
-  return g;
+  return percept::test::rng();  // seeded per run, the seed printed (gpu_test_util.hpp)
 }
 
 inline LayoutInfo info_of(const NmsCase& c) {

@@ -70,8 +70,7 @@ DeviceRun run_on_device(const NmsCase& c, const std::vector<float>& t) {
 }  // namespace
 
 TEST(YoloNmsParity, MatchesTheCpuDecoderBoxForBoxInOrder) {
-  std::string why;
-  if (!gpu::device_available(&why)) GTEST_SKIP() << "no GPU: " << why;
+  SKIP_WITHOUT_GPU();
   for (int round = 0; round < 3; ++round)
     for (const NmsCase& c : exact_cases()) {
       const std::vector<float> t = make_tensor(c);
@@ -96,8 +95,7 @@ TEST(YoloNmsParity, MatchesTheCpuDecoderBoxForBoxInOrder) {
 // A YOLOv8n-sized output (8400 anchors, 80 classes) with every anchor a candidate: 132 x 132
 // mask tiles, the largest workspace of the cases.
 TEST(YoloNmsParity, FullSizeOutputWithEveryAnchorACandidate) {
-  std::string why;
-  if (!gpu::device_available(&why)) GTEST_SKIP() << "no GPU: " << why;
+  SKIP_WITHOUT_GPU();
   const NmsCase c =
       nms_case("8400 anchors", YoloLayout::v8, 2, 80, 8400, 0.f, 0.45f, 300, 30000, false);
   const std::vector<float> t = make_tensor(c);

@@ -15,7 +15,7 @@ TEST(FramePrepAlloc, NoAllocationPerFrameAfterWarmUp) {
       load_camera_info(std::string(PERCEPT_TEST_DATA) + "/camera_info/plumb_bob_640x480.yaml");
   ASSERT_TRUE(cam.ok()) << cam.error().message();
   FramePrep prep(*cam, "plumb_bob_640x480.yaml", 1.2, 0);
-  // Two frames, as the pipeline's frame pool recycles several: the buffers trade places.
+  // Three frames, as the pipeline's frame pool recycles several: the buffers trade places.
   std::vector<Image> frames(3, Image(640, 480, PixelFormat::bgr8));
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(prep.apply(frames[static_cast<size_t>(i)]).ok());
   long n = 0;

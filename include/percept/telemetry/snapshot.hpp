@@ -59,7 +59,7 @@ struct ModelTelemetry {
 };
 
 struct SinkTelemetry {
-  std::string name;  // jsonl, video, images, ros2, preview
+  std::string name;  // jsonl, video, images, ros2
   Count written;
   Count dropped;  // its queue was full (live mode)
   Count errors;   // writes that failed (full disk, unwritable folder)

@@ -41,7 +41,10 @@ cudaError_t segmented_sort_temp_bytes(int items, int segments, size_t* bytes);
 // Queues every kernel of one call on `stream`; the first error.
 cudaError_t launch_yolo_nms(const YoloNmsLaunch& a, cudaStream_t stream);
 
-// The largest mc the walk kernel's shared-memory bitset holds (48 KiB of words).
+// The largest mc the walk kernel's shared-memory bitset holds (48 KiB of words). Only that
+// limit: the IoU bit matrix is mc x mc bits per image (about 19 GB at this size), so the
+// workspace (yolo_nms_workspace_bytes) is what bounds max_candidates in practice; keep it at
+// the thousands YOLO's own NMS uses (30,000 at most).
 constexpr int kMaxNmsCandidates = 48 * 1024 * 8;
 
 }  // namespace percept::cuda_detail
