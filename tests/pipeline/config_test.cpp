@@ -5,43 +5,14 @@
 #include <filesystem>
 #include <fstream>
 
-#include "support/temp_dir.hpp"
+#include "support/config_test_fixture.hpp"
 
 namespace percept {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Writes a config into a fresh folder that also holds a model and a video file to point at.
-class ConfigTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = percept::test::fresh_test_dir("percept_config_");
-    fs::copy_file(std::string(PERCEPT_TEST_DATA) + "/const_v8.onnx", dir_ / "m.onnx",
-                  fs::copy_options::overwrite_existing);
-    std::ofstream(dir_ / "clip.avi") << "x";
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string write(const std::string& text) {
-    auto p = (dir_ / "c.yaml").string();
-    std::ofstream(p) << text;
-    return p;
-  }
-  // Expects loading to fail with "c.yaml:LINE:" and every fragment in the message.
-  void expect_error(const std::string& text, int line, std::initializer_list<std::string> frags) {
-    auto p = write(text);
-    try {
-      load_pipeline_config(p);
-      FAIL() << "no error for:\n" << text;
-    } catch (const Error& e) {
-      const std::string msg = e.what();
-      EXPECT_NE(msg.find(p + ":" + std::to_string(line) + ":"), std::string::npos) << msg;
-      for (const auto& f : frags) EXPECT_NE(msg.find(f), std::string::npos) << msg;
-    }
-  }
-  fs::path dir_;
-};
+using ConfigTest = test::ConfigFileTest;  // a folder with m.onnx and clip.avi to point at
 
 constexpr const char* kGood = R"(cameras:
   - id: front

@@ -8,40 +8,20 @@
 
 #include "percept/pipeline/config.hpp"
 #include "percept/ros2/ros2.hpp"
-#include "support/temp_dir.hpp"
+#include "support/config_test_fixture.hpp"
 
 namespace percept {
 namespace {
 
 namespace fs = std::filesystem;
 
-class Ros2ConfigTest : public ::testing::Test {
+class Ros2ConfigTest : public percept::test::ConfigFileTest {
  protected:
   void SetUp() override {
-    dir_ = percept::test::fresh_test_dir("percept_ros2_config_");
-    fs::copy_file(std::string(PERCEPT_TEST_DATA) + "/const_v8.onnx", dir_ / "m.onnx",
-                  fs::copy_options::overwrite_existing);
+    ConfigFileTest::SetUp();
     unsetenv("ROS_DOMAIN_ID");
     unsetenv("ROS_LOCALHOST_ONLY");
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string write(const std::string& text) {
-    auto p = (dir_ / "c.yaml").string();
-    std::ofstream(p) << text;
-    return p;
-  }
-  void expect_error(const std::string& text, int line, std::initializer_list<std::string> frags) {
-    auto p = write(text);
-    try {
-      load_pipeline_config(p);
-      FAIL() << "no error for:\n" << text;
-    } catch (const Error& e) {
-      const std::string msg = e.what();
-      EXPECT_NE(msg.find(p + ":" + std::to_string(line) + ":"), std::string::npos) << msg;
-      for (const auto& f : frags) EXPECT_NE(msg.find(f), std::string::npos) << msg;
-    }
-  }
-  fs::path dir_;
 };
 
 constexpr const char* kCameras = R"(cameras:
