@@ -45,9 +45,12 @@ struct CameraState {
   int depth_model = -1;             // first depth model serving the camera, for distances
   std::vector<float> fuse_scratch;  // under mu
   CameraSummary sum;  // captured/read_errors/slot_drops: capture thread; the rest: under mu
-  LiveCamera* live = nullptr;     // telemetry, when on
-  int reconnect_streak = 0;       // reconnect attempts since the last frame read (capture thread)
-  int64_t preview_ns = 0;         // publish time of the last frame handed to on_frame, under mu
+  LiveCamera* live = nullptr;  // telemetry, when on
+  int reconnect_streak = 0;    // reconnect attempts since the last frame read (capture thread)
+  // Publish time of the last frame handed to on_frame, under mu; none yet: the next frame goes
+  // (a 0 here held back every frame while the steady clock was younger than the interval, i.e.
+  // on a machine booted less than frame_interval_s ago).
+  std::optional<int64_t> preview_ns;
   std::optional<FramePrep> prep;  // rectify / blur before the models (capture thread)
   std::atomic<int> source_state{static_cast<int>(SourceState::ok)};  // SourceState; any thread
 };
@@ -401,8 +404,8 @@ class Pipeline {
     f->publish_ns = now_ns();
     ++c.sum.published;
     for (auto& s : sinks_) s->push(f);
-    if (preview_ &&
-        f->publish_ns - c.preview_ns >= static_cast<int64_t>(opt_.frame_interval_s * 1e9)) {
+    if (preview_ && (!c.preview_ns || f->publish_ns - *c.preview_ns >=
+                                          static_cast<int64_t>(opt_.frame_interval_s * 1e9))) {
       c.preview_ns = f->publish_ns;
       preview_->push(f);
     }
