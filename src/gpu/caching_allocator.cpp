@@ -8,7 +8,10 @@
 namespace percept::gpu {
 
 Result<void*> HeapBackend::allocate(size_t bytes) {
-  void* p = std::malloc(bytes);
+  // 64-byte aligned like ONNX Runtime's own CPU buffers, whose kernels use aligned vector loads
+  // (outputs bound to these blocks are written in place, backend.hpp).
+  constexpr size_t kAlign = 64;
+  void* p = std::aligned_alloc(kAlign, (bytes + kAlign - 1) / kAlign * kAlign);
   if (!p) return Error("heap: out of memory (" + std::to_string(bytes) + " bytes)");
   return p;
 }

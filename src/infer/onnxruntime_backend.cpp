@@ -1,6 +1,7 @@
 #include "percept/infer/onnxruntime_backend.hpp"
 
 #include <onnxruntime_cxx_api.h>
+#include <onnxruntime_run_options_config_keys.h>
 #include <onnxruntime_session_options_config_keys.h>
 #include <spdlog/spdlog.h>
 
@@ -9,6 +10,10 @@
 #include <fstream>
 #include <mutex>
 #include <set>
+
+#ifdef PERCEPT_HAVE_CUDA
+#include "percept/gpu/cuda.hpp"
+#endif
 
 namespace percept {
 
@@ -177,6 +182,9 @@ void append_cuda(Ort::SessionOptions& so, int id, const BackendOptions& opt) {
         {"do_copy_in_default_stream", "1"}};
     auto [k, v] = split(kv);
     Ort::ThrowOnError(api.UpdateCUDAProviderOptions(o.p, k.data(), v.data(), k.size()));
+    if (opt.cuda_stream)
+      Ort::ThrowOnError(
+          api.UpdateCUDAProviderOptionsWithValue(o.p, "user_compute_stream", opt.cuda_stream));
     so.AppendExecutionProvider_CUDA_V2(*o.p);
     return;
   } catch (const Ort::Exception& e) {
@@ -188,6 +196,8 @@ void append_cuda(Ort::SessionOptions& so, int id, const BackendOptions& opt) {
         "Runtime library lacks; running without CUDA graphs");
   OrtCUDAProviderOptions o;
   o.device_id = id;
+  o.has_user_compute_stream = opt.cuda_stream ? 1 : 0;
+  o.user_compute_stream = opt.cuda_stream;
   o.cudnn_conv_algo_search =
       opt.cudnn_conv_algo_search == "EXHAUSTIVE" ? OrtCudnnConvAlgoSearchExhaustive
       : opt.cudnn_conv_algo_search == "DEFAULT"  ? OrtCudnnConvAlgoSearchDefault
@@ -247,7 +257,8 @@ void log_fallback_once(const std::string& device, const std::string& ran_on,
 
 class OnnxRuntimeBackend final : public Backend {
  public:
-  OnnxRuntimeBackend(const std::string& path, const BackendOptions& opt) : path_(path) {
+  OnnxRuntimeBackend(const std::string& path, const BackendOptions& opt)
+      : path_(path), io_binding_(opt.io_binding) {
     init_api();
     env();  // before any provider is appended: loading one logs through the Env's logger
     const DeviceSpec dev = parse_device(opt.device).value_or(DeviceSpec{"cpu", 0});
@@ -310,28 +321,50 @@ class OnnxRuntimeBackend final : public Backend {
     }
     memory_ = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
     run_options_ = Ort::RunOptions();
+    // Returned at the end of the run after an out-of-memory failure (release_memory()): the
+    // CPU arena, and the device's when a GPU provider runs.
+    shrink_options_ = Ort::RunOptions();
+    const std::string arenas = provider_ == "cpu" ? "cpu:0" : "cpu:0;gpu:" + std::to_string(dev.id);
+    shrink_options_.AddConfigEntry(kOrtRunOptionsConfigEnableMemoryArenaShrinkage, arenas.c_str());
     input_values_.reserve(inputs_.size());
     views_.resize(outputs_.size());
+    if (io_binding_) {
+      binding_ = Ort::IoBinding(session_);
+      kept_.resize(outputs_.size());
+      map_output_dims();
+#ifdef PERCEPT_HAVE_CUDA
+      if (provider_ != "cpu")
+        pool_ =
+            std::make_unique<gpu::CachingAllocator>(gpu::make_pinned_backend(), "output buffers");
+#endif
+      if (!pool_)
+        pool_ = std::make_unique<gpu::CachingAllocator>(std::make_unique<gpu::HeapBackend>(),
+                                                        "output buffers");
+    }
   }
 
-  std::string name() const override { return "onnxruntime-" + provider_; }
-  const std::string& model_path() const override { return path_; }
-  const std::vector<TensorInfo>& inputs() const override { return inputs_; }
-  const std::vector<TensorInfo>& outputs() const override { return outputs_; }
-  const std::map<std::string, std::string>& metadata() const override { return metadata_; }
+  std::string name() const override {
+    return "onnxruntime-" + provider_;
+  }
+  const std::string& model_path() const override {
+    return path_;
+  }
+  const std::vector<TensorInfo>& inputs() const override {
+    return inputs_;
+  }
+  const std::vector<TensorInfo>& outputs() const override {
+    return outputs_;
+  }
+  const std::map<std::string, std::string>& metadata() const override {
+    return metadata_;
+  }
 
   Result<std::span<const TensorView>> run(std::span<const TensorView> in) override {
     if (Status st = check_inputs(*this, in); !st) return st.error();
-    try {
-      input_values_.clear();
-      for (const TensorView& t : in)
-        input_values_.push_back(Ort::Value::CreateTensor(memory_, t.data, t.bytes(), t.shape.data(),
-                                                         t.shape.size(), to_onnx(t.dtype)));
-      output_values_ =
-          session_.Run(run_options_, input_names_.data(), input_values_.data(),
-                       input_values_.size(), output_names_.data(), output_names_.size());
-    } catch (const Ort::Exception& e) {
-      return Error("model '" + path_ + "': inference failed: " + clean(e.what()));
+    Status st = io_binding_ ? run_bound(in) : run_plain(in);
+    if (!st) {
+      if (is_out_of_memory(st.error().message())) release_memory();
+      return st.error();
     }
     for (size_t i = 0; i < output_values_.size(); ++i) {
       Ort::Value& v = output_values_[i];
@@ -346,12 +379,167 @@ class OnnxRuntimeBackend final : public Backend {
     return std::span<const TensorView>(views_);
   }
 
+  std::optional<gpu::PoolStats> buffer_stats() const override {
+    if (!pool_) return std::nullopt;
+    return pool_->stats();
+  }
+
  private:
+  // Where each dimension of an output comes from when its buffer is allocated before the run:
+  // a fixed size, or the size of input `input`'s dimension `dim` (same symbolic name).
+  struct DimSource {
+    int64_t fixed = -1;
+    int input = -1;
+    int dim = -1;
+  };
+  struct KeptOutput {
+    std::vector<DimSource> dims;  // empty: ONNX Runtime allocates this output each run
+    gpu::PoolBuffer buffer;
+    Shape shape;
+    Ort::Value value{nullptr};
+  };
+
+  void map_output_dims() {
+    for (size_t i = 0; i < outputs_.size(); ++i) {
+      const TensorInfo& o = outputs_[i];
+      std::vector<DimSource> dims;
+      bool known = o.dtype != DType::other;
+      for (size_t d = 0; d < o.shape.size() && known; ++d) {
+        DimSource src;
+        if (o.shape[d] >= 0) {
+          src.fixed = o.shape[d];
+        } else if (!o.dim_names[d].empty()) {
+          for (size_t k = 0; k < inputs_.size() && src.input < 0; ++k)
+            for (size_t j = 0; j < inputs_[k].dim_names.size(); ++j)
+              if (inputs_[k].dim_names[j] == o.dim_names[d]) {
+                src.input = static_cast<int>(k);
+                src.dim = static_cast<int>(j);
+                break;
+              }
+        }
+        known = src.fixed >= 0 || src.input >= 0;
+        dims.push_back(src);
+      }
+      if (known) kept_[i].dims = std::move(dims);
+    }
+  }
+
+  const Ort::RunOptions& next_run_options() {
+    if (!shrink_next_) return run_options_;
+    shrink_next_ = false;
+    return shrink_options_;
+  }
+
+  // After an out-of-memory failure: the kept output buffers and the pool's cache go back at
+  // once, and ONNX Runtime returns its arenas' free regions at the end of the next run, so
+  // that the smaller batch the executor retries with (and other models on the device) find
+  // the memory.
+  void release_memory() {
+    for (KeptOutput& k : kept_) {
+      k.value = Ort::Value(nullptr);
+      k.buffer.reset();
+    }
+    if (pool_) pool_->release_cache();
+    shrink_next_ = true;
+  }
+
+  Status run_plain(std::span<const TensorView> in) {
+    try {
+      input_values_.clear();
+      for (const TensorView& t : in)
+        input_values_.push_back(Ort::Value::CreateTensor(memory_, t.data, t.bytes(), t.shape.data(),
+                                                         t.shape.size(), to_onnx(t.dtype)));
+      output_values_ =
+          session_.Run(next_run_options(), input_names_.data(), input_values_.data(),
+                       input_values_.size(), output_names_.data(), output_names_.size());
+    } catch (const Ort::Exception& e) {
+      return Error("model '" + path_ + "': inference failed: " + clean(e.what()));
+    }
+    return {};
+  }
+
+  // Binds output i to its kept buffer, resized when the shape changed. False when the output's
+  // shape is only known after the run (ONNX Runtime allocates it then).
+  Result<bool> bind_kept(size_t i, std::span<const TensorView> in) {
+    KeptOutput& k = kept_[i];
+    if (!preallocate_ || k.dims.empty()) return false;
+    Shape shape;
+    for (const DimSource& d : k.dims)
+      shape.push_back(d.fixed >= 0 ? d.fixed : in[d.input].shape[d.dim]);
+    const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(outputs_[i].dtype);
+    if (bytes == 0) return false;
+    if (!k.value || k.buffer.size() != bytes || !(k.shape == shape)) {
+      k.value = Ort::Value(nullptr);
+      if (k.buffer.size() != bytes) {
+        k.buffer.reset();  // back to the pool first, so that its block can be the new one
+        auto b = pool_->allocate(bytes);
+        if (!b) return b.error();
+        k.buffer = std::move(*b);
+      }
+      k.value = Ort::Value::CreateTensor(memory_, k.buffer.data(), bytes, shape.data(),
+                                         shape.size(), to_onnx(outputs_[i].dtype));
+      k.shape = shape;
+    }
+    binding_.BindOutput(output_names_[i], k.value);
+    return true;
+  }
+
+  Status run_bound(std::span<const TensorView> in) {
+    bool kept_any = false;
+    try {
+      input_values_.clear();
+      for (size_t i = 0; i < in.size(); ++i) {
+        const TensorView& t = in[i];
+        input_values_.push_back(Ort::Value::CreateTensor(memory_, t.data, t.bytes(), t.shape.data(),
+                                                         t.shape.size(), to_onnx(t.dtype)));
+        binding_.BindInput(input_names_[i], input_values_.back());
+      }
+      for (size_t i = 0; i < outputs_.size(); ++i) {
+        auto kept = bind_kept(i, in);
+        if (!kept)
+          return Error("model '" + path_ + "': output '" + outputs_[i].name +
+                       "': " + kept.error().message());
+        if (*kept)
+          kept_any = true;
+        else
+          binding_.BindOutput(output_names_[i], memory_);
+      }
+      session_.Run(next_run_options(), binding_);
+      output_values_ = binding_.GetOutputValues();
+      return {};
+    } catch (const Ort::Exception& e) {
+      const std::string msg = clean(e.what());
+      if (!kept_any || is_out_of_memory(msg))
+        return Error("model '" + path_ + "': inference failed: " + msg);
+      // A model whose outputs are not the shape its graph declares (ONNX Runtime refuses the
+      // kept buffer): run again with ONNX Runtime's allocation, and keep doing so if that works.
+      preallocate_ = false;
+      Status retry = run_bound(in);
+      if (retry) {
+        spdlog::info("model '{}': outputs are allocated by ONNX Runtime each run ({})", path_, msg);
+        for (KeptOutput& k : kept_) {
+          k.value = Ort::Value(nullptr);
+          k.buffer.reset();
+        }
+      } else {
+        preallocate_ = true;  // the input was the problem, not the kept buffers
+      }
+      return retry;
+    }
+  }
+
   std::string path_;
   std::string provider_ = "cpu";  // the provider that runs the model's first nodes
+  bool io_binding_ = true;
+  bool preallocate_ = true;  // bind outputs to kept buffers where their shape is known
+  bool shrink_next_ = false;
   Ort::Session session_{nullptr};
   Ort::MemoryInfo memory_{nullptr};
   Ort::RunOptions run_options_{nullptr};  // created after init_api()
+  Ort::RunOptions shrink_options_{nullptr};
+  Ort::IoBinding binding_{nullptr};
+  std::unique_ptr<gpu::CachingAllocator> pool_;  // the kept outputs' memory
+  std::vector<KeptOutput> kept_;                 // per output
   std::vector<TensorInfo> inputs_, outputs_;
   std::vector<const char*> input_names_, output_names_;
   std::map<std::string, std::string> metadata_;

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cctype>
 
 #include "percept/core/clock.hpp"
 #include "percept/core/trace.hpp"
@@ -37,28 +36,6 @@ void Executor::start() {
 
 void Executor::join() {
   if (thread_.joinable()) thread_.join();
-}
-
-bool is_out_of_memory(std::string_view message) {
-  static constexpr std::string_view kSigns[] = {
-      "out of memory",                    // CUDA's cudaErrorMemoryAllocation text, percept's pools
-      "failed to allocate memory",        // ONNX Runtime's allocators (CPU and CUDA arenas)
-      "is smaller than requested bytes",  // ONNX Runtime's BFC arena when a limit is set
-      "cudaerrormemoryallocation",        // the error's name, as gpu::check and ORT quote it
-      "alloc_failed",                     // CUBLAS_STATUS_ALLOC_FAILED, CUDNN_STATUS_ALLOC_FAILED
-      "bad_alloc",                        // std::bad_alloc::what() (libstdc++: "std::bad_alloc")
-      "bad allocation",                   // the same from MSVC's library
-  };
-  // Case-insensitive search without a copy: this runs when memory may be exhausted.
-  const auto lower = [](char c) {
-    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  };
-  for (std::string_view sign : kSigns) {
-    const auto it = std::search(message.begin(), message.end(), sign.begin(), sign.end(),
-                                [&](char a, char b) { return lower(a) == b; });
-    if (it != message.end()) return true;
-  }
-  return false;
 }
 
 void Executor::loop() {
@@ -132,6 +109,20 @@ void Executor::run_frames(std::span<FrameRef> frames) {
   }
 }
 
+void Executor::publish_buffer_stats() {
+  LiveModel* live = opt_.live;
+  if (!live) return;
+  const std::optional<gpu::PoolStats> s = task_->backend().buffer_stats();
+  if (!s) return;
+  live->buffer_bytes_in_use.store(s->bytes_in_use, std::memory_order_relaxed);
+  live->buffer_bytes_requested.store(s->bytes_requested, std::memory_order_relaxed);
+  live->buffer_peak_bytes.store(s->peak_bytes_in_use, std::memory_order_relaxed);
+  live->buffer_bytes_cached.store(s->bytes_cached, std::memory_order_relaxed);
+  live->buffer_cache_hits.store(s->cache_hits, std::memory_order_relaxed);
+  live->buffer_cache_misses.store(s->cache_misses, std::memory_order_relaxed);
+  live->has_buffers.store(true, std::memory_order_release);
+}
+
 void Executor::fail_frames(std::span<FrameRef> frames, const std::string& message) {
   LiveModel* live = opt_.live;
   for (FrameRef& f : frames) {
@@ -161,6 +152,7 @@ Executor::Outcome Executor::run_batch(std::span<FrameRef> batch, std::string& oo
     // failure gets the same smaller-batch retry.
     st = Error(std::string("batch failed: ") + e.what());
   }
+  publish_buffer_stats();
   if (!st && n > 1 && is_out_of_memory(st.error().message())) {
     oom = st.error().message();
     return Outcome::out_of_memory;  // not counted as a batch: its frames run again

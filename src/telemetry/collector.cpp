@@ -84,6 +84,21 @@ TelemetrySnapshot TelemetryCollector::collect() {
     mt.postprocess = stats(m.live->postprocess, m.stages[3]);
     for (const auto& n : m.live->batch_sizes)
       mt.batch_sizes.push_back(n.load(std::memory_order_relaxed));
+    if (m.live->has_buffers.load(std::memory_order_acquire)) {
+      const LiveModel& l = *m.live;
+      BufferPoolTelemetry b;
+      b.bytes_in_use = l.buffer_bytes_in_use.load(std::memory_order_relaxed);
+      b.peak_bytes = l.buffer_peak_bytes.load(std::memory_order_relaxed);
+      b.bytes_cached = l.buffer_bytes_cached.load(std::memory_order_relaxed);
+      b.cache_hits = l.buffer_cache_hits.load(std::memory_order_relaxed);
+      b.cache_misses = l.buffer_cache_misses.load(std::memory_order_relaxed);
+      const uint64_t requested = l.buffer_bytes_requested.load(std::memory_order_relaxed);
+      // The two loads are not one snapshot: clamp a share the race could push below zero.
+      b.fragmentation = b.bytes_in_use > requested ? 1.0 - static_cast<double>(requested) /
+                                                               static_cast<double>(b.bytes_in_use)
+                                                   : 0.0;
+      mt.buffers = b;
+    }
     s.models.push_back(std::move(mt));
   }
   for (Snk& k : sinks_) {

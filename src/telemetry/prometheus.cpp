@@ -129,6 +129,29 @@ std::string prometheus_text(const TelemetrySnapshot& s) {
            "Out of memory on a batch: the model's max_batch was halved and the frames retried.");
   for (const auto& m : s.models)
     w.sample("percept_model_oom_degrades_total", mod(m), static_cast<double>(m.oom_degrades.total));
+  w.family("percept_model_buffer_bytes", "gauge",
+           "The model's output buffers kept between runs: held by outputs (in_use), its highest "
+           "(peak) and free blocks kept for reuse (cached).");
+  for (const auto& m : s.models)
+    if (m.buffers) {
+      const auto& b = *m.buffers;
+      w.sample("percept_model_buffer_bytes", join(mod(m), label("state", "in_use")),
+               static_cast<double>(b.bytes_in_use));
+      w.sample("percept_model_buffer_bytes", join(mod(m), label("state", "peak")),
+               static_cast<double>(b.peak_bytes));
+      w.sample("percept_model_buffer_bytes", join(mod(m), label("state", "cached")),
+               static_cast<double>(b.bytes_cached));
+    }
+  w.family("percept_model_buffer_allocations_total", "counter",
+           "Output buffer requests the pool served from its cache (hit) or from new memory "
+           "(miss).");
+  for (const auto& m : s.models)
+    if (m.buffers) {
+      w.sample("percept_model_buffer_allocations_total", join(mod(m), label("result", "hit")),
+               static_cast<double>(m.buffers->cache_hits));
+      w.sample("percept_model_buffer_allocations_total", join(mod(m), label("result", "miss")),
+               static_cast<double>(m.buffers->cache_misses));
+    }
   w.family("percept_model_batches_total", "counter", "Batches run, by batch size.");
   for (const auto& m : s.models)
     for (size_t n = 1; n < m.batch_sizes.size(); ++n)

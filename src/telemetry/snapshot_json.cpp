@@ -170,7 +170,16 @@ std::string telemetry_jsonl(const TelemetrySnapshot& s) {
     w.key("batch_sizes").begin_object();
     for (size_t n = 1; n < m.batch_sizes.size(); ++n)
       if (m.batch_sizes[n]) w.key(std::to_string(n)).value(m.batch_sizes[n]);
-    w.end_object().end_object();
+    w.end_object();
+    if (m.buffers) {
+      const BufferPoolTelemetry& b = *m.buffers;
+      w.key("buffers").begin_object();
+      w.field("bytes_in_use", b.bytes_in_use).field("peak_bytes", b.peak_bytes);
+      w.field("bytes_cached", b.bytes_cached).field("cache_hits", b.cache_hits);
+      w.field("cache_misses", b.cache_misses).field("fragmentation", b.fragmentation);
+      w.end_object();
+    }
+    w.end_object();
   }
   w.end_array();
   w.key("sinks").begin_array();
@@ -249,6 +258,18 @@ TelemetrySnapshot parse_telemetry_jsonl(const std::string& line) {
       if (n == 0 || n > 4096) throw Error("telemetry: batch size " + k + " out of range");
       if (mt.batch_sizes.size() <= n) mt.batch_sizes.resize(n + 1, 0);
       mt.batch_sizes[n] = v.get<uint64_t>();
+    }
+    if (m.contains("buffers")) {  // absent before IO binding, and for backends without buffers
+      const Json& b = at(m, "buffers", w);
+      const std::string wb = w + "buffers.";
+      BufferPoolTelemetry bt;
+      bt.bytes_in_use = get<uint64_t>(b, "bytes_in_use", wb);
+      bt.peak_bytes = get<uint64_t>(b, "peak_bytes", wb);
+      bt.bytes_cached = get<uint64_t>(b, "bytes_cached", wb);
+      bt.cache_hits = get<uint64_t>(b, "cache_hits", wb);
+      bt.cache_misses = get<uint64_t>(b, "cache_misses", wb);
+      bt.fragmentation = get<double>(b, "fragmentation", wb);
+      mt.buffers = bt;
     }
     s.models.push_back(std::move(mt));
   }

@@ -5,6 +5,10 @@ Run from anywhere: /usr/bin/python3 tests/data/make_test_models.py
 Needs Debian's python3-onnx and python3-numpy. Deterministic: the output is the same each run.
 
 - identity_dynamic.onnx  x float32 [batch, 3, 4, 4] -> y (Identity): backend I/O and shape checks.
+- flatten_free_dim.onnx  x float32 [batch, 3, h, w] -> y [batch, chw] (Flatten): an output
+                         dimension no input names, so IO binding lets ONNX Runtime allocate it.
+- wrong_declared_shape.onnx  x [batch, 3, 4, 4] -> y = Concat(x, x) declared [batch, 3, 4, 4]
+                         (really [2 batch, ...]): a buffer sized from the graph is refused.
 - two_inputs.onnx        a, b float32 [1, 4] -> sum: a model the detect task must refuse.
 - int64_input.onnx       ids int64 [1, 8] -> same: dtype mismatch errors.
 - const_v8.onnx, const_v5.onnx, const_e2e.onnx: "detectors" with input images [1, 3, 64, 64] whose
@@ -44,6 +48,20 @@ def identity():
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3, 4, 4])
     g = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "identity", [x], [y])
     save(helper.make_model(g, opset_imports=OPSET), "identity_dynamic.onnx")
+
+
+def flatten_free_dim():
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3, "h", "w"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", "chw"])
+    g = helper.make_graph([helper.make_node("Flatten", ["x"], ["y"], axis=1)], "flatten", [x], [y])
+    save(helper.make_model(g, opset_imports=OPSET), "flatten_free_dim.onnx")
+
+
+def wrong_declared_shape():
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3, 4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3, 4, 4])
+    g = helper.make_graph([helper.make_node("Concat", ["x", "x"], ["y"], axis=0)], "wrong", [x], [y])
+    save(helper.make_model(g, opset_imports=OPSET), "wrong_declared_shape.onnx")
 
 
 def two_inputs():
@@ -101,6 +119,8 @@ META = {"task": "detect", "imgsz": "[64, 64]", "names": "{0: 'cat', 1: 'dog'}",
 
 def main():
     identity()
+    flatten_free_dim()
+    wrong_declared_shape()
     two_inputs()
     int64_input()
     dense_models()

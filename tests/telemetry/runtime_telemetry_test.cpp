@@ -63,6 +63,15 @@ TEST(RuntimeTelemetry, WritesJsonlDuringTheRunAndEndsWithTheRunTotals) {
   ASSERT_EQ(last.models.size(), 1u);
   EXPECT_EQ(last.models[0].frames.total, sum.models[0].stats.frames);
   EXPECT_EQ(last.models[0].inference.total_count, sum.models[0].stats.batches);
+  // The detector's output [batch, 9, 2100] float32 lives in a kept buffer: one block per batch
+  // size seen, reused by every other batch, so the pool was asked at most once per batch.
+  ASSERT_TRUE(last.models[0].buffers.has_value());
+  const BufferPoolTelemetry& buf = *last.models[0].buffers;
+  EXPECT_GE(buf.bytes_in_use, 9u * 2100 * 4);
+  EXPECT_LE(buf.bytes_in_use, 2u * 9 * 2100 * 4 * 5 / 4);  // size classes round up by < 25%
+  EXPECT_GE(buf.peak_bytes, buf.bytes_in_use);
+  EXPECT_GE(buf.cache_misses, 1u);
+  EXPECT_LE(buf.cache_hits + buf.cache_misses, sum.models[0].stats.batches);
   EXPECT_TRUE(last.system.rss_bytes.has_value());
 }
 

@@ -46,6 +46,14 @@ inline TelemetrySnapshot sample_snapshot(bool with_gpu = true) {
   m.inference = LatencyStats::from(ramp_ns(10, 30));
   m.postprocess = LatencyStats::from(Histogram{});  // no sample this interval
   m.batch_sizes = {0, 100, 200};
+  BufferPoolTelemetry buffers;
+  buffers.bytes_in_use = 2621440;
+  buffers.peak_bytes = 5242880;
+  buffers.bytes_cached = 1310720;
+  buffers.cache_hits = 298;
+  buffers.cache_misses = 2;
+  buffers.fragmentation = 0.0625;
+  m.buffers = buffers;
   s.models = {m};
   SinkTelemetry jsonl;
   jsonl.name = "jsonl";

@@ -78,6 +78,8 @@ TEST(TelemetryJsonl, FaultsAndSinksAreOptionalWhenReadingOlderFiles) {
   EXPECT_EQ(j["cameras"][1]["read_errors_total"], 7);
   EXPECT_EQ(j["models"][0]["oom_degrades_total"], 1);
   EXPECT_EQ(j["sinks"][1]["dropped_total"], 9);
+  EXPECT_EQ(j["models"][0]["buffers"]["peak_bytes"], 5242880);
+  EXPECT_EQ(j["models"][0]["buffers"]["cache_hits"], 298);
   // Lines written before these keys existed still read, with zero counts and "ok".
   for (auto& c : j["cameras"])
     for (const char* k :
@@ -85,11 +87,13 @@ TEST(TelemetryJsonl, FaultsAndSinksAreOptionalWhenReadingOlderFiles) {
       c.erase(k);
   j["models"][0].erase("oom_degrades");
   j["models"][0].erase("oom_degrades_total");
+  j["models"][0].erase("buffers");
   j.erase("sinks");
   const TelemetrySnapshot s = parse_telemetry_jsonl(j.dump());
   EXPECT_EQ(s.cameras[1].source, "ok");
   EXPECT_EQ(s.cameras[1].reconnects.total, 0u);
   EXPECT_EQ(s.models[0].oom_degrades.total, 0u);
+  EXPECT_FALSE(s.models[0].buffers.has_value());
   EXPECT_TRUE(s.sinks.empty());
 }
 
@@ -140,6 +144,10 @@ TEST(Prometheus, CountersSummariesAndGauges) {
   EXPECT_TRUE(has("percept_camera_read_errors_total{camera=\"front\"} 0\n"));
   EXPECT_TRUE(has("percept_camera_reconnects_total{camera=\"rear \\\"wide\\\"\\\\\\n\"} 1\n"));
   EXPECT_TRUE(has("percept_model_oom_degrades_total{model=\"yolo\"} 1\n"));
+  // The model's kept output buffers.
+  EXPECT_TRUE(has("percept_model_buffer_bytes{model=\"yolo\",state=\"peak\"} 5242880\n"));
+  EXPECT_TRUE(has("percept_model_buffer_bytes{model=\"yolo\",state=\"cached\"} 1310720\n"));
+  EXPECT_TRUE(has("percept_model_buffer_allocations_total{model=\"yolo\",result=\"hit\"} 298\n"));
   EXPECT_TRUE(has("percept_sink_errors_total{sink=\"jsonl\"} 2\n"));
   EXPECT_TRUE(has("percept_sink_dropped_frames_total{sink=\"video\"} 9\n"));
   EXPECT_TRUE(has("percept_gpu_sm_clock_hertz{gpu=\"0\",name=\"NVIDIA H100\"} 1.98e+09\n"));

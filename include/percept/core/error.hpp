@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -65,5 +66,14 @@ class Status {
   Error error_{""};
   bool ok_ = true;
 };
+
+// Whether an error (a Status message or an exception's what()) says an operation ran out of memory,
+// as opposed to a broken input or model: only that is worth retrying with less (the executor's
+// smaller batch, the backend's released caches). It
+// recognises ONNX Runtime's allocation failures ("Failed to allocate memory", its BFC arena's
+// "Available memory of ... is smaller than requested bytes"), CUDA's (cudaErrorMemoryAllocation,
+// "out of memory", CUBLAS_STATUS_ALLOC_FAILED, CUDNN_STATUS_ALLOC_FAILED), percept's own pools
+// ("out of memory") and std::bad_alloc's what(). Case-insensitive.
+bool is_out_of_memory(std::string_view message);
 
 }  // namespace percept

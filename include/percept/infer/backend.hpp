@@ -4,12 +4,14 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "percept/core/error.hpp"
 #include "percept/core/tensor.hpp"
+#include "percept/gpu/caching_allocator.hpp"
 
 namespace percept {
 
@@ -42,6 +44,17 @@ struct BackendOptions {
   // when the process owns the cores and loses a lot when capture, sinks and other models run
   // beside it (measured in docs/PERFORMANCE.md), so percept turns it off unless asked.
   bool spin_wait = false;
+  // ONNX Runtime's IO binding: inputs are bound in place and each output whose shape follows
+  // from the inputs' (fixed dims, or a symbolic dim named like an input's) goes into a buffer
+  // percept keeps between runs, from a caching pool whose statistics buffer_stats() reports
+  // (page-locked host memory when a GPU provider runs, so the device-to-host copy is a DMA).
+  // Other outputs are allocated by ONNX Runtime each run. false: Session::Run with every output
+  // allocated by ONNX Runtime, the reference `bench_backend` compares against.
+  bool io_binding = true;
+  // CUDA provider: run on this cudaStream_t instead of ONNX Runtime's own ("user compute
+  // stream"), so that work percept queues on it before and after runs back to back. Null: ONNX
+  // Runtime's stream. The stream must outlive the backend.
+  void* cuda_stream = nullptr;
 };
 
 class Backend {
@@ -60,6 +73,10 @@ class Backend {
   // next run(). A shape or dtype mismatch is an error naming the tensor; nothing is thrown.
   // Not thread-safe: one caller thread per backend (the executor that owns it).
   virtual Result<std::span<const TensorView>> run(std::span<const TensorView> inputs) = 0;
+
+  // The pool behind the output buffers kept between runs (BackendOptions::io_binding), or
+  // nullopt for a backend that keeps none. Safe to call from another thread than run()'s.
+  virtual std::optional<gpu::PoolStats> buffer_stats() const { return std::nullopt; }
 };
 
 // Checks `given` against the declared inputs: count, dtype, rank and every fixed dimension.

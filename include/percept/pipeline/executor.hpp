@@ -44,14 +44,6 @@ struct ExecutorStats {
   Histogram preprocess_ns, inference_ns, postprocess_ns;  // per batch
 };
 
-// Whether an error (a Status message or an exception's what()) says the model ran out of memory,
-// as opposed to a broken input or model: only that is worth retrying with a smaller batch. It
-// recognises ONNX Runtime's allocation failures ("Failed to allocate memory", its BFC arena's
-// "Available memory of ... is smaller than requested bytes"), CUDA's (cudaErrorMemoryAllocation,
-// "out of memory", CUBLAS_STATUS_ALLOC_FAILED, CUDNN_STATUS_ALLOC_FAILED), percept's own pools
-// ("out of memory") and std::bad_alloc's what(). Case-insensitive.
-bool is_out_of_memory(std::string_view message);
-
 class Executor {
  public:
   // on_done(frame, model_index) is called once per frame taken, from the executor thread,
@@ -77,6 +69,9 @@ class Executor {
   // frames are left pending and `oom` says what failed; otherwise each frame has its result.
   Outcome run_batch(std::span<FrameRef> frames, std::string& oom);
   void fail_frames(std::span<FrameRef> frames, const std::string& message);
+  // Copies the backend's output-buffer pool statistics into the live telemetry (one mutex
+  // lock and six stores per batch).
+  void publish_buffer_stats();
   void fail_pending(const char* what);  // frames of batch_ without a result: failed
 
   std::unique_ptr<Task> task_;

@@ -53,6 +53,11 @@ struct LiveModel {
   LiveHistogram queue, preprocess, inference, postprocess;
   std::atomic<uint64_t> frames{0}, failed{0}, batches{0}, oom_degrades{0};
   std::vector<std::atomic<uint64_t>> batch_sizes;  // [n]: batches of n frames
+  // The backend's kept output buffers (BufferPoolTelemetry), copied by the executor after each
+  // batch; has_buffers stays false for a backend that keeps none.
+  std::atomic<bool> has_buffers{false};
+  std::atomic<uint64_t> buffer_bytes_in_use{0}, buffer_bytes_requested{0}, buffer_peak_bytes{0},
+      buffer_bytes_cached{0}, buffer_cache_hits{0}, buffer_cache_misses{0};
 };
 
 // A sink's frames written, dropped (queue full, live mode) and failed writes.

@@ -46,6 +46,16 @@ struct CameraTelemetry {
   std::string source = "ok";          // ok | reconnecting | lost (given up)
 };
 
+// The model's output buffers kept between runs (BackendOptions::io_binding): bytes now, the
+// highest so far, and how often a run found its block in the pool's cache.
+struct BufferPoolTelemetry {
+  uint64_t bytes_in_use = 0;  // blocks held by the model's outputs (size classes)
+  uint64_t peak_bytes = 0;
+  uint64_t bytes_cached = 0;                  // free blocks the pool keeps for reuse
+  uint64_t cache_hits = 0, cache_misses = 0;  // since start
+  double fragmentation = 0;  // share of bytes_in_use nobody asked for (size-class rounding)
+};
+
 struct ModelTelemetry {
   std::string id;
   Count frames;  // inferred
@@ -56,6 +66,7 @@ struct ModelTelemetry {
   LatencyStats queue, preprocess, inference, postprocess;
   // batch_sizes[n] = batches of n frames since start ([0] unused).
   std::vector<uint64_t> batch_sizes;
+  std::optional<BufferPoolTelemetry> buffers;  // absent: the backend keeps no buffers
 };
 
 struct SinkTelemetry {

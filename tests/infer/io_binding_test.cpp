@@ -1,0 +1,193 @@
+// ONNX Runtime's IO binding (BackendOptions::io_binding): outputs written into buffers percept
+// keeps between runs must give the same numbers as Session::Run, reuse their memory, and fall
+// back to ONNX Runtime's allocation where a buffer cannot be sized before the run.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "percept/infer/backend.hpp"
+
+namespace percept {
+namespace {
+
+const std::string kData = PERCEPT_TEST_DATA;
+
+std::unique_ptr<Backend> open(const std::string& model, bool io_binding) {
+  BackendOptions opt;
+  opt.io_binding = io_binding;
+  opt.intra_op_threads = 1;
+  return create_backend(kData + "/" + model, opt);
+}
+
+Tensor random_tensor(Shape shape, uint32_t seed) {
+  Tensor t(DType::f32, shape);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-2.0f, 2.0f);
+  for (int64_t i = 0; i < t.numel(); ++i) t.as<float>()[i] = u(rng);
+  return t;
+}
+
+// The outputs of one run, copied (the views are only valid until the next run).
+std::vector<std::vector<float>> run_copy(Backend& b, const Tensor& t) {
+  TensorView v = t.view();
+  auto out = b.run(std::span<const TensorView>(&v, 1));
+  EXPECT_TRUE(out.ok()) << out.error().message();
+  std::vector<std::vector<float>> copy;
+  if (!out.ok()) return copy;
+  for (const TensorView& o : *out) copy.emplace_back(o.as<float>(), o.as<float>() + o.numel());
+  return copy;
+}
+
+// Every dense test model, through both paths, with batch sizes that grow and shrink so the kept
+// buffers are resized: bit-identical outputs.
+TEST(IoBinding, SameOutputsAsSessionRun) {
+  for (const char* model : {"identity_dynamic.onnx", "dense_segment.onnx", "dense_depth.onnx",
+                            "dense_classify.onnx", "flatten_free_dim.onnx"}) {
+    auto bound = open(model, true);
+    auto plain = open(model, false);
+    const bool small = std::string(model) == "identity_dynamic.onnx";
+    uint32_t seed = 1;
+    for (int64_t batch : {1, 3, 3, 2, 1}) {
+      const Tensor t =
+          random_tensor(small ? Shape{batch, 3, 4, 4} : Shape{batch, 3, 8, 12}, seed++);
+      const auto a = run_copy(*bound, t);
+      const auto b = run_copy(*plain, t);
+      ASSERT_EQ(a.size(), b.size()) << model;
+      for (size_t i = 0; i < a.size(); ++i)
+        ASSERT_EQ(a[i], b[i]) << model << " output " << i << " batch " << batch;
+    }
+    EXPECT_TRUE(bound->buffer_stats().has_value()) << model;
+    EXPECT_FALSE(plain->buffer_stats().has_value()) << model;
+  }
+}
+
+// Runs of one shape write into the same kept buffer: no allocation after the first run, and
+// the output view points into the pool's block (zero-copy).
+TEST(IoBinding, KeptBufferIsReusedAcrossRuns) {
+  auto b = open("dense_segment.onnx", true);
+  const Tensor t = random_tensor({4, 3, 8, 12}, 7);
+  TensorView v = t.view();
+  const void* first = nullptr;
+  for (int i = 0; i < 5; ++i) {
+    auto out = b->run(std::span<const TensorView>(&v, 1));
+    ASSERT_TRUE(out.ok()) << out.error().message();
+    if (i == 0) first = (*out)[0].data;
+    EXPECT_EQ((*out)[0].data, first) << "run " << i;
+  }
+  const gpu::PoolStats s = *b->buffer_stats();
+  EXPECT_EQ(s.backend_allocations, 1u);
+  EXPECT_EQ(s.bytes_requested, 4u * 3 * 8 * 12 * sizeof(float));
+  EXPECT_GE(s.bytes_in_use, s.bytes_requested);
+  // A smaller batch takes a smaller block; going back to 4 finds the first block in the cache.
+  const Tensor t2 = random_tensor({1, 3, 8, 12}, 8);
+  TensorView v2 = t2.view();
+  ASSERT_TRUE(b->run(std::span<const TensorView>(&v2, 1)).ok());
+  ASSERT_TRUE(b->run(std::span<const TensorView>(&v, 1)).ok());
+  EXPECT_EQ(b->buffer_stats()->backend_allocations, 2u);
+  EXPECT_GE(b->buffer_stats()->cache_hits, 1u);
+}
+
+// [batch, chw]: "chw" is named by no input, so the output cannot be sized before the run and
+// ONNX Runtime allocates it; nothing is taken from the pool.
+TEST(IoBinding, OutputWithAFreeDimensionIsAllocatedByOnnxRuntime) {
+  auto b = open("flatten_free_dim.onnx", true);
+  const Tensor t = random_tensor({2, 3, 5, 7}, 3);
+  TensorView v = t.view();
+  auto out = b->run(std::span<const TensorView>(&v, 1));
+  ASSERT_TRUE(out.ok()) << out.error().message();
+  EXPECT_EQ(shape_str((*out)[0].shape), "[2, 105]");
+  EXPECT_EQ(std::memcmp((*out)[0].data, t.data(), t.bytes()), 0);
+  EXPECT_EQ(b->buffer_stats()->backend_allocations, 0u);
+}
+
+// A graph that declares y [batch, 3, 4, 4] but computes Concat(x, x), [2 batch, 3, 4, 4]: ONNX
+// Runtime refuses the buffer sized from the declaration, the backend runs again with ONNX
+// Runtime's allocation and stays on it (one block was ever taken from the pool).
+TEST(IoBinding, WrongDeclaredShapeFallsBackToOnnxRuntimeAllocation) {
+  auto b = open("wrong_declared_shape.onnx", true);
+  for (int run = 0; run < 3; ++run) {
+    const Tensor t = random_tensor({2, 3, 4, 4}, 11 + run);
+    TensorView v = t.view();
+    auto out = b->run(std::span<const TensorView>(&v, 1));
+    ASSERT_TRUE(out.ok()) << out.error().message();
+    ASSERT_EQ(shape_str((*out)[0].shape), "[4, 3, 4, 4]");
+    const auto* y = static_cast<const std::byte*>((*out)[0].data);
+    EXPECT_EQ(std::memcmp(y, t.data(), t.bytes()), 0);
+    EXPECT_EQ(std::memcmp(y + t.bytes(), t.data(), t.bytes()), 0);
+  }
+  EXPECT_EQ(b->buffer_stats()->backend_allocations, 1u);
+  EXPECT_EQ(b->buffer_stats()->bytes_in_use, 0u);
+}
+
+// A bad input after the fallback logic: the error is the input's, and the kept buffers stay in
+// use for the next good run (a failed run is not mistaken for a model that lies).
+TEST(IoBinding, ABadRunDoesNotTurnKeptBuffersOff) {
+  auto b = open("dense_segment.onnx", true);
+  const Tensor good = random_tensor({2, 3, 8, 12}, 21);
+  TensorView gv = good.view();
+  ASSERT_TRUE(b->run(std::span<const TensorView>(&gv, 1)).ok());
+  const Tensor bad = random_tensor({2, 3, 9, 12}, 22);
+  TensorView bv = bad.view();
+  auto failed = b->run(std::span<const TensorView>(&bv, 1));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().message().find("input 'image'"), std::string::npos)
+      << failed.error().message();
+  auto out = b->run(std::span<const TensorView>(&gv, 1));
+  ASSERT_TRUE(out.ok()) << out.error().message();
+  EXPECT_GT(b->buffer_stats()->bytes_in_use, 0u);
+  EXPECT_EQ(b->buffer_stats()->backend_allocations, 1u);
+}
+
+// Out of memory for real, in a child process whose address space is capped: a batch too big to
+// fit fails with an out-of-memory error, the backend releases its kept buffers and asks ONNX
+// Runtime to shrink its arena, and a small batch then runs (the executor's smaller-batch retry).
+TEST(IoBinding, OutOfMemoryReleasesAndASmallerBatchRuns) {
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto b = open("dense_segment.onnx", true);
+    const Tensor small = random_tensor({2, 3, 8, 12}, 5);
+    TensorView sv = small.view();
+    if (!b->run(std::span<const TensorView>(&sv, 1)).ok()) _exit(10);
+    // 600 MB of input fits below the cap; its 600 MB output (and ONNX Runtime's copy) do not.
+    const int64_t big_batch = 600'000'000 / (3 * 8 * 12 * 4);
+    Tensor big(DType::f32, {big_batch, 3, 8, 12});
+    std::memset(big.data(), 0, big.bytes());
+    rlimit cap{};
+    getrlimit(RLIMIT_AS, &cap);
+    std::FILE* statm = std::fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (!statm || std::fscanf(statm, "%lu", &pages) != 1) _exit(11);
+    std::fclose(statm);
+    const rlim_t vm = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE));
+    cap.rlim_cur = vm + 400'000'000;  // room for the small runs, not for the big output
+    if (setrlimit(RLIMIT_AS, &cap) != 0) _exit(12);
+    TensorView bv = big.view();
+    auto failed = b->run(std::span<const TensorView>(&bv, 1));
+    if (failed.ok()) _exit(13);
+    std::fprintf(stderr, "the big batch: %s\n", failed.error().message().c_str());
+    if (!is_out_of_memory(failed.error().message())) _exit(14);
+    if (b->buffer_stats()->bytes_in_use != 0 || b->buffer_stats()->bytes_cached != 0) _exit(15);
+    for (int i = 0; i < 3; ++i) {  // the first of these carries the arena shrink request
+      auto out = b->run(std::span<const TensorView>(&sv, 1));
+      if (!out.ok()) {
+        std::fprintf(stderr, "after the failure: %s\n", out.error().message().c_str());
+        _exit(16);
+      }
+    }
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child crashed (signal " << WTERMSIG(status) << ")";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "see the child's exit code in the test";
+}
+
+}  // namespace
+}  // namespace percept
