@@ -93,6 +93,15 @@
     }));
   }
 
+  // The model's output buffers kept between runs (absent when its backend keeps none): MiB held
+  // now and at the peak, and how many times new memory was taken since start (a number that
+  // keeps growing means allocations in the frame path).
+  function buffersText(b) {
+    if (!b) return '–';
+    const mib = (v) => fmt(v / 1048576, 1);
+    return `${mib(b.bytes_in_use)} MiB (peak ${mib(b.peak_bytes)}) · ${b.cache_misses} allocations`;
+  }
+
   function showModels(s) {
     const stages = ['queue', 'preprocess', 'inference', 'postprocess'];
     const body = $('models').tBodies[0];
@@ -119,6 +128,7 @@
       tr.append(share);
       const sizes = Object.entries(m.batch_sizes).map(([n, c]) => `${n}×${c}`).join('  ');
       tr.append(el('td', {'data-field': 'batch_sizes'}, sizes || '–'));
+      tr.append(el('td', {'data-field': 'buffers'}, buffersText(m.buffers)));
       return tr;
     }));
   }

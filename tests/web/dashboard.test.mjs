@@ -206,6 +206,10 @@ telemetry: {interval_s: 0.5}
         if (inf.count) check(row.inference === f(inf.p50, 2), `model ${m.id}: inference p50 ${row.inference} = ${f(inf.p50, 2)}`);
         const sizes = Object.entries(m.batch_sizes).map(([n, c]) => `${n}×${c}`).join('  ');
         check(row.batch_sizes === sizes, `model ${m.id}: batch sizes "${row.batch_sizes}"`);
+        // The detector's output lives in a kept buffer: its size in MiB, as in the snapshot.
+        check(!!m.buffers && row.buffers.startsWith(f(m.buffers.bytes_in_use / 1048576, 1) + ' MiB (peak ' +
+                                                    f(m.buffers.peak_bytes / 1048576, 1) + ')'),
+              `model ${m.id}: output buffers "${row.buffers}"`);
       }
       if (snap.system.gpu === null) check(shown.gpu === 'no GPU', 'no GPU here: the page says "no GPU"');
       else check(shown.gpu !== '–', 'GPU figures shown');
