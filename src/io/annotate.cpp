@@ -6,6 +6,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include "percept/io/image_io.hpp"
+#include "percept/tasks/depth/depth_colour_math.hpp"
+#include "percept/tasks/depth/inferno_lut.hpp"
 
 namespace percept {
 
@@ -172,33 +174,28 @@ void draw_depth_inset(Image& frame, const DepthMap& depth, float fraction) {
 }
 
 Image colorize_depth(const DepthMap& depth) {
-  cv::Mat gray(depth.height, depth.width, CV_8UC1, cv::Scalar(0));
   float lo = 0, hi = 0;
   bool first = true;
   for (float v : depth.values)
-    if (std::isfinite(v)) {
+    if (depth_is_finite(v)) {
       lo = first ? v : std::min(lo, v);
       hi = first ? v : std::max(hi, v);
       first = false;
     }
-  const float span = hi > lo ? hi - lo : 1.f;
-  // Metric depth grows with distance, relative inverse depth shrinks: near is bright in both.
+  const float span = depth_span(lo, hi);
   const bool invert = depth.unit == DepthUnit::metres;
-  for (int y = 0; y < depth.height; ++y)
-    for (int x = 0; x < depth.width; ++x) {
-      const float v = depth.values[static_cast<size_t>(y) * depth.width + x];
-      if (!std::isfinite(v)) continue;
-      float t = (v - lo) / span;
-      if (invert) t = 1.f - t;
-      gray.at<uint8_t>(y, x) = static_cast<uint8_t>(1.f + t * 254.f + 0.5f);
+  Image out(depth.width, depth.height, PixelFormat::bgr8);
+  for (int y = 0; y < depth.height; ++y) {
+    const float* v = depth.values.data() + static_cast<size_t>(y) * depth.width;
+    uint8_t* o = out.row(y);
+    for (int x = 0; x < depth.width; ++x, o += 3) {
+      const uint8_t g = depth_grey(v[x], lo, span, invert);
+      const Bgr8 c = g ? kInfernoBgr[g] : Bgr8{0, 0, 0};  // "no depth" black, not the darkest
+      o[0] = c.b;
+      o[1] = c.g;
+      o[2] = c.r;
     }
-  cv::Mat colour;
-  cv::applyColorMap(gray, colour, cv::COLORMAP_INFERNO);
-  for (int y = 0; y < depth.height; ++y)  // keep "no depth" black, not the palette's darkest
-    for (int x = 0; x < depth.width; ++x)
-      if (gray.at<uint8_t>(y, x) == 0) colour.at<cv::Vec3b>(y, x) = cv::Vec3b(0, 0, 0);
-  Image out;
-  (void)image_from_mat(colour, out);
+  }
   return out;
 }
 
