@@ -23,6 +23,7 @@
 #include "percept/imgproc/gaussian.hpp"
 #include "percept/imgproc/rectify.hpp"
 #include "percept/preprocess/cuda/letterbox_cuda.hpp"
+#include "percept/tasks/cuda/depth_colour_cuda.hpp"
 #include "percept/tasks/cuda/plane_resample_cuda.hpp"
 #include "percept/tasks/cuda/yolo_nms_cuda.hpp"
 
@@ -156,6 +157,14 @@ int main() {
     const Timing t = time_it(
         s, [&] { return depth_to_frame_cuda(src.as<float>(), ow, oh, p, dst.as<float>(), s); });
     report("depth 518x518 -> 1280x720", t, 4.0 * (ow * oh + fw * fh), peak_gbs, copy_gbs);
+    // The depth picture from that map: read twice (range, then colour), 3 bytes written per pixel.
+    gpu::DeviceBuffer bgr = take(pool.allocate(size_t{3} * fw * fh, s));
+    gpu::DeviceBuffer scratch = take(pool.allocate(kDepthColourScratchBytes, s));
+    const Timing tcol = time_it(s, [&] {
+      return colorize_depth_cuda(dst.as<float>(), fw, fh, false, scratch.data(), bgr.as<uint8_t>(),
+                                 size_t{3} * fw, s);
+    });
+    report("depth colour 1280x720", tcol, (4.0 + 4.0 + 3.0) * fw * fh, peak_gbs, copy_gbs);
   }
   {
     const int ow = 128, oh = 128, fw = 1280, fh = 720, classes = 21;

@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -24,8 +25,11 @@
 #include "percept/gpu/cuda.hpp"
 #include "percept/preprocess/cuda/letterbox_cuda.hpp"
 #include "percept/preprocess/letterbox.hpp"
+#include "percept/tasks/cuda/depth_colour_cuda.hpp"
 #include "percept/tasks/cuda/plane_resample_cuda.hpp"
+#include "percept/tasks/depth/depth_colour_math.hpp"
 #include "percept/tasks/depth/depth_task.hpp"
+#include "percept/tasks/depth/inferno_lut.hpp"
 #include "percept/tasks/segment/segment_task.hpp"
 
 using namespace percept;
@@ -295,5 +299,72 @@ TEST(SegmentationToFrameCuda, MatchesTheCpuReference) {
                           ref.fractions[static_cast<size_t>(k)] * static_cast<double>(n)),
                 static_cast<double>(ties) + 0.5)
           << "class " << k;
+  }
+}
+
+// The depth picture against the CPU's per-pixel math (colorize_depth runs the same math and
+// table, and io_tests checks it byte for byte against the OpenCV recipe): holes, infinities,
+// negative values, a flat map and a map with no finite value, into rows with padding.
+TEST(ColorizeDepthCuda, MatchesTheCpuReference) {
+  SKIP_WITHOUT_GPU();
+  Gpu g = Gpu::make();
+  struct Case {
+    int w, h;
+    bool metres;
+    int kind;  // 0 random with holes, 1 flat, 2 no finite value
+  };
+  const Case cases[] = {{1280, 720, true, 0},
+                        {517, 333, false, 0},
+                        {64, 48, true, 1},
+                        {31, 7, false, 2},
+                        {1920, 1080, false, 0}};
+  std::uniform_real_distribution<float> val(-5.f, 80.f);
+  std::uniform_int_distribution<int> hole(0, 15);
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::to_string(c.w) + "x" + std::to_string(c.h) + " kind " +
+                 std::to_string(c.kind));
+    const size_t n = static_cast<size_t>(c.w) * c.h;
+    std::vector<float> depth(n);
+    for (float& v : depth) {
+      const int k = hole(rng());
+      v = c.kind == 1   ? 3.25f
+          : c.kind == 2 ? std::nanf("")
+          : k == 0      ? std::nanf("")
+          : k == 1      ? inf
+          : k == 2      ? -inf
+                        : val(rng());
+    }
+    // The reference: colorize_depth's loop, over the same shared functions and table.
+    float lo = 0, hi = 0;
+    bool first = true;
+    for (float v : depth)
+      if (depth_is_finite(v)) {
+        lo = first ? v : std::min(lo, v);
+        hi = first ? v : std::max(hi, v);
+        first = false;
+      }
+    const size_t stride = static_cast<size_t>(c.w) * 3 + 5;  // padded rows stay untouched
+    std::vector<uint8_t> want(stride * c.h, 0xFF);
+    for (int y = 0; y < c.h; ++y)
+      for (int x = 0; x < c.w; ++x) {
+        const uint8_t grey =
+            depth_grey(depth[static_cast<size_t>(y) * c.w + x], lo, depth_span(lo, hi), c.metres);
+        const Bgr8 col = grey ? kInfernoBgr[grey] : Bgr8{0, 0, 0};
+        uint8_t* o = want.data() + y * stride + x * 3;
+        o[0] = col.b;
+        o[1] = col.g;
+        o[2] = col.r;
+      }
+    gpu::DeviceBuffer src = g.upload(depth.data(), n * 4);
+    gpu::DeviceBuffer dst = g.output(stride * c.h);
+    gpu::DeviceBuffer scratch = g.output(kDepthColourScratchBytes);
+    ASSERT_OK(colorize_depth_cuda(src.as<float>(), c.w, c.h, c.metres, scratch.data(),
+                                  dst.as<uint8_t>(), stride, g.stream.get()));
+    const auto got = g.download<uint8_t>(dst, stride * c.h);
+    size_t bad = 0, first_bad = 0;
+    for (size_t i = 0; i < got.size(); ++i)
+      if (got[i] != want[i] && bad++ == 0) first_bad = i;
+    EXPECT_EQ(bad, 0u) << "first at byte " << first_bad;
   }
 }

@@ -6,6 +6,7 @@
 
 #include "percept/gpu/cuda.hpp"
 #include "percept/preprocess/cuda/letterbox_cuda.hpp"
+#include "percept/tasks/cuda/depth_colour_cuda.hpp"
 #include "percept/tasks/cuda/plane_resample_cuda.hpp"
 #include "percept/tasks/cuda/yolo_nms_cuda.hpp"
 
@@ -127,6 +128,21 @@ TEST(YoloNmsCudaArgs, WorkspaceSizeNeedsADeviceAndSaysSo) {
     EXPECT_GT(*bytes, 9'000'000u);
     EXPECT_LT(*bytes, 10'500'000u);
   }
+}
+
+TEST(ColorizeDepthCudaArgs, RejectsBadCallsBeforeTouchingTheDevice) {
+  const auto* depth = static_cast<const float*>(fake_device_ptr());
+  auto* bgr = static_cast<uint8_t*>(fake_device_ptr());
+  void* scratch = fake_device_ptr();
+  EXPECT_TRUE(colorize_depth_cuda_validate(depth, 64, 48, scratch, bgr, 64 * 3).ok());
+  EXPECT_TRUE(mentions(colorize_depth_cuda(nullptr, 64, 48, true, scratch, bgr, 192, nullptr),
+                       "null depth map"));
+  EXPECT_TRUE(
+      mentions(colorize_depth_cuda(depth, 64, 48, true, nullptr, bgr, 192, nullptr), "scratch"));
+  EXPECT_TRUE(
+      mentions(colorize_depth_cuda(depth, 0, 48, true, scratch, bgr, 192, nullptr), "empty"));
+  EXPECT_TRUE(mentions(colorize_depth_cuda(depth, 64, 48, true, scratch, bgr, 191, nullptr),
+                       "191 bytes are shorter than 64 BGR pixels"));
 }
 
 TEST(CudaCheck, TurnsErrorsIntoStatusWithContext) {
