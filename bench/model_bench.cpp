@@ -9,6 +9,9 @@
 //
 // Prints one JSON object per batch size on stdout: medians and p90s in milliseconds, and
 // path_over_inference (path p50 / inference p50). The frame is a 1280x720 synthetic BGR image.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -142,6 +145,8 @@ std::vector<double> time_calls(const Args& a, const char* what, Fn&& fn) {
 
 int main(int argc, char** argv) {
   const Args a = parse(argc, argv);
+  // Logs (the model's conventions, a provider's fallback) to stderr: stdout is JSON lines only.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("model_bench"));
   try {
     TaskConfig cfg;
     cfg.model_path = a.model;
