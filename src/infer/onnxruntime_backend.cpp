@@ -5,6 +5,7 @@
 #include <onnxruntime_session_options_config_keys.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -303,6 +304,7 @@ class OnnxRuntimeBackend final : public Backend {
       }
     }
     if (provider_ != dev.provider) log_fallback_once(opt.device, provider_, why);
+    device_id_ = dev.id;
     Ort::AllocatorWithDefaultOptions alloc;
     for (size_t i = 0; i < session_.GetInputCount(); ++i) {
       std::string n = session_.GetInputNameAllocated(i, alloc).get();
@@ -361,6 +363,11 @@ class OnnxRuntimeBackend final : public Backend {
 
   Result<std::span<const TensorView>> run(std::span<const TensorView> in) override {
     if (Status st = check_inputs(*this, in); !st) return st.error();
+    for (size_t i = 0; i < in.size(); ++i)
+      if (in[i].place == MemoryPlace::cuda && !accepts_device_inputs())
+        return Error("model '" + path_ + "': input '" + inputs_[i].name +
+                     "' is in GPU memory, but the model runs on " + provider_ +
+                     (io_binding_ ? "" : " without IO binding") + ", which reads host memory");
     Status st = io_binding_ ? run_bound(in) : run_plain(in);
     if (!st) {
       if (is_out_of_memory(st.error().message())) release_memory();
@@ -384,6 +391,13 @@ class OnnxRuntimeBackend final : public Backend {
     return pool_->stats();
   }
 
+  bool accepts_device_inputs() const override {
+    return io_binding_ && provider_ != "cpu";
+  }
+  int cuda_device() const override {
+    return provider_ != "cpu" ? device_id_ : -1;
+  }
+
  private:
   // Where each dimension of an output comes from when its buffer is allocated before the run:
   // a fixed size, or the size of input `input`'s dimension `dim` (same symbolic name).
@@ -397,6 +411,12 @@ class OnnxRuntimeBackend final : public Backend {
     gpu::PoolBuffer buffer;
     Shape shape;
     Ort::Value value{nullptr};
+    // Shapes ONNX Runtime itself produced for this output when the graph predicted them: only
+    // these go into a kept buffer. A new shape runs once with ONNX Runtime's allocation first,
+    // because a GPU provider copies into a host buffer by element count and would not notice
+    // a graph that declares [B, 84, N] for a [B, N, 84] output.
+    std::vector<Shape> confirmed;
+    std::optional<Shape> to_confirm;  // predicted for this run, checked after it
   };
 
   void map_output_dims() {
@@ -422,6 +442,13 @@ class OnnxRuntimeBackend final : public Backend {
       }
       if (known) kept_[i].dims = std::move(dims);
     }
+  }
+
+  // GPU memory of the provider's device, described once (inputs percept placed there).
+  const Ort::MemoryInfo& cuda_memory() {
+    if (!cuda_memory_)
+      cuda_memory_ = Ort::MemoryInfo("Cuda", OrtDeviceAllocator, device_id_, OrtMemTypeDefault);
+    return cuda_memory_;
   }
 
   const Ort::RunOptions& next_run_options() {
@@ -454,6 +481,8 @@ class OnnxRuntimeBackend final : public Backend {
                        input_values_.size(), output_names_.data(), output_names_.size());
     } catch (const Ort::Exception& e) {
       return Error("model '" + path_ + "': inference failed: " + clean(e.what()));
+    } catch (const std::exception& e) {  // std::bad_alloc from the API's wrappers
+      return Error("model '" + path_ + "': inference failed: " + e.what());
     }
     return {};
   }
@@ -462,12 +491,17 @@ class OnnxRuntimeBackend final : public Backend {
   // shape is only known after the run (ONNX Runtime allocates it then).
   Result<bool> bind_kept(size_t i, std::span<const TensorView> in) {
     KeptOutput& k = kept_[i];
+    k.to_confirm.reset();
     if (!preallocate_ || k.dims.empty()) return false;
     Shape shape;
     for (const DimSource& d : k.dims)
       shape.push_back(d.fixed >= 0 ? d.fixed : in[d.input].shape[d.dim]);
     const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(outputs_[i].dtype);
     if (bytes == 0) return false;
+    if (std::find(k.confirmed.begin(), k.confirmed.end(), shape) == k.confirmed.end()) {
+      k.to_confirm = shape;  // this run: ONNX Runtime's allocation, compared afterwards
+      return false;
+    }
     if (!k.value || k.buffer.size() != bytes || !(k.shape == shape)) {
       k.value = Ort::Value(nullptr);
       if (k.buffer.size() != bytes) {
@@ -484,13 +518,43 @@ class OnnxRuntimeBackend final : public Backend {
     return true;
   }
 
+  // Drops every kept buffer and the pool's cache: ONNX Runtime allocates the outputs from now.
+  void stop_preallocating(const std::string& why) {
+    preallocate_ = false;
+    for (KeptOutput& k : kept_) {
+      k.value = Ort::Value(nullptr);
+      k.buffer.reset();
+    }
+    pool_->release_cache();
+    spdlog::info("model '{}': outputs are allocated by ONNX Runtime each run ({})", path_, why);
+  }
+
+  // After a run: each output whose shape was predicted for the first time is compared with
+  // what ONNX Runtime produced; a match lets the next runs of that shape use a kept buffer.
+  void confirm_predicted_shapes() {
+    for (size_t i = 0; i < kept_.size(); ++i) {
+      KeptOutput& k = kept_[i];
+      if (!k.to_confirm) continue;
+      const Shape actual(output_values_[i].GetTensorTypeAndShapeInfo().GetShape());
+      if (actual == *k.to_confirm) {
+        if (k.confirmed.size() < 16) k.confirmed.push_back(actual);  // batch sizes seen
+      } else {
+        stop_preallocating("output '" + outputs_[i].name + "' is " + shape_str(actual) +
+                           " where the graph predicts " + shape_str(*k.to_confirm));
+        return;
+      }
+      k.to_confirm.reset();
+    }
+  }
+
   Status run_bound(std::span<const TensorView> in) {
     bool kept_any = false;
     try {
       input_values_.clear();
       for (size_t i = 0; i < in.size(); ++i) {
         const TensorView& t = in[i];
-        input_values_.push_back(Ort::Value::CreateTensor(memory_, t.data, t.bytes(), t.shape.data(),
+        const Ort::MemoryInfo& where = t.place == MemoryPlace::cuda ? cuda_memory() : memory_;
+        input_values_.push_back(Ort::Value::CreateTensor(where, t.data, t.bytes(), t.shape.data(),
                                                          t.shape.size(), to_onnx(t.dtype)));
         binding_.BindInput(input_names_[i], input_values_.back());
       }
@@ -506,25 +570,19 @@ class OnnxRuntimeBackend final : public Backend {
       }
       session_.Run(next_run_options(), binding_);
       output_values_ = binding_.GetOutputValues();
+      confirm_predicted_shapes();
       return {};
     } catch (const Ort::Exception& e) {
       const std::string msg = clean(e.what());
-      if (!kept_any || is_out_of_memory(msg))
-        return Error("model '" + path_ + "': inference failed: " + msg);
-      // A model whose outputs are not the shape its graph declares (ONNX Runtime refuses the
-      // kept buffer): run again with ONNX Runtime's allocation, and keep doing so if that works.
-      preallocate_ = false;
-      Status retry = run_bound(in);
-      if (retry) {
-        spdlog::info("model '{}': outputs are allocated by ONNX Runtime each run ({})", path_, msg);
-        for (KeptOutput& k : kept_) {
-          k.value = Ort::Value(nullptr);
-          k.buffer.reset();
-        }
-      } else {
-        preallocate_ = true;  // the input was the problem, not the kept buffers
-      }
-      return retry;
+      // ONNX Runtime refusing a kept buffer for this run's shape (a confirmed shape that the
+      // model no longer produces): once more with its own allocation, and from then on.
+      const bool refused = msg.find("OrtValue provided for output") != std::string::npos ||
+                           msg.find("pre-allocated") != std::string::npos;
+      if (!kept_any || !refused) return Error("model '" + path_ + "': inference failed: " + msg);
+      stop_preallocating(msg);
+      return run_bound(in);
+    } catch (const std::exception& e) {  // std::bad_alloc from the API's wrappers
+      return Error("model '" + path_ + "': inference failed: " + e.what());
     }
   }
 
@@ -535,6 +593,8 @@ class OnnxRuntimeBackend final : public Backend {
   bool shrink_next_ = false;
   Ort::Session session_{nullptr};
   Ort::MemoryInfo memory_{nullptr};
+  Ort::MemoryInfo cuda_memory_{nullptr};
+  int device_id_ = 0;
   Ort::RunOptions run_options_{nullptr};  // created after init_api()
   Ort::RunOptions shrink_options_{nullptr};
   Ort::IoBinding binding_{nullptr};

@@ -9,6 +9,8 @@ Needs Debian's python3-onnx and python3-numpy. Deterministic: the output is the 
                          dimension no input names, so IO binding lets ONNX Runtime allocate it.
 - wrong_declared_shape.onnx  x [batch, 3, 4, 4] -> y = Concat(x, x) declared [batch, 3, 4, 4]
                          (really [2 batch, ...]): a buffer sized from the graph is refused.
+- gather_columns.onnx  x float32 [batch, 4], idx int64 [1] -> y = x[:, idx] [batch, 1] (Gather):
+                         an index out of range fails inside ONNX Runtime, at run time.
 - two_inputs.onnx        a, b float32 [1, 4] -> sum: a model the detect task must refuse.
 - int64_input.onnx       ids int64 [1, 8] -> same: dtype mismatch errors.
 - const_v8.onnx, const_v5.onnx, const_e2e.onnx: "detectors" with input images [1, 3, 64, 64] whose
@@ -62,6 +64,15 @@ def wrong_declared_shape():
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3, 4, 4])
     g = helper.make_graph([helper.make_node("Concat", ["x", "x"], ["y"], axis=0)], "wrong", [x], [y])
     save(helper.make_model(g, opset_imports=OPSET), "wrong_declared_shape.onnx")
+
+
+def gather_columns():
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])
+    idx = helper.make_tensor_value_info("idx", TensorProto.INT64, [1])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 1])
+    g = helper.make_graph([helper.make_node("Gather", ["x", "idx"], ["y"], axis=1)], "gather",
+                          [x, idx], [y])
+    save(helper.make_model(g, opset_imports=OPSET), "gather_columns.onnx")
 
 
 def two_inputs():
@@ -121,6 +132,7 @@ def main():
     identity()
     flatten_free_dim()
     wrong_declared_shape()
+    gather_columns()
     two_inputs()
     int64_input()
     dense_models()

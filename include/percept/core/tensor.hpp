@@ -48,10 +48,15 @@ class Shape {
 int64_t shape_numel(std::span<const int64_t> shape);    // -1 dims count as 0
 std::string shape_str(std::span<const int64_t> shape);  // "[1, 3, 640, 640]", "?" for -1
 
+// Where a tensor's bytes live. A view in GPU memory is only read by code that says it takes
+// one (a backend running on CUDA: Backend::accepts_device_inputs()).
+enum class MemoryPlace : uint8_t { host, cuda };
+
 struct TensorView {
   void* data = nullptr;
   DType dtype = DType::f32;
   Shape shape;
+  MemoryPlace place = MemoryPlace::host;
 
   int64_t numel() const { return shape_numel(shape); }
   size_t bytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype); }

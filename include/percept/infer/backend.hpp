@@ -68,7 +68,9 @@ class Backend {
   // The model's own metadata (ONNX metadata_props): Ultralytics writes task, names, imgsz...
   virtual const std::map<std::string, std::string>& metadata() const = 0;
 
-  // Runs the model on host tensors given in inputs() order. Inputs are read in place (no copy).
+  // Runs the model on tensors given in inputs() order. Inputs are read in place (no copy); an
+  // input in GPU memory (TensorView::place) needs accepts_device_inputs(), else it is an error
+  // naming the tensor. Outputs are host memory.
   // The returned views point into the backend's own output buffers and stay valid until the
   // next run(). A shape or dtype mismatch is an error naming the tensor; nothing is thrown.
   // Not thread-safe: one caller thread per backend (the executor that owns it).
@@ -77,6 +79,11 @@ class Backend {
   // The pool behind the output buffers kept between runs (BackendOptions::io_binding), or
   // nullopt for a backend that keeps none. Safe to call from another thread than run()'s.
   virtual std::optional<gpu::PoolStats> buffer_stats() const { return std::nullopt; }
+
+  // Whether run() takes inputs in the GPU memory of device cuda_device() (the CUDA or TensorRT
+  // provider is running, with IO binding): the frame path can then preprocess on the GPU.
+  virtual bool accepts_device_inputs() const { return false; }
+  virtual int cuda_device() const { return -1; }
 };
 
 // Checks `given` against the declared inputs: count, dtype, rank and every fixed dimension.
