@@ -18,7 +18,9 @@ weights do not matter, the architectures do (docs/GPU.md, ../shared/GPU.md).
       CUDA events around each forward, medians after warm-up, float32 and float16. One JSON
       object per (model, precision, batch) on stdout and in DIR/torch_bench.jsonl.
 
-Both set metadata so that percept needs no flags (task, names, imgsz / depth conventions).
+Both set metadata so that percept needs no flags: the detector task, names and imgsz; the depth
+model only its task (percept then applies Depth Anything's defaults: relative depth, ImageNet
+mean/std), which is all timing needs.
 """
 import argparse
 import json

@@ -50,4 +50,38 @@ inline Image random_image(int w, int h, PixelFormat f) {
   return img;
 }
 
+// A repository model: from the working directory's models/ (scripts/gpu_verify.sh runs the
+// bundled tests from the repository root of the GPU machine), else from this build's source tree.
+inline std::string model_path(const std::string& name) {
+  const std::string local = "models/" + name;
+  if (std::FILE* f = std::fopen(local.c_str(), "rb")) {
+    std::fclose(f);
+    return local;
+  }
+#ifdef PERCEPT_SOURCE_DIR
+  return std::string(PERCEPT_SOURCE_DIR) + "/models/" + name;
+#else
+  return local;
+#endif
+}
+
+// A 1280x720 frame with the shapes detector's kind of content: filled bright rectangles and
+// discs on a dark, slightly noisy background.
+inline Image shapes_frame() {
+  Image img(1280, 720, PixelFormat::bgr8);
+  std::uniform_int_distribution<int> noise(20, 40);
+  for (int y = 0; y < img.height(); ++y)
+    for (int x = 0; x < img.width(); ++x) {
+      uint8_t* p = img.row(y) + 3 * x;
+      const bool rect = x > 200 && x < 420 && y > 150 && y < 330;
+      const int dx = x - 900, dy = y - 450;
+      const bool disc = dx * dx + dy * dy < 120 * 120;
+      const int v = noise(rng());
+      p[0] = static_cast<uint8_t>(rect ? 230 : disc ? 40 : v);
+      p[1] = static_cast<uint8_t>(rect ? 60 : disc ? 220 : v);
+      p[2] = static_cast<uint8_t>(rect ? 40 : disc ? 60 : v);
+    }
+  return img;
+}
+
 }  // namespace percept::test

@@ -7,7 +7,21 @@
 #include "percept/core/clock.hpp"
 #include "percept/core/trace.hpp"
 
+#ifdef PERCEPT_HAVE_CUDA
+#include "percept/preprocess/cuda/gpu_letterbox.hpp"
+#endif
+
 namespace percept {
+
+#ifdef PERCEPT_HAVE_CUDA
+struct Detector::Gpu {
+  std::unique_ptr<GpuLetterbox> letterbox;
+};
+#else
+struct Detector::Gpu {};
+#endif
+
+Detector::~Detector() = default;
 
 std::unique_ptr<Detector> Detector::open(const DetectorConfig& config) {
   return std::make_unique<Detector>(create_backend(config.model_path, config.backend), config);
@@ -79,6 +93,25 @@ Detector::Detector(std::unique_ptr<Backend> backend, const DetectorConfig& confi
     throw Error(model + ": output '" + backend_->outputs()[0].name + "' has shape " +
                 shape_str(out) + "; detectors output [B, 4+nc, N], [B, N, 5+nc] or [B, K, 6]");
   }
+#ifdef PERCEPT_HAVE_CUDA
+  // A model on CUDA reads its input from GPU memory: upload the 8-bit frames and letterbox
+  // there (a quarter of the bytes a float input would move). Device 0 only for now: the
+  // executor thread that runs the detector does not select another device.
+  if (backend_->accepts_device_inputs()) {
+    if (backend_->cuda_device() != 0) {
+      spdlog::warn(
+          "{}: runs on CUDA device {}; letterboxing on the CPU (GPU preprocessing is "
+          "only done for device 0)",
+          model, backend_->cuda_device());
+    } else if (auto g = GpuLetterbox::create(); g.ok()) {
+      gpu_ = std::make_unique<Gpu>();
+      gpu_->letterbox = std::move(g).value();
+      spdlog::info("{}: letterbox on the GPU", model);
+    } else {
+      spdlog::warn("{}: {}; letterboxing on the CPU", model, g.error().message());
+    }
+  }
+#endif
   if (layout_ && layout_->num_classes > 0 && !labels_.empty() &&
       layout_->num_classes != static_cast<int>(labels_.size()))
     spdlog::warn(
@@ -116,18 +149,29 @@ Status Detector::run_batch(std::span<const ImageView> frames, std::span<Detectio
   StageTrace trace("preprocess");
   const int64_t t0 = now_ns();
   const auto n = static_cast<int64_t>(frames.size());
-  input_.reshape(DType::f32, {n, 3, size_.height, size_.width});
   params_.resize(frames.size());
-  const size_t per_image = static_cast<size_t>(3) * size_.width * size_.height;
   for (size_t i = 0; i < frames.size(); ++i) {
     const ImageView& f = frames[i];
     if (f.empty()) return Error("detect: frame " + std::to_string(i) + " is empty");
     params_[i] = letterbox_params(f.width, f.height, size_.width, size_.height);
-    letterbox_cpu(f, params_[i], norm_, input_.as<float>() + i * per_image);
+  }
+  TensorView in;
+#ifdef PERCEPT_HAVE_CUDA
+  if (gpu_) {
+    auto v = gpu_->letterbox->prepare(frames, params_, norm_, size_.width, size_.height);
+    if (!v) return Error(model() + ": " + v.error().message());
+    in = *v;
+  }
+#endif
+  if (!gpu_) {
+    input_.reshape(DType::f32, {n, 3, size_.height, size_.width});
+    const size_t per_image = static_cast<size_t>(3) * size_.width * size_.height;
+    for (size_t i = 0; i < frames.size(); ++i)
+      letterbox_cpu(frames[i], params_[i], norm_, input_.as<float>() + i * per_image);
+    in = input_.view();
   }
   const int64_t t1 = now_ns();
   trace.next("inference");
-  TensorView in = input_.view();
   auto outs = backend_->run(std::span<const TensorView>(&in, 1));
   if (!outs) return outs.error();
   const int64_t t2 = now_ns();

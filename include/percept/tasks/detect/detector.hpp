@@ -40,6 +40,7 @@ class Detector {
   static std::unique_ptr<Detector> open(const DetectorConfig& config);
   // Uses an already loaded backend (benchmarks, tests).
   Detector(std::unique_ptr<Backend> backend, const DetectorConfig& config);
+  ~Detector();
 
   // Detects objects in each frame; results[i] gets the boxes of frames[i] in its own pixels.
   // A model with a symbolic batch dimension gets all frames in one batch, a model fixed at
@@ -53,6 +54,8 @@ class Detector {
   InputSize input_size() const { return size_; }
   bool dynamic_batch() const { return dynamic_batch_; }
   const Backend& backend() const { return *backend_; }
+  // Whether frames are letterboxed on the GPU (CUDA builds, a model running on CUDA device 0).
+  bool preprocesses_on_gpu() const { return gpu_ != nullptr; }
 
  private:
   Status run_batch(std::span<const ImageView> frames, std::span<Detections> results, StageTimes& t);
@@ -69,6 +72,8 @@ class Detector {
   Tensor input_;
   std::vector<LetterboxParams> params_;
   YoloDecoder decoder_;
+  struct Gpu;  // the GPU preprocessing (detector.cpp); null: letterbox on the CPU
+  std::unique_ptr<Gpu> gpu_;
 };
 
 }  // namespace percept
