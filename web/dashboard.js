@@ -94,8 +94,9 @@
   }
 
   // The model's output buffers kept between runs (absent when its backend keeps none): MiB held
-  // now and at the peak, and how many times new memory was taken since start (a number that
-  // keeps growing means allocations in the frame path).
+  // now and at the peak, and how many requests the pool's cache could not serve since start
+  // (new memory, or a failed attempt; a number that keeps growing means allocations in the
+  // frame path).
   function buffersText(b) {
     if (!b) return '–';
     const mib = (v) => fmt(v / 1048576, 1);

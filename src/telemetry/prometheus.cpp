@@ -143,8 +143,8 @@ std::string prometheus_text(const TelemetrySnapshot& s) {
                static_cast<double>(b.bytes_cached));
     }
   w.family("percept_model_buffer_allocations_total", "counter",
-           "Output buffer requests the pool served from its cache (hit) or from new memory "
-           "(miss).");
+           "Output buffer requests the pool served from its cache (hit) or not (miss: new "
+           "memory, or a failed attempt).");
   for (const auto& m : s.models)
     if (m.buffers) {
       w.sample("percept_model_buffer_allocations_total", join(mod(m), label("result", "hit")),
