@@ -14,9 +14,10 @@
 #                                  tests (a skip is a failure there), the host-side tests,
 #                                  compute-sanitizer memcheck on the kernel tests, and the
 #                                  kernel benchmark (GB/s against the device's peak and a D2D
-#                                  copy); then `models`. Logs go to build-gpu-bundle/out/, and
-#                                  as one archive, gpu_verify_logs.tar.gz, to $OUT when it is set
-#                                  (the device tool returns at most 8 files).
+#                                  copy); then `models`. What it unpacks, exports and logs goes
+#                                  to build-gpu-run/ (never into the carried bundle); the logs
+#                                  also, as one archive gpu_verify_logs.tar.gz after every step,
+#                                  to $OUT when it is set (the device tool returns 8 files).
 #   scripts/gpu_verify.sh models   on the GPU machine: exports the models with random
 #                                  weights (tools/gpu_models.py: YOLOv8n-sized at 640, Depth
 #                                  Anything V2 ViT-S at 518), times them in PyTorch (float32,
