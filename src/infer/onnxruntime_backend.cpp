@@ -462,12 +462,17 @@ class OnnxRuntimeBackend final : public Backend {
   // that the smaller batch the executor retries with (and other models on the device) find
   // the memory.
   void release_memory() {
+    drop_kept_buffers();
+    shrink_next_ = true;
+  }
+
+  // Every kept buffer back to the pool, and the pool's cache back to the system.
+  void drop_kept_buffers() {
     for (KeptOutput& k : kept_) {
       k.value = Ort::Value(nullptr);
       k.buffer.reset();
     }
     if (pool_) pool_->release_cache();
-    shrink_next_ = true;
   }
 
   Status run_plain(std::span<const TensorView> in) {
@@ -521,11 +526,7 @@ class OnnxRuntimeBackend final : public Backend {
   // Drops every kept buffer and the pool's cache: ONNX Runtime allocates the outputs from now.
   void stop_preallocating(const std::string& why) {
     preallocate_ = false;
-    for (KeptOutput& k : kept_) {
-      k.value = Ort::Value(nullptr);
-      k.buffer.reset();
-    }
-    pool_->release_cache();
+    drop_kept_buffers();
     spdlog::info("model '{}': outputs are allocated by ONNX Runtime each run ({})", path_, why);
   }
 

@@ -339,7 +339,7 @@ TEST(ColorizeDepthCuda, MatchesTheCpuReference) {
     float lo = 0, hi = 0;
     bool first = true;
     for (float v : depth)
-      if (depth_is_finite(v)) {
+      if (finite_f(v)) {
         lo = first ? v : std::min(lo, v);
         hi = first ? v : std::max(hi, v);
         first = false;

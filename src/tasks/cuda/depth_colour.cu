@@ -17,7 +17,7 @@ __global__ void range_kernel(const float* depth, size_t n, uint32_t* range) {
   const size_t stride = static_cast<size_t>(gridDim.x) * blockDim.x;
   for (size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
     const float v = depth[i];
-    if (!depth_is_finite(v)) continue;
+    if (!finite_f(v)) continue;
     const uint32_t k = float_order_key(v);
     lo = min(lo, k);
     hi = max(hi, k);

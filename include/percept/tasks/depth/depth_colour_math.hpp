@@ -4,21 +4,12 @@
 // = farther) upside down. Pixels without depth (NaN, inf) are black.
 #pragma once
 
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 
 #include "percept/core/hd.hpp"
 
 namespace percept {
-
-PERCEPT_HD inline bool depth_is_finite(float v) {
-#if defined(__CUDA_ARCH__)
-  return isfinite(v);
-#else
-  return std::isfinite(v);
-#endif
-}
 
 // The scale of the map's finite range [lo, hi]; a flat map (or none) scales by 1.
 PERCEPT_HD inline float depth_span(float lo, float hi) {
@@ -27,7 +18,7 @@ PERCEPT_HD inline float depth_span(float lo, float hi) {
 
 // Grey level of one value: 0 = no depth, else 1 (far end of the range) .. 255 (near end).
 PERCEPT_HD inline uint8_t depth_grey(float v, float lo, float span, bool invert) {
-  if (!depth_is_finite(v)) return 0;
+  if (!finite_f(v)) return 0;
   float t = (v - lo) / span;
   if (invert) t = 1.f - t;
   return static_cast<uint8_t>(1.f + t * 254.f + 0.5f);

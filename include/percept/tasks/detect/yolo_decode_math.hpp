@@ -20,14 +20,6 @@ struct DecodedBox {
   int32_t class_id;
 };
 
-PERCEPT_HD inline bool finite_f(float x) {
-#if defined(__CUDA_ARCH__)
-  return isfinite(x);
-#else
-  return std::isfinite(x);
-#endif
-}
-
 // Centre and size -> corners, then what may leave the decoder: a finite score and a finite,
 // ordered box. Finite inputs can still overflow (cx 3e38 + w/2), a negative width turns a box
 // inside out, obj x cls can reach +Inf.
