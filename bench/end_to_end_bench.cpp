@@ -1,6 +1,7 @@
 // P1 (docs/PERFORMANCE.md): what percept adds around inference, batch 1, on the CPU.
 //   bare:    Ort::Session::Run on a ready input tensor, nothing else (the reference)
-//   percept: Detector::detect on a 1920x1080 frame: letterbox + the same Run + decode + NMS
+//   percept: the detect task's Task::run on a 1920x1080 frame: letterbox + the same Run + decode +
+//   NMS
 // Same model, same session options (intra-op threads, graph optimisation, spin-wait: the
 // benchmark argument, 0 = percept's default, 1 = ONNX Runtime's), same process.
 // Model: $PERCEPT_BENCH_MODEL (default build/bench/yolov8n.onnx, from tools/export_yolov8n.py);
@@ -13,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "percept/tasks/detect/detector.hpp"
+#include "percept/tasks/task.hpp"
 
 namespace {
 
@@ -64,17 +65,18 @@ void BM_EndToEnd_BareOnnxRuntime(benchmark::State& st) {
 }
 
 void BM_EndToEnd_PerceptDetect(benchmark::State& st) {
-  DetectorConfig cfg;
+  TaskConfig cfg;
   cfg.model_path = model_path();
   cfg.backend.intra_op_threads = threads();
   cfg.backend.spin_wait = st.range(0) != 0;
-  auto det = Detector::open(cfg);
+  auto det = open_task(cfg);
   Image img = frame_1080p();
   const ImageView v = img.view();
-  Detections out;
+  ModelOutput result;
+  const Detections& out = result.detections;
   StageTimes t, sum;
   for (auto _ : st) {
-    if (!det->detect(std::span<const ImageView>(&v, 1), std::span<Detections>(&out, 1), &t)) {
+    if (!det->run(std::span<const ImageView>(&v, 1), std::span<ModelOutput>(&result, 1), &t)) {
       st.SkipWithError("detect failed");
       break;
     }

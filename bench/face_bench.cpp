@@ -1,11 +1,11 @@
 // Face task (docs/PERFORMANCE.md, "Face"): BlazeFace front (128x128) pre- and post-processing
 // of a 1280x960 BGR frame (the top of imageio's astronaut.png, upscaled), each against the usual
 // OpenCV recipe measured in the same run, and the model's inference for scale.
-//   pre, percept:  FaceDetector::preprocess: letterbox_cpu ([-1, 1], RGB, NCHW) + NHWC transpose
+//   pre, percept:  the face task's preprocess: letterbox_cpu ([-1, 1], RGB, NCHW) + NHWC transpose
 //   pre, letterbox only: the same without the transpose (what NHWC costs)
 //   pre, opencv:   cv::resize + cv::copyMakeBorder + cv::cvtColor + convertTo(2/255, -1), which
 //                  is NHWC already
-//   post, percept: FaceDetector::postprocess: decode of the 896 anchors above the threshold,
+//   post, percept: the face task's postprocess: decode of the 896 anchors above the threshold,
 //                  weighted NMS, mapping boxes and keypoints back to the frame
 //   post, opencv:  decode all 896 (sigmoid, boxes) + cv::dnn::NMSBoxes (greedy, not weighted)
 //                  + keypoints of the kept ones, mapped back
@@ -19,7 +19,9 @@
 #include <vector>
 
 #include "percept/io/image_io.hpp"
-#include "percept/tasks/face/blazeface.hpp"
+#include "percept/preprocess/letterbox.hpp"
+#include "percept/tasks/face/anchors.hpp"
+#include "percept/tasks/task.hpp"
 
 namespace {
 
@@ -30,25 +32,26 @@ const std::string kModel = std::string(PERCEPT_SOURCE_DIR) +
 const std::string kPhoto = "/usr/lib/python3/dist-packages/imageio/resources/images/astronaut.png";
 
 struct Fixture {
-  std::unique_ptr<FaceDetector> det;
+  OpenedTask det;
   Image frame;
+  ImageView view;
   std::vector<std::vector<float>> outputs;  // one real run's outputs, copied
   std::vector<TensorView> views;
 
+  std::span<const ImageView> frames() const { return {&view, 1}; }
   Fixture() {
-    FaceConfig cfg;
+    TaskConfig cfg;
     cfg.model_path = kModel;
     cfg.backend.intra_op_threads = 2;
-    det = FaceDetector::open(cfg);
+    det = open_task(cfg);
     auto photo = read_image(kPhoto).value_or_throw();
     cv::Mat big;
     // The top 512x384 (4:3) of the photo, which holds the face, upscaled: a camera-like frame.
     cv::resize(mat_view(photo)(cv::Rect(0, 0, 512, 384)), big, {1280, 960}, 0, 0, cv::INTER_LINEAR);
     (void)image_from_mat(big, frame);
-    (void)det->preprocess(frame.view());
-    Backend& b = const_cast<Backend&>(det->backend());
-    TensorView in = det->input().view();
-    auto outs = b.run(std::span<const TensorView>(&in, 1)).value_or_throw();
+    view = frame.view();
+    auto in = det->preprocess(frames()).value_or_throw();
+    auto outs = det.backend->run(in).value_or_throw();
     for (const TensorView& o : outs) {
       outputs.emplace_back(o.as<const float>(), o.as<const float>() + o.numel());
       views.push_back({outputs.back().data(), o.dtype, o.shape});
@@ -64,8 +67,8 @@ Fixture& fixture() {
 void BM_FacePre_Percept(benchmark::State& st) {
   Fixture& f = fixture();
   for (auto _ : st) {
-    (void)f.det->preprocess(f.frame.view());
-    benchmark::DoNotOptimize(f.det->input().data());
+    auto in = f.det->preprocess(f.frames());
+    benchmark::DoNotOptimize(in->data());
     benchmark::ClobberMemory();
   }
 }
@@ -107,10 +110,11 @@ void BM_FacePre_OpenCv(benchmark::State& st) {
 
 void BM_FacePost_Percept(benchmark::State& st) {
   Fixture& f = fixture();
-  (void)f.det->preprocess(f.frame.view());  // the letterbox geometry of this frame
-  Faces faces;
+  (void)f.det->preprocess(f.frames());  // the letterbox geometry of this frame
+  ModelOutput out;
+  const Faces& faces = out.faces;
   for (auto _ : st) {
-    (void)f.det->postprocess(f.views, faces);
+    (void)f.det->postprocess(f.views, std::span<ModelOutput>(&out, 1));
     benchmark::DoNotOptimize(faces.data());
   }
   st.counters["faces"] = static_cast<double>(faces.size());
@@ -118,7 +122,8 @@ void BM_FacePost_Percept(benchmark::State& st) {
 
 void BM_FacePost_OpenCv(benchmark::State& st) {
   Fixture& f = fixture();
-  const auto& anchors = f.det->anchors();
+  // The front model's anchors, as the face task makes them.
+  const auto anchors = generate_ssd_anchors(blazeface_front_anchor_options());
   const auto p = letterbox_params(1280, 960, 128, 128);
   const float sx = 1280.f / static_cast<float>(p.new_w), sy = 960.f / static_cast<float>(p.new_h);
   const auto pl = static_cast<float>(p.pad_left), pt = static_cast<float>(p.pad_top);
@@ -164,10 +169,10 @@ void BM_FacePost_OpenCv(benchmark::State& st) {
 
 void BM_FaceInfer(benchmark::State& st) {
   Fixture& f = fixture();
-  Backend& b = const_cast<Backend&>(f.det->backend());
-  TensorView in = f.det->input().view();
+  Backend& b = *f.det.backend;
+  const auto in = f.det->preprocess(f.frames()).value_or_throw();
   for (auto _ : st) {
-    auto outs = b.run(std::span<const TensorView>(&in, 1));
+    auto outs = b.run(in);
     benchmark::DoNotOptimize(outs.ok());
   }
 }

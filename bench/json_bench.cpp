@@ -9,14 +9,15 @@
 #include <string>
 
 #include "percept/core/json_writer.hpp"
-#include "percept/pipeline/results_json.hpp"
+#include "percept/io/results_json.hpp"
 
 namespace {
 
 using namespace percept;
 
-TaskOutput frame_output() {
-  TaskOutput out;
+ModelOutput frame_output() {
+  ModelOutput out;
+  out.contents = Content::detections;
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(0, 600);
   for (int i = 0; i < 20; ++i) {
@@ -30,9 +31,10 @@ TaskOutput frame_output() {
   return out;
 }
 
+const std::vector<std::string> kLabels = {"person", "bicycle", "car", "box", "sphere"};
+
 std::string label(int id) {
-  static const char* kNames[] = {"person", "bicycle", "car", "box", "sphere"};
-  return kNames[id % 5];
+  return kLabels[static_cast<size_t>(id % 5)];
 }
 
 double r2(double v) {
@@ -43,7 +45,7 @@ double r4(double v) {
 }
 
 void BM_JsonlLine_JsonWriter(benchmark::State& state) {
-  const TaskOutput out = frame_output();
+  const ModelOutput out = frame_output();
   JsonWriter w;
   int64_t frame = 0;
   for (auto _ : state) {
@@ -57,7 +59,7 @@ void BM_JsonlLine_JsonWriter(benchmark::State& state) {
         .field("height", 480)
         .field("task", "detect")
         .field("batch_size", 2);
-    write_results_json(w, TaskKind::detect, out, label);
+    write_results_json(w, out, kLabels);
     w.field("distance_unit", "m");
     w.key("timing_ms").begin_object().field("queue", 0.12).field("preprocess", 0.8);
     w.field("inference", 6.42).field("postprocess", 0.09).field("end_to_end", 7.61);
@@ -67,9 +69,9 @@ void BM_JsonlLine_JsonWriter(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-// The sink's code before JsonWriter (results_json.cpp, detections_json.cpp, sinks.cpp).
+// The sink's code before JsonWriter (io/results_json.cpp, sinks.cpp).
 void BM_JsonlLine_Nlohmann(benchmark::State& state) {
-  const TaskOutput out = frame_output();
+  const ModelOutput out = frame_output();
   int64_t frame = 0;
   for (auto _ : state) {
     nlohmann::ordered_json line = {

@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
     cfg.model_path = a.model;
     cfg.backend.device = a.device;
     cfg.backend.intra_op_threads = a.threads;
-    std::unique_ptr<Task> task = open_task(cfg);
+    OpenedTask task = open_task(cfg);
     std::unique_ptr<Backend> alone = create_backend(a.model, cfg.backend);  // its own session
     const std::string provider = a.device.substr(0, a.device.find(':'));
     if (a.require_device && alone->name() != "onnxruntime-" + provider) {
@@ -210,7 +210,7 @@ int main(int argc, char** argv) {
       });
       // The whole path, with its stage split.
       std::vector<ImageView> frames(static_cast<size_t>(b), frame.view());
-      std::vector<TaskOutput> outputs(static_cast<size_t>(b));
+      std::vector<ModelOutput> outputs(static_cast<size_t>(b));
       std::vector<double> pre, inf, post;
       StageTimes t;
       const std::vector<double> path = time_calls(a, "task path", [&]() -> Status {
@@ -230,7 +230,7 @@ int main(int argc, char** argv) {
       JsonWriter w;
       w.begin_object()
           .field("model", a.model)
-          .field("task", task_name(task->kind()))
+          .field("task", task->name())
           .field("device", a.device)
           .field("backend", alone->name())
           .field("input", std::to_string(size.width) + "x" + std::to_string(size.height))

@@ -45,7 +45,7 @@ double naive_fps(const Args& a) {
   std::vector<SyntheticScene> scenes;
   for (int i = 0; i < 3; ++i) scenes.emplace_back(SyntheticOptions{640, 480, 4, 10u + i, -1});
   Image img;
-  TaskOutput boxes, map;
+  ModelOutput boxes, map;
   std::vector<float> scratch;
   int64_t frames = 0;
   const int64_t end = now_ns() + static_cast<int64_t>(a.seconds * 1e9);
@@ -53,9 +53,9 @@ double naive_fps(const Args& a) {
     for (int c = 0; c < 3; ++c) {
       scenes[c].next(img);
       const ImageView v = img.view();
-      (void)det->run(std::span<const ImageView>(&v, 1), std::span<TaskOutput>(&boxes, 1));
+      (void)det->run(std::span<const ImageView>(&v, 1), std::span<ModelOutput>(&boxes, 1));
       if (c == 0) {  // the same work as the pipeline: depth, then distances of the boxes
-        (void)depth->run(std::span<const ImageView>(&v, 1), std::span<TaskOutput>(&map, 1));
+        (void)depth->run(std::span<const ImageView>(&v, 1), std::span<ModelOutput>(&map, 1));
         fuse_distances(boxes.detections, map.depth, DistanceStat::median, scratch);
       }
       ++frames;

@@ -1,6 +1,7 @@
 // `percept bench`: latency percentiles and throughput of a model, per batch size, for
-// inference alone and for the whole detect path (letterbox + inference + decode/NMS), the way
-// trtexec and perf_analyzer report them.
+// inference alone and for the task's whole path (Task::run: preprocess + inference + postprocess;
+// for a detector letterbox + inference + decode/NMS), the way trtexec and perf_analyzer report
+// them.
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -39,12 +40,14 @@ nlohmann::ordered_json stats_json(const Stats& s) {
 
 int run_bench(const BenchArgs& a) {
   const std::vector<int> batches = parse_int_list(a.batches, "--batch", 1, 256);
-  DetectorConfig cfg;
+  TaskConfig cfg;
   cfg.model_path = a.model;
   cfg.backend.device = a.device;
   cfg.backend.intra_op_threads = a.threads;
-  auto det = Detector::open(cfg);                       // the whole detect path
-  auto backend = create_backend(a.model, cfg.backend);  // inference alone, its own session
+  // Through the same door as `percept run`: the sidecar and metadata conventions apply, and
+  // any task kind can be measured. Inference alone runs on the same backend.
+  OpenedTask det = open_task(cfg);
+  Backend& backend = *det.backend;
 
   // Input frames: the given image, or a 1280x720 synthetic scene (what a camera delivers).
   const Image frame = bench_frame(a.image);
@@ -57,8 +60,8 @@ int run_bench(const BenchArgs& a) {
       spdlog::warn("batch {} skipped: the model's batch dimension is fixed at 1", b);
       continue;
     }
-    Stats infer{measure_inference(*backend, frame, size, b, mo).value_or_throw(), b};
-    Stats e2e{measure_detect_path(*det, frame, b, mo).value_or_throw(), b};
+    Stats infer{measure_inference(*det, backend, frame, b, mo).value_or_throw(), b};
+    Stats e2e{measure_task_path(*det, frame, b, mo).value_or_throw(), b};
     results.push_back(
         {{"batch", b}, {"inference", stats_json(infer)}, {"end_to_end", stats_json(e2e)}});
   }
@@ -67,7 +70,8 @@ int run_bench(const BenchArgs& a) {
   if (a.json) {
     nlohmann::ordered_json j = {{"model", a.model},
                                 {"device", a.device},
-                                {"backend", backend->name()},
+                                {"backend", backend.name()},
+                                {"task", det->name()},
                                 {"threads", a.threads},
                                 {"input", {size.width, size.height}},
                                 {"frame", {frame.width(), frame.height()}},
@@ -75,7 +79,7 @@ int run_bench(const BenchArgs& a) {
     std::cout << j.dump() << "\n";
   } else {
     std::printf("%s on %s (%s), input %dx%d, frames %dx%d\n", a.model.c_str(), a.device.c_str(),
-                backend->name().c_str(), size.width, size.height, frame.width(), frame.height());
+                backend.name().c_str(), size.width, size.height, frame.width(), frame.height());
     std::printf("%-6s %-12s %9s %9s %9s %9s %12s\n", "batch", "stage", "p50 ms", "p90 ms", "p99 ms",
                 "mean ms", "frames/s");
     for (const auto& r : results)

@@ -38,29 +38,26 @@ Image bench_frame(const std::string& image_path) {
   return frame;
 }
 
-Result<Histogram> measure_inference(Backend& backend, const Image& frame, InputSize size, int batch,
+Result<Histogram> measure_inference(Task& task, Backend& backend, const Image& frame, int batch,
                                     const MeasureOptions& o) {
-  Tensor input(DType::f32, {batch, 3, size.height, size.width});
-  const auto p = letterbox_params(frame.width(), frame.height(), size.width, size.height);
-  const size_t per = static_cast<size_t>(3) * size.width * size.height;
-  for (int i = 0; i < batch; ++i)
-    letterbox_cpu(frame.view(), p, Normalize{}, input.as<float>() + i * per);
-  TensorView in = input.view();
+  const std::vector<ImageView> views(batch, frame.view());
+  auto inputs = task.preprocess(views);  // valid until the task's next preprocess
+  if (!inputs) return inputs.error();
   Histogram h;
   Status st = measure(o, h, [&]() -> Status {
-    auto r = backend.run(std::span<const TensorView>(&in, 1));
+    auto r = backend.run(*inputs);
     return r ? Status{} : Status{r.error()};
   });
   if (!st) return st.error();
   return h;
 }
 
-Result<Histogram> measure_detect_path(Detector& detector, const Image& frame, int batch,
-                                      const MeasureOptions& o) {
-  std::vector<ImageView> views(batch, frame.view());
-  std::vector<Detections> outs(batch);
+Result<Histogram> measure_task_path(Task& task, const Image& frame, int batch,
+                                    const MeasureOptions& o) {
+  const std::vector<ImageView> views(batch, frame.view());
+  std::vector<ModelOutput> outs(batch);
   Histogram h;
-  Status st = measure(o, h, [&] { return detector.detect(views, outs); });
+  Status st = measure(o, h, [&] { return task.run(views, outs); });
   if (!st) return st.error();
   return h;
 }

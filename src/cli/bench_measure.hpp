@@ -10,7 +10,7 @@
 #include "percept/core/error.hpp"
 #include "percept/core/image.hpp"
 #include "percept/infer/backend.hpp"
-#include "percept/tasks/detect/detector.hpp"
+#include "percept/tasks/task.hpp"
 #include "percept/telemetry/histogram.hpp"
 
 namespace percept::cli {
@@ -39,12 +39,14 @@ Status measure(const MeasureOptions& o, Histogram& latency_ns, Fn&& fn) {
 // delivers) when `image_path` is empty. Throws percept::Error when the image cannot be read.
 Image bench_frame(const std::string& image_path);
 
-// Inference alone on `batch` letterboxed copies of `frame`.
-Result<Histogram> measure_inference(Backend& backend, const Image& frame, InputSize input,
-                                    int batch, const MeasureOptions& o);
-// The whole detect path (letterbox + inference + decode/NMS) on `batch` copies of `frame`.
-Result<Histogram> measure_detect_path(Detector& detector, const Image& frame, int batch,
-                                      const MeasureOptions& o);
+// Inference alone: the task's own preprocessing of `batch` copies of `frame` once, then only
+// Backend::run timed, on the backend the task runs on.
+Result<Histogram> measure_inference(Task& task, Backend& backend, const Image& frame, int batch,
+                                    const MeasureOptions& o);
+// The task's whole path (Task::run: preprocess + inference + postprocess) on `batch` copies of
+// `frame`.
+Result<Histogram> measure_task_path(Task& task, const Image& frame, int batch,
+                                    const MeasureOptions& o);
 
 // "1,2,4" -> {1, 2, 4}; each in [lo, hi]. Throws percept::Error naming `option` and the item.
 std::vector<int> parse_int_list(const std::string& list, const std::string& option, int lo, int hi);

@@ -13,7 +13,7 @@
 #include "percept/io/annotate.hpp"
 #include "percept/io/image_io.hpp"
 #include "percept/io/pfm.hpp"
-#include "percept/pipeline/results_json.hpp"
+#include "percept/io/results_json.hpp"
 #include "percept/tasks/task.hpp"
 
 namespace percept::cli {
@@ -66,71 +66,70 @@ TaskConfig task_config(const InferArgs& a) {
 }
 
 // Files beside the results: the depth map (PFM, metres or relative) with a colourised PNG,
-// and the class map (8-bit PNG of class ids). Returns the path of the main one, or "".
-std::string write_maps(const InferArgs& a, TaskKind kind, const TaskOutput& out) {
+// and the class map (8-bit PNG of class ids). Their paths, "" for the ones not written.
+struct WrittenMaps {
+  std::string depth, mask;
+};
+
+WrittenMaps write_maps(const InferArgs& a, const ModelOutput& out) {
   const fs::path base = fs::path(a.out_dir) / fs::path(a.image).stem();
   std::error_code ec;
   fs::create_directories(a.out_dir, ec);
-  if (kind == TaskKind::depth) {
-    const std::string pfm = base.string() + ".depth.pfm";
-    write_pfm(pfm, out.depth).throw_if_error();
+  WrittenMaps maps;
+  if (has(out.contents, Content::depth)) {
+    maps.depth = base.string() + ".depth.pfm";
+    write_pfm(maps.depth, out.depth).throw_if_error();
     Image colour = colorize_depth(out.depth);
     if (!write_image(base.string() + ".depth.png", colour))
       throw Error("cannot write '" + base.string() + ".depth.png'");
-    return pfm;
   }
-  if (kind == TaskKind::segment) {
-    const std::string png = base.string() + ".mask.png";
+  if (has(out.contents, Content::segmentation)) {
+    maps.mask = base.string() + ".mask.png";
     Image mask(out.segmentation.width, out.segmentation.height, PixelFormat::gray8);
     for (int y = 0; y < mask.height(); ++y)
       std::memcpy(mask.row(y),
                   out.segmentation.classes.data() + static_cast<size_t>(y) * mask.width(),
                   static_cast<size_t>(mask.width()));
-    if (!write_image(png, mask)) throw Error("cannot write '" + png + "'");
-    return png;
+    if (!write_image(maps.mask, mask)) throw Error("cannot write '" + maps.mask + "'");
   }
-  return {};
+  return maps;
 }
 
-void print_text(const InferArgs& a, const Image& img, const Task& task, const TaskOutput& out,
-                const StageTimes& t, const std::string& map) {
+void print_text(const InferArgs& a, const Image& img, const Task& task, const ModelOutput& out,
+                const StageTimes& t, const WrittenMaps& maps) {
   std::printf("%s (%dx%d): %s; preprocess %.2f ms, inference %.2f ms, postprocess %.2f ms\n",
-              a.image.c_str(), img.width(), img.height(), task_name(task.kind()),
+              a.image.c_str(), img.width(), img.height(), task.name().c_str(),
               ns_to_ms(t.preprocess_ns), ns_to_ms(t.inference_ns), ns_to_ms(t.postprocess_ns));
-  switch (task.kind()) {
-    case TaskKind::detect:
-      std::printf("  %zu detection(s)\n", out.detections.size());
-      for (const Detection& d : out.detections)
-        std::printf("  %-16s %.3f  [%.1f, %.1f, %.1f, %.1f]\n", task.label(d.class_id).c_str(),
-                    static_cast<double>(d.score), static_cast<double>(d.box.x1),
-                    static_cast<double>(d.box.y1), static_cast<double>(d.box.x2),
-                    static_cast<double>(d.box.y2));
-      break;
-    case TaskKind::depth: {
-      const DepthStats s = depth_stats(out.depth);
-      std::printf("  depth (%s): min %.4g, max %.4g, mean %.4g; map %s\n",
-                  depth_unit_name(out.depth.unit), static_cast<double>(s.min),
-                  static_cast<double>(s.max), static_cast<double>(s.mean), map.c_str());
-      break;
-    }
-    case TaskKind::segment:
-      for (size_t c = 0; c < out.segmentation.fractions.size(); ++c)
-        if (out.segmentation.fractions[c] > 0.f)
-          std::printf("  %-16s %.4f\n", task.label(static_cast<int>(c)).c_str(),
-                      static_cast<double>(out.segmentation.fractions[c]));
-      std::printf("  class map %s\n", map.c_str());
-      break;
-    case TaskKind::classify:
-      for (const ClassScore& s : out.top)
-        std::printf("  %-16s %.4f\n", task.label(s.class_id).c_str(), static_cast<double>(s.score));
-      break;
-    case TaskKind::face:
-      std::printf("  %zu face(s)\n", out.faces.size());
-      for (const Face& f : out.faces)
-        std::printf("  face %.3f  [%.1f, %.1f, %.1f, %.1f]\n", static_cast<double>(f.score),
-                    static_cast<double>(f.box.x1), static_cast<double>(f.box.y1),
-                    static_cast<double>(f.box.x2), static_cast<double>(f.box.y2));
-      break;
+  if (has(out.contents, Content::detections)) {
+    std::printf("  %zu detection(s)\n", out.detections.size());
+    for (const Detection& d : out.detections)
+      std::printf("  %-16s %.3f  [%.1f, %.1f, %.1f, %.1f]\n", task.label(d.class_id).c_str(),
+                  static_cast<double>(d.score), static_cast<double>(d.box.x1),
+                  static_cast<double>(d.box.y1), static_cast<double>(d.box.x2),
+                  static_cast<double>(d.box.y2));
+  }
+  if (has(out.contents, Content::depth)) {
+    const DepthStats s = depth_stats(out.depth);
+    std::printf("  depth (%s): min %.4g, max %.4g, mean %.4g; map %s\n",
+                depth_unit_name(out.depth.unit), static_cast<double>(s.min),
+                static_cast<double>(s.max), static_cast<double>(s.mean), maps.depth.c_str());
+  }
+  if (has(out.contents, Content::segmentation)) {
+    for (size_t c = 0; c < out.segmentation.fractions.size(); ++c)
+      if (out.segmentation.fractions[c] > 0.f)
+        std::printf("  %-16s %.4f\n", task.label(static_cast<int>(c)).c_str(),
+                    static_cast<double>(out.segmentation.fractions[c]));
+    std::printf("  class map %s\n", maps.mask.c_str());
+  }
+  if (has(out.contents, Content::classes))
+    for (const ClassScore& s : out.classes)
+      std::printf("  %-16s %.4f\n", task.label(s.class_id).c_str(), static_cast<double>(s.score));
+  if (has(out.contents, Content::faces)) {
+    std::printf("  %zu face(s)\n", out.faces.size());
+    for (const Face& f : out.faces)
+      std::printf("  face %.3f  [%.1f, %.1f, %.1f, %.1f]\n", static_cast<double>(f.score),
+                  static_cast<double>(f.box.x1), static_cast<double>(f.box.y1),
+                  static_cast<double>(f.box.x2), static_cast<double>(f.box.y2));
   }
 }
 
@@ -138,17 +137,16 @@ int run_infer(const InferArgs& a) {
   const TaskConfig cfg = task_config(a);
   // The image is checked before the model is loaded: a typo costs no model load.
   Image img = read_image(a.image).value_or_throw();
-  auto task = open_task(cfg);
-  TaskOutput out;
+  OpenedTask task = open_task(cfg);
+  ModelOutput out;
   StageTimes t;
   const ImageView view = img.view();
-  Status st = task->run(std::span<const ImageView>(&view, 1), std::span<TaskOutput>(&out, 1), &t);
+  Status st = task->run(std::span<const ImageView>(&view, 1), std::span<ModelOutput>(&out, 1), &t);
   if (!st) {
     std::cerr << "percept: error: " << st.error().message() << "\n";
     return kExitFailure;
   }
-  const std::string map = write_maps(a, task->kind(), out);
-  auto label = [&](int id) { return task->label(id); };
+  const WrittenMaps maps = write_maps(a, out);
   if (a.json) {
     JsonWriter w;
     w.begin_object()
@@ -156,8 +154,8 @@ int run_infer(const InferArgs& a) {
         .field("image", a.image)
         .field("width", img.width())
         .field("height", img.height())
-        .field("task", task_name(task->kind()));
-    write_results_json(w, task->kind(), out, label, map);
+        .field("task", task->name());
+    write_results_json(w, out, task->labels(), {maps.depth, maps.mask});
     w.key("timing_ms")
         .begin_object()
         .field("preprocess", round_ms(t.preprocess_ns))
@@ -167,25 +165,16 @@ int run_infer(const InferArgs& a) {
         .end_object();
     std::cout << w.str() << "\n";
   } else {
-    print_text(a, img, *task, out, t, map);
+    print_text(a, img, *task, out, t, maps);
   }
   if (!a.save.empty()) {
-    switch (task->kind()) {
-      case TaskKind::detect:
-        draw_detections(img, out.detections, label);
-        break;
-      case TaskKind::face:
-        draw_faces(img, out.faces);
-        break;
-      case TaskKind::segment:
-        overlay_segmentation(img, out.segmentation);
-        break;
-      case TaskKind::depth:
-        img = colorize_depth(out.depth);
-        break;
-      case TaskKind::classify:
-        break;  // nothing to draw in the picture
-    }
+    // A depth map is the picture itself; everything else is drawn on the image (class scores
+    // have nothing to draw).
+    if (has(out.contents, Content::depth)) img = colorize_depth(out.depth);
+    if (has(out.contents, Content::segmentation)) overlay_segmentation(img, out.segmentation);
+    if (has(out.contents, Content::detections))
+      draw_detections(img, out.detections, [&](int id) { return task->label(id); });
+    if (has(out.contents, Content::faces)) draw_faces(img, out.faces);
     if (!write_image(a.save, img)) {
       std::cerr << "percept: error: cannot write annotated image '" << a.save << "'\n";
       return kExitFailure;
@@ -202,8 +191,8 @@ std::function<int()> add_infer_command(CLI::App& app) {
   c->add_option("-m,--model", a->model, "ONNX model file")->required();
   c->add_option("-i,--image", a->image, "Image file (PNG, JPEG, BMP, TIFF...)")->required();
   c->add_option("--task", a->task,
-                "auto, detect, depth, segment, classify, face (auto: the model's sidecar or "
-                "metadata, else its tensor shapes)")
+                "auto or a registered task: detect, depth, segment, classify, face (auto: the "
+                "model's sidecar or metadata, else its tensor shapes)")
       ->capture_default_str();
   c->add_option("--conf", a->conf, "Confidence threshold (detect 0.25, face 0.75)")
       ->check(CLI::Range(0.0, 1.0));

@@ -1,4 +1,4 @@
-// `percept tune`: sweeps batch size and intra-op threads over the whole detect path (the same
+// `percept tune`: sweeps batch size and intra-op threads over the task's whole path (the same
 // measuring code as `percept bench`), picks the fastest setting that meets the latency and
 // frame-rate limits, explains the choice in a table and can write it as a config snippet.
 #include <spdlog/spdlog.h>
@@ -42,19 +42,19 @@ int run_tune(const TuneArgs& a) {
   const MeasureOptions mo{a.warmup, a.iterations, a.duration};
 
   // One session per thread count: ONNX Runtime fixes its thread pool when a session opens.
-  std::map<int, std::unique_ptr<Detector>> detectors;
+  std::map<int, OpenedTask> detectors;
   const auto measure_one = [&](const TuneSetting& s) -> Result<TuneMeasurement> {
     auto& det = detectors[s.threads];
-    if (!det) {
-      DetectorConfig cfg;
+    if (!det.task) {
+      TaskConfig cfg;  // the same door as `percept run`: sidecar and metadata apply
       cfg.model_path = a.model;
       cfg.backend.device = a.device;
       cfg.backend.intra_op_threads = s.threads;
-      det = Detector::open(cfg);  // throws on a bad model: an input error, not a setting's
+      det = open_task(cfg);  // throws on a bad model: an input error, not a setting's
     }
     if (s.batch > 1 && !det->dynamic_batch())
       return Error("the model's batch dimension is fixed at 1");
-    Result<Histogram> h = measure_detect_path(*det, frame, s.batch, mo);
+    Result<Histogram> h = measure_task_path(*det, frame, s.batch, mo);
     if (!h) return h.error();
     TuneMeasurement m;
     m.setting = s;
@@ -71,7 +71,7 @@ int run_tune(const TuneArgs& a) {
   if (a.max_latency_ms > 0) c.max_latency_ms = a.max_latency_ms;
   if (a.min_fps > 0) c.min_fps = a.min_fps;
   const TuneResult r = tune_choose(measured, c);
-  std::printf("%s on %s, frames %dx%d, whole detect path (letterbox + inference + decode/NMS)\n",
+  std::printf("%s on %s, frames %dx%d, whole task path (preprocess + inference + postprocess)\n",
               a.model.c_str(), a.device.c_str(), frame.width(), frame.height());
   std::printf("%s\n%s\n", tune_table(r).c_str(), r.reason.c_str());
   if (!r.best) return kExitFailure;

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <initializer_list>
@@ -59,8 +61,13 @@ Status set_convention(ModelConventions& c, const std::string& key, const std::st
   };
   std::string field = key;
   if (key == "task") {
-    if (!one_of(value, {"detect", "depth", "segment", "classify", "face"}))
-      return bad("detect, depth, segment, classify or face");
+    // Which names exist is the task registry's business (tasks/task_registry.cpp, a layer
+    // above): open_task refuses an unknown one with the list of known tasks.
+    const bool word = !value.empty() && std::all_of(value.begin(), value.end(), [](char ch) {
+      return std::islower(static_cast<unsigned char>(ch)) ||
+             std::isdigit(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-';
+    });
+    if (!word) return bad("a task name (detect, depth, segment, classify, face, ...)");
     c.task = value;
   } else if (key == "names") {
     auto names = parse_class_names(value);
@@ -118,12 +125,10 @@ Result<ModelConventions> conventions_from_metadata(const std::map<std::string, s
                           "stride", "depth_unit"}) {
     auto it = meta.find(key);
     if (it == meta.end()) continue;
-    // Ultralytics writes task values percept does not run (pose, obb): leave those to the
-    // shape inference instead of refusing the model.
-    if (std::string(key) == "task" &&
-        !one_of(it->second, {"detect", "depth", "segment", "classify", "face"}))
-      continue;
+    // Ultralytics writes task values percept may not run (pose, obb): open_task leaves an
+    // unknown task from the metadata to the shape inference instead of refusing the model.
     Status st = set_convention(c, key, it->second, "metadata");
+    if (!st && std::string(key) == "task") continue;  // not a task name at all: same as above
     if (!st) return Error("metadata: " + st.error().message());
   }
   return c;

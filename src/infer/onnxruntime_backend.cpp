@@ -225,6 +225,11 @@ void append_tensorrt(Ort::SessionOptions& so, int id, const BackendOptions& opt)
     }
     auto [k, v] = split(kv);
     Ort::ThrowOnError(api.UpdateTensorRTProviderOptions(o.p, k.data(), v.data(), k.size()));
+    // The executor's stream, as for the CUDA provider: TensorRT's engines and the nodes it
+    // leaves to the CUDA provider then queue behind percept's preprocessing kernels.
+    if (opt.cuda_stream)
+      Ort::ThrowOnError(
+          api.UpdateTensorRTProviderOptionsWithValue(o.p, "user_compute_stream", opt.cuda_stream));
     so.AppendExecutionProvider_TensorRT_V2(*o.p);
     return;
   } catch (const Ort::Exception& e) {
@@ -240,6 +245,8 @@ void append_tensorrt(Ort::SessionOptions& so, int id, const BackendOptions& opt)
   o.trt_int8_calibration_table_name = opt.trt_int8_calibration_table.c_str();
   o.trt_engine_cache_enable = opt.trt_engine_cache_dir.empty() ? 0 : 1;
   o.trt_engine_cache_path = opt.trt_engine_cache_dir.c_str();
+  o.has_user_compute_stream = opt.cuda_stream ? 1 : 0;
+  o.user_compute_stream = opt.cuda_stream;
   so.AppendExecutionProvider_TensorRT(o);
 }
 

@@ -4,6 +4,7 @@
 
 #include "percept/imgproc/gaussian.hpp"
 #include "percept/ros2/ros2.hpp"
+#include "percept/tasks/task_registry.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -302,7 +303,14 @@ ModelConfig read_model(const Reader& r, const YAML::Node& n, const std::string& 
     }
     return "[" + text + "]";
   };
-  if (n["task"]) convention("task", r.str(n, "task", where));
+  if (n["task"]) {
+    const std::string task = r.str(n, "task", where);
+    convention("task", task);
+    // The registry knows the task names (tasks/task_registry.cpp); a typo fails here, with
+    // the file and line, instead of when the model opens.
+    if (auto spec = find_task(task); !spec)
+      r.fail(n["task"], where + ".task: 'task' is '" + task + "'; " + spec.error().message());
+  }
   t.model_path = r.path(n, "path", where, true);
   if (n["conf"]) t.conf = static_cast<float>(r.number(n, "conf", where, 0, 1));
   if (n["iou"]) t.iou = static_cast<float>(r.number(n, "iou", where, 0, 1));

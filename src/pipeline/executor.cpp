@@ -9,9 +9,12 @@
 
 namespace percept {
 
-Executor::Executor(std::unique_ptr<Task> task, ExecutorOptions opt, FrameBoard& board,
-                   DoneFn on_done)
-    : task_(std::move(task)), opt_(std::move(opt)), board_(board), on_done_(std::move(on_done)) {
+Executor::Executor(const TaskConfig& config, ExecutorOptions opt, FrameBoard& board, DoneFn on_done)
+    : opt_(std::move(opt)), board_(board), on_done_(std::move(on_done)) {
+  OpenedTask model = open_task(config, opt_.wrap_backend);
+  stream_ = std::move(model.stream);
+  backend_ = std::move(model.backend);
+  task_ = std::move(model.task);
   if (!task_->dynamic_batch() && opt_.max_batch > 1) {
     spdlog::info(
         "model '{}': batch dimension is fixed, running frame by frame (max_batch {} "
@@ -145,7 +148,7 @@ Executor::Outcome Executor::run_batch(std::span<FrameRef> batch, std::string& oo
   try {
     // Nsight Systems shows each batch of the model's thread, its stages nested inside.
     const StageTrace trace("batch");
-    st = task_->run(views_, std::span<TaskOutput>(results_.data(), n), &t);
+    st = task_->run(views_, std::span<ModelOutput>(results_.data(), n), &t);
   } catch (const std::exception& e) {
     // A task or backend that throws (std::bad_alloc under memory pressure, a custom backend)
     // is treated like an error value, so that only these frames fail and an allocation

@@ -108,29 +108,29 @@ class Pipeline {
             c.models.push_back(m);
             if (c.config->drop_late) eo.drop_older_than_ns[c.index] = c.deadline_ns;
           }
-      auto task =
-          opt.wrap_backend
-              ? open_task(opt.wrap_backend(create_backend(mc.task.model_path, mc.task.backend), mc),
-                          mc.task)
-              : open_task(mc.task);
+      if (opt.wrap_backend)
+        eo.wrap_backend = [wrap = opt.wrap_backend, &mc](std::unique_ptr<Backend> b) {
+          return wrap(std::move(b), mc);
+        };
+      executors_.push_back(std::make_unique<Executor>(
+          mc.task, eo, board_, [this](FrameRef& f, size_t model) { model_done(f, model); }));
+      const Task& task = executors_.back()->task();
       // open_task() has logged the conventions; this line ties the model to its config id.
-      spdlog::info("model '{}': {} on {}, batch {}", mc.id, task_name(task->kind()),
-                   task->backend().name(), task->dynamic_batch() ? "dynamic" : "fixed at 1");
-      info_.model_tasks.push_back(task->kind());
-      executors_.push_back(
-          std::make_unique<Executor>(std::move(task), eo, board_,
-                                     [this](FrameRef& f, size_t model) { model_done(f, model); }));
+      spdlog::info("model '{}': {} on {}, batch {}", mc.id, task.name(), task.backend().name(),
+                   task.dynamic_batch() ? "dynamic" : "fixed at 1");
+      info_.model_tasks.push_back(task.name());
+      info_.model_labels.push_back(task.labels());
+      info_.model_produces.push_back(task.produces());
     }
     for (CameraState& c : cams_) {
       info_.camera_models.push_back(c.models);
       board_.configure(c.index, c.models, c.config->queue_depth);
       // Distances of a camera's detections come from the first depth model serving it.
       for (size_t m : c.models)
-        if (info_.model_tasks[m] == TaskKind::depth && c.depth_model < 0)
+        if (has(executors_[m]->task().produces(), Content::depth) && c.depth_model < 0)
           c.depth_model = static_cast<int>(m);
       info_.camera_depth_model.push_back(c.depth_model);
     }
-    info_.label = [this](size_t m, int id) { return executors_[m]->task().label(id); };
     info_.source_state = [this](size_t c) {
       return static_cast<SourceState>(cams_[c].source_state.load(std::memory_order_relaxed));
     };
@@ -417,8 +417,8 @@ class Pipeline {
     const ModelResult& d = f.results[static_cast<size_t>(c.depth_model)];
     if (d.state != ModelResult::State::done) return;
     for (size_t m : c.models)
-      if (info_.model_tasks[m] == TaskKind::detect &&
-          f.results[m].state == ModelResult::State::done)
+      if (f.results[m].state == ModelResult::State::done &&
+          has(f.results[m].output.contents, Content::detections))
         fuse_distances(f.results[m].output.detections, d.output.depth, cfg_.distance,
                        c.fuse_scratch);
   }

@@ -11,7 +11,7 @@
 #include "percept/core/thread_priority.hpp"
 #include "percept/io/annotate.hpp"
 #include "percept/io/image_io.hpp"
-#include "percept/pipeline/results_json.hpp"
+#include "percept/io/results_json.hpp"
 
 namespace percept {
 
@@ -47,11 +47,10 @@ class JsonlSink final : public Sink {
       if (r.state == ModelResult::State::failed) {
         w.field("error", r.error);
       } else {
-        w.field("task", task_name(info_.model_tasks[m])).field("batch_size", r.batch_size);
-        write_results_json(w, info_.model_tasks[m], r.output,
-                           [&](int id) { return info_.label(m, id); });
+        w.field("task", info_.model_tasks[m]).field("batch_size", r.batch_size);
+        write_results_json(w, r.output, info_.model_labels[m]);
         const int dm = info_.camera_depth_model[f.camera];
-        if (info_.model_tasks[m] == TaskKind::detect && dm >= 0 &&
+        if (has(r.output.contents, Content::detections) && dm >= 0 &&
             f.results[static_cast<size_t>(dm)].state == ModelResult::State::done)
           w.field("distance_unit",
                   depth_unit_name(f.results[static_cast<size_t>(dm)].output.depth.unit));
@@ -87,21 +86,23 @@ void annotate(const Frame& f, const PipelineInfo& info, Image& canvas) {
   std::vector<std::pair<int, std::string>> legend;  // classes the class maps show
   for (size_t m : info.camera_models[f.camera])
     if (f.results[m].state == ModelResult::State::done &&
-        info.model_tasks[m] == TaskKind::segment) {
+        has(f.results[m].output.contents, Content::segmentation)) {
       const SegmentationMap& seg = f.results[m].output.segmentation;
       overlay_segmentation(canvas, seg);
       std::array<bool, 256> seen{};
       for (uint8_t c : seg.classes) seen[c] = true;
       for (int c = 0; c < 256; ++c)
-        if (seen[static_cast<size_t>(c)]) legend.emplace_back(c, info.label(m, c));
+        if (seen[static_cast<size_t>(c)]) legend.emplace_back(c, label_of(info.model_labels[m], c));
     }
   for (size_t m : info.camera_models[f.camera]) {
     const ModelResult& r = f.results[m];
     if (r.state != ModelResult::State::done) continue;
-    if (info.model_tasks[m] == TaskKind::detect)
-      draw_detections(canvas, r.output.detections, [&](int id) { return info.label(m, id); });
-    if (info.model_tasks[m] == TaskKind::face) draw_faces(canvas, r.output.faces);
-    if (info.model_tasks[m] == TaskKind::depth) draw_depth_inset(canvas, r.output.depth);
+    const Content c = r.output.contents;
+    if (has(c, Content::detections))
+      draw_detections(canvas, r.output.detections,
+                      [&](int id) { return label_of(info.model_labels[m], id); });
+    if (has(c, Content::faces)) draw_faces(canvas, r.output.faces);
+    if (has(c, Content::depth)) draw_depth_inset(canvas, r.output.depth);
   }
   draw_class_legend(canvas, legend);
 }

@@ -61,28 +61,24 @@ class Ros2Sink final : public Sink {
     dds_qos_t* qos = ros2::create_qos(cfg_.qos, cfg_.depth, cfg_.deadline_ms, cfg_.max_blocking_ms);
     const std::string prefix = cfg_.ns.empty() ? "" : "/" + cfg_.ns;
     const size_t cams = info_.camera_ids.size();
-    model_writers_.assign(cams, std::vector<int>(info_.model_ids.size(), -1));
+    model_writers_.assign(cams, std::vector<ModelWriters>(info_.model_ids.size()));
     annotated_.assign(cams, -1);
     health_.resize(cams);
     for (size_t c = 0; c < cams; ++c) {
       const std::string base = prefix + "/" + info_.camera_ids[c];
       for (size_t m : info_.camera_models[c]) {
         const std::string mbase = base + "/" + info_.model_ids[m];
-        switch (info_.model_tasks[m]) {
-          case TaskKind::detect:
-            model_writers_[c][m] =
-                add(mbase + "/detections", &vision_msgs_msg_dds__Detection2DArray__desc, qos);
-            break;
-          case TaskKind::depth:
-            model_writers_[c][m] = add(mbase + "/depth", &sensor_msgs_msg_dds__Image__desc, qos);
-            break;
-          case TaskKind::segment:
-            model_writers_[c][m] =
-                add(mbase + "/segmentation", &sensor_msgs_msg_dds__Image__desc, qos);
-            break;
-          default:  // classify, face: no standard ROS 2 message chosen yet (docs/ROS2.md)
-            break;
-        }
+        // One topic per kind of result the model produces. Class scores and faces have no
+        // standard ROS 2 message chosen yet (docs/ROS2.md).
+        const Content produces = info_.model_produces[m];
+        ModelWriters& mw = model_writers_[c][m];
+        if (has(produces, Content::detections))
+          mw.detections =
+              add(mbase + "/detections", &vision_msgs_msg_dds__Detection2DArray__desc, qos);
+        if (has(produces, Content::depth))
+          mw.depth = add(mbase + "/depth", &sensor_msgs_msg_dds__Image__desc, qos);
+        if (has(produces, Content::segmentation))
+          mw.segmentation = add(mbase + "/segmentation", &sensor_msgs_msg_dds__Image__desc, qos);
       }
       if (cfg_.annotated_hz > 0)
         annotated_[c] = add(base + "/annotated", &sensor_msgs_msg_dds__Image__desc, qos);
@@ -106,28 +102,22 @@ class Ros2Sink final : public Sink {
     const std::string& frame_id = frame_ids_[c];
     bool ok = true;
     for (size_t m : info_.camera_models[c]) {
-      const int w = model_writers_[c][m];
+      const ModelWriters& mw = model_writers_[c][m];
       const ModelResult& r = f.results[m];
-      if (w < 0 || r.state != ModelResult::State::done) continue;
-      switch (info_.model_tasks[m]) {
-        case TaskKind::detect:
-          ok &= publish_detections(writers_[w], f, m, frame_id);
-          break;
-        case TaskKind::depth: {
-          const DepthMap& d = r.output.depth;
-          ok &= publish_image(writers_[w], f.capture_wall_ns, frame_id, d.width, d.height, "32FC1",
-                              static_cast<uint32_t>(d.width) * 4,
-                              reinterpret_cast<const uint8_t*>(d.values.data()));
-          break;
-        }
-        case TaskKind::segment: {
-          const SegmentationMap& s = r.output.segmentation;
-          ok &= publish_image(writers_[w], f.capture_wall_ns, frame_id, s.width, s.height, "mono8",
-                              static_cast<uint32_t>(s.width), s.classes.data());
-          break;
-        }
-        default:
-          break;
+      if (r.state != ModelResult::State::done) continue;
+      const Content got = r.output.contents;
+      if (mw.detections >= 0 && has(got, Content::detections))
+        ok &= publish_detections(writers_[mw.detections], f, m, frame_id);
+      if (mw.depth >= 0 && has(got, Content::depth)) {
+        const DepthMap& d = r.output.depth;
+        ok &= publish_image(writers_[mw.depth], f.capture_wall_ns, frame_id, d.width, d.height,
+                            "32FC1", static_cast<uint32_t>(d.width) * 4,
+                            reinterpret_cast<const uint8_t*>(d.values.data()));
+      }
+      if (mw.segmentation >= 0 && has(got, Content::segmentation)) {
+        const SegmentationMap& s = r.output.segmentation;
+        ok &= publish_image(writers_[mw.segmentation], f.capture_wall_ns, frame_id, s.width,
+                            s.height, "mono8", static_cast<uint32_t>(s.width), s.classes.data());
       }
     }
     CameraHealth& h = health_[c];
@@ -226,7 +216,7 @@ class Ros2Sink final : public Sink {
     d2d_.resize(dets.size());
     for (size_t i = 0; i < dets.size(); ++i) {
       const Detection& d = dets[i];
-      labels_[i] = info_.label(model, d.class_id);
+      labels_[i] = label_of(info_.model_labels[model], d.class_id);
       vision_msgs_msg_dds__ObjectHypothesisWithPose_& h = hyps_[i];
       h = {};
       h.hypothesis_.class_id_ = cstr(labels_[i]);
@@ -266,15 +256,16 @@ class Ros2Sink final : public Sink {
     for (size_t m : info_.camera_models[c]) {
       const ModelResult& r = f.results[m];
       if (r.state != ModelResult::State::done) continue;
-      if (info_.model_tasks[m] == TaskKind::segment)
+      if (has(r.output.contents, Content::segmentation))
         overlay_segmentation(canvas_, r.output.segmentation);
     }
     for (size_t m : info_.camera_models[c]) {
       const ModelResult& r = f.results[m];
       if (r.state != ModelResult::State::done) continue;
-      if (info_.model_tasks[m] == TaskKind::detect)
-        draw_detections(canvas_, r.output.detections, [&](int id) { return info_.label(m, id); });
-      if (info_.model_tasks[m] == TaskKind::face) draw_faces(canvas_, r.output.faces);
+      if (has(r.output.contents, Content::detections))
+        draw_detections(canvas_, r.output.detections,
+                        [&](int id) { return label_of(info_.model_labels[m], id); });
+      if (has(r.output.contents, Content::faces)) draw_faces(canvas_, r.output.faces);
     }
     // rgb8, tightly packed (step = 3 * width): what rviz2 and cv_bridge expect most often.
     const int width = canvas_.width(), height = canvas_.height();
@@ -420,8 +411,11 @@ class Ros2Sink final : public Sink {
   std::vector<std::string> frame_ids_;
   Entity participant_;
   std::vector<Writer> writers_;
-  std::vector<std::vector<int>> model_writers_;  // [camera][model] -> writers_ index, -1
-  std::vector<int> annotated_;                   // [camera] -> writers_ index, -1
+  struct ModelWriters {  // writers_ indices per kind of result, -1 for none
+    int detections = -1, depth = -1, segmentation = -1;
+  };
+  std::vector<std::vector<ModelWriters>> model_writers_;  // [camera][model]
+  std::vector<int> annotated_;                            // [camera] -> writers_ index, -1
   int diagnostics_ = -1;
   std::vector<CameraHealth> health_;
   int64_t last_diag_ns_ = 0;

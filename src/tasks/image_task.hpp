@@ -1,5 +1,6 @@
-// Shared skeleton of the image-in tasks (depth, segment, classify): batching, input filling,
-// inference and stage timing. A subclass checks its output tensor and turns it into results.
+// The hooks of the image-in tasks (depth, segment, classify) on the Task skeleton: the frame
+// goes through ImageInput (resize, colour order, normalisation, layout) into the model's one
+// input tensor; a subclass checks the first output tensor and turns it into results.
 #pragma once
 
 #include <memory>
@@ -14,31 +15,26 @@ namespace percept {
 
 class ImageTask : public Task {
  public:
-  ImageTask(std::unique_ptr<Backend> backend, const ModelConventions& c, ResizeMode default_resize,
+  ImageTask(const TaskContext& ctx, const ModelConventions& c, ResizeMode default_resize,
             const Normalize& norm, const char* task);
 
-  bool dynamic_batch() const override { return dynamic_batch_; }
   InputSize input_size() const override { return input_.nominal_size(); }
-  const Backend& backend() const override { return *backend_; }
-  // One batch when the model and the frame sizes allow it, else frame by frame.
-  Status run(std::span<const ImageView> frames, std::span<TaskOutput> outputs,
-             StageTimes* times) override;
+  InputSize input_size_for(int w, int h) const override { return input_.size_for(w, h); }
+  Result<std::span<const TensorView>> preprocess(std::span<const ImageView> frames) override;
+  Status postprocess(std::span<const TensorView> outputs, std::span<ModelOutput> results) override;
 
  protected:
-  // Results of one batch: `out` is the model's first output for frames.size() images whose
+  // Results of one batch: `out` is the model's first output for results.size() images whose
   // geometry is in params. Errors name the tensor (use output_error()).
   virtual Status read_output(const TensorView& out, std::span<const LetterboxParams> params,
-                             std::span<TaskOutput> outputs) = 0;
-  std::string model() const { return "model '" + backend_->model_path() + "'"; }
+                             std::span<ModelOutput> outputs) = 0;
   Error output_error(const TensorView& out, const std::string& expected) const;
 
-  std::unique_ptr<Backend> backend_;
   ImageInput input_;
 
  private:
-  Status run_batch(std::span<const ImageView> frames, std::span<TaskOutput> outputs, StageTimes& t);
-  bool dynamic_batch_ = false;
   Tensor tensor_;
+  TensorView view_;
   std::vector<LetterboxParams> params_;
 };
 

@@ -29,16 +29,16 @@ nlohmann::json labels(const std::string& dir) {
   return nlohmann::json::parse(f);
 }
 
-std::unique_ptr<Task> open(const std::string& model) {
+OpenedTask open(const std::string& model) {
   TaskConfig c;
   c.model_path = kModels + "/" + model;
   return open_task(c);
 }
 
-TaskOutput run(Task& t, const Image& img) {
-  TaskOutput out;
+ModelOutput run(Task& t, const Image& img) {
+  ModelOutput out;
   const ImageView v = img.view();
-  Status st = t.run(std::span<const ImageView>(&v, 1), std::span<TaskOutput>(&out, 1));
+  Status st = t.run(std::span<const ImageView>(&v, 1), std::span<ModelOutput>(&out, 1));
   if (!st) throw Error(st.error().message());
   return out;
 }
@@ -58,7 +58,7 @@ TEST(DenseAccuracy, DepthAbsRelOnFreshScenes) {
   for (const auto& e : j["images"]) {
     Image img = read_image(kSceneDir + "/" + e["file"].get<std::string>()).value_or_throw();
     DepthMap gt = read_pfm(kSceneDir + "/" + e["depth"].get<std::string>()).value_or_throw();
-    TaskOutput out = run(*task, img);
+    ModelOutput out = run(*task, img);
     ASSERT_EQ(out.depth.unit, DepthUnit::metres);  // from the model's metadata
     ASSERT_EQ(out.depth.width, gt.width);
     ASSERT_EQ(out.depth.height, gt.height);
@@ -98,7 +98,7 @@ TEST(DenseAccuracy, SegmentationMeanIoUOnFreshScenes) {
     Image img = read_image(kSceneDir + "/" + e["file"].get<std::string>()).value_or_throw();
     cv::Mat gt = cv::imread(kSceneDir + "/" + e["seg"].get<std::string>(), cv::IMREAD_GRAYSCALE);
     ASSERT_FALSE(gt.empty());
-    TaskOutput out = run(*task, img);
+    ModelOutput out = run(*task, img);
     ASSERT_EQ(out.segmentation.width, gt.cols);
     for (int y = 0; y < gt.rows; ++y)
       for (int x = 0; x < gt.cols; ++x) {
@@ -157,7 +157,7 @@ TEST(DenseAccuracy, ObjectDistancesFromTheDepthModel) {
       truth.push_back(d);
     }
     pred = truth;
-    TaskOutput out = run(*task, img);
+    ModelOutput out = run(*task, img);
     fuse_distances(pred, out.depth, DistanceStat::median, scratch);
     fuse_distances(truth, gt, DistanceStat::median, scratch);
     for (size_t k = 0; k < truth.size(); ++k) {
@@ -183,9 +183,9 @@ TEST(DenseAccuracy, ClassificationTop1OnFreshShapes) {
   int right = 0;
   for (const auto& e : j["images"]) {
     Image img = read_image(kClassifyDir + "/" + e["file"].get<std::string>()).value_or_throw();
-    TaskOutput out = run(*task, img);
-    ASSERT_FALSE(out.top.empty());
-    right += out.top[0].class_id == e["class_id"].get<int>();
+    ModelOutput out = run(*task, img);
+    ASSERT_FALSE(out.classes.empty());
+    right += out.classes[0].class_id == e["class_id"].get<int>();
   }
   const double top1 = right / static_cast<double>(j["images"].size());
   RecordProperty("top1", std::to_string(top1));

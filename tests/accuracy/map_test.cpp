@@ -10,7 +10,7 @@
 
 #include "average_precision.hpp"
 #include "percept/io/image_io.hpp"
-#include "percept/tasks/detect/detector.hpp"
+#include "percept/tasks/task.hpp"
 
 namespace percept {
 namespace {
@@ -43,11 +43,12 @@ TEST(TrainedModel, MapOnFreshValidationSet) {
   ASSERT_TRUE(f.good()) << "validation set missing: " << val << " (ctest fixture)";
   const auto labels = nlohmann::json::parse(f);
 
-  DetectorConfig cfg;
+  TaskConfig cfg;
   cfg.model_path = model;
-  cfg.decode.conf_threshold = 0.001f;  // the whole precision-recall curve, as mAP tools do
-  cfg.decode.nms.iou_threshold = 0.6f;
-  auto det = Detector::open(cfg);
+  cfg.conf = 0.001f;  // the whole precision-recall curve, as mAP tools do
+  cfg.iou = 0.6f;
+  auto det = open_task(cfg);
+  ASSERT_EQ(det->name(), "detect");
   const int nc = static_cast<int>(det->labels().size());
   ASSERT_EQ(nc, static_cast<int>(labels["classes"].size()));
   for (int c = 0; c < nc; ++c) EXPECT_EQ(det->label(c), labels["classes"][c]);
@@ -64,9 +65,9 @@ TEST(TrainedModel, MapOnFreshValidationSet) {
            o["class_id"].get<int>()});
     }
     const ImageView v = img->view();
-    ASSERT_TRUE(
-        det->detect(std::span<const ImageView>(&v, 1), std::span<Detections>(&r.detections, 1))
-            .ok());
+    ModelOutput out;
+    ASSERT_TRUE(det->run(std::span<const ImageView>(&v, 1), std::span<ModelOutput>(&out, 1)).ok());
+    r.detections = std::move(out.detections);
     results.push_back(std::move(r));
   }
   ASSERT_GE(results.size(), 200u);

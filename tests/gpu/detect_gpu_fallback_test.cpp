@@ -5,7 +5,7 @@
 
 #include "gpu_test_util.hpp"
 #include "percept/preprocess/cuda/gpu_letterbox.hpp"
-#include "percept/tasks/detect/detector.hpp"
+#include "percept/tasks/task.hpp"
 
 using namespace percept;
 
@@ -20,18 +20,21 @@ TEST(GpuLetterbox, WithoutADeviceIsAnErrorNotACrash) {
 TEST(DetectorOnCuda, WithoutAGpuRunsTheCpuPathWithTheSameBoxes) {
   std::string why;
   if (gpu::device_available(&why)) GTEST_SKIP() << "a GPU is present: detect_gpu_parity_test";
-  DetectorConfig cfg;
+  TaskConfig cfg;
   cfg.model_path = test::model_path("shapes_yolov8.onnx");
-  auto cpu = Detector::open(cfg);
+  auto cpu = open_task(cfg);
   cfg.backend.device = "cuda";
-  auto cuda = Detector::open(cfg);
+  auto cuda = open_task(cfg);
+  EXPECT_FALSE(cuda.stream) << "no stream without a device";
   EXPECT_EQ(cuda->backend().name(), "onnxruntime-cpu");
   EXPECT_FALSE(cuda->preprocesses_on_gpu());
   const Image frame = test::shapes_frame();
   const ImageView v = frame.view();
-  Detections a, b;
-  ASSERT_OK(cpu->detect(std::span<const ImageView>(&v, 1), std::span<Detections>(&a, 1)));
-  ASSERT_OK(cuda->detect(std::span<const ImageView>(&v, 1), std::span<Detections>(&b, 1)));
+  ModelOutput oa, ob;
+  ASSERT_OK(cpu->run(std::span<const ImageView>(&v, 1), std::span<ModelOutput>(&oa, 1)));
+  ASSERT_OK(cuda->run(std::span<const ImageView>(&v, 1), std::span<ModelOutput>(&ob, 1)));
+  const Detections& a = oa.detections;
+  const Detections& b = ob.detections;
   ASSERT_FALSE(a.empty()) << "the frame's rectangle and disc should be found";
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {

@@ -9,35 +9,38 @@
 
 #include "gpu_test_util.hpp"
 #include "percept/core/detection.hpp"
-#include "percept/tasks/detect/detector.hpp"
+#include "percept/tasks/task.hpp"
 
 using namespace percept;
 
 TEST(DetectorOnCuda, GpuPreprocessingFindsTheCpuPathsBoxes) {
   SKIP_WITHOUT_GPU();
-  DetectorConfig cfg;
+  TaskConfig cfg;
   cfg.model_path = test::model_path("shapes_yolov8.onnx");
-  auto cpu = Detector::open(cfg);
+  auto cpu = open_task(cfg);
   cfg.backend.device = "cuda";
-  auto cuda = Detector::open(cfg);
+  auto cuda = open_task(cfg);
   if (cuda->backend().name() != "onnxruntime-cuda")
     GTEST_SKIP() << "ONNX Runtime's CUDA provider did not start (" << cuda->backend().name()
                  << "): put libonnxruntime_providers_cuda.so beside libonnxruntime.so.1";
   ASSERT_TRUE(cuda->preprocesses_on_gpu());
+  ASSERT_TRUE(cuda.stream) << "the task, ONNX Runtime and the letterbox share one stream";
   std::vector<Image> frames;
   for (int i = 0; i < 3; ++i) frames.push_back(test::shapes_frame());
   std::vector<ImageView> views;
   for (const Image& f : frames) views.push_back(f.view());
-  std::vector<Detections> a(3), b(3);
-  ASSERT_OK(cpu->detect(views, a));
+  std::vector<ModelOutput> oa(3), ob(3);
+  ASSERT_OK(cpu->run(views, oa));
   for (int run = 0; run < 2; ++run) {  // the second run reuses every GPU buffer
-    ASSERT_OK(cuda->detect(views, b));
+    ASSERT_OK(cuda->run(views, ob));
+    auto a = [&](size_t f) -> const Detections& { return oa[f].detections; };
+    auto b = [&](size_t f) -> const Detections& { return ob[f].detections; };
     size_t matched = 0, confident = 0;
     for (size_t f = 0; f < 3; ++f)
-      for (const Detection& d : a[f]) {
+      for (const Detection& d : a(f)) {
         if (d.score < 0.35f) continue;  // near the threshold either path may drop it
         ++confident;
-        for (const Detection& e : b[f])
+        for (const Detection& e : b(f))
           if (e.class_id == d.class_id && iou(d.box, e.box) > 0.9f &&
               std::fabs(e.score - d.score) < 0.05f) {
             ++matched;

@@ -48,10 +48,15 @@ TEST_F(Conventions, MetadataKeysAsExportersWriteThem) {
   EXPECT_EQ(*c->depth_unit, "m");
   EXPECT_EQ(c->origin("task"), "from metadata");
   EXPECT_EQ(c->origin("stride"), "not set");
-  // Ultralytics tasks percept does not run are left to the shape inference, not refused.
+  // Which tasks exist is the task registry's business, a layer above: the metadata's task is
+  // kept as written (open_task leaves one it does not know to the shape inference, tested in
+  // dense_task_test), and a value that is no task name at all is skipped, not an error.
   auto pose = conventions_from_metadata({{"task", "pose"}});
   ASSERT_TRUE(pose);
-  EXPECT_FALSE(pose->task);
+  EXPECT_EQ(*pose->task, "pose");
+  auto prose = conventions_from_metadata({{"task", "Detect things!"}});
+  ASSERT_TRUE(prose);
+  EXPECT_FALSE(prose->task);
 }
 
 TEST_F(Conventions, BadMetadataValueNamesTheKey) {

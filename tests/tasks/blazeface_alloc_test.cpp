@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "percept/io/image_io.hpp"
-#include "percept/tasks/face/blazeface.hpp"
+#include "percept/tasks/task.hpp"
 #include "support/alloc_counter.hpp"
 
 namespace percept {
@@ -18,24 +18,28 @@ namespace {
 TEST(FaceAllocations, PreAndPostProcessingAllocateNothingOnceWarm) {
   const std::string photo = "/usr/lib/python3/dist-packages/imageio/resources/images/astronaut.png";
   ASSERT_TRUE(std::filesystem::exists(photo)) << photo << ": scripts/bootstrap.sh installs it";
-  FaceConfig cfg;
+  TaskConfig cfg;
   cfg.model_path = std::string(PERCEPT_SOURCE_DIR) +
                    "/third_party/blazeface/face_detection_front_128x128_barracuda.onnx";
-  auto det = FaceDetector::open(cfg);
+  auto det = open_task(cfg);
+  ASSERT_EQ(det->name(), "face");
   auto img = read_image(photo).value_or_throw();
-  ASSERT_TRUE(det->preprocess(img.view()).ok());
-  TensorView in = det->input().view();
-  auto outs = const_cast<Backend&>(det->backend()).run(std::span<const TensorView>(&in, 1));
+  const ImageView frame = img.view();
+  const std::span<const ImageView> frames(&frame, 1);
+  auto in = det->preprocess(frames);
+  ASSERT_TRUE(in.ok()) << in.error().message();
+  auto outs = det.backend->run(*in);
   ASSERT_TRUE(outs.ok()) << outs.error().message();
   std::vector<std::vector<float>> copies;
   std::vector<TensorView> views;
   for (const TensorView& o : *outs) copies.emplace_back(o.as<float>(), o.as<float>() + o.numel());
   for (size_t i = 0; i < copies.size(); ++i)
     views.push_back({copies[i].data(), DType::f32, (*outs)[i].shape});
-  Faces faces;
+  ModelOutput out;
+  const Faces& faces = out.faces;
   auto one_frame = [&] {
-    EXPECT_TRUE(det->preprocess(img.view()).ok());
-    EXPECT_TRUE(det->postprocess(views, faces).ok());
+    EXPECT_TRUE(det->preprocess(frames).ok());
+    EXPECT_TRUE(det->postprocess(views, std::span<ModelOutput>(&out, 1)).ok());
   };
   for (int i = 0; i < 3; ++i) one_frame();
   long allocations = 0;

@@ -172,11 +172,19 @@ TEST(WeightedNms, MaxFacesAndTies) {
 
 // ---- loading errors ----------------------------------------------------------------------
 
+// Through the one door, as `percept run` opens it (task: face from the config).
+TaskConfig face_config(const std::string& model) {
+  TaskConfig cfg;
+  cfg.model_path = model;
+  cfg.conventions.task = "face";
+  cfg.conventions.source["task"] = "test";
+  return cfg;
+}
+
 TEST(FaceDetector, MissingModelErrorNamesTheFile) {
-  FaceConfig cfg;
-  cfg.model_path = "/nonexistent/dir/blazeface.onnx";
+  TaskConfig cfg = face_config("/nonexistent/dir/blazeface.onnx");
   try {
-    FaceDetector::open(cfg);
+    open_task(cfg);
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(e.message().find("/nonexistent/dir/blazeface.onnx"), std::string::npos)
@@ -185,10 +193,9 @@ TEST(FaceDetector, MissingModelErrorNamesTheFile) {
 }
 
 TEST(FaceDetector, NonBlazeFaceModelIsRefused) {
-  FaceConfig cfg;
-  cfg.model_path = kData + "/const_v8.onnx";  // a detector's [1, 3, 64, 64] input
+  TaskConfig cfg = face_config(kData + "/const_v8.onnx");  // a detector's [1, 3, 64, 64] input
   try {
-    FaceDetector::open(cfg);
+    open_task(cfg);
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(e.message().find("const_v8.onnx"), std::string::npos) << e.message();
@@ -198,14 +205,18 @@ TEST(FaceDetector, NonBlazeFaceModelIsRefused) {
 
 TEST(FaceDetector, ReadsTheBarracudaExport) {
   for (const char* kind : {"front", "back"}) {
-    FaceConfig cfg;
-    cfg.model_path = model_file(kind);
+    TaskConfig cfg = face_config(model_file(kind));
     ASSERT_TRUE(std::filesystem::exists(cfg.model_path))
         << cfg.model_path << " is missing: run scripts/bootstrap.sh";
-    auto d = FaceDetector::open(cfg);
+    auto d = open_task(cfg);
     EXPECT_EQ(d->input_size().width, std::string(kind) == "front" ? 128 : 256);
-    EXPECT_EQ(d->anchors().size(), 896u);
-    EXPECT_EQ(d->input().shape()[3], 3);  // NHWC
+    EXPECT_NE(d->description().find(" 896 anchors"), std::string::npos) << d->description();
+    Image grey(40, 30, PixelFormat::bgr8);
+    std::fill(grey.data(), grey.data() + grey.stride() * 30, uint8_t{128});
+    const ImageView v = grey.view();
+    auto in = d->preprocess(std::span<const ImageView>(&v, 1));
+    ASSERT_TRUE(in.ok()) << in.error().message();
+    EXPECT_EQ((*in)[0].shape[3], 3);  // NHWC
   }
 }
 
@@ -225,11 +236,12 @@ nlohmann::json golden() {
   return nlohmann::json::parse(f);
 }
 
-Faces detect_one(FaceDetector& det, const ImageView& v) {
-  Faces out;
-  Status st = det.detect(std::span<const ImageView>(&v, 1), std::span<Faces>(&out, 1));
+Faces detect_one(Task& det, const ImageView& v) {
+  ModelOutput out;
+  Status st = det.run(std::span<const ImageView>(&v, 1), std::span<ModelOutput>(&out, 1));
   EXPECT_TRUE(st.ok()) << st.error().message();
-  return out;
+  EXPECT_TRUE(has(out.contents, Content::faces));
+  return out.faces;
 }
 
 // Every hand face found with IoU >= 0.5, by a distinct detection, and no other detection.
@@ -274,13 +286,12 @@ void check_faces(const std::string& what, const Faces& got, const nlohmann::json
 TEST(FaceDetector, GoldenFacesOnRealPhotos) {
   const auto g = golden();
   ASSERT_GE(g["photos"].size(), 2u);
-  std::map<std::string, std::unique_ptr<FaceDetector>> det;
+  std::map<std::string, OpenedTask> det;
   for (const char* kind : {"front", "back"}) {
-    FaceConfig cfg;
-    cfg.model_path = model_file(kind);
+    TaskConfig cfg = face_config(model_file(kind));
     ASSERT_TRUE(std::filesystem::exists(cfg.model_path))
         << cfg.model_path << " is missing: run scripts/bootstrap.sh";
-    det[kind] = FaceDetector::open(cfg);
+    det[kind] = open_task(cfg);
   }
   int faces = 0, empty = 0;
   for (const auto& p : g["photos"]) {
@@ -309,9 +320,7 @@ TEST(FaceDetector, LetterboxMapsBackToTheFrame) {
   ASSERT_NE(astronaut["path"].get<std::string>().find("astronaut"), std::string::npos);
   auto img = read_image(astronaut["path"]);
   ASSERT_TRUE(img.ok()) << img.error().message();
-  FaceConfig cfg;
-  cfg.model_path = model_file("front");
-  auto det = FaceDetector::open(cfg);
+  auto det = open_task(face_config(model_file("front")));
   struct Crop {
     int x, y, w, h;
   };
@@ -328,18 +337,16 @@ TEST(FaceDetector, LetterboxMapsBackToTheFrame) {
 }
 
 TEST(FaceDetector, StageTimesAndEmptyFrame) {
-  FaceConfig cfg;
-  cfg.model_path = model_file("front");
-  auto det = FaceDetector::open(cfg);
+  auto det = open_task(face_config(model_file("front")));
   Image black(64, 48, PixelFormat::bgr8);
   std::fill(black.data(), black.data() + black.stride() * 48, uint8_t{0});
   const ImageView frames[] = {black.view(), ImageView{}};
-  Faces out[2];
+  ModelOutput out[2];
   StageTimes t;
-  EXPECT_TRUE(det->detect(std::span(frames, 1), out, &t).ok());
-  EXPECT_TRUE(out[0].empty());
+  EXPECT_TRUE(det->run(std::span(frames, 1), out, &t).ok());
+  EXPECT_TRUE(out[0].faces.empty());
   EXPECT_GT(t.inference_ns, 0);
-  Status st = det->detect(frames, out);
+  Status st = det->run(frames, out);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message().find("frame 1 is empty"), std::string::npos);
 }

@@ -3,6 +3,7 @@
 // their post-processing kernels against OpenCV and hand-computed values.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include "percept/tasks/image_input.hpp"
 #include "percept/tasks/segment/segment_task.hpp"
 #include "percept/tasks/task.hpp"
+#include "percept/tasks/task_registry.hpp"
 
 namespace percept {
 namespace {
@@ -39,10 +41,10 @@ Image solid(int w, int h, uint8_t b, uint8_t g, uint8_t r) {
   return img;
 }
 
-TaskOutput run(Task& t, const Image& img) {
-  TaskOutput out;
+ModelOutput run(Task& t, const Image& img) {
+  ModelOutput out;
   const ImageView v = img.view();
-  Status st = t.run(std::span<const ImageView>(&v, 1), std::span<TaskOutput>(&out, 1));
+  Status st = t.run(std::span<const ImageView>(&v, 1), std::span<ModelOutput>(&out, 1));
   EXPECT_TRUE(st.ok()) << st.error().message();
   return out;
 }
@@ -55,11 +57,11 @@ TaskConfig config(const std::string& model) {
 }
 
 TEST(TaskInference, ToldFromTheTensorShapes) {
-  EXPECT_EQ(open_task(config(kData + "/dense_classify.onnx"))->kind(), TaskKind::classify);
-  EXPECT_EQ(open_task(config(kData + "/dense_segment.onnx"))->kind(), TaskKind::segment);
+  EXPECT_EQ(open_task(config(kData + "/dense_classify.onnx"))->name(), "classify");
+  EXPECT_EQ(open_task(config(kData + "/dense_segment.onnx"))->name(), "segment");
   // [B, H, W] with the input's own H and W is a depth map; a YOLO head is not.
-  EXPECT_EQ(open_task(config(kData + "/dense_depth.onnx"))->kind(), TaskKind::depth);
-  EXPECT_EQ(open_task(config(kData + "/const_v8.onnx"))->kind(), TaskKind::detect);
+  EXPECT_EQ(open_task(config(kData + "/dense_depth.onnx"))->name(), "depth");
+  EXPECT_EQ(open_task(config(kData + "/const_v8.onnx"))->name(), "detect");
 }
 
 TEST(TaskInference, AmbiguousModelSaysWhatItFoundAndWhatToSet) {
@@ -77,29 +79,57 @@ TEST(TaskInference, AmbiguousModelSaysWhatItFoundAndWhatToSet) {
   // Told by the config, the same model runs as either task.
   TaskConfig c = config(kData + "/dense_mask.onnx");
   c.conventions.task = "depth";
-  EXPECT_EQ(open_task(c)->kind(), TaskKind::depth);
+  EXPECT_EQ(open_task(c)->name(), "depth");
   c.conventions.task = "segment";
-  EXPECT_EQ(open_task(c)->kind(), TaskKind::segment);
+  EXPECT_EQ(open_task(c)->name(), "segment");
+}
+
+TEST(TaskRegistry, UnknownTaskListsTheKnownOnes) {
+  const auto names = task_names();
+  for (const char* t : {"detect", "depth", "segment", "classify", "face"})
+    EXPECT_NE(std::find(names.begin(), names.end(), t), names.end()) << t;
+  TaskConfig c = config(kData + "/dense_classify.onnx");
+  c.conventions.task = "pose";
+  c.conventions.source["task"] = "config";
+  try {
+    open_task(c);
+    FAIL() << "a task the registry does not know must be refused when the config asks for it";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("unknown task 'pose'"), std::string::npos) << m;
+    EXPECT_NE(m.find("detect, depth, segment, classify, face"), std::string::npos) << m;
+  }
+}
+
+TEST(TaskRegistry, UnknownTaskFromMetadataFallsBackToTheShapes) {
+  // Ultralytics writes tasks percept may not run (pose, obb) into the metadata: such a model
+  // is not refused, its task is told from the tensors.
+  TaskConfig c = config(kData + "/dense_classify.onnx");
+  c.conventions.task = "pose";
+  c.conventions.source["task"] = "metadata";
+  auto t = open_task(c);
+  EXPECT_EQ(t->name(), "classify");
+  EXPECT_TRUE(has(t->produces(), Content::classes));
 }
 
 TEST(ClassifyTask, ColourOrderAndImageNetNormalisationReachTheModel) {
   auto t = open_task(config(kData + "/dense_classify.onnx"));
   // Pure red (BGR 0,0,255): the model's logits are the normalised R, G, B means.
-  TaskOutput out = run(*t, solid(40, 30, 0, 0, 255));
-  ASSERT_EQ(out.top.size(), 3u);
-  EXPECT_EQ(out.top[0].class_id, 0);  // R
+  ModelOutput out = run(*t, solid(40, 30, 0, 0, 255));
+  ASSERT_EQ(out.classes.size(), 3u);
+  EXPECT_EQ(out.classes[0].class_id, 0);  // R
   const float l[] = {imagenet(255, 0), imagenet(0, 1), imagenet(0, 2)};
   const float z = std::exp(l[0]) + std::exp(l[1]) + std::exp(l[2]);
-  EXPECT_NEAR(out.top[0].score, std::exp(l[0]) / z, 1e-4);
-  EXPECT_NEAR(out.top[0].score + out.top[1].score + out.top[2].score, 1.0, 1e-5);
+  EXPECT_NEAR(out.classes[0].score, std::exp(l[0]) / z, 1e-4);
+  EXPECT_NEAR(out.classes[0].score + out.classes[1].score + out.classes[2].score, 1.0, 1e-5);
   // color: bgr swaps what the model sees.
   TaskConfig c = config(kData + "/dense_classify.onnx");
   c.conventions.rgb = false;
   c.top_k = 1;
   auto bgr = open_task(c);
   out = run(*bgr, solid(40, 30, 0, 0, 255));
-  ASSERT_EQ(out.top.size(), 1u);
-  EXPECT_EQ(out.top[0].class_id, 2);
+  ASSERT_EQ(out.classes.size(), 1u);
+  EXPECT_EQ(out.classes[0].class_id, 2);
 }
 
 TEST(SegmentTask, ClassMapInFramePixelsAndFractions) {
@@ -111,7 +141,7 @@ TEST(SegmentTask, ClassMapInFramePixelsAndFractions) {
       img.row(y)[3 * x] = 255;
       img.row(y)[3 * x + 2] = 0;
     }
-  TaskOutput out = run(*t, img);
+  ModelOutput out = run(*t, img);
   const SegmentationMap& m = out.segmentation;
   ASSERT_EQ(m.width, 48);
   ASSERT_EQ(m.height, 32);
@@ -125,7 +155,7 @@ TEST(SegmentTask, ClassMapInFramePixelsAndFractions) {
 
 TEST(DepthTask, MapHasTheFrameSizeAndTheModelValues) {
   auto t = open_task(config(kData + "/dense_depth.onnx"));
-  TaskOutput out = run(*t, solid(60, 40, 0, 0, 255));
+  ModelOutput out = run(*t, solid(60, 40, 0, 0, 255));
   const DepthMap& d = out.depth;
   ASSERT_EQ(d.width, 60);
   ASSERT_EQ(d.height, 40);
@@ -141,7 +171,7 @@ TEST(DenseTasks, BatchOfDifferentFrameSizes) {
   auto t = open_task(config(kData + "/dense_depth.onnx"));
   Image a = solid(24, 16, 10, 10, 10), b = solid(50, 30, 200, 200, 200);
   std::vector<ImageView> views{a.view(), b.view()};
-  std::vector<TaskOutput> outs(2);
+  std::vector<ModelOutput> outs(2);
   ASSERT_TRUE(t->run(views, outs).ok());
   EXPECT_EQ(outs[0].depth.width, 24);
   EXPECT_EQ(outs[1].depth.width, 50);

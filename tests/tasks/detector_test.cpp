@@ -1,7 +1,7 @@
-// The whole detect path on models whose output is a known constant (tests/data/
-// make_test_models.py): letterbox geometry, decode of each layout, NMS and mapping back to the
-// frame, against boxes computed by hand.
-#include "percept/tasks/detect/detector.hpp"
+// The whole detect path (open_task + the Task skeleton) on models whose output is a known constant
+// (tests/data/ make_test_models.py): letterbox geometry, decode of each layout, NMS and mapping
+// back to the frame, against boxes computed by hand.
+#include "percept/tasks/detect/detect_task.hpp"
 
 #include <gtest/gtest.h>
 
@@ -21,12 +21,20 @@ Image frame_128x64() {
   return img;
 }
 
-Detections run(Detector& d, const Image& img) {
-  Detections out;
+TaskConfig detect_config(const std::string& model) {
+  TaskConfig cfg;
+  cfg.model_path = kData + "/" + model;
+  cfg.conventions.task = "detect";
+  return cfg;
+}
+
+Detections run(Task& d, const Image& img) {
+  ModelOutput out;
   const ImageView v = img.view();
-  Status st = d.detect(std::span<const ImageView>(&v, 1), std::span<Detections>(&out, 1));
+  Status st = d.run(std::span<const ImageView>(&v, 1), std::span<ModelOutput>(&out, 1));
   EXPECT_TRUE(st.ok()) << st.error().message();
-  return out;
+  EXPECT_TRUE(has(out.contents, Content::detections));
+  return out.detections;
 }
 
 void expect_box(const Detection& d, int cls, float score, Box b) {
@@ -41,9 +49,8 @@ void expect_box(const Detection& d, int cls, float score, Box b) {
 class DetectorLayouts : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(DetectorLayouts, BoxesInFramePixels) {
-  DetectorConfig cfg;
-  cfg.model_path = kData + "/const_" + GetParam() + ".onnx";
-  auto det = Detector::open(cfg);
+  auto det = open_task(detect_config(std::string("const_") + GetParam() + ".onnx"));
+  EXPECT_EQ(det->name(), "detect");
   EXPECT_EQ(det->input_size().width, 64);
   ASSERT_EQ(det->labels().size(), 2u);
   EXPECT_EQ(det->label(1), "dog");
@@ -60,64 +67,57 @@ TEST_P(DetectorLayouts, BoxesInFramePixels) {
 INSTANTIATE_TEST_SUITE_P(AllLayouts, DetectorLayouts, ::testing::Values("v8", "v5", "e2e"));
 
 TEST(Detector, FixedBatchModelRunsFrameByFrame) {
-  DetectorConfig cfg;
-  cfg.model_path = kData + "/const_v8.onnx";
-  auto det = Detector::open(cfg);
+  auto det = open_task(detect_config("const_v8.onnx"));
   EXPECT_FALSE(det->dynamic_batch());
   Image a = frame_128x64();
   Image b(64, 128, PixelFormat::bgr8);  // portrait: padding left and right instead
   std::fill(b.data(), b.data() + b.stride() * 128, uint8_t{10});
   const ImageView frames[] = {a.view(), b.view()};
-  Detections out[2];
+  ModelOutput out[2];
   StageTimes t;
-  ASSERT_TRUE(det->detect(frames, out, &t).ok());
-  EXPECT_EQ(out[0].size(), 3u);
+  ASSERT_TRUE(det->run(frames, out, &t).ok());
+  EXPECT_EQ(out[0].detections.size(), 3u);
   // Portrait 64x128 -> 32x64 at pad_left 16: input (15,15)-(25,25) -> (-2, 30)-(18, 50).
-  expect_box(out[1][0], 0, 0.9f, {0, 30, 18, 50});
+  expect_box(out[1].detections[0], 0, 0.9f, {0, 30, 18, 50});
   EXPECT_GT(t.inference_ns, 0);
 }
 
 TEST(Detector, ConfigOverridesMetadata) {
   auto labels = (std::filesystem::temp_directory_path() / "percept_det_labels.txt").string();
   std::ofstream(labels) << "tabby\nbeagle\n";
-  DetectorConfig cfg;
-  cfg.model_path = kData + "/const_v8.onnx";
-  cfg.labels_file = labels;
-  cfg.decode.conf_threshold = 0.65f;
-  cfg.layout = YoloLayout::v8;
-  auto det = Detector::open(cfg);
+  TaskConfig cfg = detect_config("const_v8.onnx");
+  cfg.conventions.labels = load_labels_file(labels).value_or_throw();
+  cfg.conventions.source["labels"] = "test";
+  cfg.conf = 0.65f;
+  cfg.conventions.output_layout = "v8";
+  auto det = open_task(cfg);
   EXPECT_EQ(det->label(0), "tabby");
   Detections out = run(*det, frame_128x64());
   ASSERT_EQ(out.size(), 2u);  // 0.6 is now below the threshold
 }
 
 TEST(Detector, RefusesModelsItCannotFeed) {
-  for (const char* m : {"two_inputs.onnx", "int64_input.onnx", "identity_dynamic.onnx"}) {
-    DetectorConfig cfg;
-    cfg.model_path = kData + "/" + m;
-    EXPECT_THROW(Detector::open(cfg), Error) << m;
-  }
-  DetectorConfig cfg;
-  cfg.model_path = kData + "/const_v8.onnx";
-  cfg.input_size = InputSize{320, 320};  // the model is fixed at 64x64
+  for (const char* m : {"two_inputs.onnx", "int64_input.onnx", "identity_dynamic.onnx"})
+    EXPECT_THROW(open_task(detect_config(m)), Error) << m;
+  TaskConfig cfg = detect_config("const_v8.onnx");
+  cfg.conventions.input_size = InputSize{320, 320};  // the model is fixed at 64x64
+  cfg.conventions.source["input_size"] = "config";
   try {
-    Detector::open(cfg);
+    open_task(cfg);
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("does not match input 'images'"), std::string::npos);
   }
-  cfg.input_size.reset();
-  cfg.layout = YoloLayout::end2end;  // [1, 6, 5] cannot be end2end
-  EXPECT_THROW(Detector::open(cfg), Error);
+  cfg.conventions.input_size.reset();
+  cfg.conventions.output_layout = "end2end";  // [1, 6, 5] cannot be end2end
+  EXPECT_THROW(open_task(cfg), Error);
 }
 
 TEST(Detector, EmptyFrameIsAnErrorNotACrash) {
-  DetectorConfig cfg;
-  cfg.model_path = kData + "/const_v8.onnx";
-  auto det = Detector::open(cfg);
+  auto det = open_task(detect_config("const_v8.onnx"));
   ImageView empty;
-  Detections out;
-  Status st = det->detect(std::span<const ImageView>(&empty, 1), std::span<Detections>(&out, 1));
+  ModelOutput out;
+  Status st = det->run(std::span<const ImageView>(&empty, 1), std::span<ModelOutput>(&out, 1));
   EXPECT_FALSE(st.ok());
   EXPECT_EQ(run(*det, frame_128x64()).size(), 3u);  // and it keeps working
 }

@@ -51,9 +51,9 @@ struct BackendOptions {
   // Other outputs are allocated by ONNX Runtime each run. false: Session::Run with every output
   // allocated by ONNX Runtime, the reference `bench_backend` compares against.
   bool io_binding = true;
-  // CUDA provider: run on this cudaStream_t instead of ONNX Runtime's own ("user compute
-  // stream"), so that work percept queues on it before and after runs back to back. Null: ONNX
-  // Runtime's stream. The stream must outlive the backend.
+  // CUDA and TensorRT providers: run on this cudaStream_t instead of ONNX Runtime's own ("user
+  // compute stream"), so that work percept queues on it before and after runs back to back. Null:
+  // ONNX Runtime's stream. The stream must outlive the backend.
   void* cuda_stream = nullptr;
 };
 

@@ -7,11 +7,11 @@
 #include <utility>
 #include <vector>
 
+#include "percept/core/depth_map.hpp"
 #include "percept/core/detection.hpp"
+#include "percept/core/face.hpp"
 #include "percept/core/image.hpp"
-#include "percept/tasks/depth/depth_map.hpp"
-#include "percept/tasks/face/face.hpp"
-#include "percept/tasks/segment/segmentation_map.hpp"
+#include "percept/core/segmentation_map.hpp"
 
 namespace percept {
 

@@ -5,8 +5,8 @@
 
 #include <string>
 
+#include "percept/core/depth_map.hpp"
 #include "percept/core/error.hpp"
-#include "percept/tasks/depth/depth_map.hpp"
 
 namespace percept {
 

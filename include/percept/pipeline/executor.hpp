@@ -1,7 +1,11 @@
 // One executor per model: a thread that takes batches of frames from the frame board
-// (dynamic batching across the cameras it serves), runs pre-processing, inference and
-// post-processing, stores the results in the frames and hands each frame back through
-// `on_done`. It owns the model (a Task of any kind), its buffers and its statistics.
+// (dynamic batching across the cameras it serves: FrameBoard::take_batch), runs the task's
+// skeleton (pre-processing, inference, post-processing: Task::run, which times each stage),
+// stores the results in the frames and hands each frame back through `on_done`.
+//
+// It owns what the model runs on: the CUDA stream (GPU devices in CUDA builds), the backend
+// created on that stream, and the task that borrows both (open_task), plus the result buffers
+// and the statistics.
 #pragma once
 
 #include <chrono>
@@ -13,7 +17,10 @@
 #include <thread>
 #include <vector>
 
+#include "percept/gpu/compute_stream.hpp"
+#include "percept/infer/backend.hpp"
 #include "percept/pipeline/frame_board.hpp"
+#include "percept/tasks/task.hpp"
 #include "percept/telemetry/histogram.hpp"
 #include "percept/telemetry/live.hpp"
 
@@ -29,6 +36,8 @@ struct ExecutorOptions {
   std::vector<int64_t> drop_older_than_ns;
   // Live telemetry (counters and interval histograms), or null. Must outlive the executor.
   LiveModel* live = nullptr;
+  // Wraps the backend before the task opens on it (fault-injection tests), or empty.
+  BackendWrapper wrap_backend;
 };
 
 struct ExecutorStats {
@@ -49,8 +58,9 @@ class Executor {
   // on_done(frame, model_index) is called once per frame taken, from the executor thread,
   // after the frame's result (done, dropped or failed) is stored.
   using DoneFn = std::function<void(FrameRef&, size_t)>;
-  // `board` must outlive the executor and be closed (close_all) before it is destroyed.
-  Executor(std::unique_ptr<Task> task, ExecutorOptions opt, FrameBoard& board, DoneFn on_done);
+  // Opens the model (stream, backend, task; throws percept::Error naming the file). `board`
+  // must outlive the executor and be closed (close_all) before it is destroyed.
+  Executor(const TaskConfig& config, ExecutorOptions opt, FrameBoard& board, DoneFn on_done);
   ~Executor();
 
   const Task& task() const { return *task_; }
@@ -74,6 +84,9 @@ class Executor {
   void publish_buffer_stats();
   void fail_pending(const char* what);  // frames of batch_ without a result: failed
 
+  // Destroyed in reverse: the task before the backend it borrows, the backend before its stream.
+  gpu::ComputeStream stream_;
+  std::unique_ptr<Backend> backend_;
   std::unique_ptr<Task> task_;
   ExecutorOptions opt_;
   FrameBoard& board_;
@@ -82,7 +95,7 @@ class Executor {
   ExecutorStats stats_;
   std::vector<FrameRef> batch_;
   std::vector<ImageView> views_;
-  std::vector<TaskOutput> results_;
+  std::vector<ModelOutput> results_;
 };
 
 }  // namespace percept

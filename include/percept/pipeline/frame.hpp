@@ -11,7 +11,7 @@
 
 #include "percept/core/detection.hpp"
 #include "percept/core/image.hpp"
-#include "percept/tasks/task.hpp"
+#include "percept/core/model_output.hpp"
 
 namespace percept {
 
@@ -19,7 +19,7 @@ namespace percept {
 struct ModelResult {
   enum class State { pending, done, dropped, failed };
   State state = State::pending;
-  TaskOutput output;       // what the model produced (the member of its task kind)
+  ModelOutput output;      // what the model produced (see output.contents)
   int64_t dequeue_ns = 0;  // the executor took the frame from its slot
   int64_t preprocess_end_ns = 0;
   int64_t inference_end_ns = 0;

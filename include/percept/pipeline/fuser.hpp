@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "percept/core/depth_map.hpp"
 #include "percept/core/detection.hpp"
 #include "percept/core/error.hpp"
-#include "percept/tasks/depth/depth_map.hpp"
 
 namespace percept {
 

@@ -24,9 +24,11 @@ struct PipelineInfo {
   std::vector<std::string> camera_ids;
   std::vector<std::string> model_ids;
   std::vector<std::vector<size_t>> camera_models;  // models serving each camera
-  std::vector<TaskKind> model_tasks;
+  std::vector<std::string> model_tasks;            // registry names, for the records ("detect")
+  std::vector<Content> model_produces;             // what each model's outputs can contain
+  // Each model's class names, resolved when it opened: sinks never call back into executors.
+  std::vector<std::vector<std::string>> model_labels;
   std::vector<int> camera_depth_model;  // the depth model whose map gave distances, or -1
-  std::function<std::string(size_t model, int class_id)> label;
   // What a camera's source is doing now (any thread may ask; unset: always ok). The ROS 2
   // diagnostics report a lost source as an error.
   std::function<SourceState(size_t camera)> source_state;
@@ -47,7 +49,7 @@ class Sink {
 
 // detections.jsonl: one line per frame and model: camera, frame index, capture time (wall
 // clock, seconds since the epoch, for matching with other sensors), the model's task and
-// results (pipeline/results_json.hpp; detections with distances), and stage timings in ms
+// results (io/results_json.hpp; detections with distances), and stage timings in ms
 // (queue, preprocess, inference, postprocess, end to end).
 std::unique_ptr<Sink> make_jsonl_sink(const std::string& path, const PipelineInfo& info);
 // <dir>/<camera>.annotated.avi, boxes with labels, scores and distances drawn.

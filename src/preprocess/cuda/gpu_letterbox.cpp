@@ -22,12 +22,13 @@ Status ensure(Buffer& b, size_t bytes, Alloc&& alloc) {
 
 }  // namespace
 
-Result<std::unique_ptr<GpuLetterbox>> GpuLetterbox::create() {
+Result<std::unique_ptr<GpuLetterbox>> GpuLetterbox::create(cudaStream_t shared) {
   std::string why;
   if (!gpu::device_available(&why)) return Error("GPU preprocessing: no CUDA device (" + why + ")");
+  if (shared) return std::unique_ptr<GpuLetterbox>(new GpuLetterbox(gpu::Stream(), shared));
   auto stream = gpu::Stream::create();
   if (!stream.ok()) return Error("GPU preprocessing: " + stream.error().message());
-  return std::unique_ptr<GpuLetterbox>(new GpuLetterbox(std::move(stream).value()));
+  return std::unique_ptr<GpuLetterbox>(new GpuLetterbox(std::move(stream).value(), nullptr));
 }
 
 Result<TensorView> GpuLetterbox::prepare(std::span<const ImageView> frames,
@@ -35,7 +36,7 @@ Result<TensorView> GpuLetterbox::prepare(std::span<const ImageView> frames,
                                          const Normalize& norm, int width, int height) {
   const size_t n = frames.size();
   if (params.size() != n) return Error("GPU preprocessing: one letterbox geometry per frame");
-  const cudaStream_t s = stream_.get();
+  const cudaStream_t s = stream();
   const size_t per_image = size_t{3} * static_cast<size_t>(width) * static_cast<size_t>(height);
   if (Status st = ensure(input_, n * per_image * sizeof(float),
                          [&](size_t b) { return device_.allocate(b, s); });
@@ -69,9 +70,12 @@ Result<TensorView> GpuLetterbox::prepare(std::span<const ImageView> frames,
         !st)
       return st.error();
   }
-  // The staging buffers are rewritten by the next call, and ONNX Runtime reads the input on its
-  // own stream: wait for this stream's work (not the whole device).
-  if (Status st = stream_.synchronize(); !st) return st.error();
+  // On a stream of our own, ONNX Runtime would read the input on another one, and the staging
+  // buffers are rewritten by the next call: wait for this stream's work (not the whole device).
+  // On the shared stream the model's kernels are ordered after ours and Backend::run waits for
+  // the stream before it returns: nothing to wait for here.
+  if (!shared_)
+    if (Status st = own_.synchronize(); !st) return st.error();
   TensorView v;
   v.data = input_.data();
   v.dtype = DType::f32;

@@ -53,12 +53,12 @@ namespace {
 
 class ClassifyTask final : public ImageTask {
  public:
-  ClassifyTask(std::unique_ptr<Backend> backend, const ModelConventions& c, int top_k)
-      : ImageTask(std::move(backend), c, ResizeMode::stretch,
+  ClassifyTask(const TaskContext& ctx, const ModelConventions& c, int top_k)
+      : ImageTask(ctx, c, ResizeMode::stretch,
                   make_normalize(c, {0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}, true),
                   "classify"),
         top_k_(top_k) {
-    const TensorInfo& out = backend_->outputs()[0];
+    const TensorInfo& out = backend_.outputs()[0];
     if (out.dtype != DType::f32 || out.shape.size() != 2)
       throw Error(model() + ": output '" + out.name + "' is " + dtype_name(out.dtype) + " " +
                   shape_str(out.shape) + "; the classify task reads float32 [B, C]");
@@ -67,17 +67,15 @@ class ClassifyTask final : public ImageTask {
                    ", labels " + c.origin("labels");
   }
 
-  TaskKind kind() const override { return TaskKind::classify; }
-
  protected:
   Status read_output(const TensorView& o, std::span<const LetterboxParams>,
-                     std::span<TaskOutput> outputs) override {
+                     std::span<ModelOutput> outputs) override {
     if (o.dtype != DType::f32 || o.shape.size() != 2 || o.shape[1] < 1)
       return output_error(o, "float32 [B, C]");
     const int classes = static_cast<int>(o.shape[1]);
     for (size_t i = 0; i < outputs.size(); ++i)
       top_k_softmax(o.as<float>() + i * static_cast<size_t>(classes), classes, top_k_,
-                    outputs[i].top, probs_);
+                    outputs[i].classes, probs_);
     return {};
   }
 
@@ -88,9 +86,9 @@ class ClassifyTask final : public ImageTask {
 
 }  // namespace
 
-std::unique_ptr<Task> make_classify_task(std::unique_ptr<Backend> backend,
-                                         const ModelConventions& conventions, int top_k) {
-  return std::make_unique<ClassifyTask>(std::move(backend), conventions, top_k);
+std::unique_ptr<Task> make_classify_task(const TaskContext& ctx, const TaskConfig& config,
+                                         const ModelConventions& conventions) {
+  return std::make_unique<ClassifyTask>(ctx, conventions, config.top_k);
 }
 
 }  // namespace percept

@@ -2,31 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cmath>
-
 #include "../image_task.hpp"
 
 namespace percept {
-
-const char* depth_unit_name(DepthUnit u) {
-  return u == DepthUnit::metres ? "m" : "relative";
-}
-
-DepthStats depth_stats(const DepthMap& d) {
-  DepthStats s;
-  double sum = 0;
-  bool first = true;
-  for (float v : d.values) {
-    if (!std::isfinite(v)) continue;
-    if (first || v < s.min) s.min = v;
-    if (first || v > s.max) s.max = v;
-    first = false;
-    sum += v;
-    ++s.valid;
-  }
-  if (s.valid) s.mean = static_cast<float>(sum / static_cast<double>(s.valid));
-  return s;
-}
 
 void depth_to_frame(const float* out, int out_w, int out_h, const LetterboxParams& p,
                     DepthUnit unit, DepthMap& map, PlaneResampler& resampler) {
@@ -42,11 +20,11 @@ namespace {
 
 class DepthTask final : public ImageTask {
  public:
-  DepthTask(std::unique_ptr<Backend> backend, const ModelConventions& c)
-      : ImageTask(std::move(backend), c, ResizeMode::keep_aspect,
+  DepthTask(const TaskContext& ctx, const ModelConventions& c)
+      : ImageTask(ctx, c, ResizeMode::keep_aspect,
                   make_normalize(c, {0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}, true),
                   "depth") {
-    const TensorInfo& out = backend_->outputs()[0];
+    const TensorInfo& out = backend_.outputs()[0];
     const bool rank_ok = out.shape.size() == 3 ||
                          (out.shape.size() == 4 && (out.shape[1] == 1 || out.shape[1] == -1));
     if (out.dtype != DType::f32 || !rank_ok)
@@ -63,11 +41,9 @@ class DepthTask final : public ImageTask {
           model());
   }
 
-  TaskKind kind() const override { return TaskKind::depth; }
-
  protected:
   Status read_output(const TensorView& o, std::span<const LetterboxParams> params,
-                     std::span<TaskOutput> outputs) override {
+                     std::span<ModelOutput> outputs) override {
     if (o.dtype != DType::f32 || !(o.shape.size() == 3 || (o.shape.size() == 4 && o.shape[1] == 1)))
       return output_error(o, "float32 [B, H, W] or [B, 1, H, W]");
     const int oh = static_cast<int>(o.shape[o.shape.size() - 2]);
@@ -85,9 +61,9 @@ class DepthTask final : public ImageTask {
 
 }  // namespace
 
-std::unique_ptr<Task> make_depth_task(std::unique_ptr<Backend> backend,
+std::unique_ptr<Task> make_depth_task(const TaskContext& ctx, const TaskConfig&,
                                       const ModelConventions& conventions) {
-  return std::make_unique<DepthTask>(std::move(backend), conventions);
+  return std::make_unique<DepthTask>(ctx, conventions);
 }
 
 }  // namespace percept

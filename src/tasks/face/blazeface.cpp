@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "percept/core/clock.hpp"
-#include "percept/core/trace.hpp"
+#include "percept/core/tensor.hpp"
+#include "percept/preprocess/letterbox.hpp"
 
 namespace percept {
 
@@ -100,14 +100,46 @@ void weighted_nms(std::span<const Face> candidates, float iou_threshold, size_t 
   weighted_nms(candidates, iou_threshold, max_faces, out, s);
 }
 
-std::unique_ptr<FaceDetector> FaceDetector::open(const FaceConfig& config) {
-  return std::make_unique<FaceDetector>(create_backend(config.model_path, config.backend), config);
-}
+namespace {
 
-FaceDetector::FaceDetector(std::unique_ptr<Backend> backend, const FaceConfig& config)
-    : backend_(std::move(backend)), config_(config) {
-  const std::string model = "model '" + backend_->model_path() + "'";
-  const auto& ins = backend_->inputs();
+class FaceTask final : public Task {
+ public:
+  FaceTask(const TaskContext& ctx, const TaskConfig& cfg);
+  InputSize input_size() const override { return size_; }
+  Result<std::span<const TensorView>> preprocess(std::span<const ImageView> frames) override;
+  Status postprocess(std::span<const TensorView> outputs, std::span<ModelOutput> results) override;
+
+ private:
+  struct OutputPair {  // one feature map's outputs, in anchor order
+    size_t scores = 0, regressors = 0, rows = 0;
+  };
+  Status preprocess_one(const ImageView& frame);
+  Status postprocess_one(std::span<const TensorView> outputs, Faces& faces);
+
+  float conf_ = 0.75f;
+  float iou_ = 0.3f;
+  size_t max_faces_ = 300;
+  InputSize size_;
+  bool nhwc_ = true;
+  std::vector<OutputPair> pairs_;
+  std::vector<Anchor> anchors_;
+  Normalize norm_;
+  LetterboxParams params_;
+  std::vector<float> planes_;  // letterbox output, NCHW, before the NHWC transpose
+  Tensor input_;
+  TensorView view_;
+  Faces candidates_;
+  WeightedNmsScratch nms_;
+};
+
+FaceTask::FaceTask(const TaskContext& ctx, const TaskConfig& cfg)
+    : Task(ctx),
+      conf_(cfg.conf.value_or(0.75f)),
+      iou_(cfg.iou.value_or(0.3f)),
+      max_faces_(static_cast<size_t>(cfg.max_det)) {
+  const std::string model = this->model();
+  dynamic_batch_ = false;
+  const auto& ins = backend_.inputs();
   if (ins.size() != 1)
     throw Error(model + " has " + std::to_string(ins.size()) +
                 " inputs; a BlazeFace takes one image tensor");
@@ -143,7 +175,7 @@ FaceDetector::FaceDetector(std::unique_ptr<Backend> backend, const FaceConfig& c
   // splits them per feature map (512 rows for the fine one, 384 for the coarse one); anchors
   // run fine to coarse, and finer maps have more rows, so pairs are ordered by rows, largest
   // first.
-  const auto& outs = backend_->outputs();
+  const auto& outs = backend_.outputs();
   std::vector<size_t> scores, regs;
   for (size_t i = 0; i < outs.size(); ++i) {
     const Shape& o = outs[i].shape;
@@ -190,9 +222,11 @@ FaceDetector::FaceDetector(std::unique_ptr<Backend> backend, const FaceConfig& c
     input_.reshape(DType::f32, {1, 3, side, side});
   }
   candidates_.reserve(anchors_.size());
+  description_ = "face: BlazeFace input " + std::to_string(side) + "x" + std::to_string(side) +
+                 " letterbox, " + std::to_string(anchors_.size()) + " anchors";
 }
 
-Status FaceDetector::preprocess(const ImageView& frame) {
+Status FaceTask::preprocess_one(const ImageView& frame) {
   if (frame.empty()) return Error("face: empty frame");
   params_ = letterbox_params(frame.width, frame.height, size_.width, size_.height);
   if (!nhwc_) {
@@ -216,29 +250,29 @@ Status FaceDetector::preprocess(const ImageView& frame) {
   return {};
 }
 
-Status FaceDetector::postprocess(std::span<const TensorView> outputs, Faces& faces) {
+Status FaceTask::postprocess_one(std::span<const TensorView> outputs, Faces& faces) {
   faces.clear();
   candidates_.clear();
   size_t first = 0;  // anchor index of the pair's first row
   for (const OutputPair& p : pairs_) {
     if (p.scores >= outputs.size() || p.regressors >= outputs.size())
-      return Error("model '" + backend_->model_path() + "': " + std::to_string(outputs.size()) +
-                   " outputs, expected " + std::to_string(backend_->outputs().size()));
+      return Error("model '" + backend_.model_path() + "': " + std::to_string(outputs.size()) +
+                   " outputs, expected " + std::to_string(backend_.outputs().size()));
     const TensorView& sc = outputs[p.scores];
     const TensorView& rg = outputs[p.regressors];
     if (sc.dtype != DType::f32 || rg.dtype != DType::f32 ||
         static_cast<size_t>(sc.numel()) != p.rows ||
         static_cast<size_t>(rg.numel()) != p.rows * kRegressors)
-      return Error("model '" + backend_->model_path() + "': output '" +
-                   backend_->outputs()[p.scores].name + "' or '" +
-                   backend_->outputs()[p.regressors].name + "' has shape " + shape_str(sc.shape) +
+      return Error("model '" + backend_.model_path() + "': output '" +
+                   backend_.outputs()[p.scores].name + "' or '" +
+                   backend_.outputs()[p.regressors].name + "' has shape " + shape_str(sc.shape) +
                    " / " + shape_str(rg.shape) + " at run time");
     decode_blazeface({sc.as<const float>(), p.rows}, {rg.as<const float>(), p.rows * kRegressors},
-                     std::span<const Anchor>(anchors_).subspan(first, p.rows), size_, config_.conf,
-                     100.f, candidates_);
+                     std::span<const Anchor>(anchors_).subspan(first, p.rows), size_, conf_, 100.f,
+                     candidates_);
     first += p.rows;
   }
-  weighted_nms(candidates_, config_.iou, config_.max_faces, faces, nms_);
+  weighted_nms(candidates_, iou_, max_faces_, faces, nms_);
   const float sx = static_cast<float>(params_.src_w) / static_cast<float>(params_.new_w);
   const float sy = static_cast<float>(params_.src_h) / static_cast<float>(params_.new_h);
   for (Face& f : faces) {
@@ -253,40 +287,27 @@ Status FaceDetector::postprocess(std::span<const TensorView> outputs, Faces& fac
   return {};
 }
 
-Status FaceDetector::detect(std::span<const ImageView> frames, std::span<Faces> results,
-                            StageTimes* times) {
-  if (results.size() < frames.size())
-    return Error("face: " + std::to_string(frames.size()) + " frames but room for " +
-                 std::to_string(results.size()) + " results");
-  StageTimes t;
-  Status st;
-  for (size_t i = 0; i < frames.size() && st.ok(); ++i) {
-    StageTrace trace("preprocess");
-    const int64_t t0 = now_ns();
-    if (frames[i].empty()) {
-      st = Error("face: frame " + std::to_string(i) + " is empty");
-      break;
-    }
-    st = preprocess(frames[i]);
-    if (!st.ok()) break;
-    const int64_t t1 = now_ns();
-    trace.next("inference");
-    TensorView in = input_.view();
-    auto outs = backend_->run(std::span<const TensorView>(&in, 1));
-    if (!outs) {
-      st = outs.error();
-      break;
-    }
-    const int64_t t2 = now_ns();
-    trace.next("postprocess");
-    st = postprocess(*outs, results[i]);
-    const int64_t t3 = now_ns();
-    t.preprocess_ns += t1 - t0;
-    t.inference_ns += t2 - t1;
-    t.postprocess_ns += t3 - t2;
-  }
-  if (times) *times = t;
-  return st;
+Result<std::span<const TensorView>> FaceTask::preprocess(std::span<const ImageView> frames) {
+  if (frames.size() != 1)
+    return Error(model() + ": the face task runs one frame at a time, not " +
+                 std::to_string(frames.size()));
+  if (Status st = preprocess_one(frames[0]); !st) return st.error();
+  view_ = input_.view();
+  return std::span<const TensorView>(&view_, 1);
+}
+
+Status FaceTask::postprocess(std::span<const TensorView> outputs, std::span<ModelOutput> results) {
+  if (results.size() != 1)
+    return Error(model() + ": the face task runs one frame at a time, not " +
+                 std::to_string(results.size()));
+  return postprocess_one(outputs, results[0].faces);
+}
+
+}  // namespace
+
+std::unique_ptr<Task> make_face_task(const TaskContext& ctx, const TaskConfig& config,
+                                     const ModelConventions&) {
+  return std::make_unique<FaceTask>(ctx, config);
 }
 
 }  // namespace percept

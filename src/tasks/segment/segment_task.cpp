@@ -69,12 +69,12 @@ namespace {
 
 class SegmentTask final : public ImageTask {
  public:
-  SegmentTask(std::unique_ptr<Backend> backend, const ModelConventions& c, float threshold)
-      : ImageTask(std::move(backend), c, ResizeMode::stretch,
+  SegmentTask(const TaskContext& ctx, const ModelConventions& c, float threshold)
+      : ImageTask(ctx, c, ResizeMode::stretch,
                   make_normalize(c, {0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}, true),
                   "segment"),
         threshold_(threshold) {
-    const TensorInfo& out = backend_->outputs()[0];
+    const TensorInfo& out = backend_.outputs()[0];
     if (out.dtype != DType::f32 || out.shape.size() != 4)
       throw Error(model() + ": output '" + out.name + "' is " + dtype_name(out.dtype) + " " +
                   shape_str(out.shape) + "; the segment task reads float32 [B, C, H, W] logits");
@@ -88,11 +88,9 @@ class SegmentTask final : public ImageTask {
                    " classes, labels " + c.origin("labels");
   }
 
-  TaskKind kind() const override { return TaskKind::segment; }
-
  protected:
   Status read_output(const TensorView& o, std::span<const LetterboxParams> params,
-                     std::span<TaskOutput> outputs) override {
+                     std::span<ModelOutput> outputs) override {
     if (o.dtype != DType::f32 || o.shape.size() != 4 || o.shape[1] < 1 || o.shape[1] > 256)
       return output_error(o, "float32 [B, C, H, W] with 1 <= C <= 256");
     const int classes = static_cast<int>(o.shape[1]);
@@ -112,9 +110,9 @@ class SegmentTask final : public ImageTask {
 
 }  // namespace
 
-std::unique_ptr<Task> make_segment_task(std::unique_ptr<Backend> backend,
-                                        const ModelConventions& conventions, float mask_threshold) {
-  return std::make_unique<SegmentTask>(std::move(backend), conventions, mask_threshold);
+std::unique_ptr<Task> make_segment_task(const TaskContext& ctx, const TaskConfig& config,
+                                        const ModelConventions& conventions) {
+  return std::make_unique<SegmentTask>(ctx, conventions, config.mask_threshold);
 }
 
 }  // namespace percept

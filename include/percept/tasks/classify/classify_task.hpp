@@ -10,8 +10,8 @@
 
 namespace percept {
 
-std::unique_ptr<Task> make_classify_task(std::unique_ptr<Backend> backend,
-                                         const ModelConventions& conventions, int top_k);
+std::unique_ptr<Task> make_classify_task(const TaskContext& ctx, const TaskConfig& config,
+                                         const ModelConventions& conventions);
 
 // Top k of one row of `classes` scores, best first (ties: lower class id first). `probs` is
 // reused scratch.

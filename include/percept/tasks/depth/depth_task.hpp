@@ -15,7 +15,7 @@
 namespace percept {
 
 // `conventions` are already resolved (config > sidecar > metadata).
-std::unique_ptr<Task> make_depth_task(std::unique_ptr<Backend> backend,
+std::unique_ptr<Task> make_depth_task(const TaskContext& ctx, const TaskConfig& config,
                                       const ModelConventions& conventions);
 
 // One output plane (out_w x out_h) -> depth map in frame pixels (p.src_w x p.src_h). Reuses

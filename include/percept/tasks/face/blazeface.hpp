@@ -14,14 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "percept/core/face.hpp"
 #include "percept/core/image.hpp"
-#include "percept/core/tensor.hpp"
-#include "percept/infer/backend.hpp"
 #include "percept/infer/model_metadata.hpp"
-#include "percept/preprocess/letterbox.hpp"
 #include "percept/tasks/face/anchors.hpp"
-#include "percept/tasks/face/face.hpp"
-#include "percept/tasks/stage_times.hpp"
+#include "percept/tasks/task.hpp"
 
 namespace percept {
 
@@ -51,60 +48,16 @@ void weighted_nms(std::span<const Face> candidates, float iou_threshold, size_t 
 void weighted_nms(std::span<const Face> candidates, float iou_threshold, size_t max_faces,
                   Faces& out);
 
-struct FaceConfig {
-  std::string model_path;
-  BackendOptions backend;
-  float conf = 0.75f;      // minimum score (MediaPipe's graphs use 0.5; keijiro's Unity port 0.75)
-  float iou = 0.3f;        // weighted NMS clustering threshold (MediaPipe's)
-  size_t max_faces = 100;  // per frame, best first
-};
-
-class FaceDetector {
- public:
-  // Loads the model and checks its tensors. Throws percept::Error naming the file.
-  static std::unique_ptr<FaceDetector> open(const FaceConfig& config);
-  // Uses an already loaded backend (benchmarks, tests). Throws percept::Error naming the model
-  // and the tensor when they are not a BlazeFace's: one float32 image input [1, S, S, 3] (NHWC,
-  // the barracuda export) or [1, 3, S, S] with S 128 (front anchors) or 256 (back anchors), and
-  // score [1, n, 1] + regressor [1, n, 16] outputs, whole or split per feature map.
-  FaceDetector(std::unique_ptr<Backend> backend, const FaceConfig& config);
-
-  // Detects faces in each frame; results[i] gets the faces of frames[i] in its own pixels, best
-  // first. The model is fixed at batch 1, so frames run one by one. Boxes are clipped to the
-  // frame; keypoints are not (an ear may lie outside it). Errors name the model and the tensor;
-  // nothing is thrown. No heap allocation once warm (results[i] keeps its capacity). One
-  // caller thread per FaceDetector.
-  Status detect(std::span<const ImageView> frames, std::span<Faces> results,
-                StageTimes* times = nullptr);
-
-  InputSize input_size() const { return size_; }
-  const Backend& backend() const { return *backend_; }
-  const std::vector<Anchor>& anchors() const { return anchors_; }
-
-  // The two halves of detect() around inference, public for the benchmark: preprocess fills the
-  // input tensor from one frame; postprocess turns the outputs (in the backend's output order)
-  // into faces in that frame's pixels.
-  Status preprocess(const ImageView& frame);
-  Status postprocess(std::span<const TensorView> outputs, Faces& faces);
-  const Tensor& input() const { return input_; }
-
- private:
-  struct OutputPair {  // one feature map's outputs, in anchor order
-    size_t scores = 0, regressors = 0, rows = 0;
-  };
-
-  std::unique_ptr<Backend> backend_;
-  FaceConfig config_;
-  InputSize size_;
-  bool nhwc_ = true;
-  std::vector<OutputPair> pairs_;
-  std::vector<Anchor> anchors_;
-  Normalize norm_;
-  LetterboxParams params_;
-  std::vector<float> planes_;  // letterbox output, NCHW, before the NHWC transpose
-  Tensor input_;
-  Faces candidates_;
-  WeightedNmsScratch nms_;
-};
+// The face task on the Task skeleton. Options read: conf (0.75; MediaPipe's graphs use 0.5,
+// keijiro's Unity port 0.75), iou (0.3, MediaPipe's weighted NMS clustering threshold),
+// max_det (faces per frame, best first). Throws percept::Error naming the model and the tensor
+// when they are not a BlazeFace's: one float32 image input [1, S, S, 3] (NHWC, the barracuda
+// export) or [1, 3, S, S] with S 128 (front anchors) or 256 (back anchors), and score
+// [1, n, 1] + regressor [1, n, 16] outputs, whole or split per feature map.
+//
+// The model is fixed at batch 1, so frames run one by one. Boxes are clipped to the frame;
+// keypoints are not (an ear may lie outside it). No heap allocation once warm.
+std::unique_ptr<Task> make_face_task(const TaskContext& ctx, const TaskConfig& config,
+                                     const ModelConventions& conventions);
 
 }  // namespace percept

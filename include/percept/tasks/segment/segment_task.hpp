@@ -13,8 +13,8 @@
 
 namespace percept {
 
-std::unique_ptr<Task> make_segment_task(std::unique_ptr<Backend> backend,
-                                        const ModelConventions& conventions, float mask_threshold);
+std::unique_ptr<Task> make_segment_task(const TaskContext& ctx, const TaskConfig& config,
+                                        const ModelConventions& conventions);
 
 // Buffers segmentation_to_frame reuses between frames.
 struct SegmentScratch {

@@ -1,0 +1,23 @@
+// The detect task: a YOLO-family model (Ultralytics v8/11/12, v5/v7, end-to-end exports) on
+// the Task skeleton: letterbox -> inference -> decode + NMS -> boxes in frame pixels.
+//
+// Conventions come, in order, from the TaskConfig's conventions (config or CLI), the sidecar,
+// the model's ONNX metadata (Ultralytics' names / imgsz), the tensor shapes. What cannot be
+// resolved is an error that says which key to set. When the model runs on CUDA device 0 and
+// the build has CUDA, frames are letterboxed on the GPU on the executor's stream.
+#pragma once
+
+#include <memory>
+
+#include "percept/infer/model_conventions.hpp"
+#include "percept/tasks/task.hpp"
+
+namespace percept {
+
+// Options read: conf (0.25), iou (0.45), max_det, class_agnostic; conventions: layout, labels,
+// input_size, color/mean/std. Throws percept::Error naming the model and the tensor when the
+// model is not a detector percept can feed.
+std::unique_ptr<Task> make_detect_task(const TaskContext& ctx, const TaskConfig& config,
+                                       const ModelConventions& conventions);
+
+}  // namespace percept

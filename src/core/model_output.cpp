@@ -1,0 +1,44 @@
+#include "percept/core/model_output.hpp"
+
+#include <cmath>
+
+namespace percept {
+
+void ModelOutput::clear() {
+  contents = Content::none;
+  detections.clear();
+  depth.values.clear();
+  depth.width = depth.height = 0;
+  segmentation.classes.clear();
+  segmentation.fractions.clear();
+  segmentation.width = segmentation.height = 0;
+  classes.clear();
+  faces.clear();
+}
+
+std::string label_of(const std::vector<std::string>& labels, int class_id) {
+  if (class_id >= 0 && class_id < static_cast<int>(labels.size())) return labels[class_id];
+  return "class_" + std::to_string(class_id);
+}
+
+const char* depth_unit_name(DepthUnit u) {
+  return u == DepthUnit::metres ? "m" : "relative";
+}
+
+DepthStats depth_stats(const DepthMap& d) {
+  DepthStats s;
+  double sum = 0;
+  bool first = true;
+  for (float v : d.values) {
+    if (!std::isfinite(v)) continue;
+    if (first || v < s.min) s.min = v;
+    if (first || v > s.max) s.max = v;
+    first = false;
+    sum += v;
+    ++s.valid;
+  }
+  if (s.valid) s.mean = static_cast<float>(sum / static_cast<double>(s.valid));
+  return s;
+}
+
+}  // namespace percept

@@ -1,0 +1,91 @@
+#include "percept/io/results_json.hpp"
+
+#include <cmath>
+
+namespace percept {
+
+namespace {
+double round2(double v) {
+  return std::round(v * 100.0) / 100.0;
+}
+double round4(double v) {
+  return std::round(v * 1e4) / 1e4;
+}
+// Two decimals are finer than any detector's precision and keep JSONL files small.
+void box_json(JsonWriter& w, const Box& b) {
+  w.begin_array().value(round2(b.x1)).value(round2(b.y1)).value(round2(b.x2));
+  w.value(round2(b.y2)).end_array();
+}
+}  // namespace
+
+void write_detections_json(JsonWriter& w, const Detections& dets,
+                           const std::vector<std::string>& labels) {
+  w.begin_array();
+  for (const Detection& d : dets) {
+    w.begin_object()
+        .field("class_id", d.class_id)
+        .field("label", label_of(labels, d.class_id))
+        .field("score", round4(d.score));
+    w.key("box");
+    box_json(w, d.box);
+    // Set by the fuser when a depth model serves the same camera.
+    if (d.distance != Detection::kNoDistance) w.field("distance", round2(d.distance));
+    w.end_object();
+  }
+  w.end_array();
+}
+
+void write_results_json(JsonWriter& w, const ModelOutput& out,
+                        const std::vector<std::string>& labels, const MapFiles& files) {
+  if (has(out.contents, Content::detections)) {
+    w.key("detections");
+    write_detections_json(w, out.detections, labels);
+  }
+  if (has(out.contents, Content::depth)) {
+    const DepthStats s = depth_stats(out.depth);
+    // Relative depth has no unit and a model-dependent range: keep more digits.
+    w.key("depth").begin_object();
+    w.field("min", round4(s.min)).field("max", round4(s.max)).field("mean", round4(s.mean));
+    w.field("unit", depth_unit_name(out.depth.unit));
+    if (!files.depth.empty()) w.field("map", files.depth);
+    w.end_object();
+  }
+  if (has(out.contents, Content::segmentation)) {
+    w.key("classes").begin_array();
+    const auto& f = out.segmentation.fractions;
+    for (size_t c = 0; c < f.size(); ++c)
+      if (f[c] > 0.f)
+        w.begin_object()
+            .field("class_id", static_cast<int>(c))
+            .field("label", label_of(labels, static_cast<int>(c)))
+            .field("fraction", round4(f[c]))
+            .end_object();
+    w.end_array();
+    if (!files.mask.empty()) w.field("mask", files.mask);
+  }
+  if (has(out.contents, Content::classes)) {
+    w.key("top").begin_array();
+    for (const ClassScore& s : out.classes)
+      w.begin_object()
+          .field("class_id", s.class_id)
+          .field("label", label_of(labels, s.class_id))
+          .field("score", round4(s.score))
+          .end_object();
+    w.end_array();
+  }
+  if (has(out.contents, Content::faces)) {
+    w.key("faces").begin_array();
+    for (const Face& f : out.faces) {
+      w.begin_object().field("score", round4(f.score));
+      w.key("box");
+      box_json(w, f.box);
+      w.key("keypoints").begin_array();
+      for (const auto& k : f.keypoints)
+        w.begin_array().value(round2(k[0])).value(round2(k[1])).end_array();
+      w.end_array().end_object();
+    }
+    w.end_array();
+  }
+}
+
+}  // namespace percept

@@ -1,0 +1,214 @@
+#include "percept/tasks/detect/detect_task.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "percept/infer/model_metadata.hpp"
+#include "percept/preprocess/letterbox.hpp"
+#include "percept/tasks/detect/yolo_decode.hpp"
+#include "percept/tasks/image_input.hpp"
+
+#ifdef PERCEPT_HAVE_CUDA
+#include "percept/preprocess/cuda/gpu_letterbox.hpp"
+#endif
+
+namespace percept {
+
+namespace {
+
+class DetectTask final : public Task {
+ public:
+  DetectTask(const TaskContext& ctx, const TaskConfig& cfg, const ModelConventions& c);
+
+  InputSize input_size() const override { return size_; }
+  bool preprocesses_on_gpu() const override { return gpu_ready(); }
+  Result<std::span<const TensorView>> preprocess(std::span<const ImageView> frames) override;
+  Status postprocess(std::span<const TensorView> outputs, std::span<ModelOutput> results) override;
+
+ private:
+  bool gpu_ready() const {
+#ifdef PERCEPT_HAVE_CUDA
+    return gpu_ != nullptr;
+#else
+    return false;
+#endif
+  }
+
+  DecodeOptions decode_;
+  std::optional<YoloLayout> forced_layout_;
+  InputSize size_;
+  int num_classes_hint_ = 0;
+  std::optional<LayoutInfo> layout_;
+  Shape layout_shape_;  // output shape layout_ was decided for
+  Normalize norm_;
+  Tensor input_;
+  TensorView view_;
+  std::vector<LetterboxParams> params_;
+  YoloDecoder decoder_;
+#ifdef PERCEPT_HAVE_CUDA
+  std::unique_ptr<GpuLetterbox> gpu_;  // null: letterbox on the CPU
+#endif
+};
+
+DetectTask::DetectTask(const TaskContext& ctx, const TaskConfig& cfg, const ModelConventions& c)
+    : Task(ctx) {
+  decode_.conf_threshold = cfg.conf.value_or(0.25f);
+  decode_.nms.iou_threshold = cfg.iou.value_or(0.45f);
+  decode_.nms.max_detections = cfg.max_det;
+  decode_.nms.class_agnostic = cfg.class_agnostic;
+  if (c.output_layout) forced_layout_ = parse_layout(*c.output_layout).value_or_throw();
+  if (c.rgb || c.mean || c.std) norm_ = make_normalize(c, {0, 0, 0}, {1, 1, 1}, true);
+
+  const std::string model = this->model();
+  const auto& ins = backend_.inputs();
+  if (ins.size() != 1)
+    throw Error(model + " has " + std::to_string(ins.size()) +
+                " inputs; a detector takes one image tensor");
+  const TensorInfo& in = ins[0];
+  if (in.dtype != DType::f32)
+    throw Error(model + ": input '" + in.name + "' is " + dtype_name(in.dtype) +
+                "; the detect task feeds float32");
+  if (in.shape.size() != 4 || (in.shape[1] != 3 && in.shape[1] != -1))
+    throw Error(model + ": input '" + in.name + "' has shape " + shape_str(in.shape) +
+                "; the detect task feeds NCHW [B, 3, H, W]");
+  if (backend_.outputs().empty() || backend_.outputs()[0].dtype != DType::f32)
+    throw Error(model + ": the first output must be a float32 tensor");
+  const auto& meta = backend_.metadata();
+
+  // Input size: config or sidecar, fixed dims, then the imgsz metadata (which only fills in
+  // symbolic dims; a size from the config or the sidecar must match the tensor).
+  if (c.input_size && c.origin("input_size") != "from metadata") {
+    size_ = *c.input_size;
+    if ((in.shape[2] > 0 && in.shape[2] != size_.height) ||
+        (in.shape[3] > 0 && in.shape[3] != size_.width))
+      throw Error(model + ": input_size " + std::to_string(size_.width) + "x" +
+                  std::to_string(size_.height) + " does not match input '" + in.name + "' " +
+                  shape_str(in.shape));
+  } else if (in.shape[2] > 0 && in.shape[3] > 0) {
+    size_ = {static_cast<int>(in.shape[3]), static_cast<int>(in.shape[2])};
+  } else if (auto v = metadata_value(meta, "imgsz"); v && parse_imgsz(*v)) {
+    size_ = *parse_imgsz(*v);
+  } else {
+    throw Error(model + ": input '" + in.name + "' " + shape_str(in.shape) +
+                " has a symbolic height or width and no imgsz metadata; set input_size");
+  }
+  if (size_.width <= 0 || size_.height <= 0 || size_.width > kLetterboxMaxWidth ||
+      size_.height > kLetterboxMaxWidth)
+    throw Error(model + ": input size " + std::to_string(size_.width) + "x" +
+                std::to_string(size_.height) + " is out of range (1..8192)");
+
+  // Labels: config or sidecar, then the names metadata.
+  if (c.labels) {
+    labels_ = *c.labels;
+  } else if (auto v = metadata_value(meta, "names")) {
+    auto names = parse_class_names(*v);
+    if (!names) throw Error(model + ": metadata 'names': " + names.error().message());
+    labels_ = std::move(*names);
+  }
+  num_classes_hint_ = static_cast<int>(labels_.size());
+
+  // Layout: decided now when the output's sizes are fixed, else at the first run.
+  const Shape& out = backend_.outputs()[0].shape;
+  if (out.size() == 3 && out[1] > 0 && out[2] > 0) {
+    auto l = detect_layout(out, num_classes_hint_, forced_layout_);
+    if (!l) throw Error(model + ": " + l.error().message());
+    layout_ = *l;
+    layout_shape_ = out;
+    layout_shape_[0] = -1;
+  } else if (out.size() != 3) {
+    throw Error(model + ": output '" + backend_.outputs()[0].name + "' has shape " +
+                shape_str(out) + "; detectors output [B, 4+nc, N], [B, N, 5+nc] or [B, K, 6]");
+  }
+#ifdef PERCEPT_HAVE_CUDA
+  // A model on CUDA reads its input from GPU memory: upload the 8-bit frames and letterbox
+  // there (a quarter of the bytes a float input would move), on the stream ONNX Runtime runs
+  // on. Device 0 only for now: the executor thread does not select another device.
+  if (backend_.accepts_device_inputs()) {
+    if (backend_.cuda_device() != 0) {
+      spdlog::warn(
+          "{}: runs on CUDA device {}; letterboxing on the CPU (GPU preprocessing is "
+          "only done for device 0)",
+          model, backend_.cuda_device());
+    } else if (auto g = GpuLetterbox::create(static_cast<cudaStream_t>(cuda_stream_)); g.ok()) {
+      gpu_ = std::move(g).value();
+      spdlog::info("{}: letterbox on the GPU{}", model,
+                   cuda_stream_ ? " (on ONNX Runtime's stream)" : "");
+    } else {
+      spdlog::warn("{}: {}; letterboxing on the CPU", model, g.error().message());
+    }
+  }
+#endif
+  if (layout_ && layout_->num_classes > 0 && !labels_.empty() &&
+      layout_->num_classes != static_cast<int>(labels_.size()))
+    spdlog::warn(
+        "{}: {} class names for {} classes in the output; missing names print as "
+        "class_<id>",
+        model, labels_.size(), layout_->num_classes);
+  description_ = "detect: input " + std::to_string(size_.width) + "x" +
+                 std::to_string(size_.height) + " letterbox, " + std::to_string(labels_.size()) +
+                 " labels " + c.origin("labels");
+}
+
+Result<std::span<const TensorView>> DetectTask::preprocess(std::span<const ImageView> frames) {
+  const auto n = static_cast<int64_t>(frames.size());
+  params_.resize(frames.size());
+  for (size_t i = 0; i < frames.size(); ++i) {
+    const ImageView& f = frames[i];
+    if (f.empty()) return Error("detect: frame " + std::to_string(i) + " is empty");
+    params_[i] = letterbox_params(f.width, f.height, size_.width, size_.height);
+  }
+#ifdef PERCEPT_HAVE_CUDA
+  if (gpu_) {
+    auto v = gpu_->prepare(frames, params_, norm_, size_.width, size_.height);
+    if (!v) return Error(model() + ": " + v.error().message());
+    view_ = *v;
+    return std::span<const TensorView>(&view_, 1);
+  }
+#endif
+  input_.reshape(DType::f32, {n, 3, size_.height, size_.width});
+  const size_t per_image = static_cast<size_t>(3) * size_.width * size_.height;
+  for (size_t i = 0; i < frames.size(); ++i)
+    letterbox_cpu(frames[i], params_[i], norm_, input_.as<float>() + i * per_image);
+  view_ = input_.view();
+  return std::span<const TensorView>(&view_, 1);
+}
+
+Status DetectTask::postprocess(std::span<const TensorView> outputs,
+                               std::span<ModelOutput> results) {
+  const auto n = static_cast<int64_t>(results.size());
+  if (outputs.empty()) return Error(model() + ": the backend returned no output");
+  const TensorView& out = outputs[0];
+  if (out.dtype != DType::f32 || out.shape.size() != 3 || out.shape[0] != n)
+    return Error(model() + ": output '" + backend_.outputs()[0].name + "' has shape " +
+                 shape_str(out.shape) + " for a batch of " + std::to_string(n));
+  if (params_.size() < results.size())
+    return Error(model() + ": postprocess without a matching preprocess");
+  Shape key = out.shape;
+  key[0] = -1;
+  if (!layout_ || !(key == layout_shape_)) {
+    auto l = detect_layout(out.shape, num_classes_hint_, forced_layout_);
+    if (!l) return Error(model() + ": " + l.error().message());
+    layout_ = *l;
+    layout_shape_ = key;
+  }
+  const size_t per_out = static_cast<size_t>(out.shape[1] * out.shape[2]);
+  for (size_t i = 0; i < results.size(); ++i) {
+    Detections& dets = results[i].detections;
+    decoder_.decode(out.as<float>() + i * per_out, *layout_, decode_, dets);
+    for (Detection& d : dets) d.box = params_[i].to_source(d.box);
+    // Boxes entirely in the padding collapse to zero area after clipping: drop them.
+    std::erase_if(dets, [](const Detection& d) { return d.box.area() <= 0.f; });
+  }
+  return {};
+}
+
+}  // namespace
+
+std::unique_ptr<Task> make_detect_task(const TaskContext& ctx, const TaskConfig& config,
+                                       const ModelConventions& conventions) {
+  return std::make_unique<DetectTask>(ctx, config, conventions);
+}
+
+}  // namespace percept
