@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <opencv2/imgproc.hpp>
 
+#include "percept/core/depth_colour_math.hpp"
+#include "percept/core/inferno_lut.hpp"
 #include "percept/io/image_io.hpp"
-#include "percept/tasks/depth/depth_colour_math.hpp"
-#include "percept/tasks/depth/inferno_lut.hpp"
 
 namespace percept {
 

@@ -127,7 +127,7 @@ void read_ros2_source(const Reader& r, const YAML::Node& n, const std::string& w
   if (n["timeout_s"]) s.timeout_s = r.number(n, "timeout_s", where, 0, 1e6);
 }
 
-// `ros2:` (include/percept/ros2/options.hpp); defaults from $ROS_DOMAIN_ID, $ROS_LOCALHOST_ONLY.
+// `ros2:` (include/percept/io/ros2_options.hpp); defaults from $ROS_DOMAIN_ID, $ROS_LOCALHOST_ONLY.
 void read_ros2(const Reader& r, const YAML::Node& n, Ros2Config& c) {
   const std::string where = "ros2";
   r.expect_map(n, where);

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "percept/ros2/options.hpp"
+#include "percept/io/ros2_options.hpp"
 
 namespace percept::ros2 {
 

@@ -1,30 +1,15 @@
-// ROS 2 names and QoS names: shared by builds with and without DDS (the config loader checks
+// ROS 2 names: shared by builds with and without DDS (the config loader checks
 // names either way).
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
 
 #include "percept/ros2/ros2.hpp"
 
 namespace percept {
 
-const char* ros2_qos_name(Ros2Qos q) {
-  return q == Ros2Qos::sensor_data ? "sensor_data" : "reliable";
-}
-
 std::string ros2_topic_name(const std::string& ros_name) {
   // rmw_cyclonedds / rmw_fastrtps: topics get the "rt" prefix, the leading '/' kept.
   return "rt" + (ros_name.empty() || ros_name[0] != '/' ? "/" + ros_name : ros_name);
-}
-
-void apply_ros_environment(Ros2Config& c) {
-  if (const char* d = std::getenv("ROS_DOMAIN_ID"); d && *d) {
-    char* end = nullptr;
-    const long v = std::strtol(d, &end, 10);
-    if (*end == '\0' && v >= 0 && v <= 232) c.domain_id = static_cast<int>(v);
-  }
-  if (const char* l = std::getenv("ROS_LOCALHOST_ONLY"); l && std::string(l) == "1")
-    c.localhost_only = true;
 }
 
 bool is_ros2_name(const std::string& s) {

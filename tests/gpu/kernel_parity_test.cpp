@@ -22,14 +22,14 @@
 #include <vector>
 
 #include "gpu_test_util.hpp"
+#include "percept/core/depth_colour_math.hpp"
+#include "percept/core/inferno_lut.hpp"
 #include "percept/gpu/cuda.hpp"
 #include "percept/preprocess/cuda/letterbox_cuda.hpp"
 #include "percept/preprocess/letterbox.hpp"
 #include "percept/tasks/cuda/depth_colour_cuda.hpp"
 #include "percept/tasks/cuda/plane_resample_cuda.hpp"
-#include "percept/tasks/depth/depth_colour_math.hpp"
 #include "percept/tasks/depth/depth_task.hpp"
-#include "percept/tasks/depth/inferno_lut.hpp"
 #include "percept/tasks/segment/segment_task.hpp"
 
 using namespace percept;

@@ -1,6 +1,6 @@
 // colorize_depth (the depth picture of `percept infer` and the annotated videos) against the
 // OpenCV recipe it replaced (grey levels, cv::applyColorMap INFERNO, "no depth" black), and the
-// shared per-pixel math that the CUDA colouriser also runs (tasks/depth/depth_colour_math.hpp).
+// shared per-pixel math that the CUDA colouriser also runs (core/depth_colour_math.hpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,9 +10,9 @@
 #include <opencv2/imgproc.hpp>
 #include <random>
 
+#include "percept/core/depth_colour_math.hpp"
+#include "percept/core/inferno_lut.hpp"
 #include "percept/io/annotate.hpp"
-#include "percept/tasks/depth/depth_colour_math.hpp"
-#include "percept/tasks/depth/inferno_lut.hpp"
 
 namespace percept {
 namespace {

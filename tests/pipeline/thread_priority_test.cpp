@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <atomic>
 
-#include "percept/pipeline/sinks.hpp"
+#include "percept/io/sinks.hpp"
 
 namespace percept {
 namespace {

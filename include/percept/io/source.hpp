@@ -7,7 +7,7 @@
 
 #include "percept/core/error.hpp"
 #include "percept/core/image.hpp"
-#include "percept/ros2/options.hpp"
+#include "percept/io/ros2_options.hpp"
 
 namespace percept {
 

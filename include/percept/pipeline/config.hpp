@@ -68,7 +68,7 @@
 //     jsonl: out/telemetry.jsonl # one snapshot per interval
 //     interval_s: 1.0
 //     metrics: {port: 9464, host: 127.0.0.1}   # GET /metrics; port 0 = any free port
-//   ros2:                        # ROS 2 over DDS (docs/ROS2.md, ros2/options.hpp)
+//   ros2:                        # ROS 2 over DDS (docs/ROS2.md, io/ros2_options.hpp)
 //     enabled: true              # publish results; ros2 cameras need only the DDS keys
 //     domain_id: 0               # default: $ROS_DOMAIN_ID, else 0
 //     qos: reliable              # publishers: reliable | sensor_data
@@ -88,9 +88,9 @@
 #include <vector>
 
 #include "percept/imgproc/camera_info.hpp"
+#include "percept/io/ros2_options.hpp"
 #include "percept/io/source.hpp"
 #include "percept/pipeline/fuser.hpp"
-#include "percept/ros2/options.hpp"
 #include "percept/tasks/task.hpp"
 
 namespace percept {

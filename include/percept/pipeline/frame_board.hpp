@@ -21,7 +21,7 @@
 #include <mutex>
 #include <vector>
 
-#include "percept/pipeline/frame.hpp"
+#include "percept/io/frame.hpp"
 
 namespace percept {
 

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "percept/io/sinks.hpp"
 #include "percept/pipeline/config.hpp"
 #include "percept/pipeline/executor.hpp"
-#include "percept/pipeline/sinks.hpp"
 #include "percept/telemetry/histogram.hpp"
 #include "percept/telemetry/snapshot.hpp"
 

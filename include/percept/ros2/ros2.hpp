@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "percept/io/ros2_options.hpp"
+#include "percept/io/sinks.hpp"
 #include "percept/io/source.hpp"
-#include "percept/pipeline/sinks.hpp"
-#include "percept/ros2/options.hpp"
 
 namespace percept {
 

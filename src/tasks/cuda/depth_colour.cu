@@ -2,8 +2,8 @@
 // and a map kernel (one thread per pixel) running depth_colour_math.hpp's per-pixel code with
 // the inferno table in constant memory (every thread of a warp reads nearby entries).
 #include "depth_colour_kernel.hpp"
-#include "percept/tasks/depth/depth_colour_math.hpp"
-#include "percept/tasks/depth/inferno_lut.hpp"
+#include "percept/core/depth_colour_math.hpp"
+#include "percept/core/inferno_lut.hpp"
 
 namespace percept::cuda_detail {
 namespace {

@@ -1,7 +1,7 @@
 // The depth picture on the GPU: a depth map in frame pixels (e.g. depth_to_frame_cuda's
 // output) -> the BGR picture colorize_depth (io/annotate.hpp) draws, byte for byte: the map's
 // finite range found on the device (order-preserving keys, integer atomics), then the shared
-// per-pixel math (tasks/depth/depth_colour_math.hpp) and the same inferno table. Nothing is
+// per-pixel math (core/depth_colour_math.hpp) and the same inferno table. Nothing is
 // read back: only the picture, if the caller wants it on the host.
 //
 // All pointers are DEVICE memory; both kernels are queued on `stream` and the call returns

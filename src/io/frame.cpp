@@ -1,4 +1,4 @@
-#include "percept/pipeline/frame.hpp"
+#include "percept/io/frame.hpp"
 
 namespace percept {
 

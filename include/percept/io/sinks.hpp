@@ -12,9 +12,9 @@
 #include <thread>
 #include <vector>
 
+#include "percept/io/frame.hpp"
 #include "percept/io/jsonl_writer.hpp"
 #include "percept/io/video_writer.hpp"
-#include "percept/pipeline/frame.hpp"
 #include "percept/telemetry/live.hpp"
 
 namespace percept {

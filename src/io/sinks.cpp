@@ -1,4 +1,4 @@
-#include "percept/pipeline/sinks.hpp"
+#include "percept/io/sinks.hpp"
 
 #include <spdlog/spdlog.h>
 
