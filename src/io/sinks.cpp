@@ -213,7 +213,8 @@ SinkWorker::SinkWorker(std::unique_ptr<Sink> sink, size_t depth, bool lossless, 
     : sink_(std::move(sink)),
       depth_(depth ? depth : 1),
       lossless_(lossless),
-      live_(live),
+      own_live_(live ? nullptr : std::make_unique<LiveSink>()),
+      live_(live ? live : own_live_.get()),
       thread_([this] { loop(); }) {}
 
 SinkWorker::~SinkWorker() {
@@ -225,8 +226,7 @@ void SinkWorker::push(FrameRef f) {
   if (lossless_) {
     room_.wait(lock, [&] { return queue_.size() < depth_ || done_; });
   } else if (queue_.size() >= depth_) {
-    ++stats_.dropped;
-    if (live_) live_->dropped.fetch_add(1, std::memory_order_relaxed);
+    live_->dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   queue_.push_back(std::move(f));
@@ -263,11 +263,10 @@ void SinkWorker::loop() {
       st = Error(e.what());
     }
     if (!st) {
-      if (stats_.errors++ == 0) spdlog::error("sink '{}': {}", sink_->name(), st.error().message());
-      if (live_) live_->errors.fetch_add(1, std::memory_order_relaxed);
+      if (live_->errors.fetch_add(1, std::memory_order_relaxed) == 0)
+        spdlog::error("sink '{}': {}", sink_->name(), st.error().message());
     } else {
-      ++stats_.written;
-      if (live_) live_->written.fetch_add(1, std::memory_order_relaxed);
+      live_->written.fetch_add(1, std::memory_order_relaxed);
     }
   }
 }

@@ -10,7 +10,10 @@
 namespace percept {
 
 Executor::Executor(const TaskConfig& config, ExecutorOptions opt, FrameBoard& board, DoneFn on_done)
-    : opt_(std::move(opt)), board_(board), on_done_(std::move(on_done)) {
+    : opt_(std::move(opt)),
+      board_(board),
+      on_done_(std::move(on_done)),
+      live_(opt_.live ? *opt_.live : throw Error("executor '" + opt_.id + "': no live counters")) {
   OpenedTask model = open_task(config, opt_.wrap_backend);
   stream_ = std::move(model.stream);
   backend_ = std::move(model.backend);
@@ -23,7 +26,10 @@ Executor::Executor(const TaskConfig& config, ExecutorOptions opt, FrameBoard& bo
     opt_.max_batch = 1;
   }
   if (opt_.max_batch == 0) opt_.max_batch = 1;
-  stats_.batch_sizes.assign(opt_.max_batch + 1, 0);
+  if (live_.batch_sizes.size() < opt_.max_batch + 1)
+    throw Error("executor '" + opt_.id + "': live counters sized for a smaller batch");
+  live_.max_batch.store(opt_.max_batch, std::memory_order_relaxed);
+  live_.batch_limit = opt_.max_batch;
   batch_.reserve(opt_.max_batch);
   views_.reserve(opt_.max_batch);
   results_.resize(opt_.max_batch);
@@ -53,12 +59,11 @@ void Executor::loop() {
           opt_.drop_older_than_ns.empty() ? 0 : opt_.drop_older_than_ns[f->camera];
       if (limit > 0 && now - f->capture_ns > limit) {
         r.state = ModelResult::State::dropped;
-        ++stats_.dropped_late;
+        live_.dropped_late.fetch_add(1, std::memory_order_relaxed);
         on_done_(f, opt_.model_index);
         continue;
       }
-      stats_.queue_ns.record(now - f->capture_ns);
-      if (opt_.live) opt_.live->queue.record(now - f->capture_ns);
+      live_.queue.record(now - f->capture_ns);
       batch_[kept++] = std::move(f);
     }
     batch_.resize(kept);
@@ -83,8 +88,7 @@ void Executor::fail_pending(const char* what) {
     if (r.state != ModelResult::State::pending) continue;
     r.state = ModelResult::State::failed;
     r.error = std::string("model '") + opt_.id + "': " + what;
-    ++stats_.failed;
-    if (opt_.live) opt_.live->failed.fetch_add(1, std::memory_order_relaxed);
+    live_.failed.fetch_add(1, std::memory_order_relaxed);
     on_done_(f, opt_.model_index);
   }
 }
@@ -107,14 +111,13 @@ void Executor::run_frames(std::span<FrameRef> frames) {
         "retrying these frames",
         opt_.id, m, oom, opt_.max_batch, smaller);
     opt_.max_batch = smaller;
-    ++stats_.oom_degrades;
-    if (opt_.live) opt_.live->oom_degrades.fetch_add(1, std::memory_order_relaxed);
+    live_.max_batch.store(smaller, std::memory_order_relaxed);
+    live_.oom_degrades.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
 void Executor::publish_buffer_stats() {
-  LiveModel* live = opt_.live;
-  if (!live) return;
+  LiveModel* live = &live_;
   const std::optional<gpu::PoolStats> s = task_->backend().buffer_stats();
   if (!s) return;
   live->buffer_bytes_in_use.store(s->bytes_in_use, std::memory_order_relaxed);
@@ -127,13 +130,11 @@ void Executor::publish_buffer_stats() {
 }
 
 void Executor::fail_frames(std::span<FrameRef> frames, const std::string& message) {
-  LiveModel* live = opt_.live;
   for (FrameRef& f : frames) {
     ModelResult& r = f->results[opt_.model_index];
     r.state = ModelResult::State::failed;
     r.error = message;
-    ++stats_.failed;
-    if (live) live->failed.fetch_add(1, std::memory_order_relaxed);
+    live_.failed.fetch_add(1, std::memory_order_relaxed);
     on_done_(f, opt_.model_index);
   }
 }
@@ -160,13 +161,8 @@ Executor::Outcome Executor::run_batch(std::span<FrameRef> batch, std::string& oo
     oom = st.error().message();
     return Outcome::out_of_memory;  // not counted as a batch: its frames run again
   }
-  ++stats_.batches;
-  stats_.batch_sizes[n]++;
-  LiveModel* live = opt_.live;
-  if (live) {
-    live->batches.fetch_add(1, std::memory_order_relaxed);
-    live->batch_sizes[n].fetch_add(1, std::memory_order_relaxed);
-  }
+  live_.batches.fetch_add(1, std::memory_order_relaxed);
+  live_.batch_sizes[n].fetch_add(1, std::memory_order_relaxed);
   if (!st) {
     // One failed batch marks its frames failed; the pipeline goes on with the next one. Out of
     // memory on a single frame ends here too: there is no smaller batch to fall back to.
@@ -174,15 +170,10 @@ Executor::Outcome Executor::run_batch(std::span<FrameRef> batch, std::string& oo
     fail_frames(batch, st.error().message());
     return Outcome::failed;
   }
-  stats_.preprocess_ns.record(t.preprocess_ns);
-  stats_.inference_ns.record(t.inference_ns);
-  stats_.postprocess_ns.record(t.postprocess_ns);
-  if (live) {
-    live->preprocess.record(t.preprocess_ns);
-    live->inference.record(t.inference_ns);
-    live->postprocess.record(t.postprocess_ns);
-    live->frames.fetch_add(n, std::memory_order_relaxed);
-  }
+  live_.preprocess.record(t.preprocess_ns);
+  live_.inference.record(t.inference_ns);
+  live_.postprocess.record(t.postprocess_ns);
+  live_.frames.fetch_add(n, std::memory_order_relaxed);
   for (size_t i = 0; i < n; ++i) {
     ModelResult& r = batch[i]->results[opt_.model_index];
     std::swap(r.output, results_[i]);  // buffers circulate between frames: no allocation
@@ -191,7 +182,6 @@ Executor::Outcome Executor::run_batch(std::span<FrameRef> batch, std::string& oo
     r.postprocess_end_ns = r.inference_end_ns + t.postprocess_ns;
     r.batch_size = static_cast<int>(n);
     r.state = ModelResult::State::done;
-    ++stats_.frames;
     on_done_(batch[i], opt_.model_index);
   }
   return Outcome::done;

@@ -44,9 +44,8 @@ struct CameraState {
   std::deque<FrameRef> order;
   int depth_model = -1;             // first depth model serving the camera, for distances
   std::vector<float> fuse_scratch;  // under mu
-  CameraSummary sum;  // captured/read_errors/slot_drops: capture thread; the rest: under mu
-  LiveCamera* live = nullptr;  // telemetry, when on
-  int reconnect_streak = 0;    // reconnect attempts since the last frame read (capture thread)
+  LiveCamera* live = nullptr;       // the camera's counters (the telemetry's and the summary's)
+  int reconnect_streak = 0;         // reconnect attempts since the last frame read (capture thread)
   // Publish time of the last frame handed to on_frame, under mu; none yet: the next frame goes
   // (a 0 here held back every frame while the steady clock was younger than the interval, i.e.
   // on a machine booted less than frame_interval_s ago).
@@ -67,7 +66,9 @@ class Pipeline {
     std::error_code ec;
     fs::create_directories(cfg.output.dir, ec);
     if (ec) throw Error("cannot create output folder '" + cfg.output.dir + "': " + ec.message());
-    if (cfg.telemetry.enabled() || opt.on_telemetry) {
+    // The run's counters, always: the periodic telemetry (when asked for) and the summary
+    // both read them, so each event is counted once.
+    {
       std::vector<TelemetryCollector::CameraInfo> ci;
       for (const auto& c : cfg.cameras)
         ci.push_back(
@@ -81,11 +82,10 @@ class Pipeline {
       CameraState& c = cams_[i];
       c.config = &cfg.cameras[i];
       c.index = i;
-      c.sum.id = c.config->id;
       info_.camera_ids.push_back(c.config->id);
       c.paced = c.config->pace.value_or(!lossless_);
       c.deadline_ns = static_cast<int64_t>(c.config->deadline_ms * 1e6);
-      if (telemetry_) c.live = &telemetry_->camera(i);
+      c.live = &telemetry_->camera(i);
       c.source = open(c.config->source);  // before the models: a typo fails fast
       // Rectification maps are computed once here, not on the first frame.
       FramePrep prep(c.config->rectify, c.config->rectify_path, c.config->blur_sigma,
@@ -101,7 +101,7 @@ class Pipeline {
       eo.max_batch = mc.max_batch;
       eo.max_wait = std::chrono::microseconds(mc.max_wait_us);
       eo.drop_older_than_ns.assign(cams_.size(), 0);
-      if (telemetry_) eo.live = &telemetry_->model(m);
+      eo.live = &telemetry_->model(m);
       for (const auto& id : mc.cameras)
         for (CameraState& c : cams_)
           if (c.config->id == id) {
@@ -136,9 +136,9 @@ class Pipeline {
     };
 
     const size_t depth = cfg.output.queue_depth;
-    // Each sink's counters also go to the live telemetry (written, dropped, errors).
+    // Each sink counts into the collector (written, dropped, errors): telemetry and summary.
     const auto add_sink = [&](std::unique_ptr<Sink> sink) {
-      LiveSink* live = telemetry_ ? &telemetry_->add_sink(sink->name()) : nullptr;
+      LiveSink* live = &telemetry_->add_sink(sink->name());
       sinks_.push_back(std::make_unique<SinkWorker>(std::move(sink), depth, lossless_, live));
     };
     if (cfg.output.jsonl)
@@ -167,7 +167,7 @@ class Pipeline {
   RunSummary run() {
     const int64_t start = now_ns();
     std::unique_ptr<TelemetryThread> tel;
-    if (telemetry_) {
+    if (cfg_.telemetry.enabled() || opt_.on_telemetry) {
       tel = std::make_unique<TelemetryThread>(*telemetry_, cfg_.telemetry.jsonl,
                                               cfg_.telemetry.interval_s, opt_.on_telemetry);
       tel->start();
@@ -198,22 +198,18 @@ class Pipeline {
     for (auto& e : executors_) e->join();
     for (auto& s : sinks_) s->finish();
     if (preview_) preview_->finish();
-    if (tel) tel->stop();  // a last snapshot with the run's totals
-
-    RunSummary sum;
-    sum.mode = cfg_.mode;
-    sum.wall_s = static_cast<double>(now_ns() - start) * 1e-9;
-    for (CameraState& c : cams_) {
-      c.sum.fps = sum.wall_s > 0 ? static_cast<double>(c.sum.completed) / sum.wall_s : 0;
-      sum.cameras.push_back(c.sum);
-    }
-    for (size_t m = 0; m < executors_.size(); ++m)
-      sum.models.push_back(
-          {cfg_.models[m].id, executors_[m]->options().max_batch, executors_[m]->stats()});
-    for (auto& s : sinks_) {
-      sum.sinks.emplace_back(s->sink().name(), s->stats());
+    const double wall_s = static_cast<double>(now_ns() - start) * 1e-9;
+    // The last snapshot (its JSONL line and callback when telemetry is on), then the summary
+    // from the same counters: they cannot disagree.
+    if (tel)
+      tel->stop();
+    else
+      (void)telemetry_->collect();  // only to merge the last samples into the run's
+    RunSummary sum = telemetry_->summary(wall_s);
+    sum.config = cfg_.file;
+    sum.live = cfg_.mode == PipelineMode::live;
+    for (auto& s : sinks_)
       for (auto& o : s->sink().outputs()) sum.outputs.push_back(o);
-    }
     sum.frames_allocated = pool_.allocated();
     return sum;
   }
@@ -233,7 +229,7 @@ class Pipeline {
   // What the camera's source is doing, for the telemetry and the sinks (ROS 2 diagnostics).
   static void set_source_state(CameraState& c, SourceState st) {
     c.source_state.store(static_cast<int>(st), std::memory_order_relaxed);
-    if (c.live) c.live->source.store(static_cast<int>(st), std::memory_order_relaxed);
+    c.live->source.store(static_cast<int>(st), std::memory_order_relaxed);
   }
 
   // A live camera that ended or keeps failing is reopened with exponential backoff (bounded);
@@ -261,8 +257,7 @@ class Pipeline {
       }
       try {
         c.source = open(c.config->source);
-        ++c.sum.reconnects;
-        if (c.live) c.live->reconnects.fetch_add(1, std::memory_order_relaxed);
+        c.live->reconnects.fetch_add(1, std::memory_order_relaxed);
         set_source_state(c, SourceState::ok);
         spdlog::info("camera '{}': reconnected", c.config->id);
         return true;
@@ -272,7 +267,7 @@ class Pipeline {
     }
     spdlog::error("camera '{}': source lost, giving up after {} reconnect attempts", c.config->id,
                   rc.attempts);
-    c.sum.gave_up = true;
+    c.live->gave_up.store(true, std::memory_order_relaxed);
     set_source_state(c, SourceState::lost);
     return false;
   }
@@ -285,10 +280,11 @@ class Pipeline {
     auto next = steady_clock::now();
     int64_t index = 0;
     int consecutive_errors = 0;
+    // This thread's own tallies (read back from the counters it alone writes).
+    uint64_t captured = 0, read_errors = 0;
     std::vector<FrameRef> displaced;
     while (!stop_requested()) {
-      if (opt_.max_frames >= 0 &&
-          static_cast<int64_t>(c.sum.captured + c.sum.read_errors) >= opt_.max_frames)
+      if (opt_.max_frames >= 0 && static_cast<int64_t>(captured + read_errors) >= opt_.max_frames)
         break;
       if (period.count() > 0) {  // a live camera delivers frames at its own rate
         std::this_thread::sleep_until(next);
@@ -298,10 +294,9 @@ class Pipeline {
       FrameRef f = pool_.acquire();
       auto got = c.source->read(f->image);
       if (!got) {
-        ++c.sum.read_errors;
-        if (c.live) c.live->read_errors.fetch_add(1, std::memory_order_relaxed);
-        if (c.sum.read_errors <= 5)
-          spdlog::warn("camera '{}': {}", c.config->id, got.error().message());
+        ++read_errors;
+        c.live->read_errors.fetch_add(1, std::memory_order_relaxed);
+        if (read_errors <= 5) spdlog::warn("camera '{}': {}", c.config->id, got.error().message());
         if (++consecutive_errors >= 100) {
           spdlog::error("camera '{}': 100 failed reads in a row", c.config->id);
           if (!reconnect(c)) break;
@@ -326,9 +321,10 @@ class Pipeline {
         // logs "camera 'id' stopped: ..." with the sizes).
         const int64_t t0 = now_ns();
         if (Status s = c.prep->apply(f->image); !s.ok()) throw Error(s.error().message());
-        c.sum.imgproc_ns.record(now_ns() - t0);
+        c.live->imgproc.record(now_ns() - t0);
       }
-      ++c.sum.captured;
+      ++captured;
+      c.live->captured.fetch_add(1, std::memory_order_relaxed);
       f->pending.store(static_cast<int>(c.models.size()));
       {
         std::lock_guard lock(c.mu);  // the sequencer learns of the frame before any model
@@ -341,7 +337,7 @@ class Pipeline {
       displaced.clear();
       const bool queued = board_.push(c.index, f, &displaced);
       for (FrameRef& d : displaced) {  // live mode: dropped for every model of the camera
-        ++c.sum.slot_drops;
+        c.live->slot_drops.fetch_add(1, std::memory_order_relaxed);
         drop_for_all(c, d);
       }
       if (!queued) drop_for_all(c, f);
@@ -377,32 +373,27 @@ class Pipeline {
   void publish(CameraState& c, FrameRef& f) {
     size_t with_result = 0;
     for (size_t m : c.models) with_result += f->results[m].state != ModelResult::State::dropped;
+    LiveCamera& live = *c.live;
+    constexpr auto relaxed = std::memory_order_relaxed;
     if (!c.models.empty() && with_result == 0) {
-      ++c.sum.unprocessed;
-      if (c.live) c.live->drops.fetch_add(1, std::memory_order_relaxed);
+      live.drops.fetch_add(1, relaxed);
       return;
     }
-    if (with_result < c.models.size()) ++c.sum.partial;
-    ++c.sum.completed;
+    if (with_result < c.models.size()) live.partial.fetch_add(1, relaxed);
+    live.completed.fetch_add(1, relaxed);
     const int64_t e2e = f->complete_ns - f->capture_ns;
-    c.sum.end_to_end_ns.record(e2e);
-    if (c.live) {
-      c.live->completed.fetch_add(1, std::memory_order_relaxed);
-      c.live->end_to_end.record(e2e);
-      if (c.deadline_ns > 0 && e2e > c.deadline_ns)
-        c.live->deadline_misses.fetch_add(1, std::memory_order_relaxed);
-    }
+    live.end_to_end.record(e2e);
     if (c.deadline_ns > 0 && e2e > c.deadline_ns) {
-      ++c.sum.deadline_misses;
+      live.deadline_misses.fetch_add(1, relaxed);
       f->deadline_missed = true;
       if (c.config->drop_late) {
-        ++c.sum.late_dropped;
+        live.late_dropped.fetch_add(1, relaxed);
         return;
       }
     }
     fuse(c, *f);
     f->publish_ns = now_ns();
-    ++c.sum.published;
+    live.published.fetch_add(1, relaxed);
     for (auto& s : sinks_) s->push(f);
     if (preview_ && (!c.preview_ns || f->publish_ns - *c.preview_ns >=
                                           static_cast<int64_t>(opt_.frame_interval_s * 1e9))) {
@@ -426,7 +417,8 @@ class Pipeline {
   const PipelineConfig& cfg_;
   RuntimeOptions opt_;
   std::atomic<bool> abort_{false};  // run() failed to start every thread: cameras stop
-  std::unique_ptr<TelemetryCollector> telemetry_;  // live measurements, when telemetry is on
+  // The run's counters (always): read by the telemetry thread, when on, and by the summary.
+  std::unique_ptr<TelemetryCollector> telemetry_;
   bool lossless_;
   FramePool pool_;
   std::vector<CameraState> cams_;
@@ -437,33 +429,7 @@ class Pipeline {
   std::unique_ptr<SinkWorker> preview_;  // on_frame, when set; not a sink of the summary
 };
 
-void stage_json(JsonWriter& w, const char* key, const Histogram& h) {
-  w.key(key)
-      .begin_object()
-      .field("count", h.count())
-      .field("p50", round_ms(h.quantile(0.5)))
-      .field("p90", round_ms(h.quantile(0.9)))
-      .field("p99", round_ms(h.quantile(0.99)))
-      .field("max", round_ms(h.max()))
-      .field("mean", round_ms(static_cast<int64_t>(h.mean())))
-      .field("stddev", round_ms(static_cast<int64_t>(h.stddev())))
-      .end_object();
-}
-
 }  // namespace
-
-uint64_t RunSummary::completed() const {
-  uint64_t n = 0;
-  for (const auto& c : cameras) n += c.completed;
-  return n;
-}
-
-uint64_t RunSummary::failed() const {
-  uint64_t n = 0;
-  for (const auto& c : cameras) n += c.read_errors;
-  for (const auto& m : models) n += m.stats.failed;
-  return n;
-}
 
 RunSummary run_pipeline(const PipelineConfig& config, const RuntimeOptions& options) {
   RunSummary sum;
@@ -474,7 +440,7 @@ RunSummary run_pipeline(const PipelineConfig& config, const RuntimeOptions& opti
   if (config.output.summary) {
     const std::string path = (fs::path(config.output.dir) / "summary.json").string();
     std::ofstream f(path);
-    f << summary_json(sum, config) << "\n";
+    f << summary_json(sum) << "\n";
     if (f.good()) {
       sum.outputs.push_back(path);
     } else {
@@ -482,133 +448,6 @@ RunSummary run_pipeline(const PipelineConfig& config, const RuntimeOptions& opti
     }
   }
   return sum;
-}
-
-std::string summary_json(const RunSummary& s, const PipelineConfig& cfg) {
-  // JsonWriter, not a nlohmann tree: the summary is written at the end of every run, memory
-  // pressure included, and a tree's destructor can fail there (docs/RELIABILITY.md).
-  JsonWriter w(2);
-  w.begin_object()
-      .field("config", cfg.file)
-      .field("mode", s.mode == PipelineMode::live ? "live" : "lossless")
-      .field("wall_s", s.wall_s)
-      .field("frames", s.completed())
-      .field("fps", s.fps())
-      .field("failed", s.failed());
-  w.key("cameras").begin_array();
-  for (const auto& c : s.cameras) {
-    w.begin_object()
-        .field("id", c.id)
-        .field("captured", c.captured)
-        .field("completed", c.completed)
-        .field("fps", c.fps)
-        .field("read_errors", c.read_errors)
-        .field("reconnects", c.reconnects)
-        .field("gave_up", c.gave_up)
-        .field("slot_drops", c.slot_drops)
-        .field("unprocessed", c.unprocessed)
-        .field("partial", c.partial)
-        .field("deadline_misses", c.deadline_misses)
-        .field("late_dropped", c.late_dropped)
-        .field("published", c.published);
-    stage_json(w, "end_to_end_ms", c.end_to_end_ns);
-    // Only for cameras that rectify or blur: the stage's own time (capture thread).
-    if (c.imgproc_ns.count() > 0) stage_json(w, "imgproc_ms", c.imgproc_ns);
-    w.end_object();
-  }
-  w.end_array();
-  w.key("models").begin_array();
-  for (const auto& m : s.models) {
-    const ExecutorStats& st = m.stats;
-    w.begin_object()
-        .field("id", m.id)
-        .field("frames", st.frames)
-        .field("failed", st.failed)
-        .field("dropped_late", st.dropped_late)
-        .field("batches", st.batches)
-        .field("max_batch", m.max_batch)
-        .field("oom_degrades", st.oom_degrades);
-    w.key("batch_sizes").begin_array();
-    for (uint64_t n : st.batch_sizes) w.value(n);
-    w.end_array();
-    stage_json(w, "queue_ms", st.queue_ns);
-    stage_json(w, "preprocess_ms", st.preprocess_ns);
-    stage_json(w, "inference_ms", st.inference_ns);
-    stage_json(w, "postprocess_ms", st.postprocess_ns);
-    w.end_object();
-  }
-  w.end_array();
-  w.key("sinks").begin_object();
-  for (const auto& [name, st] : s.sinks)
-    w.key(name)
-        .begin_object()
-        .field("written", st.written)
-        .field("dropped", st.dropped)
-        .field("errors", st.errors)
-        .end_object();
-  w.end_object();
-  w.key("outputs").begin_array();
-  for (const auto& o : s.outputs) w.value(o);
-  w.end_array().end_object();
-  return w.str();
-}
-
-std::string summary_text(const RunSummary& s) {
-  std::string out;
-  char line[512];
-  std::snprintf(line, sizeof line, "%s mode, %.2f s: frames %llu (%llu failed), %.1f FPS\n",
-                s.mode == PipelineMode::live ? "live" : "lossless", s.wall_s,
-                static_cast<unsigned long long>(s.completed()),
-                static_cast<unsigned long long>(s.failed()), s.fps());
-  out += line;
-  for (const auto& c : s.cameras) {
-    std::snprintf(line, sizeof line,
-                  "  camera %-10s frames %6llu  %7.1f FPS  drops %llu  deadline misses %llu  "
-                  "e2e p50 %.2f ms  p99 %.2f ms\n",
-                  c.id.c_str(), static_cast<unsigned long long>(c.completed), c.fps,
-                  static_cast<unsigned long long>(c.unprocessed),
-                  static_cast<unsigned long long>(c.deadline_misses),
-                  ns_to_ms(c.end_to_end_ns.quantile(0.5)),
-                  ns_to_ms(c.end_to_end_ns.quantile(0.99)));
-    out += line;
-    if (c.reconnects || c.gave_up || c.read_errors) {
-      std::snprintf(line, sizeof line, "  camera %-10s read errors %llu  reconnects %llu%s\n",
-                    c.id.c_str(), static_cast<unsigned long long>(c.read_errors),
-                    static_cast<unsigned long long>(c.reconnects),
-                    c.gave_up ? "  source lost for good" : "");
-      out += line;
-    }
-  }
-  for (const auto& m : s.models) {
-    const ExecutorStats& st = m.stats;
-    const double mean_batch =
-        st.batches ? static_cast<double>(st.frames + st.failed) / static_cast<double>(st.batches)
-                   : 0;
-    std::snprintf(line, sizeof line,
-                  "  model  %-10s frames %6llu  batches %llu (mean %.2f)  p50: queue %.2f ms, "
-                  "preprocess %.2f ms, inference %.2f ms, postprocess %.2f ms\n",
-                  m.id.c_str(), static_cast<unsigned long long>(st.frames),
-                  static_cast<unsigned long long>(st.batches), mean_batch,
-                  ns_to_ms(st.queue_ns.quantile(0.5)), ns_to_ms(st.preprocess_ns.quantile(0.5)),
-                  ns_to_ms(st.inference_ns.quantile(0.5)),
-                  ns_to_ms(st.postprocess_ns.quantile(0.5)));
-    out += line;
-    if (st.oom_degrades) {
-      std::snprintf(line, sizeof line,
-                    "  model  %-10s out of memory: batch halved %llu times, max_batch now %zu\n",
-                    m.id.c_str(), static_cast<unsigned long long>(st.oom_degrades), m.max_batch);
-      out += line;
-    }
-  }
-  for (const auto& [name, st] : s.sinks)
-    if (st.dropped || st.errors) {
-      std::snprintf(line, sizeof line, "  sink   %-10s written %llu  dropped %llu  errors %llu\n",
-                    name.c_str(), static_cast<unsigned long long>(st.written),
-                    static_cast<unsigned long long>(st.dropped),
-                    static_cast<unsigned long long>(st.errors));
-      out += line;
-    }
-  return out;
 }
 
 }  // namespace percept

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 
 #include "percept/core/clock.hpp"
@@ -38,10 +39,12 @@ LiveSink& TelemetryCollector::add_sink(std::string name) {
   return *s.live;
 }
 
-LatencyStats TelemetryCollector::stats(LiveHistogram& h, Totals& t, Histogram* merge_into) {
+LatencyStats TelemetryCollector::stats(LiveHistogram& h, Totals& t, Histogram& run,
+                                       Histogram* merge_into) {
   h.take(spare_);
   const LatencyStats l = LatencyStats::from(*spare_, t.count, t.sum_ms);
   t = {l.total_count, l.total_sum_ms};
+  run.merge(*spare_);
   if (merge_into) merge_into->merge(*spare_);
   return l;
 }
@@ -61,7 +64,9 @@ TelemetrySnapshot TelemetryCollector::collect() {
     ct.drops = delta(c.live->drops.load(std::memory_order_relaxed), c.drops);
     ct.deadline_misses = delta(c.live->deadline_misses.load(std::memory_order_relaxed), c.misses);
     ct.fps = s.interval_s > 0 ? static_cast<double>(ct.frames.interval) / s.interval_s : 0;
-    ct.end_to_end = stats(c.live->end_to_end, c.e2e, &all);
+    ct.end_to_end = stats(c.live->end_to_end, c.e2e, *c.run_e2e, &all);
+    c.live->imgproc.take(spare_);  // the summary's only: the snapshot has no imgproc figures
+    c.run_imgproc->merge(*spare_);
     ct.read_errors = delta(c.live->read_errors.load(std::memory_order_relaxed), c.read_errors);
     ct.reconnects = delta(c.live->reconnects.load(std::memory_order_relaxed), c.reconnects);
     static const char* kStates[] = {"ok", "reconnecting", "lost"};
@@ -78,10 +83,10 @@ TelemetrySnapshot TelemetryCollector::collect() {
     mt.failed = delta(m.live->failed.load(std::memory_order_relaxed), m.failed);
     mt.batches = delta(m.live->batches.load(std::memory_order_relaxed), m.batches);
     mt.oom_degrades = delta(m.live->oom_degrades.load(std::memory_order_relaxed), m.oom_degrades);
-    mt.queue = stats(m.live->queue, m.stages[0]);
-    mt.preprocess = stats(m.live->preprocess, m.stages[1]);
-    mt.inference = stats(m.live->inference, m.stages[2]);
-    mt.postprocess = stats(m.live->postprocess, m.stages[3]);
+    mt.queue = stats(m.live->queue, m.stages[0], *m.run_stages[0]);
+    mt.preprocess = stats(m.live->preprocess, m.stages[1], *m.run_stages[1]);
+    mt.inference = stats(m.live->inference, m.stages[2], *m.run_stages[2]);
+    mt.postprocess = stats(m.live->postprocess, m.stages[3], *m.run_stages[3]);
     for (const auto& n : m.live->batch_sizes)
       mt.batch_sizes.push_back(n.load(std::memory_order_relaxed));
     if (m.live->has_buffers.load(std::memory_order_acquire)) {
@@ -113,6 +118,58 @@ TelemetrySnapshot TelemetryCollector::collect() {
   s.system.rss_bytes = ProcessSampler::rss_bytes();
   s.system.gpu = gpu_.sample();
   return s;
+}
+
+RunSummary TelemetryCollector::summary(double wall_s) const {
+  constexpr auto relaxed = std::memory_order_relaxed;
+  RunSummary sum;
+  sum.wall_s = wall_s;
+  for (const Cam& c : cameras_) {
+    const LiveCamera& l = *c.live;
+    CameraSummary cs;
+    cs.id = c.info.id;
+    cs.captured = l.captured.load(relaxed);
+    cs.read_errors = l.read_errors.load(relaxed);
+    cs.reconnects = l.reconnects.load(relaxed);
+    cs.gave_up = l.gave_up.load(relaxed);
+    cs.slot_drops = l.slot_drops.load(relaxed);
+    cs.unprocessed = l.drops.load(relaxed);
+    cs.partial = l.partial.load(relaxed);
+    cs.completed = l.completed.load(relaxed);
+    cs.deadline_misses = l.deadline_misses.load(relaxed);
+    cs.late_dropped = l.late_dropped.load(relaxed);
+    cs.published = l.published.load(relaxed);
+    cs.fps = wall_s > 0 ? static_cast<double>(cs.completed) / wall_s : 0;
+    cs.end_to_end_ns = *c.run_e2e;
+    cs.imgproc_ns = *c.run_imgproc;
+    sum.cameras.push_back(std::move(cs));
+  }
+  for (const Mod& m : models_) {
+    const LiveModel& l = *m.live;
+    ModelSummary ms;
+    ms.id = m.info.id;
+    ms.max_batch = l.max_batch.load(relaxed);
+    ModelStats& st = ms.stats;
+    st.frames = l.frames.load(relaxed);
+    st.failed = l.failed.load(relaxed);
+    st.dropped_late = l.dropped_late.load(relaxed);
+    st.batches = l.batches.load(relaxed);
+    st.oom_degrades = l.oom_degrades.load(relaxed);
+    // Sized by the batch the executor could run at start (a fixed-batch model: 1).
+    const size_t limit = l.batch_limit ? l.batch_limit : m.info.max_batch;
+    for (size_t n = 0; n <= std::min(limit, l.batch_sizes.size() - 1); ++n)
+      st.batch_sizes.push_back(l.batch_sizes[n].load(relaxed));
+    st.queue_ns = *m.run_stages[0];
+    st.preprocess_ns = *m.run_stages[1];
+    st.inference_ns = *m.run_stages[2];
+    st.postprocess_ns = *m.run_stages[3];
+    sum.models.push_back(std::move(ms));
+  }
+  for (const Snk& k : sinks_)
+    sum.sinks.emplace_back(k.name,
+                           SinkStats{k.live->written.load(relaxed), k.live->dropped.load(relaxed),
+                                     k.live->errors.load(relaxed)});
+  return sum;
 }
 
 }  // namespace percept

@@ -320,7 +320,7 @@ TEST_F(FaultTest, OutOfMemoryHalvesTheBatchAndLosesNoFrame) {
     TelemetrySnapshot tel;
     keep_last_snapshot(opt, tel);
     RunSummary s = run_pipeline(cfg, opt);
-    const ExecutorStats& st = s.models[0].stats;
+    const ModelStats& st = s.models[0].stats;
     ASSERT_EQ(tel.models.size(), 1u);
     EXPECT_EQ(tel.models[0].oom_degrades.total, st.oom_degrades);
     EXPECT_EQ(st.failed, 0u);
@@ -356,7 +356,7 @@ TEST_F(FaultTest, OutOfMemoryOnASingleFrameFailsOnlyThatFrame) {
     return std::make_unique<OomBackend>(std::move(b), 1, false, 7);
   };
   RunSummary s = run_pipeline(cfg, opt);
-  const ExecutorStats& st = s.models[0].stats;
+  const ModelStats& st = s.models[0].stats;
   EXPECT_EQ(st.failed, 1u);
   EXPECT_EQ(st.frames, 39u);
   EXPECT_EQ(s.completed(), 40u);

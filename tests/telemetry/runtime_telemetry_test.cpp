@@ -63,6 +63,19 @@ TEST(RuntimeTelemetry, WritesJsonlDuringTheRunAndEndsWithTheRunTotals) {
   ASSERT_EQ(last.models.size(), 1u);
   EXPECT_EQ(last.models[0].frames.total, sum.models[0].stats.frames);
   EXPECT_EQ(last.models[0].inference.total_count, sum.models[0].stats.batches);
+  // One owner of the run's counters: the summary's whole-run histograms are the union of the
+  // intervals the snapshots reported, sample for sample.
+  for (size_t c = 0; c < 2; ++c) {
+    EXPECT_EQ(sum.cameras[c].end_to_end_ns.count(), last.cameras[c].end_to_end.total_count) << c;
+    EXPECT_NEAR(sum.cameras[c].end_to_end_ns.mean() * 1e-6 *
+                    static_cast<double>(sum.cameras[c].end_to_end_ns.count()),
+                last.cameras[c].end_to_end.total_sum_ms, 1e-3)  // the JSONL keeps 3 decimals
+        << c;
+  }
+  EXPECT_EQ(sum.models[0].stats.queue_ns.count(), last.models[0].queue.total_count);
+  EXPECT_EQ(sum.models[0].stats.inference_ns.count(), last.models[0].inference.total_count);
+  EXPECT_EQ(sum.models[0].stats.oom_degrades, last.models[0].oom_degrades.total);
+  EXPECT_EQ(sum.models[0].stats.failed, last.models[0].failed.total);
   // The detector's output [batch, 9, 2100] float32 lives in a kept buffer: one block per batch
   // size seen, reused by every other batch, so the pool was asked at most once per batch.
   ASSERT_TRUE(last.models[0].buffers.has_value());

@@ -62,20 +62,16 @@ std::unique_ptr<Sink> make_image_sink(const std::string& dir, const PipelineInfo
 std::unique_ptr<Sink> make_preview_sink(
     const PipelineInfo& info, std::function<void(const std::string&, const Image&)> callback);
 
-struct SinkStats {
-  uint64_t written = 0, dropped = 0, errors = 0;
-};
-
 class SinkWorker {
  public:
-  // `live`: the sink's counters in the live telemetry, when it is on.
+  // `live`: where the sink's frames written, dropped and failed are counted (the telemetry's
+  // and the summary's one count); null: a private count (the preview, not a summary sink).
   SinkWorker(std::unique_ptr<Sink> sink, size_t depth, bool lossless, LiveSink* live = nullptr);
   ~SinkWorker();
   // Live: drops (and counts) the frame when the queue is full. Lossless: waits for room.
   void push(FrameRef f);
   // Writes what is queued, closes the sink and joins the thread.
   void finish();
-  const SinkStats& stats() const { return stats_; }  // after finish()
   const Sink& sink() const { return *sink_; }
 
  private:
@@ -87,7 +83,7 @@ class SinkWorker {
   std::condition_variable ready_, room_;
   std::deque<FrameRef> queue_;
   bool done_ = false;
-  SinkStats stats_;
+  std::unique_ptr<LiveSink> own_live_;  // when none was given
   LiveSink* live_;
   std::thread thread_;  // last: it starts in the constructor and uses the members above
 };

@@ -21,7 +21,6 @@
 #include "percept/infer/backend.hpp"
 #include "percept/pipeline/frame_board.hpp"
 #include "percept/tasks/task.hpp"
-#include "percept/telemetry/histogram.hpp"
 #include "percept/telemetry/live.hpp"
 
 namespace percept {
@@ -34,23 +33,11 @@ struct ExecutorOptions {
   // Per camera (pipeline index): frames older than this at dequeue are dropped unseen
   // (0 = never). Set from a camera's deadline when it drops late results.
   std::vector<int64_t> drop_older_than_ns;
-  // Live telemetry (counters and interval histograms), or null. Must outlive the executor.
+  // The model's counters and histograms (telemetry/live.hpp): the executor's only statistics,
+  // read by the telemetry and the run summary. Required; must outlive the executor.
   LiveModel* live = nullptr;
   // Wraps the backend before the task opens on it (fault-injection tests), or empty.
   BackendWrapper wrap_backend;
-};
-
-struct ExecutorStats {
-  uint64_t frames = 0;        // inferred
-  uint64_t failed = 0;        // in a batch whose inference failed
-  uint64_t dropped_late = 0;  // too old at dequeue
-  uint64_t batches = 0;
-  // Out-of-memory batches that made the executor halve its max_batch (for the rest of the run);
-  // the frames were retried in halves. options().max_batch is the batch it ended with.
-  uint64_t oom_degrades = 0;
-  std::vector<uint64_t> batch_sizes;                      // [n] = batches of n frames
-  Histogram queue_ns;                                     // per frame: capture -> dequeue
-  Histogram preprocess_ns, inference_ns, postprocess_ns;  // per batch
 };
 
 class Executor {
@@ -58,8 +45,9 @@ class Executor {
   // on_done(frame, model_index) is called once per frame taken, from the executor thread,
   // after the frame's result (done, dropped or failed) is stored.
   using DoneFn = std::function<void(FrameRef&, size_t)>;
-  // Opens the model (stream, backend, task; throws percept::Error naming the file). `board`
-  // must outlive the executor and be closed (close_all) before it is destroyed.
+  // Opens the model (stream, backend, task; throws percept::Error naming the file; throws
+  // too when opt.live is null). `board` must outlive the executor and be closed (close_all)
+  // before it is destroyed.
   Executor(const TaskConfig& config, ExecutorOptions opt, FrameBoard& board, DoneFn on_done);
   ~Executor();
 
@@ -67,8 +55,6 @@ class Executor {
   const ExecutorOptions& options() const { return opt_; }
   void start();
   void join();  // returns once every camera of the model is closed and drained
-  // Read after join().
-  const ExecutorStats& stats() const { return stats_; }
 
  private:
   void loop();
@@ -79,7 +65,7 @@ class Executor {
   // frames are left pending and `oom` says what failed; otherwise each frame has its result.
   Outcome run_batch(std::span<FrameRef> frames, std::string& oom);
   void fail_frames(std::span<FrameRef> frames, const std::string& message);
-  // Copies the backend's output-buffer pool statistics into the live telemetry (one mutex
+  // Copies the backend's output-buffer pool statistics into the live counters (one mutex
   // lock and six stores per batch).
   void publish_buffer_stats();
   void fail_pending(const char* what);  // frames of batch_ without a result: failed
@@ -91,8 +77,8 @@ class Executor {
   ExecutorOptions opt_;
   FrameBoard& board_;
   DoneFn on_done_;
+  LiveModel& live_;  // *opt_.live
   std::thread thread_;
-  ExecutorStats stats_;
   std::vector<FrameRef> batch_;
   std::vector<ImageView> views_;
   std::vector<ModelOutput> results_;

@@ -19,7 +19,7 @@
 #include "percept/io/sinks.hpp"
 #include "percept/pipeline/config.hpp"
 #include "percept/pipeline/executor.hpp"
-#include "percept/telemetry/histogram.hpp"
+#include "percept/telemetry/run_summary.hpp"
 #include "percept/telemetry/snapshot.hpp"
 
 namespace percept {
@@ -53,50 +53,10 @@ struct RuntimeOptions {
   double frame_interval_s = 0.2;
 };
 
-struct CameraSummary {
-  std::string id;
-  uint64_t captured = 0;     // frames read from the source
-  uint64_t read_errors = 0;  // frames that could not be decoded
-  uint64_t reconnects = 0;   // times a lost live source was reopened
-  bool gave_up = false;      // the source was lost for good (reconnect attempts exhausted)
-  uint64_t slot_drops = 0;   // displaced from the camera's slot before any model started them
-  uint64_t unprocessed = 0;  // no model produced a result (displaced, or too old at dequeue)
-  uint64_t partial = 0;      // some models produced a result, others dropped it at dequeue
-  uint64_t completed = 0;    // published with at least one model's result (partial included)
-  uint64_t deadline_misses = 0;
-  uint64_t late_dropped = 0;  // completed after the deadline with drop_late: not published
-  uint64_t published = 0;
-  double fps = 0;           // completed / wall time
-  Histogram end_to_end_ns;  // capture -> every model done
-  Histogram imgproc_ns;     // rectify + blur on the capture thread (empty when neither is set)
-};
-
-struct ModelSummary {
-  std::string id;
-  size_t max_batch = 1;
-  ExecutorStats stats;
-};
-
-struct RunSummary {
-  PipelineMode mode = PipelineMode::lossless;
-  double wall_s = 0;
-  std::vector<CameraSummary> cameras;
-  std::vector<ModelSummary> models;
-  std::vector<std::pair<std::string, SinkStats>> sinks;
-  std::vector<std::string> outputs;
-  size_t frames_allocated = 0;  // frame pool high-water mark
-
-  uint64_t completed() const;
-  double fps() const { return wall_s > 0 ? static_cast<double>(completed()) / wall_s : 0; }
-  uint64_t failed() const;  // read errors + failed inferences
-};
-
 // Opens every source, model and output (throws percept::Error naming what failed), runs to
-// the end, and returns the statistics. summary.json is written when the config asks for it.
+// the end, and returns the statistics: the telemetry collector's summary after its last
+// snapshot (telemetry/run_summary.hpp, which also formats it). summary.json is written when the
+// config asks for it.
 RunSummary run_pipeline(const PipelineConfig& config, const RuntimeOptions& options);
-
-// The summary as JSON (what summary.json holds) and as the text `percept run` prints.
-std::string summary_json(const RunSummary& s, const PipelineConfig& config);
-std::string summary_text(const RunSummary& s);
 
 }  // namespace percept

@@ -1,8 +1,9 @@
-// Live per-interval measurements of a running pipeline, written on the frame path and read
-// once per interval by the telemetry thread without stopping the writers for long:
-// histograms are double-buffered (record() takes an uncontended lock for ~20 ns; the reader
-// swaps a pointer under it), counters are relaxed atomics. TelemetryCollector turns them
-// into TelemetrySnapshots (interval figures + totals since start).
+// The counters of a running pipeline, written on the frame path and read once per interval by
+// the telemetry thread without stopping the writers for long: histograms are double-buffered
+// (record() takes an uncontended lock for ~20 ns; the reader swaps a pointer under it),
+// counters are relaxed atomics. They are the only counters of a run (STYLE 16): the
+// TelemetryCollector turns them into TelemetrySnapshots (interval figures + totals since
+// start) and, after the last snapshot, into the RunSummary (run_summary.hpp).
 #pragma once
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "percept/telemetry/run_summary.hpp"
 #include "percept/telemetry/snapshot.hpp"
 #include "percept/telemetry/system_sampler.hpp"
 
@@ -41,17 +43,25 @@ class LiveHistogram {
 // What a camera's source is doing, as CameraTelemetry::source names it.
 enum class SourceState : int { ok = 0, reconnecting = 1, lost = 2 };
 
+// CameraSummary says what each counter means; `drops` is its `unprocessed`.
 struct LiveCamera {
   LiveHistogram end_to_end;
+  LiveHistogram imgproc;  // rectify + blur, capture thread (in the summary only)
   std::atomic<uint64_t> completed{0}, drops{0}, deadline_misses{0};
   std::atomic<uint64_t> read_errors{0}, reconnects{0};
+  std::atomic<uint64_t> captured{0}, slot_drops{0}, partial{0}, late_dropped{0}, published{0};
+  std::atomic<bool> gave_up{false};
   std::atomic<int> source{static_cast<int>(SourceState::ok)};
 };
 
 struct LiveModel {
-  explicit LiveModel(size_t max_batch) : batch_sizes(max_batch + 1) {}
+  explicit LiveModel(size_t batch) : max_batch(batch), batch_sizes(batch + 1) {}
   LiveHistogram queue, preprocess, inference, postprocess;
-  std::atomic<uint64_t> frames{0}, failed{0}, batches{0}, oom_degrades{0};
+  std::atomic<uint64_t> frames{0}, failed{0}, batches{0}, oom_degrades{0}, dropped_late{0};
+  std::atomic<size_t> max_batch;  // the executor's, after fixed-batch capping and OOM halving
+  // The executor's max_batch when it started (a fixed-batch model: 1): the summary's
+  // batch_sizes run 0..batch_limit. Set by the executor before any thread starts.
+  size_t batch_limit = 0;
   std::vector<std::atomic<uint64_t>> batch_sizes;  // [n]: batches of n frames
   // The backend's kept output buffers (BufferPoolTelemetry), copied by the executor after each
   // batch; has_buffers stays false for a backend that keeps none.
@@ -86,30 +96,39 @@ class TelemetryCollector {
 
   // Telemetry thread only: the interval since the previous collect() (or construction).
   TelemetrySnapshot collect();
+  // The run's totals: call after the last collect(), once the writers have stopped. Sinks are
+  // reported in registration order; mode, outputs and the frame pool are the caller's.
+  RunSummary summary(double wall_s) const;
 
  private:
   struct Totals {
     uint64_t count = 0;
     double sum_ms = 0;
   };
+  // Each interval's histogram samples are merged into the run's (run_*), for the summary.
   struct Cam {
     CameraInfo info;
     std::unique_ptr<LiveCamera> live;
     uint64_t completed = 0, drops = 0, misses = 0, read_errors = 0, reconnects = 0;
     Totals e2e;
+    std::unique_ptr<Histogram> run_e2e = std::make_unique<Histogram>();
+    std::unique_ptr<Histogram> run_imgproc = std::make_unique<Histogram>();
   };
   struct Mod {
     ModelInfo info;
     std::unique_ptr<LiveModel> live;
     uint64_t frames = 0, failed = 0, batches = 0, oom_degrades = 0;
     Totals stages[4];
+    std::unique_ptr<Histogram> run_stages[4] = {
+        std::make_unique<Histogram>(), std::make_unique<Histogram>(), std::make_unique<Histogram>(),
+        std::make_unique<Histogram>()};
   };
   struct Snk {
     std::string name;
     std::unique_ptr<LiveSink> live;
     uint64_t written = 0, dropped = 0, errors = 0;
   };
-  LatencyStats stats(LiveHistogram& h, Totals& t, Histogram* merge_into = nullptr);
+  LatencyStats stats(LiveHistogram& h, Totals& t, Histogram& run, Histogram* merge_into = nullptr);
 
   std::vector<Cam> cameras_;
   std::vector<Mod> models_;
