@@ -159,7 +159,7 @@ Status Detector::run_batch(std::span<const ImageView> frames, std::span<Detectio
 #ifdef PERCEPT_HAVE_CUDA
   if (gpu_) {
     auto v = gpu_->letterbox->prepare(frames, params_, norm_, size_.width, size_.height);
-    if (!v) return Error(model() + ": " + v.error().message());
+    if (!v) return Error(v.error().code(), model() + ": " + v.error().message());
     in = *v;
   }
 #endif
