@@ -44,8 +44,8 @@ struct Fixture {
     cv::Mat big;
     // The top 512x384 (4:3) of the photo, which holds the face, upscaled: a camera-like frame.
     cv::resize(mat_view(photo)(cv::Rect(0, 0, 512, 384)), big, {1280, 960}, 0, 0, cv::INTER_LINEAR);
-    (void)image_from_mat(big, frame);
-    (void)det->preprocess(frame.view());
+    image_from_mat(big, frame).throw_if_error();
+    det->preprocess(frame.view()).throw_if_error();
     Backend& b = const_cast<Backend&>(det->backend());
     TensorView in = det->input().view();
     auto outs = b.run(std::span<const TensorView>(&in, 1)).value_or_throw();
@@ -64,7 +64,10 @@ Fixture& fixture() {
 void BM_FacePre_Percept(benchmark::State& st) {
   Fixture& f = fixture();
   for (auto _ : st) {
-    (void)f.det->preprocess(f.frame.view());
+    if (Status s = f.det->preprocess(f.frame.view()); !s) {
+      st.SkipWithError(s.error().message().c_str());
+      break;
+    }
     benchmark::DoNotOptimize(f.det->input().data());
     benchmark::ClobberMemory();
   }
@@ -107,10 +110,13 @@ void BM_FacePre_OpenCv(benchmark::State& st) {
 
 void BM_FacePost_Percept(benchmark::State& st) {
   Fixture& f = fixture();
-  (void)f.det->preprocess(f.frame.view());  // the letterbox geometry of this frame
+  f.det->preprocess(f.frame.view()).throw_if_error();  // the letterbox geometry of this frame
   Faces faces;
   for (auto _ : st) {
-    (void)f.det->postprocess(f.views, faces);
+    if (Status s = f.det->postprocess(f.views, faces); !s) {
+      st.SkipWithError(s.error().message().c_str());
+      break;
+    }
     benchmark::DoNotOptimize(faces.data());
   }
   st.counters["faces"] = static_cast<double>(faces.size());

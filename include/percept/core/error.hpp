@@ -47,8 +47,10 @@ class Error : public std::runtime_error {
 // std::bad_alloc (and its subclasses), unknown for anything else.
 ErrorCode error_code_of(const std::exception& e) noexcept;
 
+// [[nodiscard]]: a Result or Status dropped on the floor is an error nobody saw. Where ignoring
+// one is deliberate, say why and discard it explicitly with (void).
 template <class T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit on purpose, like std::expected
   Result(Error error) : v_(std::move(error)) {}  // NOLINT
@@ -80,7 +82,7 @@ class Result {
 };
 
 // Result of an operation with no value.
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT
