@@ -51,7 +51,7 @@ const LetterboxParams kStretch{kW, kH, kInW, kInH, kInW, kInH, 0, 0};
 void BM_DensePre_Percept(benchmark::State& st) {
   cv::Mat src = frame();
   Image img;
-  (void)image_from_mat(src, img);
+  image_from_mat(src, img).throw_if_error();
   TensorInfo in{"image", DType::f32, Shape({-1, 3, kInH, kInW}), {}};
   ImageInput input("bench", in, {}, ResizeMode::stretch,
                    make_normalize({}, {0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}, true));
@@ -59,7 +59,10 @@ void BM_DensePre_Percept(benchmark::State& st) {
   std::vector<LetterboxParams> params;
   const ImageView v = img.view();
   for (auto _ : st) {
-    (void)input.fill(std::span<const ImageView>(&v, 1), t, params);
+    if (Status s = input.fill(std::span<const ImageView>(&v, 1), t, params); !s) {
+      st.SkipWithError(s.error().message().c_str());
+      break;
+    }
     benchmark::DoNotOptimize(t.data());
   }
 }

@@ -48,7 +48,7 @@ struct Fixture {
     cv::Mat big;
     // The top 512x384 (4:3) of the photo, which holds the face, upscaled: a camera-like frame.
     cv::resize(mat_view(photo)(cv::Rect(0, 0, 512, 384)), big, {1280, 960}, 0, 0, cv::INTER_LINEAR);
-    (void)image_from_mat(big, frame);
+    image_from_mat(big, frame).throw_if_error();
     view = frame.view();
     auto in = det->preprocess(frames()).value_or_throw();
     auto outs = det.backend->run(in).value_or_throw();
@@ -68,6 +68,10 @@ void BM_FacePre_Percept(benchmark::State& st) {
   Fixture& f = fixture();
   for (auto _ : st) {
     auto in = f.det->preprocess(f.frames());
+    if (!in) {
+      st.SkipWithError(in.error().message().c_str());
+      break;
+    }
     benchmark::DoNotOptimize(in->data());
     benchmark::ClobberMemory();
   }
@@ -110,11 +114,14 @@ void BM_FacePre_OpenCv(benchmark::State& st) {
 
 void BM_FacePost_Percept(benchmark::State& st) {
   Fixture& f = fixture();
-  (void)f.det->preprocess(f.frames());  // the letterbox geometry of this frame
+  f.det->preprocess(f.frames()).value_or_throw();  // the letterbox geometry of this frame
   ModelOutput out;
   const Faces& faces = out.faces;
   for (auto _ : st) {
-    (void)f.det->postprocess(f.views, std::span<ModelOutput>(&out, 1));
+    if (Status s = f.det->postprocess(f.views, std::span<ModelOutput>(&out, 1)); !s) {
+      st.SkipWithError(s.error().message().c_str());
+      break;
+    }
     benchmark::DoNotOptimize(faces.data());
   }
   st.counters["faces"] = static_cast<double>(faces.size());

@@ -26,7 +26,7 @@ cv::Mat source() {
 void BM_Letterbox_Percept(benchmark::State& st) {
   cv::Mat src = source();
   Image img;
-  (void)image_from_mat(src, img);
+  image_from_mat(src, img).throw_if_error();
   const auto p = letterbox_params(1920, 1080, 640, 640);
   std::vector<float> out(3 * 640 * 640);
   for (auto _ : st) {

@@ -53,9 +53,11 @@ double naive_fps(const Args& a) {
     for (int c = 0; c < 3; ++c) {
       scenes[c].next(img);
       const ImageView v = img.view();
-      (void)det->run(std::span<const ImageView>(&v, 1), std::span<ModelOutput>(&boxes, 1));
+      det->run(std::span<const ImageView>(&v, 1), std::span<ModelOutput>(&boxes, 1))
+          .throw_if_error();
       if (c == 0) {  // the same work as the pipeline: depth, then distances of the boxes
-        (void)depth->run(std::span<const ImageView>(&v, 1), std::span<ModelOutput>(&map, 1));
+        depth->run(std::span<const ImageView>(&v, 1), std::span<ModelOutput>(&map, 1))
+            .throw_if_error();
         fuse_distances(boxes.detections, map.depth, DistanceStat::median, scratch);
       }
       ++frames;

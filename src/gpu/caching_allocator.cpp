@@ -12,7 +12,9 @@ Result<void*> HeapBackend::allocate(size_t bytes) {
   // (outputs bound to these blocks are written in place, backend.hpp).
   constexpr size_t kAlign = 64;
   void* p = std::aligned_alloc(kAlign, (bytes + kAlign - 1) / kAlign * kAlign);
-  if (!p) return Error("heap: out of memory (" + std::to_string(bytes) + " bytes)");
+  if (!p)
+    return Error(ErrorCode::out_of_memory,
+                 "heap: out of memory (" + std::to_string(bytes) + " bytes)");
   return p;
 }
 
@@ -24,8 +26,9 @@ Result<void*> FailNthBackend::allocate(size_t bytes) {
   ++calls_;
   if (calls_ == n_ || (sticky_ && calls_ > n_)) {
     ++failures_;
-    return Error("injected out of memory (allocation " + std::to_string(calls_) + ", " +
-                 std::to_string(bytes) + " bytes)");
+    return Error(ErrorCode::out_of_memory, "injected out of memory (allocation " +
+                                               std::to_string(calls_) + ", " +
+                                               std::to_string(bytes) + " bytes)");
   }
   return inner_->allocate(bytes);
 }
@@ -68,7 +71,7 @@ CachingAllocator::~CachingAllocator() {
 }
 
 Result<PoolBuffer> CachingAllocator::allocate(size_t bytes, const void* stream) {
-  if (bytes == 0) return Error(name_ + ": zero-byte allocation");
+  if (bytes == 0) return Error(ErrorCode::invalid_argument, name_ + ": zero-byte allocation");
   const size_t cls = size_class(bytes);
   std::lock_guard lock(mu_);
   auto account = [&](void* p) {
@@ -94,10 +97,15 @@ Result<PoolBuffer> CachingAllocator::allocate(size_t bytes, const void* stream) 
       if (!r.ok()) ++stats_.backend_failures;
     }
   }
-  if (!r.ok())
-    return Error(name_ + ": out of memory allocating " + std::to_string(bytes) + " bytes (" +
-                 std::to_string(stats_.bytes_in_use) +
-                 " bytes in use, cache released): " + r.error().message());
+  if (!r.ok()) {
+    // The backend's code (a CUDA failure other than memory stays ErrorCode::device); a failure
+    // it left unclassified counts as out of memory, as the message says.
+    const ErrorCode code =
+        r.error().code() == ErrorCode::unknown ? ErrorCode::out_of_memory : r.error().code();
+    return Error(code, name_ + ": out of memory allocating " + std::to_string(bytes) + " bytes (" +
+                           std::to_string(stats_.bytes_in_use) +
+                           " bytes in use, cache released): " + r.error().message());
+  }
   ++stats_.backend_allocations;
   return account(*r);
 }

@@ -7,8 +7,9 @@ namespace percept::gpu {
 Status check(cudaError_t e, std::string_view what) {
   if (e == cudaSuccess) return {};
   cudaGetLastError();  // clear the non-sticky error so later checks see their own
-  return Error("CUDA: " + std::string(what) + ": " + cudaGetErrorName(e) + ": " +
-               cudaGetErrorString(e));
+  return Error(
+      e == cudaErrorMemoryAllocation ? ErrorCode::out_of_memory : ErrorCode::device,
+      "CUDA: " + std::string(what) + ": " + cudaGetErrorName(e) + ": " + cudaGetErrorString(e));
 }
 
 bool device_available(std::string* why) {

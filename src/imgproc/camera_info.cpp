@@ -15,8 +15,9 @@ struct Fail {
   std::string path;
   Error at(const YAML::Node& n, const std::string& key, const std::string& msg) const {
     const int line = n.IsDefined() && n.Mark().line >= 0 ? n.Mark().line + 1 : 0;
-    return Error(path + ":" + (line > 0 ? std::to_string(line) + ":" : std::string()) + " " + key +
-                 ": " + msg);
+    return Error(ErrorCode::invalid_argument,
+                 path + ":" + (line > 0 ? std::to_string(line) + ":" : std::string()) + " " + key +
+                     ": " + msg);
   }
 };
 
@@ -90,15 +91,18 @@ const char* to_string(DistortionModel m) {
 Result<CameraInfo> load_camera_info(const std::string& path) {
   const Fail f{path};
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return Error(path + ": calibration file not found");
+  if (!std::filesystem::exists(path, ec))
+    return Error(ErrorCode::io, path + ": calibration file not found");
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
   } catch (const YAML::Exception& e) {
-    return Error(path + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+    return Error(ErrorCode::invalid_argument,
+                 path + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
   }
   if (!root.IsMap())
-    return Error(path + ": a camera_info file is a map (image_width, camera_matrix, ...)");
+    return Error(ErrorCode::invalid_argument,
+                 path + ": a camera_info file is a map (image_width, camera_matrix, ...)");
   static const std::initializer_list<const char*> known = {
       "image_width",          "image_height",     "camera_name",
       "camera_matrix",        "distortion_model", "distortion_coefficients",

@@ -94,14 +94,18 @@ int gaussian_ksize(double sigma) {
 }
 
 Kernel gaussian_kernel(double sigma, int ksize) {
-  if (!(sigma >= 0) || !std::isfinite(sigma)) throw Error("gaussian: sigma must be >= 0");
+  if (!(sigma >= 0) || !std::isfinite(sigma))
+    throw Error(ErrorCode::invalid_argument, "gaussian: sigma must be >= 0");
   if (ksize <= 0) {
-    if (sigma <= 0) throw Error("gaussian: sigma or ksize must be > 0");
+    if (sigma <= 0)
+      throw Error(ErrorCode::invalid_argument, "gaussian: sigma or ksize must be > 0");
     ksize = gaussian_ksize(sigma);
   }
   if (ksize % 2 == 0 || ksize > gaussian_math::kMaxTaps)
-    throw Error("gaussian: ksize " + std::to_string(ksize) + " must be odd and <= " +
-                std::to_string(gaussian_math::kMaxTaps) + " (sigma <= 10 with ksize from sigma)");
+    throw Error(ErrorCode::invalid_argument,
+                "gaussian: ksize " + std::to_string(ksize) +
+                    " must be odd and <= " + std::to_string(gaussian_math::kMaxTaps) +
+                    " (sigma <= 10 with ksize from sigma)");
   const std::vector<double> kd = kernel_double(ksize, sigma);
   // OpenCV's getGaussianKernelFixedPoint_ED: round with error diffusion from the outside in,
   // the centre takes what is left so that the taps sum to exactly 256.
@@ -122,10 +126,10 @@ Kernel gaussian_kernel(double sigma, int ksize) {
 }
 
 Status GaussianBlur::apply(const ImageView& src, Image& dst) {
-  if (src.empty()) return Error("gaussian: empty source image");
+  if (src.empty()) return Error(ErrorCode::invalid_argument, "gaussian: empty source image");
   const int C = src.channels(), W = src.width, H = src.height, n = k_.n, r = (n - 1) / 2;
   if (src.stride < static_cast<size_t>(W) * static_cast<size_t>(C))
-    return Error("gaussian: source stride smaller than a row");
+    return Error(ErrorCode::invalid_argument, "gaussian: source stride smaller than a row");
   dst.resize(W, H, src.format);
   const size_t row = static_cast<size_t>(W) * static_cast<size_t>(C);
   pad_.resize(row + 2 * static_cast<size_t>(r * C));

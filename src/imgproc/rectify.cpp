@@ -26,7 +26,7 @@ M3 mul3(const M3& a, const M3& b) {
 M3 inv3(const M3& m) {
   const double d = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) +
                    m[2] * (m[3] * m[7] - m[4] * m[6]);
-  if (d == 0) throw Error("rectification: P[:3, :3] * R is singular");
+  if (d == 0) throw Error(ErrorCode::invalid_argument, "rectification: P[:3, :3] * R is singular");
   const double s = 1.0 / d;
   return {(m[4] * m[8] - m[5] * m[7]) * s, (m[2] * m[7] - m[1] * m[8]) * s,
           (m[1] * m[5] - m[2] * m[4]) * s, (m[5] * m[6] - m[3] * m[8]) * s,
@@ -92,7 +92,7 @@ void Remapper::set_maps(const RectifyMaps& maps) {
   if (maps.width < 1 || maps.height < 1 ||
       maps.map_x.size() != static_cast<size_t>(maps.width) * static_cast<size_t>(maps.height) ||
       maps.map_y.size() != maps.map_x.size())
-    throw Error("remap: maps are empty or not width x height");
+    throw Error(ErrorCode::invalid_argument, "remap: maps are empty or not width x height");
   w_ = maps.width;
   h_ = maps.height;
   taps_.resize(maps.map_x.size());
@@ -191,13 +191,13 @@ void Remapper::remap_row3(const ImageView& src, long stride, const PackedTap* tp
 }
 
 Status Remapper::remap(const ImageView& src, Image& dst) const {
-  if (taps_.empty()) return Error("remap: no maps set");
-  if (src.empty()) return Error("remap: empty source image");
+  if (taps_.empty()) return Error(ErrorCode::invalid_argument, "remap: no maps set");
+  if (src.empty()) return Error(ErrorCode::invalid_argument, "remap: empty source image");
   if (src.width > 16384 || src.height > 16384)
-    return Error("remap: source larger than 16384 pixels");
+    return Error(ErrorCode::invalid_argument, "remap: source larger than 16384 pixels");
   const int C = src.channels();
   if (src.stride < static_cast<size_t>(src.width) * static_cast<size_t>(C))
-    return Error("remap: source stride smaller than a row");
+    return Error(ErrorCode::invalid_argument, "remap: source stride smaller than a row");
   dst.resize(w_, h_, src.format);
   const long stride = static_cast<long>(src.stride);
   for (int y = 0; y < h_; ++y) {

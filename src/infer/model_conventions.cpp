@@ -232,7 +232,8 @@ Result<ModelConventions> resolve_conventions(const ModelConventions& from_config
   if (!sidecar) return sidecar.error();
   merge_conventions(c, *sidecar);
   auto meta = conventions_from_metadata(metadata);
-  if (!meta) return Error("model '" + model_path + "': " + meta.error().message());
+  if (!meta)
+    return Error(ErrorCode::model, "model '" + model_path + "': " + meta.error().message());
   merge_conventions(c, *meta);
   return c;
 }

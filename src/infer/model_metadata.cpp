@@ -100,7 +100,7 @@ Result<std::vector<std::string>> parse_class_names(const std::string& text) {
 
 Result<std::vector<std::string>> load_labels_file(const std::string& path) {
   std::ifstream f(path);
-  if (!f) return Error("cannot open labels file '" + path + "'");
+  if (!f) return Error(ErrorCode::io, "cannot open labels file '" + path + "'");
   std::vector<std::string> names;
   std::string line;
   while (std::getline(f, line)) {

@@ -6,11 +6,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <set>
+#include <string_view>
 
 #ifdef PERCEPT_HAVE_CUDA
 #include "percept/gpu/cuda.hpp"
@@ -38,7 +40,7 @@ void init_api() {
     }
     Ort::InitApi(api);
   });
-  if (!failure.empty()) throw Error(failure);
+  if (!failure.empty()) throw Error(ErrorCode::not_supported, failure);
 }
 
 Ort::Env& env() {
@@ -107,6 +109,27 @@ std::string clean(const std::string& msg) {
   return s;
 }
 
+// Every failure ONNX Runtime reports becomes a percept::Error here: "<context>: <its message, one
+// line>", with the code onnxruntime_error_code() gives.
+Error ort_error(const std::string& context, const Ort::Exception& e) {
+  return Error(onnxruntime_error_code(e.GetOrtErrorCode(), e.what()),
+               context + ": " + clean(e.what()));
+}
+
+// A model ONNX Runtime cannot load is ErrorCode::model, unless memory, the file system or the
+// device failed (those keep their code).
+Error load_error(const std::string& path, const Ort::Exception& e) {
+  const std::string context = "cannot load model '" + path + "'";
+  const Error error = ort_error(context, e);
+  ErrorCode code = error.code();
+  if (code != ErrorCode::out_of_memory && code != ErrorCode::io && code != ErrorCode::device)
+    code = ErrorCode::model;
+  if (e.GetOrtErrorCode() == ORT_INVALID_PROTOBUF)
+    return Error(
+        code, context + ": not an ONNX model, or the file is truncated (protobuf parsing failed)");
+  return Error(code, error.message());
+}
+
 GraphOptimizationLevel to_ort(GraphOptimization g) {
   switch (g) {
     case GraphOptimization::disable:
@@ -124,16 +147,16 @@ GraphOptimizationLevel to_ort(GraphOptimization g) {
 TensorInfo describe(const std::string& name, const Ort::TypeInfo& type, const std::string& model,
                     const char* role) {
   if (type.GetONNXType() != ONNX_TYPE_TENSOR)
-    throw Error("model '" + model + "': " + role + " '" + name +
-                "' is not a tensor; percept only feeds and reads tensors");
+    throw Error(ErrorCode::model, "model '" + model + "': " + role + " '" + name +
+                                      "' is not a tensor; percept only feeds and reads tensors");
   auto t = type.GetTensorTypeAndShapeInfo();
   TensorInfo info;
   info.name = name;
   info.dtype = to_dtype(t.GetElementType());
   const auto dims = t.GetShape();
   if (dims.size() > Shape::kMaxRank)
-    throw Error("model '" + model + "': " + role + " '" + name + "' has rank " +
-                std::to_string(dims.size()) + "; percept supports up to 8");
+    throw Error(ErrorCode::model, "model '" + model + "': " + role + " '" + name + "' has rank " +
+                                      std::to_string(dims.size()) + "; percept supports up to 8");
   for (int64_t d : dims) info.shape.push_back(d < 0 ? -1 : d);
   std::vector<const char*> sym(dims.size(), nullptr);
   t.GetSymbolicDimensions(sym.data(), sym.size());
@@ -164,17 +187,20 @@ std::pair<std::vector<const char*>, std::vector<const char*>> split(
 }
 
 // The V2 option objects need a core library built with the provider (USE_CUDA); ONNX Runtime's
-// CPU package, which the GPU package's providers pair with, answers "not enabled in this build".
-// The V1 structs then load the provider library from the core library's folder just the same.
-bool v2_unavailable(const Ort::Exception& e) {
-  return std::string(e.what()).find("not enabled in this build") != std::string::npos;
+// CPU package, which the GPU package's providers pair with, cannot create them (ORT_FAIL, "not
+// enabled in this build"). The V1 structs then load the provider library from the core library's
+// folder just the same. Any failure to create the V2 object sends the provider to the V1 struct,
+// so no message needs reading; a failure after that (options, appending) is the provider's.
+bool created(OrtStatus* status) {
+  if (!status) return true;
+  Ort::GetApi().ReleaseStatus(status);
+  return false;
 }
 
 void append_cuda(Ort::SessionOptions& so, int id, const BackendOptions& opt) {
   const OrtApi& api = Ort::GetApi();
-  try {
-    OptionsGuard<OrtCUDAProviderOptionsV2> o{nullptr, api.ReleaseCUDAProviderOptions};
-    Ort::ThrowOnError(api.CreateCUDAProviderOptions(&o.p));
+  if (OptionsGuard<OrtCUDAProviderOptionsV2> o{nullptr, api.ReleaseCUDAProviderOptions};
+      created(api.CreateCUDAProviderOptions(&o.p))) {
     const std::vector<std::pair<std::string, std::string>> kv = {
         {"device_id", std::to_string(id)},
         {"cudnn_conv_algo_search", opt.cudnn_conv_algo_search},
@@ -188,8 +214,6 @@ void append_cuda(Ort::SessionOptions& so, int id, const BackendOptions& opt) {
           api.UpdateCUDAProviderOptionsWithValue(o.p, "user_compute_stream", opt.cuda_stream));
     so.AppendExecutionProvider_CUDA_V2(*o.p);
     return;
-  } catch (const Ort::Exception& e) {
-    if (!v2_unavailable(e)) throw;
   }
   if (opt.cuda_graph)
     spdlog::warn(
@@ -210,9 +234,8 @@ void append_cuda(Ort::SessionOptions& so, int id, const BackendOptions& opt) {
 
 void append_tensorrt(Ort::SessionOptions& so, int id, const BackendOptions& opt) {
   const OrtApi& api = Ort::GetApi();
-  try {
-    OptionsGuard<OrtTensorRTProviderOptionsV2> o{nullptr, api.ReleaseTensorRTProviderOptions};
-    Ort::ThrowOnError(api.CreateTensorRTProviderOptions(&o.p));
+  if (OptionsGuard<OrtTensorRTProviderOptionsV2> o{nullptr, api.ReleaseTensorRTProviderOptions};
+      created(api.CreateTensorRTProviderOptions(&o.p))) {
     std::vector<std::pair<std::string, std::string>> kv = {
         {"device_id", std::to_string(id)}, {"trt_fp16_enable", opt.trt_fp16 ? "1" : "0"}};
     if (!opt.trt_int8_calibration_table.empty()) {
@@ -232,8 +255,6 @@ void append_tensorrt(Ort::SessionOptions& so, int id, const BackendOptions& opt)
           api.UpdateTensorRTProviderOptionsWithValue(o.p, "user_compute_stream", opt.cuda_stream));
     so.AppendExecutionProvider_TensorRT_V2(*o.p);
     return;
-  } catch (const Ort::Exception& e) {
-    if (!v2_unavailable(e)) throw;
   }
   OrtTensorRTProviderOptions o{};
   o.device_id = id;
@@ -299,14 +320,9 @@ class OnnxRuntimeBackend final : public Backend {
         provider_ = used.empty() ? "cpu" : used.front();
         break;
       } catch (const Ort::Exception& e) {
-        const std::string msg = clean(e.what());
-        if (used.empty()) {
-          if (msg.find("Protobuf parsing failed") != std::string::npos)
-            throw Error("cannot load model '" + path +
-                        "': not an ONNX model, or the file is truncated (protobuf parsing failed)");
-          throw Error("cannot load model '" + path + "': " + msg);
-        }
-        why += (why.empty() ? "" : "; ") + used.front() + " session: " + msg;
+        if (used.empty())
+          throw;  // the model's own failure: load_error() in make_onnxruntime_backend
+        why += (why.empty() ? "" : "; ") + used.front() + " session: " + clean(e.what());
         chain.assign(used.begin() + 1, used.end());
       }
     }
@@ -372,18 +388,20 @@ class OnnxRuntimeBackend final : public Backend {
     if (Status st = check_inputs(*this, in); !st) return st.error();
     for (size_t i = 0; i < in.size(); ++i)
       if (in[i].place == MemoryPlace::cuda && !accepts_device_inputs())
-        return Error("model '" + path_ + "': input '" + inputs_[i].name +
-                     "' is in GPU memory, but the model runs on " + provider_ +
-                     (io_binding_ ? "" : " without IO binding") + ", which reads host memory");
+        return Error(ErrorCode::invalid_argument,
+                     "model '" + path_ + "': input '" + inputs_[i].name +
+                         "' is in GPU memory, but the model runs on " + provider_ +
+                         (io_binding_ ? "" : " without IO binding") + ", which reads host memory");
     Status st = io_binding_ ? run_bound(in) : run_plain(in);
     if (!st) {
-      if (is_out_of_memory(st.error().message())) release_memory();
+      if (st.error().code() == ErrorCode::out_of_memory) release_memory();
       return st.error();
     }
     for (size_t i = 0; i < output_values_.size(); ++i) {
       Ort::Value& v = output_values_[i];
       if (!v.IsTensor())
-        return Error("model '" + path_ + "': output '" + outputs_[i].name + "' is not a tensor");
+        return Error(ErrorCode::model,
+                     "model '" + path_ + "': output '" + outputs_[i].name + "' is not a tensor");
       auto info = v.GetTensorTypeAndShapeInfo();
       TensorView& view = views_[i];
       view.dtype = to_dtype(info.GetElementType());
@@ -492,9 +510,9 @@ class OnnxRuntimeBackend final : public Backend {
           session_.Run(next_run_options(), input_names_.data(), input_values_.data(),
                        input_values_.size(), output_names_.data(), output_names_.size());
     } catch (const Ort::Exception& e) {
-      return Error("model '" + path_ + "': inference failed: " + clean(e.what()));
+      return ort_error("model '" + path_ + "': inference failed", e);
     } catch (const std::exception& e) {  // std::bad_alloc from the API's wrappers
-      return Error("model '" + path_ + "': inference failed: " + e.what());
+      return Error(error_code_of(e), "model '" + path_ + "': inference failed: " + e.what());
     }
     return {};
   }
@@ -569,8 +587,8 @@ class OnnxRuntimeBackend final : public Backend {
       for (size_t i = 0; i < outputs_.size(); ++i) {
         auto kept = bind_kept(i, in);
         if (!kept)
-          return Error("model '" + path_ + "': output '" + outputs_[i].name +
-                       "': " + kept.error().message());
+          return Error(kept.error().code(), "model '" + path_ + "': output '" + outputs_[i].name +
+                                                "': " + kept.error().message());
         if (*kept)
           kept_any = true;
         else
@@ -581,17 +599,28 @@ class OnnxRuntimeBackend final : public Backend {
       confirm_predicted_shapes();
       return {};
     } catch (const Ort::Exception& e) {
-      const std::string msg = clean(e.what());
-      // ONNX Runtime refusing a kept buffer for this run's shape (a confirmed shape that the
-      // model no longer produces): once more with its own allocation, and from then on.
-      const bool refused = msg.find("OrtValue provided for output") != std::string::npos ||
-                           msg.find("pre-allocated") != std::string::npos;
-      if (!kept_any || !refused) return Error("model '" + path_ + "': inference failed: " + msg);
-      stop_preallocating(msg);
-      return run_bound(in);
+      const Error error = ort_error("model '" + path_ + "': inference failed", e);
+      if (!kept_any || error.code() == ErrorCode::out_of_memory) return error;
+      return run_without_kept_buffers(in, error);
     } catch (const std::exception& e) {  // std::bad_alloc from the API's wrappers
-      return Error("model '" + path_ + "': inference failed: " + e.what());
+      return Error(error_code_of(e), "model '" + path_ + "': inference failed: " + e.what());
     }
+  }
+
+  // A run that failed with kept buffers bound runs once more with ONNX Runtime's own allocation.
+  // If that succeeds, ONNX Runtime refused a kept buffer (a confirmed shape that the model no
+  // longer produces: INVALID_ARGUMENT, the code a bad input gets too) and it allocates the
+  // outputs from now on; if it fails as well, the failure is the model's (a bad index) and the
+  // kept buffers stay for the next good run. Decided by the outcome, not by ONNX Runtime's words.
+  Status run_without_kept_buffers(std::span<const TensorView> in, const Error& first) {
+    preallocate_ = false;
+    Status st = run_bound(in);
+    if (!st) {
+      preallocate_ = true;
+      return st;
+    }
+    stop_preallocating(first.message());
+    return st;
   }
 
   std::string path_;
@@ -634,13 +663,72 @@ std::optional<DeviceSpec> parse_device(const std::string& device) {
 std::unique_ptr<Backend> make_onnxruntime_backend(const std::string& path,
                                                   const BackendOptions& options) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) throw Error("model file not found: '" + path + "'");
-  if (!fs::is_regular_file(path, ec)) throw Error("model path is not a file: '" + path + "'");
+  if (!fs::exists(path, ec)) throw Error(ErrorCode::io, "model file not found: '" + path + "'");
+  if (!fs::is_regular_file(path, ec))
+    throw Error(ErrorCode::io, "model path is not a file: '" + path + "'");
   if (std::ifstream f(path, std::ios::binary); !f.good())
-    throw Error("cannot read model file '" + path + "'");
+    throw Error(ErrorCode::io, "cannot read model file '" + path + "'");
   if (fs::file_size(path, ec) == 0)
-    throw Error("cannot load model '" + path + "': the file is empty");
-  return std::make_unique<OnnxRuntimeBackend>(path, options);
+    throw Error(ErrorCode::model, "cannot load model '" + path + "': the file is empty");
+  try {
+    return std::make_unique<OnnxRuntimeBackend>(path, options);
+  } catch (const Ort::Exception& e) {
+    throw load_error(path, e);
+  }
+}
+
+ErrorCode onnxruntime_error_code(int ort_code, std::string_view message) {
+  // ONNX Runtime has no code for a failed allocation: its allocators and its CUDA provider report
+  // one as ORT_FAIL or ORT_RUNTIME_EXCEPTION (through an execution provider, ORT_EP_FAIL) with a
+  // message. Recognising those words here, where the error is born, is the one place percept
+  // reads an error's text; everything downstream decides on the code.
+  const auto says_out_of_memory = [message] {
+    static constexpr std::string_view kSigns[] = {
+        "failed to allocate memory",        // ONNX Runtime's allocators (CPU and CUDA arenas)
+        "is smaller than requested bytes",  // ONNX Runtime's BFC arena when a limit is set
+        "out of memory",                    // CUDA's cudaErrorMemoryAllocation text
+        "cudaerrormemoryallocation",        // the same error's name
+        "alloc_failed",                     // CUBLAS_STATUS_ALLOC_FAILED, CUDNN_STATUS_ALLOC_FAILED
+        "bad_alloc",                        // std::bad_alloc::what() caught inside ONNX Runtime
+        "bad allocation",                   // the same from MSVC's library
+    };
+    // Case-insensitive search without a copy: this runs when memory may be exhausted.
+    const auto lower = [](char c) {
+      return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    };
+    for (std::string_view sign : kSigns)
+      if (std::search(message.begin(), message.end(), sign.begin(), sign.end(),
+                      [&](char a, char b) { return lower(a) == b; }) != message.end())
+        return true;
+    return false;
+  };
+  const auto code = static_cast<OrtErrorCode>(ort_code);
+  switch (code) {
+    case ORT_INVALID_ARGUMENT:
+      return ErrorCode::invalid_argument;
+    case ORT_NO_SUCHFILE:
+      return ErrorCode::io;
+    case ORT_NO_MODEL:
+    case ORT_INVALID_PROTOBUF:
+    case ORT_INVALID_GRAPH:
+    case ORT_MODEL_REQUIRES_COMPILATION:
+      return ErrorCode::model;
+    case ORT_NOT_IMPLEMENTED:
+      return ErrorCode::not_supported;
+    case ORT_FAIL:
+    case ORT_RUNTIME_EXCEPTION:
+      return says_out_of_memory() ? ErrorCode::out_of_memory : ErrorCode::unknown;
+    case ORT_ENGINE_ERROR:
+    case ORT_EP_FAIL:
+    case ORT_DEVICE_RESET:
+      return says_out_of_memory() ? ErrorCode::out_of_memory : ErrorCode::device;
+    case ORT_OK:
+    case ORT_MODEL_LOADED:  // a session in the wrong state: percept's mistake, not the model's
+    case ORT_MODEL_LOAD_CANCELED:
+    case ORT_NOT_FOUND:
+      break;
+  }
+  return ErrorCode::unknown;
 }
 
 std::string onnxruntime_version() {

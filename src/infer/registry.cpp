@@ -8,8 +8,9 @@ namespace percept {
 std::unique_ptr<Backend> create_backend(const std::string& model_path,
                                         const BackendOptions& options) {
   if (parse_device(options.device)) return make_onnxruntime_backend(model_path, options);
-  throw Error("device '" + options.device +
-              "' is not supported by this build (available: cpu, cuda[:N], tensorrt[:N])");
+  throw Error(ErrorCode::invalid_argument,
+              "device '" + options.device +
+                  "' is not supported by this build (available: cpu, cuda[:N], tensorrt[:N])");
 }
 
 }  // namespace percept

@@ -9,25 +9,29 @@ namespace percept {
 
 Result<Image> read_image(const std::string& path) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return Error("image file not found: '" + path + "'");
+  if (!std::filesystem::exists(path, ec))
+    return Error(ErrorCode::io, "image file not found: '" + path + "'");
   if (!std::filesystem::is_regular_file(path, ec))
-    return Error("image path is not a file: '" + path + "'");
+    return Error(ErrorCode::io, "image path is not a file: '" + path + "'");
   cv::Mat m;
   try {
     m = cv::imread(path, cv::IMREAD_COLOR);
   } catch (const cv::Exception& e) {
-    return Error("cannot decode image '" + path + "': " + e.err);
+    return Error(ErrorCode::invalid_argument, "cannot decode image '" + path + "': " + e.err);
   }
   if (m.empty())
-    return Error("cannot decode image '" + path +
-                 "': not an image format OpenCV reads, or corrupt");
+    return Error(
+        ErrorCode::invalid_argument,
+        "cannot decode image '" + path + "': not an image format OpenCV reads, or corrupt");
   Image img;
-  if (Status st = image_from_mat(m, img); !st) return Error(path + ": " + st.error().message());
+  if (Status st = image_from_mat(m, img); !st)
+    return Error(st.error().code(), path + ": " + st.error().message());
   return img;
 }
 
 Status image_from_mat(const cv::Mat& mat, Image& out) {
-  if (mat.empty() || mat.cols <= 0 || mat.rows <= 0) return Error("empty image");
+  if (mat.empty() || mat.cols <= 0 || mat.rows <= 0)
+    return Error(ErrorCode::invalid_argument, "empty image");
   cv::Mat src = mat;
   if (src.depth() != CV_8U) {
     // 16-bit sources: scale to 8 bits rather than clip.
@@ -46,7 +50,8 @@ Status image_from_mat(const cv::Mat& mat, Image& out) {
       cv::cvtColor(src, bgr, cv::COLOR_BGRA2BGR);
       break;
     default:
-      return Error("images with " + std::to_string(src.channels()) + " channels are not supported");
+      return Error(ErrorCode::not_supported,
+                   "images with " + std::to_string(src.channels()) + " channels are not supported");
   }
   out.resize(bgr.cols, bgr.rows, PixelFormat::bgr8);
   const size_t row_bytes = static_cast<size_t>(bgr.cols) * 3;

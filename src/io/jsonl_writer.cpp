@@ -15,7 +15,7 @@ JsonlWriter::~JsonlWriter() {
 Status JsonlWriter::open(const std::string& path) {
   close();
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) return Error("cannot write '" + path + "': " + std::strerror(errno));
+  if (fd_ < 0) return Error(ErrorCode::io, "cannot write '" + path + "': " + std::strerror(errno));
   path_ = path;
   lines_ = 0;
   return {};
@@ -29,7 +29,8 @@ Status JsonlWriter::write_line(std::string_view json) {
   while (done < buf_.size()) {
     ssize_t n = ::write(fd_, buf_.data() + done, buf_.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Error("cannot write '" + path_ + "': " + std::strerror(errno));
+    if (n <= 0)
+      return Error(ErrorCode::io, "cannot write '" + path_ + "': " + std::strerror(errno));
     done += static_cast<size_t>(n);
   }
   ++lines_;

@@ -26,7 +26,7 @@ double ms(int64_t ns) {
 class JsonlSink final : public Sink {
  public:
   JsonlSink(const std::string& path, const PipelineInfo& info) : info_(info) {
-    if (Status st = out_.open(path); !st) throw Error(st.error().message());
+    if (Status st = out_.open(path); !st) throw st.error();
   }
   std::string name() const override { return "jsonl"; }
   Status write(const Frame& f) override {
@@ -260,7 +260,7 @@ void SinkWorker::loop() {
     try {
       st = sink_->write(*f);
     } catch (const std::exception& e) {  // std::bad_alloc, OpenCV: counted like any failed write
-      st = Error(e.what());
+      st = Error(error_code_of(e), e.what());
     }
     if (!st) {
       if (live_->errors.fetch_add(1, std::memory_order_relaxed) == 0)

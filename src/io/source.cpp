@@ -19,8 +19,9 @@ Result<SourceKind> parse_source_kind(const std::string& s) {
   if (s == "stream") return SourceKind::stream;
   if (s == "synthetic") return SourceKind::synthetic;
   if (s == "ros2") return SourceKind::ros2;
-  return Error("unknown source type '" + s +
-               "' (expected video, images, device, stream, synthetic or ros2)");
+  return Error(ErrorCode::invalid_argument,
+               "unknown source type '" + s +
+                   "' (expected video, images, device, stream, synthetic or ros2)");
 }
 
 namespace {
@@ -32,17 +33,20 @@ class CaptureSource final : public Source {
     std::error_code ec;
     bool ok = false;
     if (kind == SourceKind::video) {
-      if (!fs::is_regular_file(path, ec)) throw Error("video file not found: '" + path + "'");
+      if (!fs::is_regular_file(path, ec))
+        throw Error(ErrorCode::io, "video file not found: '" + path + "'");
       ok = cap_.open(path, cv::CAP_FFMPEG) || cap_.open(path);
-      if (!ok) throw Error("cannot open video '" + path + "': not a video format OpenCV reads");
+      if (!ok)
+        throw Error(ErrorCode::io,
+                    "cannot open video '" + path + "': not a video format OpenCV reads");
     } else if (kind == SourceKind::device) {
       // "0" is a device index, anything else a device path such as /dev/video0.
       const bool index = !path.empty() && path.find_first_not_of("0123456789") == std::string::npos;
       ok = index ? cap_.open(std::stoi(path), cv::CAP_V4L2) : cap_.open(path, cv::CAP_V4L2);
-      if (!ok) throw Error("cannot open camera device '" + path + "'");
+      if (!ok) throw Error(ErrorCode::io, "cannot open camera device '" + path + "'");
     } else {
       ok = cap_.open(path, cv::CAP_FFMPEG);
-      if (!ok) throw Error("cannot open stream '" + path + "'");
+      if (!ok) throw Error(ErrorCode::io, "cannot open stream '" + path + "'");
     }
     fps_ = cap_.get(cv::CAP_PROP_FPS);
     const double n = cap_.get(cv::CAP_PROP_FRAME_COUNT);
@@ -52,7 +56,7 @@ class CaptureSource final : public Source {
   Result<bool> read(Image& frame) override {
     if (!cap_.read(mat_) || mat_.empty()) return false;
     if (Status st = image_from_mat(mat_, frame); !st)
-      return Error("'" + path_ + "': " + st.error().message());
+      return Error(st.error().code(), "'" + path_ + "': " + st.error().message());
     return true;
   }
   double fps() const override { return fps_ > 0 && fps_ < 1000 ? fps_ : 0; }
@@ -90,7 +94,8 @@ class ImageFilesSource final : public Source {
     const std::string name = p.filename().string();
     if (name.find_first_of("*?") != std::string::npos) {
       fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-      if (!fs::is_directory(dir, ec)) throw Error("image folder not found: '" + dir.string() + "'");
+      if (!fs::is_directory(dir, ec))
+        throw Error(ErrorCode::io, "image folder not found: '" + dir.string() + "'");
       for (auto& e : fs::directory_iterator(dir, ec))
         if (e.is_regular_file() && glob_match(name.c_str(), e.path().filename().c_str()))
           files_.push_back(e.path().string());
@@ -100,9 +105,10 @@ class ImageFilesSource final : public Source {
     } else if (fs::is_regular_file(p, ec)) {
       files_.push_back(spec);
     } else {
-      throw Error("image path not found: '" + spec + "'");
+      throw Error(ErrorCode::io, "image path not found: '" + spec + "'");
     }
-    if (files_.empty()) throw Error("no image files in '" + spec + "'");
+    if (files_.empty())
+      throw Error(ErrorCode::invalid_argument, "no image files in '" + spec + "'");
     std::sort(files_.begin(), files_.end());
   }
 
@@ -150,7 +156,7 @@ std::unique_ptr<Source> open_source(const SourceConfig& c) {
     case SourceKind::ros2:  // needs the pipeline's DDS settings: open_ros2_source (ros2.hpp)
       throw Error("camera '" + c.camera + "': ros2 sources are opened by the pipeline");
   }
-  throw Error("unknown source kind");
+  throw Error(ErrorCode::invalid_argument, "unknown source kind");
 }
 
 }  // namespace percept

@@ -25,13 +25,14 @@ Status VideoWriter::write(const ImageView& frame) {
   if (!impl_->writer.isOpened()) {
     if (!impl_->writer.open(path_, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), fps_,
                             {frame.width, frame.height}, frame.channels() == 3))
-      return Error("cannot write video '" + path_ + "'");
+      return Error(ErrorCode::io, "cannot write video '" + path_ + "'");
     impl_->width = frame.width;
     impl_->height = frame.height;
   }
   if (frame.width != impl_->width || frame.height != impl_->height)
-    return Error("video '" + path_ + "': frame size " + std::to_string(frame.width) + "x" +
-                 std::to_string(frame.height) + " differs from the first frame's");
+    return Error(ErrorCode::invalid_argument,
+                 "video '" + path_ + "': frame size " + std::to_string(frame.width) + "x" +
+                     std::to_string(frame.height) + " differs from the first frame's");
   impl_->writer.write(mat_view(frame));
   ++frames_;
   return {};

@@ -26,7 +26,8 @@ class Reader {
 
   [[noreturn]] void fail(const YAML::Node& at, const std::string& msg) const {
     const int line = at.IsDefined() && at.Mark().line >= 0 ? at.Mark().line + 1 : 0;
-    throw Error(file_ + ":" + (line > 0 ? std::to_string(line) + ":" : std::string()) + " " + msg);
+    throw Error(ErrorCode::invalid_argument,
+                file_ + ":" + (line > 0 ? std::to_string(line) + ":" : std::string()) + " " + msg);
   }
 
   void expect_map(const YAML::Node& n, const std::string& what) const {
@@ -372,17 +373,21 @@ ModelConfig read_model(const Reader& r, const YAML::Node& n, const std::string& 
 
 PipelineConfig load_pipeline_config(const std::string& file) {
   std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) throw Error("config file not found: '" + file + "'");
+  if (!fs::is_regular_file(file, ec))
+    throw Error(ErrorCode::io, "config file not found: '" + file + "'");
   Reader r(file);
   YAML::Node root;
   try {
     root = YAML::LoadFile(file);
   } catch (const YAML::ParserException& e) {
-    throw Error(file + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+    throw Error(ErrorCode::invalid_argument,
+                file + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
   } catch (const YAML::Exception& e) {
-    throw Error(file + ": cannot read: " + e.what());
+    throw Error(ErrorCode::io, file + ": cannot read: " + e.what());
   }
-  if (!root.IsMap()) throw Error(file + ": the config must be a mapping with cameras and models");
+  if (!root.IsMap())
+    throw Error(ErrorCode::invalid_argument,
+                file + ": the config must be a mapping with cameras and models");
   r.check_keys(root, "the config",
                {"mode", "cameras", "models", "fusion", "output", "telemetry", "ros2"});
 

@@ -154,10 +154,10 @@ Executor::Outcome Executor::run_batch(std::span<FrameRef> batch, std::string& oo
     // A task or backend that throws (std::bad_alloc under memory pressure, a custom backend)
     // is treated like an error value, so that only these frames fail and an allocation
     // failure gets the same smaller-batch retry.
-    st = Error(std::string("batch failed: ") + e.what());
+    st = Error(error_code_of(e), std::string("batch failed: ") + e.what());
   }
   publish_buffer_stats();
-  if (!st && n > 1 && is_out_of_memory(st.error().message())) {
+  if (!st && n > 1 && st.error().code() == ErrorCode::out_of_memory) {
     oom = st.error().message();
     return Outcome::out_of_memory;  // not counted as a batch: its frames run again
   }

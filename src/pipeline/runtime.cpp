@@ -320,7 +320,7 @@ class Pipeline {
         // holds for every frame of the camera, so it stops the camera (the thread's catch
         // logs "camera 'id' stopped: ..." with the sizes).
         const int64_t t0 = now_ns();
-        if (Status s = c.prep->apply(f->image); !s.ok()) throw Error(s.error().message());
+        if (Status s = c.prep->apply(f->image); !s.ok()) throw s.error();
         c.live->imgproc.record(now_ns() - t0);
       }
       ++captured;

@@ -6,14 +6,15 @@ ImageTask::ImageTask(const TaskContext& ctx, const ModelConventions& c, ResizeMo
                      const Normalize& norm, const char* task)
     : Task(ctx), input_(backend_.model_path(), backend_.inputs().at(0), c, default_resize, norm) {
   if (backend_.inputs().size() != 1)
-    throw Error(model() + " has " + std::to_string(backend_.inputs().size()) + " inputs; the " +
-                task + " task feeds one image tensor");
-  if (backend_.outputs().empty()) throw Error(model() + " has no outputs");
+    throw Error(ErrorCode::model, model() + " has " + std::to_string(backend_.inputs().size()) +
+                                      " inputs; the " + task + " task feeds one image tensor");
+  if (backend_.outputs().empty()) throw Error(ErrorCode::model, model() + " has no outputs");
 }
 
 Error ImageTask::output_error(const TensorView& out, const std::string& expected) const {
-  return Error(model() + ": output '" + backend_.outputs()[0].name + "' is " +
-               dtype_name(out.dtype) + " " + shape_str(out.shape) + "; expected " + expected);
+  return Error(ErrorCode::model, model() + ": output '" + backend_.outputs()[0].name + "' is " +
+                                     dtype_name(out.dtype) + " " + shape_str(out.shape) +
+                                     "; expected " + expected);
 }
 
 Result<std::span<const TensorView>> ImageTask::preprocess(std::span<const ImageView> frames) {
@@ -23,12 +24,13 @@ Result<std::span<const TensorView>> ImageTask::preprocess(std::span<const ImageV
 }
 
 Status ImageTask::postprocess(std::span<const TensorView> outputs, std::span<ModelOutput> results) {
-  if (outputs.empty()) return Error(model() + ": the backend returned no output");
+  if (outputs.empty()) return Error(ErrorCode::model, model() + ": the backend returned no output");
   const TensorView& o = outputs[0];
   if (o.shape.empty() || o.shape[0] != static_cast<int64_t>(results.size()))
     return output_error(o, "a batch of " + std::to_string(results.size()));
   if (params_.size() < results.size())
-    return Error(model() + ": postprocess without a matching preprocess");
+    return Error(ErrorCode::invalid_argument,
+                 model() + ": postprocess without a matching preprocess");
   return read_output(o, params_, results);
 }
 

@@ -17,10 +17,13 @@ Task::Task(const TaskContext& ctx) : backend_(ctx.backend), cuda_stream_(ctx.cud
 Status Task::run(std::span<const ImageView> frames, std::span<ModelOutput> outputs,
                  StageTimes* times) {
   if (outputs.size() < frames.size())
-    return Error(model() + ": " + std::to_string(frames.size()) + " frames but room for " +
-                 std::to_string(outputs.size()) + " results");
+    return Error(ErrorCode::invalid_argument, model() + ": " + std::to_string(frames.size()) +
+                                                  " frames but room for " +
+                                                  std::to_string(outputs.size()) + " results");
   for (size_t i = 0; i < frames.size(); ++i)
-    if (frames[i].empty()) return Error(name_ + ": frame " + std::to_string(i) + " is empty");
+    if (frames[i].empty())
+      return Error(ErrorCode::invalid_argument,
+                   name_ + ": frame " + std::to_string(i) + " is empty");
   StageTimes t;
   Status st;
   bool batch = dynamic_batch_ && !frames.empty();

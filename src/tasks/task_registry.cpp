@@ -54,7 +54,8 @@ Result<TaskSpec> find_task(const std::string& name) {
   const std::lock_guard lock(r.mu);
   for (const TaskSpec& t : r.specs)
     if (t.name == name) return t;
-  return Error("unknown task '" + name + "' (known: " + joined_names(r.specs) + ")");
+  return Error(ErrorCode::invalid_argument,
+               "unknown task '" + name + "' (known: " + joined_names(r.specs) + ")");
 }
 
 std::vector<std::string> task_names() {
@@ -71,8 +72,9 @@ Result<std::string> infer_task(const Backend& b) {
       "; set `task:` (detect, depth, segment, classify or face) in the config or in the sidecar " +
       sidecar_path(b.model_path());
   if (b.inputs().size() != 1 || b.inputs()[0].shape.size() != 4)
-    return Error(model + ": cannot tell its task: it takes " + std::to_string(b.inputs().size()) +
-                 " inputs, not one image tensor" + set);
+    return Error(ErrorCode::model, model + ": cannot tell its task: it takes " +
+                                       std::to_string(b.inputs().size()) +
+                                       " inputs, not one image tensor" + set);
   const auto& outs = b.outputs();
   // BlazeFace-style SSD heads: regressors [B, N, 16] beside scores [B, N, 1].
   bool regressors = false, scores = false;
@@ -87,7 +89,8 @@ Result<std::string> infer_task(const Backend& b) {
   if (o.shape.size() == 2) return std::string("classify");
   if (o.shape.size() == 4 && o.shape[1] > 1) return std::string("segment");
   if (o.shape.size() == 4)
-    return Error(found + " is one channel per pixel: a depth map or a binary mask" + set);
+    return Error(ErrorCode::model,
+                 found + " is one channel per pixel: a depth map or a binary mask" + set);
   if (o.shape.size() == 3) {
     // [B, H, W] with the input's own spatial dims (or the same symbolic names) is a depth map;
     // anything else of rank 3 is a YOLO head ([B, 4+nc, N] or [B, N, 5+nc]).
@@ -99,7 +102,7 @@ Result<std::string> infer_task(const Backend& b) {
     if (same(1, 2) && same(2, 3)) return std::string("depth");
     return std::string("detect");
   }
-  return Error(found + " matches no task percept knows" + set);
+  return Error(ErrorCode::model, found + " matches no task percept knows" + set);
 }
 
 }  // namespace percept

@@ -11,6 +11,8 @@ Needs Debian's python3-onnx and python3-numpy. Deterministic: the output is the 
                          (really [2 batch, ...]): a buffer sized from the graph is refused.
 - gather_columns.onnx  x float32 [batch, 4], idx int64 [1] -> y = x[:, idx] [batch, 1] (Gather):
                          an index out of range fails inside ONNX Runtime, at run time.
+- slice_columns.onnx   x float32 [batch, 4], end int64 [1] -> y = x[:, :end] declared [batch, 4]
+                         (Slice): with end < 4 ONNX Runtime refuses a buffer kept for [batch, 4].
 - two_inputs.onnx        a, b float32 [1, 4] -> sum: a model the detect task must refuse.
 - int64_input.onnx       ids int64 [1, 8] -> same: dtype mismatch errors.
 - const_v8.onnx, const_v5.onnx, const_e2e.onnx: "detectors" with input images [1, 3, 64, 64] whose
@@ -75,6 +77,17 @@ def gather_columns():
     save(helper.make_model(g, opset_imports=OPSET), "gather_columns.onnx")
 
 
+def slice_columns():
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])
+    end = helper.make_tensor_value_info("end", TensorProto.INT64, [1])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])
+    start = numpy_helper.from_array(np.array([0], np.int64), "start")
+    axis = numpy_helper.from_array(np.array([1], np.int64), "axis")
+    g = helper.make_graph([helper.make_node("Slice", ["x", "start", "end", "axis"], ["y"])],
+                          "slice", [x, end], [y], initializer=[start, axis])
+    save(helper.make_model(g, opset_imports=OPSET), "slice_columns.onnx")
+
+
 def two_inputs():
     a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, 4])
     b = helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 4])
@@ -133,6 +146,7 @@ def main():
     flatten_free_dim()
     wrong_declared_shape()
     gather_columns()
+    slice_columns()
     two_inputs()
     int64_input()
     dense_models()

@@ -127,6 +127,7 @@ TEST(FailNthBackend, FailsExactlyTheNthAllocation) {
             std::string::npos)
       << third.error().message();
   EXPECT_NE(third.error().message().find("injected"), std::string::npos);
+  EXPECT_EQ(third.error().code(), percept::ErrorCode::out_of_memory);
   EXPECT_EQ(f->failures(), 1u);
   auto fourth = pool.allocate(8192);  // not sticky: the 4th goes through
   EXPECT_TRUE(fourth.ok());
@@ -158,6 +159,37 @@ TEST(FailNthBackend, AFullDeviceGivesAnErrorNotACrash) {
   auto r = pool.allocate(1 << 16);  // fails, releases the 4096 cached, fails again
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("cache released"), std::string::npos);
+  EXPECT_EQ(r.error().code(), percept::ErrorCode::out_of_memory);
   EXPECT_EQ(pool.stats().backend_failures, 2u);
   EXPECT_EQ(pool.stats().bytes_in_use, 0u);
+}
+
+// A backend that fails with its own code (fails with `code` on every call).
+struct FailingBackend final : MemoryBackend {
+  explicit FailingBackend(percept::ErrorCode c) : code(c) {}
+  percept::Result<void*> allocate(size_t) override {
+    return percept::Error(code, "backend refused");
+  }
+  void release(void*) noexcept override {}
+  const char* name() const override { return "failing"; }
+  percept::ErrorCode code;
+};
+
+// The pool's error keeps the backend's code (a CUDA failure other than memory is not worth a
+// smaller retry); one the backend left unclassified counts as out of memory.
+TEST(CachingAllocator, ErrorsKeepTheBackendsCode) {
+  using percept::ErrorCode;
+  for (auto [given, expected] : {std::pair{ErrorCode::device, ErrorCode::device},
+                                 std::pair{ErrorCode::out_of_memory, ErrorCode::out_of_memory},
+                                 std::pair{ErrorCode::unknown, ErrorCode::out_of_memory}}) {
+    CachingAllocator pool(std::make_unique<FailingBackend>(given), "pool");
+    auto r = pool.allocate(1024);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code(), expected) << percept::error_code_name(given);
+    EXPECT_NE(r.error().message().find("backend refused"), std::string::npos);
+  }
+  CachingAllocator pool(std::make_unique<HeapBackend>(), "pool");
+  auto zero = pool.allocate(0);
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.error().code(), ErrorCode::invalid_argument);
 }

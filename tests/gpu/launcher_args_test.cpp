@@ -35,6 +35,8 @@ TEST(LetterboxCudaArgs, RejectsBadCallsBeforeTouchingTheDevice) {
   EXPECT_TRUE(letterbox_cuda_validate(img, p, dst, DType::f16).ok());
   EXPECT_TRUE(mentions(letterbox_cuda(img, p, Normalize{}, nullptr, DType::f32, nullptr),
                        "null destination"));
+  EXPECT_EQ(letterbox_cuda(img, p, Normalize{}, nullptr, DType::f32, nullptr).error().code(),
+            ErrorCode::invalid_argument);
   EXPECT_TRUE(mentions(letterbox_cuda(img, p, Normalize{}, dst, DType::u8, nullptr), "dtype"));
   EXPECT_TRUE(mentions(letterbox_cuda(ImageView{}, p, Normalize{}, dst, DType::f32, nullptr),
                        "empty source"));
@@ -123,6 +125,7 @@ TEST(YoloNmsCudaArgs, WorkspaceSizeNeedsADeviceAndSaysSo) {
   if (!gpu::device_available(&why)) {
     ASSERT_FALSE(bytes.ok());
     EXPECT_NE(bytes.error().message().find("CUDA"), std::string::npos) << bytes.error().message();
+    EXPECT_EQ(bytes.error().code(), ErrorCode::device);
   } else {
     ASSERT_TRUE(bytes.ok()) << bytes.error().message();
     EXPECT_GT(*bytes, 9'000'000u);
@@ -152,6 +155,10 @@ TEST(CudaCheck, TurnsErrorsIntoStatusWithContext) {
   EXPECT_EQ(s.error().message().rfind("CUDA: cudaMalloc 1024 bytes: cudaErrorMemoryAllocation", 0),
             0u)
       << s.error().message();
+  // The code, set here where the error is born: only an allocation failure is out of memory.
+  EXPECT_EQ(s.error().code(), ErrorCode::out_of_memory);
+  EXPECT_EQ(gpu::check(cudaErrorIllegalAddress, "kernel").error().code(), ErrorCode::device);
+  EXPECT_EQ(gpu::check(cudaErrorNoDevice, "cudaGetDeviceCount").error().code(), ErrorCode::device);
 }
 
 TEST(CudaCheck, NoDeviceIsAnAnswerNotACrash) {
@@ -160,7 +167,8 @@ TEST(CudaCheck, NoDeviceIsAnAnswerNotACrash) {
     EXPECT_FALSE(why.empty());
     // Creating a stream without a device is an error value too.
     auto stream = gpu::Stream::create();
-    EXPECT_FALSE(stream.ok());
+    ASSERT_FALSE(stream.ok());
+    EXPECT_EQ(stream.error().code(), ErrorCode::device);
   } else {
     auto stream = gpu::Stream::create();
     EXPECT_TRUE(stream.ok()) << stream.error().message();

@@ -4,6 +4,7 @@
 // /dev/full, a path that cannot be created). Each fault is counted in the summary and logged;
 // the run ends normally, nothing hangs.
 #include <gtest/gtest.h>
+#include <onnxruntime_c_api.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "percept/infer/onnxruntime_backend.hpp"
 #include "percept/io/synthetic_source.hpp"
 #include "percept/pipeline/runtime.hpp"
 #include "percept/telemetry/snapshot.hpp"
@@ -70,12 +72,17 @@ class FlakyBackend final : public Backend {
   int error_at_, throw_at_, runs_ = 0;
 };
 
-// Runs out of memory (the way ONNX Runtime's CUDA arena says so, or std::bad_alloc) whenever a
-// batch is larger than `max_ok`, and also on single-frame run number `oom_single_at` (0: never).
+// How OomBackend fails: an error value with ErrorCode::out_of_memory (what the ONNX Runtime
+// backend returns for its arena's "Failed to allocate memory"), std::bad_alloc, or the same words
+// without the code (an error nothing classified: not to be taken for out of memory).
+enum class OomAs { error_code, bad_alloc, words_only };
+
+// Runs out of memory whenever a batch is larger than `max_ok`, and also on single-frame run
+// number `oom_single_at` (0: never).
 class OomBackend final : public Backend {
  public:
-  OomBackend(std::unique_ptr<Backend> inner, int64_t max_ok, bool throws, int oom_single_at)
-      : inner_(std::move(inner)), max_ok_(max_ok), throws_(throws), oom_single_at_(oom_single_at) {}
+  OomBackend(std::unique_ptr<Backend> inner, int64_t max_ok, OomAs as, int oom_single_at)
+      : inner_(std::move(inner)), max_ok_(max_ok), as_(as), oom_single_at_(oom_single_at) {}
   std::string name() const override { return "oom(" + inner_->name() + ")"; }
   const std::string& model_path() const override { return inner_->model_path(); }
   const std::vector<TensorInfo>& inputs() const override { return inner_->inputs(); }
@@ -84,10 +91,10 @@ class OomBackend final : public Backend {
   Result<std::span<const TensorView>> run(std::span<const TensorView> in) override {
     const int64_t batch = in[0].shape[0];
     if (batch > max_ok_ || (batch == 1 && ++single_runs_ == oom_single_at_)) {
-      if (throws_) throw std::bad_alloc();
-      return Error(
-          "injected: Non-zero status code returned while running Conv node. Status Message: "
-          "Failed to allocate memory for requested buffer of size 26214400");
+      if (as_ == OomAs::bad_alloc) throw std::bad_alloc();
+      return Error(as_ == OomAs::error_code ? ErrorCode::out_of_memory : ErrorCode::unknown,
+                   "injected: Non-zero status code returned while running Conv node. Status "
+                   "Message: Failed to allocate memory for requested buffer of size 26214400");
     }
     return inner_->run(in);
   }
@@ -95,24 +102,31 @@ class OomBackend final : public Backend {
  private:
   std::unique_ptr<Backend> inner_;
   int64_t max_ok_;
-  bool throws_;
+  OomAs as_;
   int oom_single_at_, single_runs_ = 0;
 };
 
+// ONNX Runtime reports a failed allocation as a generic failure (ORT_FAIL) whose words say so:
+// onnxruntime_error_code() gives those ErrorCode::out_of_memory, and nothing else.
 TEST(OutOfMemory, RecognisesAllocationFailuresOnly) {
-  EXPECT_TRUE(is_out_of_memory(
-      "Non-zero status code returned while running MatMul node. Status Message: Failed to "
-      "allocate memory for requested buffer of size 1048576"));
-  EXPECT_TRUE(is_out_of_memory("CUDA failure 2: out of memory ; GPU=0"));
-  EXPECT_TRUE(is_out_of_memory("letterbox: cudaErrorMemoryAllocation (out of memory)"));
-  EXPECT_TRUE(is_out_of_memory("CUBLAS failure 3: CUBLAS_STATUS_ALLOC_FAILED"));
-  EXPECT_TRUE(is_out_of_memory("Available memory of 0 is smaller than requested bytes of 4194304"));
-  EXPECT_TRUE(is_out_of_memory(std::bad_alloc().what()));
-  EXPECT_TRUE(is_out_of_memory("OUT OF MEMORY"));
-  EXPECT_FALSE(is_out_of_memory(""));
-  EXPECT_FALSE(is_out_of_memory("injected: device lost"));
-  EXPECT_FALSE(is_out_of_memory("Got invalid dimensions for input: images for the following"));
-  EXPECT_FALSE(is_out_of_memory("memory-mapped file could not be opened"));
+  const auto oom = [](const char* message) {
+    return onnxruntime_error_code(ORT_FAIL, message) == ErrorCode::out_of_memory;
+  };
+  EXPECT_TRUE(
+      oom("Non-zero status code returned while running MatMul node. Status Message: Failed to "
+          "allocate memory for requested buffer of size 1048576"));
+  EXPECT_TRUE(oom("CUDA failure 2: out of memory ; GPU=0"));
+  EXPECT_TRUE(oom("letterbox: cudaErrorMemoryAllocation (out of memory)"));
+  EXPECT_TRUE(oom("CUBLAS failure 3: CUBLAS_STATUS_ALLOC_FAILED"));
+  EXPECT_TRUE(oom("Available memory of 0 is smaller than requested bytes of 4194304"));
+  EXPECT_TRUE(oom(std::bad_alloc().what()));
+  EXPECT_TRUE(oom("OUT OF MEMORY"));
+  EXPECT_FALSE(oom(""));
+  EXPECT_FALSE(oom("injected: device lost"));
+  EXPECT_FALSE(oom("Got invalid dimensions for input: images for the following"));
+  EXPECT_FALSE(oom("memory-mapped file could not be opened"));
+  // std::bad_alloc caught by percept (the executor, the backend's wrappers) has the code too.
+  EXPECT_EQ(error_code_of(std::bad_alloc()), ErrorCode::out_of_memory);
 }
 
 class FaultTest : public ::testing::Test {
@@ -303,8 +317,8 @@ TEST_F(FaultTest, BackendErrorsFailOnlyTheirBatches) {
 // two frames: the first large batch runs out of memory, the executor halves its batch until it
 // fits and retries the same frames, and every frame completes.
 TEST_F(FaultTest, OutOfMemoryHalvesTheBatchAndLosesNoFrame) {
-  for (bool throws : {false, true}) {
-    SCOPED_TRACE(throws ? "std::bad_alloc" : "error value");
+  for (OomAs as : {OomAs::error_code, OomAs::bad_alloc}) {
+    SCOPED_TRACE(as == OomAs::bad_alloc ? "std::bad_alloc" : "error value");
     std::vector<CameraConfig> cams;
     for (int i = 0; i < 8; ++i)
       cams.push_back(camera("c" + std::to_string(i), SourceKind::synthetic, 12));
@@ -315,7 +329,7 @@ TEST_F(FaultTest, OutOfMemoryHalvesTheBatchAndLosesNoFrame) {
     RuntimeOptions opt;
     opt.wrap_backend = [&](std::unique_ptr<Backend> b,
                            const ModelConfig&) -> std::unique_ptr<Backend> {
-      return std::make_unique<OomBackend>(std::move(b), 2, throws, 0);
+      return std::make_unique<OomBackend>(std::move(b), 2, as, 0);
     };
     TelemetrySnapshot tel;
     keep_last_snapshot(opt, tel);
@@ -353,7 +367,7 @@ TEST_F(FaultTest, OutOfMemoryOnASingleFrameFailsOnlyThatFrame) {
   RuntimeOptions opt;
   opt.wrap_backend = [](std::unique_ptr<Backend> b,
                         const ModelConfig&) -> std::unique_ptr<Backend> {
-    return std::make_unique<OomBackend>(std::move(b), 1, false, 7);
+    return std::make_unique<OomBackend>(std::move(b), 1, OomAs::error_code, 7);
   };
   RunSummary s = run_pipeline(cfg, opt);
   const ModelStats& st = s.models[0].stats;
@@ -370,6 +384,30 @@ TEST_F(FaultTest, OutOfMemoryOnASingleFrameFailsOnlyThatFrame) {
           << j;
     }
   EXPECT_EQ(errors, 1);
+}
+
+// The executor decides on the error's code, not its words: a failure that says "Failed to
+// allocate memory" without ErrorCode::out_of_memory fails its frames, and the batch stays.
+TEST_F(FaultTest, OutOfMemoryWordsWithoutTheCodeAreNotRetried) {
+  std::vector<CameraConfig> cams;
+  for (int i = 0; i < 8; ++i)
+    cams.push_back(camera("c" + std::to_string(i), SourceKind::synthetic, 12));
+  auto cfg = config(std::move(cams));
+  cfg.models[0].task.model_path = std::string(PERCEPT_MODELS) + "/shapes_yolov8.onnx";
+  cfg.models[0].max_batch = 8;
+  cfg.models[0].max_wait_us = 200000;
+  RuntimeOptions opt;
+  opt.wrap_backend = [](std::unique_ptr<Backend> b,
+                        const ModelConfig&) -> std::unique_ptr<Backend> {
+    return std::make_unique<OomBackend>(std::move(b), 2, OomAs::words_only, 0);
+  };
+  RunSummary s = run_pipeline(cfg, opt);
+  const ModelStats& st = s.models[0].stats;
+  EXPECT_EQ(st.oom_degrades, 0u);
+  EXPECT_EQ(s.models[0].max_batch, 8u);
+  EXPECT_GT(st.failed, 0u);
+  EXPECT_EQ(st.failed + st.frames, 96u);
+  EXPECT_EQ(lines().size(), 96u);
 }
 
 TEST_F(FaultTest, SinkOnAFullDiskIsCountedAndDoesNotBlock) {

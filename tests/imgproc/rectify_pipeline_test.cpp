@@ -102,6 +102,9 @@ TEST_F(RectifyPipeline, ExampleConfigRunsThroughTheStage) {
   PipelineConfig cfg =
       load_pipeline_config(std::string(PERCEPT_SOURCE_DIR) + "/configs/rectify.yaml");
   cfg.output.dir = (dir_ / "out").string();  // not the config's build/ folder
+  // Lossless: the checks count every frame, and in live mode a loaded machine (ctest -j2 on
+  // two cores) drops some at the slot (seen: 29 of 30 completed).
+  cfg.mode = PipelineMode::lossless;
   RuntimeOptions opt;
   const RunSummary sum = run_pipeline(cfg, opt);
   ASSERT_EQ(sum.cameras.size(), 1u);

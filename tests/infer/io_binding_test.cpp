@@ -155,11 +155,43 @@ TEST(IoBinding, ARunTimeFailureKeepsTheKeptBuffers) {
       << bad.error().message();
   EXPECT_EQ(bad.error().message().find("input 'idx'"), std::string::npos)
       << "not a shape error: " << bad.error().message();
+  EXPECT_NE(bad.error().code(), ErrorCode::out_of_memory) << bad.error().message();
   auto again = run(3);
   ASSERT_TRUE(again.ok()) << again.error().message();
   EXPECT_EQ((*again)[0].data, kept);
   EXPECT_EQ((*again)[0].as<float>()[1], 7.f);
   EXPECT_EQ(b->buffer_stats()->backend_allocations, 1u);
+}
+
+// y = x[:, :end] declared [batch, 4]: with end = 4 the shape is confirmed and a kept buffer
+// bound; with end = 2 ONNX Runtime refuses that buffer. The run is repeated with ONNX Runtime's
+// own allocation (right values), and the backend stays on it: no kept buffer from then on.
+TEST(IoBinding, RefusedKeptBufferRunsAgainOnOnnxRuntimesAllocation) {
+  auto b = open("slice_columns.onnx", true);
+  Tensor x(DType::f32, {3, 4});
+  for (int i = 0; i < 12; ++i) x.as<float>()[i] = static_cast<float>(i);
+  Tensor end(DType::i64, {1});
+  const auto run = [&](int64_t columns) {
+    end.as<int64_t>()[0] = columns;
+    const TensorView in[] = {x.view(), end.view()};
+    return b->run(in);
+  };
+  ASSERT_TRUE(run(4).ok());  // confirming run
+  auto full = run(4);
+  ASSERT_TRUE(full.ok()) << full.error().message();
+  ASSERT_EQ(b->buffer_stats()->backend_allocations, 1u) << "the kept buffer is bound";
+  auto part = run(2);
+  ASSERT_TRUE(part.ok()) << part.error().message();
+  ASSERT_EQ(shape_str((*part)[0].shape), "[3, 2]");
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 2; ++c) EXPECT_EQ((*part)[0].as<float>()[r * 2 + c], r * 4 + c);
+  EXPECT_EQ(b->buffer_stats()->bytes_in_use, 0u) << "the kept buffer was dropped";
+  for (int i = 0; i < 2; ++i) {
+    auto again = run(4);
+    ASSERT_TRUE(again.ok()) << again.error().message();
+    EXPECT_EQ((*again)[0].as<float>()[5], 5.f);
+  }
+  EXPECT_EQ(b->buffer_stats()->backend_allocations, 1u) << "no kept buffer after the refusal";
 }
 
 // Out of memory for real, in a child process whose address space is capped: a batch too big to
@@ -195,7 +227,7 @@ TEST(IoBinding, OutOfMemoryReleasesAndASmallerBatchRuns) {
     auto failed = b->run(std::span<const TensorView>(&bv, 1));
     if (failed.ok()) _exit(13);
     std::fprintf(stderr, "the big batch: %s\n", failed.error().message().c_str());
-    if (!is_out_of_memory(failed.error().message())) _exit(14);
+    if (failed.error().code() != ErrorCode::out_of_memory) _exit(14);
     if (b->buffer_stats()->bytes_in_use != 0 || b->buffer_stats()->bytes_cached != 0) _exit(15);
     for (int i = 0; i < 3; ++i) {  // the first of these carries the arena shrink request
       auto out = b->run(std::span<const TensorView>(&sv, 1));

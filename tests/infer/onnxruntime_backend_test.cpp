@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <onnxruntime_c_api.h>
 
 #include <filesystem>
 #include <fstream>
@@ -24,13 +25,15 @@ std::string read_all(const std::string& path) {
   return {std::istreambuf_iterator<char>(f), {}};
 }
 
-// Expects create_backend to throw with a message containing every fragment.
-void expect_load_error(const std::string& path, std::initializer_list<std::string> fragments) {
+// Expects create_backend to throw with `code` and a message containing every fragment.
+void expect_load_error(const std::string& path, ErrorCode code,
+                       std::initializer_list<std::string> fragments) {
   try {
     create_backend(path, {});
     FAIL() << "no error for " << path;
   } catch (const Error& e) {
     const std::string msg = e.what();
+    EXPECT_EQ(e.code(), code) << error_code_name(e.code()) << ": " << msg;
     EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
     for (const auto& f : fragments) EXPECT_NE(msg.find(f), std::string::npos) << msg;
   }
@@ -77,6 +80,7 @@ TEST(OnnxRuntimeBackend, ShapeMismatchNamesTheTensor) {
   TensorView v = t.view();
   auto out = b->run(std::span<const TensorView>(&v, 1));
   ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code(), ErrorCode::invalid_argument);
   const std::string msg = out.error().message();
   EXPECT_NE(msg.find("input 'x'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("[?, 3, 4, 4]"), std::string::npos) << msg;
@@ -97,32 +101,67 @@ TEST(OnnxRuntimeBackend, DtypeAndCountMismatch) {
   EXPECT_NE(out.error().message().find("input 'ids' expects int64 but got float32"),
             std::string::npos)
       << out.error().message();
+  EXPECT_EQ(out.error().code(), ErrorCode::invalid_argument);
   auto none = b->run({});
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.error().message().find("1 input(s) but 0 were given"), std::string::npos);
+  EXPECT_EQ(none.error().code(), ErrorCode::invalid_argument);
+}
+
+// ONNX Runtime's codes map to percept's; its message is read only to tell an allocation failure
+// (which it reports as a generic failure) from the rest.
+TEST(OnnxRuntimeBackend, ErrorCodesFollowOnnxRuntimesCodes) {
+  EXPECT_EQ(onnxruntime_error_code(ORT_INVALID_PROTOBUF, "Protobuf parsing failed."),
+            ErrorCode::model);
+  EXPECT_EQ(onnxruntime_error_code(ORT_INVALID_GRAPH, "This is an invalid model."),
+            ErrorCode::model);
+  EXPECT_EQ(onnxruntime_error_code(ORT_NO_SUCHFILE, "Load model from x failed: File doesn't exist"),
+            ErrorCode::io);
+  EXPECT_EQ(onnxruntime_error_code(ORT_INVALID_ARGUMENT, "Got invalid dimensions for input: x"),
+            ErrorCode::invalid_argument);
+  EXPECT_EQ(onnxruntime_error_code(ORT_NOT_IMPLEMENTED, "Could not find an implementation"),
+            ErrorCode::not_supported);
+  EXPECT_EQ(onnxruntime_error_code(ORT_EP_FAIL, "CUDA failure 700: an illegal memory access"),
+            ErrorCode::device);
+  EXPECT_EQ(onnxruntime_error_code(ORT_FAIL, "Non-zero status code returned while running Conv"),
+            ErrorCode::unknown);
+  EXPECT_EQ(onnxruntime_error_code(ORT_MODEL_LOADED, "Model was already loaded"),
+            ErrorCode::unknown);
+  // Allocation failures: a generic code with words that say so.
+  EXPECT_EQ(onnxruntime_error_code(ORT_FAIL, "Failed to allocate memory for requested buffer"),
+            ErrorCode::out_of_memory);
+  EXPECT_EQ(onnxruntime_error_code(ORT_RUNTIME_EXCEPTION, "CUDA failure 2: out of memory"),
+            ErrorCode::out_of_memory);
+  EXPECT_EQ(onnxruntime_error_code(ORT_EP_FAIL, "CUBLAS failure 3: CUBLAS_STATUS_ALLOC_FAILED"),
+            ErrorCode::out_of_memory);
+  // The words count only where the code is a generic failure.
+  EXPECT_EQ(onnxruntime_error_code(ORT_INVALID_ARGUMENT, "out of memory"),
+            ErrorCode::invalid_argument);
+  EXPECT_EQ(onnxruntime_error_code(ORT_INVALID_PROTOBUF, "out of memory"), ErrorCode::model);
 }
 
 TEST(OnnxRuntimeBackend, MissingModelNamesTheFile) {
-  expect_load_error("/nonexistent/model.onnx", {"not found", "/nonexistent/model.onnx"});
+  expect_load_error("/nonexistent/model.onnx", ErrorCode::io,
+                    {"not found", "/nonexistent/model.onnx"});
 }
 
 TEST(OnnxRuntimeBackend, DirectoryIsNotAModel) {
-  expect_load_error(fs::temp_directory_path().string(), {"not a file"});
+  expect_load_error(fs::temp_directory_path().string(), ErrorCode::io, {"not a file"});
 }
 
 TEST(OnnxRuntimeBackend, EmptyFile) {
-  expect_load_error(temp_file("empty.onnx", ""), {"empty", "empty.onnx"});
+  expect_load_error(temp_file("empty.onnx", ""), ErrorCode::model, {"empty", "empty.onnx"});
 }
 
 TEST(OnnxRuntimeBackend, NotAnOnnxFile) {
-  expect_load_error(temp_file("text.onnx", "this is not a model\n"),
+  expect_load_error(temp_file("text.onnx", "this is not a model\n"), ErrorCode::model,
                     {"text.onnx", "not an ONNX model"});
 }
 
 TEST(OnnxRuntimeBackend, TruncatedModel) {
   const std::string full = read_all(kData + "/const_v8.onnx");
   ASSERT_GT(full.size(), 100u);
-  expect_load_error(temp_file("truncated.onnx", full.substr(0, full.size() / 2)),
+  expect_load_error(temp_file("truncated.onnx", full.substr(0, full.size() / 2)), ErrorCode::model,
                     {"truncated.onnx", "not an ONNX model"});
 }
 
@@ -134,6 +173,7 @@ TEST(OnnxRuntimeBackend, UnsupportedDeviceIsAnError) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("device 'tpu' is not supported"), std::string::npos);
+    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
   }
 }
 

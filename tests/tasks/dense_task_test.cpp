@@ -97,6 +97,7 @@ TEST(TaskRegistry, UnknownTaskListsTheKnownOnes) {
   } catch (const Error& e) {
     const std::string m = e.what();
     EXPECT_NE(m.find("unknown task 'pose'"), std::string::npos) << m;
+    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
     EXPECT_NE(m.find("detect, depth, segment, classify, face"), std::string::npos) << m;
   }
 }

@@ -1,24 +1,56 @@
 // Errors as values for the per-frame path (STYLE 7): a Result<T> holds either a value or an
 // Error whose message names what failed (the file, the tensor, the line). Loading and
 // configuration code may throw percept::Error instead; it is the same type.
+//
+// An Error also carries a code, set where it is born (the ONNX Runtime wrapper, gpu::check, the
+// memory pools, the loaders): callers decide on the code, never on the message's words. The
+// message is for people.
 #pragma once
 
+#include <exception>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <variant>
 
 namespace percept {
 
-class Error : public std::runtime_error {
- public:
-  explicit Error(std::string message) : std::runtime_error(std::move(message)) {}
-  std::string message() const { return what(); }
+// What kind of failure an Error is. A small set, for decisions: only out_of_memory is worth
+// retrying with less (the executor's smaller batch, the backend's released caches).
+enum class ErrorCode {
+  unknown,           // not classified (Error(std::string) and foreign exceptions)
+  invalid_argument,  // bad input: a frame, a config value, a tensor's shape or type
+  model,             // a model that cannot be loaded, or whose tensors or metadata don't fit
+  out_of_memory,     // a host or device allocation failed: retrying with less may succeed
+  device,            // CUDA or an execution provider failed, other than for memory
+  io,                // a file, disk, camera or network peer failed
+  not_supported,     // valid, but not available in this build or library
 };
 
+// "unknown", "invalid_argument", "model", "out_of_memory", "device", "io", "not_supported".
+const char* error_code_name(ErrorCode code) noexcept;
+
+class Error : public std::runtime_error {
+ public:
+  // ErrorCode::unknown: for errors nothing decides on.
+  explicit Error(std::string message) : Error(ErrorCode::unknown, std::move(message)) {}
+  Error(ErrorCode code, std::string message)
+      : std::runtime_error(std::move(message)), code_(code) {}
+  ErrorCode code() const { return code_; }
+  std::string message() const { return what(); }
+
+ private:
+  ErrorCode code_;
+};
+
+// The code of an exception caught as std::exception: a percept::Error's own, out_of_memory for
+// std::bad_alloc (and its subclasses), unknown for anything else.
+ErrorCode error_code_of(const std::exception& e) noexcept;
+
+// [[nodiscard]]: a Result or Status dropped on the floor is an error nobody saw. Where ignoring
+// one is deliberate, say why and discard it explicitly with (void).
 template <class T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit on purpose, like std::expected
   Result(Error error) : v_(std::move(error)) {}  // NOLINT
@@ -50,7 +82,7 @@ class Result {
 };
 
 // Result of an operation with no value.
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT
@@ -66,14 +98,5 @@ class Status {
   Error error_{""};
   bool ok_ = true;
 };
-
-// Whether an error (a Status message or an exception's what()) says an operation ran out of memory,
-// as opposed to a broken input or model: only that is worth retrying with less (the executor's
-// smaller batch, the backend's released caches). It
-// recognises ONNX Runtime's allocation failures ("Failed to allocate memory", its BFC arena's
-// "Available memory of ... is smaller than requested bytes"), CUDA's (cudaErrorMemoryAllocation,
-// "out of memory", CUBLAS_STATUS_ALLOC_FAILED, CUDNN_STATUS_ALLOC_FAILED), percept's own pools
-// ("out of memory") and std::bad_alloc's what(). Case-insensitive.
-bool is_out_of_memory(std::string_view message);
 
 }  // namespace percept

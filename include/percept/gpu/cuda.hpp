@@ -15,9 +15,10 @@
 
 namespace percept::gpu {
 
-// {} for cudaSuccess, else Error("CUDA: <what>: cudaErrorName: description"). Also clears the
-// runtime's last-error slot, so a recoverable failure (out of memory) does not poison the next
-// cudaGetLastError.
+// {} for cudaSuccess, else Error("CUDA: <what>: cudaErrorName: description") with
+// ErrorCode::out_of_memory for cudaErrorMemoryAllocation and ErrorCode::device for any other
+// error (no driver, no device, a failed launch). Also clears the runtime's last-error slot, so
+// a recoverable failure (out of memory) does not poison the next cudaGetLastError.
 Status check(cudaError_t e, std::string_view what);
 
 // Whether a usable device is present; `why` says why not (no driver, no device).

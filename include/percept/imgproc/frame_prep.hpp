@@ -35,10 +35,11 @@ class FramePrep {
   Status apply(Image& frame) {
     if (remap_) {
       if (frame.width() != remap_->width() || frame.height() != remap_->height())
-        return Error("frames are " + std::to_string(frame.width()) + "x" +
-                     std::to_string(frame.height()) + " but the calibration '" + path_ +
-                     "' (rectify) is for " + std::to_string(remap_->width()) + "x" +
-                     std::to_string(remap_->height()));
+        return Error(ErrorCode::invalid_argument,
+                     "frames are " + std::to_string(frame.width()) + "x" +
+                         std::to_string(frame.height()) + " but the calibration '" + path_ +
+                         "' (rectify) is for " + std::to_string(remap_->width()) + "x" +
+                         std::to_string(remap_->height()));
       if (Status s = remap_->remap(frame.view(), tmp_); !s.ok()) return s;
       std::swap(frame, tmp_);
     }

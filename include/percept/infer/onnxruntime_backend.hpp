@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "percept/infer/backend.hpp"
 
@@ -22,6 +23,11 @@ std::optional<DeviceSpec> parse_device(const std::string& device);
 // Throws percept::Error naming the file when the model cannot be loaded.
 std::unique_ptr<Backend> make_onnxruntime_backend(const std::string& model_path,
                                                   const BackendOptions& options);
+
+// The ErrorCode of a failure ONNX Runtime reported: `ort_code` is its OrtErrorCode, `message` its
+// text, read only to recognise an allocation failure (which ONNX Runtime reports as ORT_FAIL or
+// ORT_RUNTIME_EXCEPTION). Every ONNX Runtime error percept passes on is classified here.
+ErrorCode onnxruntime_error_code(int ort_code, std::string_view message);
 
 // "1.29.0": the version of the ONNX Runtime library loaded at run time.
 std::string onnxruntime_version();

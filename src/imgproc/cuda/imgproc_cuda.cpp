@@ -10,7 +10,7 @@ namespace percept {
 namespace {
 
 Status fail(const char* what, const std::string& m) {
-  return Error(std::string(what) + " (cuda): " + m);
+  return Error(ErrorCode::invalid_argument, std::string(what) + " (cuda): " + m);
 }
 
 // Common checks of an 8-bit interleaved source; int indexing in the kernels needs the limit.

@@ -24,10 +24,12 @@ Status ensure(Buffer& b, size_t bytes, Alloc&& alloc) {
 
 Result<std::unique_ptr<GpuLetterbox>> GpuLetterbox::create(cudaStream_t shared) {
   std::string why;
-  if (!gpu::device_available(&why)) return Error("GPU preprocessing: no CUDA device (" + why + ")");
+  if (!gpu::device_available(&why))
+    return Error(ErrorCode::device, "GPU preprocessing: no CUDA device (" + why + ")");
   if (shared) return std::unique_ptr<GpuLetterbox>(new GpuLetterbox(gpu::Stream(), shared));
   auto stream = gpu::Stream::create();
-  if (!stream.ok()) return Error("GPU preprocessing: " + stream.error().message());
+  if (!stream.ok())
+    return Error(stream.error().code(), "GPU preprocessing: " + stream.error().message());
   return std::unique_ptr<GpuLetterbox>(new GpuLetterbox(std::move(stream).value(), nullptr));
 }
 
@@ -35,7 +37,9 @@ Result<TensorView> GpuLetterbox::prepare(std::span<const ImageView> frames,
                                          std::span<const LetterboxParams> params,
                                          const Normalize& norm, int width, int height) {
   const size_t n = frames.size();
-  if (params.size() != n) return Error("GPU preprocessing: one letterbox geometry per frame");
+  if (params.size() != n)
+    return Error(ErrorCode::invalid_argument,
+                 "GPU preprocessing: one letterbox geometry per frame");
   const cudaStream_t s = stream();
   const size_t per_image = size_t{3} * static_cast<size_t>(width) * static_cast<size_t>(height);
   if (Status st = ensure(input_, n * per_image * sizeof(float),
@@ -48,7 +52,9 @@ Result<TensorView> GpuLetterbox::prepare(std::span<const ImageView> frames,
   }
   for (size_t i = 0; i < n; ++i) {
     const ImageView& f = frames[i];
-    if (f.empty()) return Error("GPU preprocessing: frame " + std::to_string(i) + " is empty");
+    if (f.empty())
+      return Error(ErrorCode::invalid_argument,
+                   "GPU preprocessing: frame " + std::to_string(i) + " is empty");
     const size_t row = static_cast<size_t>(f.width) * f.channels();
     const size_t bytes = row * static_cast<size_t>(f.height);
     if (Status st = ensure(staging_[i], bytes, [&](size_t b) { return pinned_.allocate(b); }); !st)

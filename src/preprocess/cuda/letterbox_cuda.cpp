@@ -9,7 +9,9 @@ namespace percept {
 
 Status letterbox_cuda_validate(const ImageView& src, const LetterboxParams& p, const void* dst,
                                DType dtype) {
-  auto fail = [](const std::string& m) { return Status(Error("letterbox_cuda: " + m)); };
+  auto fail = [](const std::string& m) {
+    return Status(Error(ErrorCode::invalid_argument, "letterbox_cuda: " + m));
+  };
   if (src.empty()) return fail("empty source image");
   if (!dst) return fail("null destination");
   if (dtype != DType::f32 && dtype != DType::f16)

@@ -60,8 +60,9 @@ class ClassifyTask final : public ImageTask {
         top_k_(top_k) {
     const TensorInfo& out = backend_.outputs()[0];
     if (out.dtype != DType::f32 || out.shape.size() != 2)
-      throw Error(model() + ": output '" + out.name + "' is " + dtype_name(out.dtype) + " " +
-                  shape_str(out.shape) + "; the classify task reads float32 [B, C]");
+      throw Error(ErrorCode::model, model() + ": output '" + out.name + "' is " +
+                                        dtype_name(out.dtype) + " " + shape_str(out.shape) +
+                                        "; the classify task reads float32 [B, C]");
     if (c.labels) labels_ = *c.labels;
     description_ = "classify: " + input_.describe() + ", top " + std::to_string(top_k) +
                    ", labels " + c.origin("labels");

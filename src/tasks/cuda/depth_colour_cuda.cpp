@@ -9,7 +9,9 @@ namespace percept {
 
 Status colorize_depth_cuda_validate(const float* depth, int width, int height, const void* scratch,
                                     const uint8_t* bgr, size_t bgr_stride) {
-  auto fail = [](const std::string& m) { return Status(Error("depth colour (cuda): " + m)); };
+  auto fail = [](const std::string& m) {
+    return Status(Error(ErrorCode::invalid_argument, "depth colour (cuda): " + m));
+  };
   if (!depth || !bgr || !scratch) return fail("null depth map, picture or scratch");
   if (width < 1 || height < 1) return fail("empty depth map");
   if (bgr_stride < static_cast<size_t>(width) * 3)

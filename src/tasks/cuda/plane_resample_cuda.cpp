@@ -12,7 +12,9 @@ namespace percept {
 
 Status plane_resample_validate(const float* planes, int classes, int out_w, int out_h,
                                const LetterboxParams& p, const void* dst) {
-  auto fail = [](const std::string& m) { return Status(Error("plane resample (cuda): " + m)); };
+  auto fail = [](const std::string& m) {
+    return Status(Error(ErrorCode::invalid_argument, "plane resample (cuda): " + m));
+  };
   if (!planes || !dst) return fail("null input or output");
   if (classes < 1 || classes > 256)
     return fail(std::to_string(classes) + " planes (1..256 supported)");

@@ -12,7 +12,7 @@ namespace percept {
 namespace {
 
 Status fail(const std::string& m) {
-  return Error("yolo decode + nms (cuda): " + m);
+  return Error(ErrorCode::invalid_argument, "yolo decode + nms (cuda): " + m);
 }
 
 size_t align256(size_t x) {

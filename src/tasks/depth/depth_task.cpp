@@ -28,9 +28,9 @@ class DepthTask final : public ImageTask {
     const bool rank_ok = out.shape.size() == 3 ||
                          (out.shape.size() == 4 && (out.shape[1] == 1 || out.shape[1] == -1));
     if (out.dtype != DType::f32 || !rank_ok)
-      throw Error(model() + ": output '" + out.name + "' is " + dtype_name(out.dtype) + " " +
-                  shape_str(out.shape) +
-                  "; the depth task reads float32 [B, H, W] or [B, 1, H, W]");
+      throw Error(ErrorCode::model, model() + ": output '" + out.name + "' is " +
+                                        dtype_name(out.dtype) + " " + shape_str(out.shape) +
+                                        "; the depth task reads float32 [B, H, W] or [B, 1, H, W]");
     unit_ = c.depth_unit && *c.depth_unit == "m" ? DepthUnit::metres : DepthUnit::relative;
     description_ = "depth: " + input_.describe() + ", output " + depth_unit_name(unit_) + " (" +
                    c.origin("depth_unit") + ")";

@@ -64,17 +64,18 @@ DetectTask::DetectTask(const TaskContext& ctx, const TaskConfig& cfg, const Mode
   const std::string model = this->model();
   const auto& ins = backend_.inputs();
   if (ins.size() != 1)
-    throw Error(model + " has " + std::to_string(ins.size()) +
-                " inputs; a detector takes one image tensor");
+    throw Error(ErrorCode::model, model + " has " + std::to_string(ins.size()) +
+                                      " inputs; a detector takes one image tensor");
   const TensorInfo& in = ins[0];
   if (in.dtype != DType::f32)
-    throw Error(model + ": input '" + in.name + "' is " + dtype_name(in.dtype) +
-                "; the detect task feeds float32");
+    throw Error(ErrorCode::model, model + ": input '" + in.name + "' is " + dtype_name(in.dtype) +
+                                      "; the detect task feeds float32");
   if (in.shape.size() != 4 || (in.shape[1] != 3 && in.shape[1] != -1))
-    throw Error(model + ": input '" + in.name + "' has shape " + shape_str(in.shape) +
-                "; the detect task feeds NCHW [B, 3, H, W]");
+    throw Error(ErrorCode::model, model + ": input '" + in.name + "' has shape " +
+                                      shape_str(in.shape) +
+                                      "; the detect task feeds NCHW [B, 3, H, W]");
   if (backend_.outputs().empty() || backend_.outputs()[0].dtype != DType::f32)
-    throw Error(model + ": the first output must be a float32 tensor");
+    throw Error(ErrorCode::model, model + ": the first output must be a float32 tensor");
   const auto& meta = backend_.metadata();
 
   // Input size: config or sidecar, fixed dims, then the imgsz metadata (which only fills in
@@ -83,28 +84,30 @@ DetectTask::DetectTask(const TaskContext& ctx, const TaskConfig& cfg, const Mode
     size_ = *c.input_size;
     if ((in.shape[2] > 0 && in.shape[2] != size_.height) ||
         (in.shape[3] > 0 && in.shape[3] != size_.width))
-      throw Error(model + ": input_size " + std::to_string(size_.width) + "x" +
-                  std::to_string(size_.height) + " does not match input '" + in.name + "' " +
-                  shape_str(in.shape));
+      throw Error(ErrorCode::model, model + ": input_size " + std::to_string(size_.width) + "x" +
+                                        std::to_string(size_.height) + " does not match input '" +
+                                        in.name + "' " + shape_str(in.shape));
   } else if (in.shape[2] > 0 && in.shape[3] > 0) {
     size_ = {static_cast<int>(in.shape[3]), static_cast<int>(in.shape[2])};
   } else if (auto v = metadata_value(meta, "imgsz"); v && parse_imgsz(*v)) {
     size_ = *parse_imgsz(*v);
   } else {
-    throw Error(model + ": input '" + in.name + "' " + shape_str(in.shape) +
-                " has a symbolic height or width and no imgsz metadata; set input_size");
+    throw Error(ErrorCode::model,
+                model + ": input '" + in.name + "' " + shape_str(in.shape) +
+                    " has a symbolic height or width and no imgsz metadata; set input_size");
   }
   if (size_.width <= 0 || size_.height <= 0 || size_.width > kLetterboxMaxWidth ||
       size_.height > kLetterboxMaxWidth)
-    throw Error(model + ": input size " + std::to_string(size_.width) + "x" +
-                std::to_string(size_.height) + " is out of range (1..8192)");
+    throw Error(ErrorCode::model, model + ": input size " + std::to_string(size_.width) + "x" +
+                                      std::to_string(size_.height) + " is out of range (1..8192)");
 
   // Labels: config or sidecar, then the names metadata.
   if (c.labels) {
     labels_ = *c.labels;
   } else if (auto v = metadata_value(meta, "names")) {
     auto names = parse_class_names(*v);
-    if (!names) throw Error(model + ": metadata 'names': " + names.error().message());
+    if (!names)
+      throw Error(ErrorCode::model, model + ": metadata 'names': " + names.error().message());
     labels_ = std::move(*names);
   }
   num_classes_hint_ = static_cast<int>(labels_.size());
@@ -113,13 +116,14 @@ DetectTask::DetectTask(const TaskContext& ctx, const TaskConfig& cfg, const Mode
   const Shape& out = backend_.outputs()[0].shape;
   if (out.size() == 3 && out[1] > 0 && out[2] > 0) {
     auto l = detect_layout(out, num_classes_hint_, forced_layout_);
-    if (!l) throw Error(model + ": " + l.error().message());
+    if (!l) throw Error(ErrorCode::model, model + ": " + l.error().message());
     layout_ = *l;
     layout_shape_ = out;
     layout_shape_[0] = -1;
   } else if (out.size() != 3) {
-    throw Error(model + ": output '" + backend_.outputs()[0].name + "' has shape " +
-                shape_str(out) + "; detectors output [B, 4+nc, N], [B, N, 5+nc] or [B, K, 6]");
+    throw Error(ErrorCode::model, model + ": output '" + backend_.outputs()[0].name +
+                                      "' has shape " + shape_str(out) +
+                                      "; detectors output [B, 4+nc, N], [B, N, 5+nc] or [B, K, 6]");
   }
 #ifdef PERCEPT_HAVE_CUDA
   // A model on CUDA reads its input from GPU memory: upload the 8-bit frames and letterbox
@@ -156,13 +160,14 @@ Result<std::span<const TensorView>> DetectTask::preprocess(std::span<const Image
   params_.resize(frames.size());
   for (size_t i = 0; i < frames.size(); ++i) {
     const ImageView& f = frames[i];
-    if (f.empty()) return Error("detect: frame " + std::to_string(i) + " is empty");
+    if (f.empty())
+      return Error(ErrorCode::invalid_argument, "detect: frame " + std::to_string(i) + " is empty");
     params_[i] = letterbox_params(f.width, f.height, size_.width, size_.height);
   }
 #ifdef PERCEPT_HAVE_CUDA
   if (gpu_) {
     auto v = gpu_->prepare(frames, params_, norm_, size_.width, size_.height);
-    if (!v) return Error(model() + ": " + v.error().message());
+    if (!v) return Error(v.error().code(), model() + ": " + v.error().message());
     view_ = *v;
     return std::span<const TensorView>(&view_, 1);
   }
@@ -178,18 +183,20 @@ Result<std::span<const TensorView>> DetectTask::preprocess(std::span<const Image
 Status DetectTask::postprocess(std::span<const TensorView> outputs,
                                std::span<ModelOutput> results) {
   const auto n = static_cast<int64_t>(results.size());
-  if (outputs.empty()) return Error(model() + ": the backend returned no output");
+  if (outputs.empty()) return Error(ErrorCode::model, model() + ": the backend returned no output");
   const TensorView& out = outputs[0];
   if (out.dtype != DType::f32 || out.shape.size() != 3 || out.shape[0] != n)
-    return Error(model() + ": output '" + backend_.outputs()[0].name + "' has shape " +
-                 shape_str(out.shape) + " for a batch of " + std::to_string(n));
+    return Error(ErrorCode::model, model() + ": output '" + backend_.outputs()[0].name +
+                                       "' has shape " + shape_str(out.shape) + " for a batch of " +
+                                       std::to_string(n));
   if (params_.size() < results.size())
-    return Error(model() + ": postprocess without a matching preprocess");
+    return Error(ErrorCode::invalid_argument,
+                 model() + ": postprocess without a matching preprocess");
   Shape key = out.shape;
   key[0] = -1;
   if (!layout_ || !(key == layout_shape_)) {
     auto l = detect_layout(out.shape, num_classes_hint_, forced_layout_);
-    if (!l) return Error(model() + ": " + l.error().message());
+    if (!l) return Error(ErrorCode::model, model() + ": " + l.error().message());
     layout_ = *l;
     layout_shape_ = key;
   }

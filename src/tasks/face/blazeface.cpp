@@ -141,21 +141,22 @@ FaceTask::FaceTask(const TaskContext& ctx, const TaskConfig& cfg)
   dynamic_batch_ = false;
   const auto& ins = backend_.inputs();
   if (ins.size() != 1)
-    throw Error(model + " has " + std::to_string(ins.size()) +
-                " inputs; a BlazeFace takes one image tensor");
+    throw Error(ErrorCode::model, model + " has " + std::to_string(ins.size()) +
+                                      " inputs; a BlazeFace takes one image tensor");
   const TensorInfo& in = ins[0];
   if (in.dtype != DType::f32)
-    throw Error(model + ": input '" + in.name + "' is " + dtype_name(in.dtype) +
-                "; the face task feeds float32");
+    throw Error(ErrorCode::model, model + ": input '" + in.name + "' is " + dtype_name(in.dtype) +
+                                      "; the face task feeds float32");
   const Shape& s = in.shape;
   const bool nhwc = s.size() == 4 && s[3] == 3 && s[1] > 0 && s[1] == s[2];
   const bool nchw = s.size() == 4 && s[1] == 3 && s[2] > 0 && s[2] == s[3];
   if (!nhwc && !nchw)
-    throw Error(model + ": input '" + in.name + "' has shape " + shape_str(s) +
-                "; a BlazeFace takes a fixed square image [1, S, S, 3] (NHWC) or [1, 3, S, S]");
+    throw Error(ErrorCode::model,
+                model + ": input '" + in.name + "' has shape " + shape_str(s) +
+                    "; a BlazeFace takes a fixed square image [1, S, S, 3] (NHWC) or [1, 3, S, S]");
   if (s[0] > 1)
-    throw Error(model + ": input '" + in.name + "' has batch " + std::to_string(s[0]) +
-                "; the face task runs batch 1");
+    throw Error(ErrorCode::model, model + ": input '" + in.name + "' has batch " +
+                                      std::to_string(s[0]) + "; the face task runs batch 1");
   nhwc_ = nhwc;
   const int side = static_cast<int>(nhwc ? s[1] : s[2]);
   size_ = {side, side};
@@ -165,9 +166,10 @@ FaceTask::FaceTask(const TaskContext& ctx, const TaskConfig& cfg)
   } else if (side == 256) {
     anchor_options = blazeface_back_anchor_options();
   } else {
-    throw Error(model + ": input '" + in.name + "' is " + std::to_string(side) + "x" +
-                std::to_string(side) +
-                "; BlazeFace anchors are known for 128 (front) and 256 (back) only");
+    throw Error(ErrorCode::model,
+                model + ": input '" + in.name + "' is " + std::to_string(side) + "x" +
+                    std::to_string(side) +
+                    "; BlazeFace anchors are known for 128 (front) and 256 (back) only");
   }
   anchors_ = generate_ssd_anchors(anchor_options);
 
@@ -180,9 +182,10 @@ FaceTask::FaceTask(const TaskContext& ctx, const TaskConfig& cfg)
   for (size_t i = 0; i < outs.size(); ++i) {
     const Shape& o = outs[i].shape;
     if (outs[i].dtype != DType::f32 || o.size() != 3 || o[1] <= 0 || (o[2] != 1 && o[2] != 16))
-      throw Error(model + ": output '" + outs[i].name + "' has shape " + shape_str(o) + " (" +
-                  dtype_name(outs[i].dtype) +
-                  "); a BlazeFace outputs float32 [1, n, 1] scores and [1, n, 16] regressors");
+      throw Error(ErrorCode::model,
+                  model + ": output '" + outs[i].name + "' has shape " + shape_str(o) + " (" +
+                      dtype_name(outs[i].dtype) +
+                      "); a BlazeFace outputs float32 [1, n, 1] scores and [1, n, 16] regressors");
     (o[2] == 1 ? scores : regs).push_back(i);
   }
   size_t total = 0;
@@ -191,22 +194,24 @@ FaceTask::FaceTask(const TaskContext& ctx, const TaskConfig& cfg)
     auto r = std::find_if(regs.begin(), regs.end(),
                           [&](size_t ri) { return outs[ri].shape[1] == rows; });
     if (r == regs.end())
-      throw Error(model + ": score output '" + outs[si].name + "' " + shape_str(outs[si].shape) +
-                  " has no regressor output with as many rows");
+      throw Error(ErrorCode::model, model + ": score output '" + outs[si].name + "' " +
+                                        shape_str(outs[si].shape) +
+                                        " has no regressor output with as many rows");
     pairs_.push_back({si, *r, static_cast<size_t>(rows)});
     total += static_cast<size_t>(rows);
     regs.erase(r);
   }
   if (pairs_.empty() || !regs.empty())
-    throw Error(model + ": " + std::to_string(scores.size()) + " score and " +
-                std::to_string(regs.size() + pairs_.size()) +
-                " regressor outputs do not pair up by row count");
+    throw Error(ErrorCode::model, model + ": " + std::to_string(scores.size()) + " score and " +
+                                      std::to_string(regs.size() + pairs_.size()) +
+                                      " regressor outputs do not pair up by row count");
   std::stable_sort(pairs_.begin(), pairs_.end(),
                    [](const OutputPair& a, const OutputPair& b) { return a.rows > b.rows; });
   if (total != anchors_.size())
-    throw Error(model + ": the outputs have " + std::to_string(total) + " rows, the " +
-                std::to_string(side) + "x" + std::to_string(side) + " BlazeFace anchors " +
-                std::to_string(anchors_.size()));
+    throw Error(ErrorCode::model, model + ": the outputs have " + std::to_string(total) +
+                                      " rows, the " + std::to_string(side) + "x" +
+                                      std::to_string(side) + " BlazeFace anchors " +
+                                      std::to_string(anchors_.size()));
 
   // MediaPipe's ImageToTensorCalculator: RGB, [0, 255] -> [-1, 1], and BORDER_ZERO, i.e. the
   // letterbox border is black (-1 after normalisation), not Ultralytics' grey.
@@ -227,7 +232,7 @@ FaceTask::FaceTask(const TaskContext& ctx, const TaskConfig& cfg)
 }
 
 Status FaceTask::preprocess_one(const ImageView& frame) {
-  if (frame.empty()) return Error("face: empty frame");
+  if (frame.empty()) return Error(ErrorCode::invalid_argument, "face: empty frame");
   params_ = letterbox_params(frame.width, frame.height, size_.width, size_.height);
   if (!nhwc_) {
     letterbox_cpu(frame, params_, norm_, input_.as<float>());
@@ -256,17 +261,19 @@ Status FaceTask::postprocess_one(std::span<const TensorView> outputs, Faces& fac
   size_t first = 0;  // anchor index of the pair's first row
   for (const OutputPair& p : pairs_) {
     if (p.scores >= outputs.size() || p.regressors >= outputs.size())
-      return Error("model '" + backend_.model_path() + "': " + std::to_string(outputs.size()) +
-                   " outputs, expected " + std::to_string(backend_.outputs().size()));
+      return Error(ErrorCode::model,
+                   "model '" + backend_.model_path() + "': " + std::to_string(outputs.size()) +
+                       " outputs, expected " + std::to_string(backend_.outputs().size()));
     const TensorView& sc = outputs[p.scores];
     const TensorView& rg = outputs[p.regressors];
     if (sc.dtype != DType::f32 || rg.dtype != DType::f32 ||
         static_cast<size_t>(sc.numel()) != p.rows ||
         static_cast<size_t>(rg.numel()) != p.rows * kRegressors)
-      return Error("model '" + backend_.model_path() + "': output '" +
-                   backend_.outputs()[p.scores].name + "' or '" +
-                   backend_.outputs()[p.regressors].name + "' has shape " + shape_str(sc.shape) +
-                   " / " + shape_str(rg.shape) + " at run time");
+      return Error(ErrorCode::model, "model '" + backend_.model_path() + "': output '" +
+                                         backend_.outputs()[p.scores].name + "' or '" +
+                                         backend_.outputs()[p.regressors].name + "' has shape " +
+                                         shape_str(sc.shape) + " / " + shape_str(rg.shape) +
+                                         " at run time");
     decode_blazeface({sc.as<const float>(), p.rows}, {rg.as<const float>(), p.rows * kRegressors},
                      std::span<const Anchor>(anchors_).subspan(first, p.rows), size_, conf_, 100.f,
                      candidates_);
@@ -289,8 +296,9 @@ Status FaceTask::postprocess_one(std::span<const TensorView> outputs, Faces& fac
 
 Result<std::span<const TensorView>> FaceTask::preprocess(std::span<const ImageView> frames) {
   if (frames.size() != 1)
-    return Error(model() + ": the face task runs one frame at a time, not " +
-                 std::to_string(frames.size()));
+    return Error(
+        ErrorCode::invalid_argument,
+        model() + ": the face task runs one frame at a time, not " + std::to_string(frames.size()));
   if (Status st = preprocess_one(frames[0]); !st) return st.error();
   view_ = input_.view();
   return std::span<const TensorView>(&view_, 1);
@@ -298,8 +306,9 @@ Result<std::span<const TensorView>> FaceTask::preprocess(std::span<const ImageVi
 
 Status FaceTask::postprocess(std::span<const TensorView> outputs, std::span<ModelOutput> results) {
   if (results.size() != 1)
-    return Error(model() + ": the face task runs one frame at a time, not " +
-                 std::to_string(results.size()));
+    return Error(ErrorCode::invalid_argument, model() +
+                                                  ": the face task runs one frame at a time, not " +
+                                                  std::to_string(results.size()));
   return postprocess_one(outputs, results[0].faces);
 }
 

@@ -76,11 +76,13 @@ class SegmentTask final : public ImageTask {
         threshold_(threshold) {
     const TensorInfo& out = backend_.outputs()[0];
     if (out.dtype != DType::f32 || out.shape.size() != 4)
-      throw Error(model() + ": output '" + out.name + "' is " + dtype_name(out.dtype) + " " +
-                  shape_str(out.shape) + "; the segment task reads float32 [B, C, H, W] logits");
+      throw Error(ErrorCode::model, model() + ": output '" + out.name + "' is " +
+                                        dtype_name(out.dtype) + " " + shape_str(out.shape) +
+                                        "; the segment task reads float32 [B, C, H, W] logits");
     if (out.shape[1] > 256)
-      throw Error(model() + ": output '" + out.name + "' has " + std::to_string(out.shape[1]) +
-                  " classes; percept's class maps hold at most 256");
+      throw Error(ErrorCode::model, model() + ": output '" + out.name + "' has " +
+                                        std::to_string(out.shape[1]) +
+                                        " classes; percept's class maps hold at most 256");
     if (c.labels) labels_ = *c.labels;
     if (labels_.empty() && out.shape[1] == 1) labels_ = {"background", "foreground"};
     description_ = "segment: " + input_.describe() + ", " +
