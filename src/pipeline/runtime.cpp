@@ -1,20 +1,19 @@
 #include "percept/pipeline/runtime.hpp"
 
+#include "capture.hpp"
+#include "sequencer.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <deque>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <optional>
 #include <thread>
 
 #include "percept/core/clock.hpp"
 #include "percept/core/json_writer.hpp"
-#include "percept/imgproc/frame_prep.hpp"
 #include "percept/io/source.hpp"
 #include "percept/ros2/ros2.hpp"
 #include "percept/telemetry/telemetry_thread.hpp"
@@ -24,35 +23,6 @@ namespace percept {
 namespace {
 
 namespace fs = std::filesystem;
-
-int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-struct CameraState {
-  const CameraConfig* config = nullptr;
-  size_t index = 0;
-  std::unique_ptr<Source> source;
-  std::vector<size_t> models;  // serving this camera
-  bool paced = false;
-  int64_t deadline_ns = 0;
-  std::thread thread;
-  // Sequencer: frames in capture order; the head leaves once every model is done with it.
-  std::mutex mu;
-  std::deque<FrameRef> order;
-  int depth_model = -1;             // first depth model serving the camera, for distances
-  std::vector<float> fuse_scratch;  // under mu
-  LiveCamera* live = nullptr;       // the camera's counters (the telemetry's and the summary's)
-  int reconnect_streak = 0;         // reconnect attempts since the last frame read (capture thread)
-  // Publish time of the last frame handed to on_frame, under mu; none yet: the next frame goes
-  // (a 0 here held back every frame while the steady clock was younger than the interval, i.e.
-  // on a machine booted less than frame_interval_s ago).
-  std::optional<int64_t> preview_ns;
-  std::optional<FramePrep> prep;  // rectify / blur before the models (capture thread)
-  std::atomic<int> source_state{static_cast<int>(SourceState::ok)};  // SourceState; any thread
-};
 
 class Pipeline {
  public:
@@ -113,7 +83,7 @@ class Pipeline {
           return wrap(std::move(b), mc);
         };
       executors_.push_back(std::make_unique<Executor>(
-          mc.task, eo, board_, [this](FrameRef& f, size_t model) { model_done(f, model); }));
+          mc.task, eo, board_, [this](FrameRef& f, size_t) { sequencer_.model_done(f); }));
       const Task& task = executors_.back()->task();
       // open_task() has logged the conventions; this line ties the model to its config id.
       spdlog::info("model '{}': {} on {}, batch {}", mc.id, task.name(), task.backend().name(),
@@ -177,10 +147,10 @@ class Pipeline {
       for (CameraState& c : cams_)
         c.thread = std::thread([this, &c] {
           try {
-            capture(c);
+            run_capture(c, capture_context_);
           } catch (const std::exception& e) {  // a broken camera must not take the others down
             spdlog::error("camera '{}' stopped: {}", c.config->id, e.what());
-            set_source_state(c, SourceState::lost);  // health reports it (telemetry, /diagnostics)
+            c.set_source_state(SourceState::lost);  // health reports it (telemetry, /diagnostics)
             board_.close(c.index);
           }
         });
@@ -226,194 +196,6 @@ class Pipeline {
     return open_source(sc);
   }
 
-  // What the camera's source is doing, for the telemetry and the sinks (ROS 2 diagnostics).
-  static void set_source_state(CameraState& c, SourceState st) {
-    c.source_state.store(static_cast<int>(st), std::memory_order_relaxed);
-    c.live->source.store(static_cast<int>(st), std::memory_order_relaxed);
-  }
-
-  // A live camera that ended or keeps failing is reopened with exponential backoff (bounded);
-  // files and synthetic scenes simply end. Returns false when the camera is given up.
-  bool reconnect(CameraState& c) {
-    const SourceKind kind = c.config->source.kind;
-    // A ros2 source ends only on its timeout_s; DDS itself rediscovers a returning publisher.
-    if (is_file_source(kind) || kind == SourceKind::synthetic || kind == SourceKind::ros2)
-      return false;
-    const ReconnectConfig rc = c.config->reconnect.value_or(ReconnectConfig{
-        opt_.reconnect_attempts, opt_.reconnect_backoff_ms, opt_.reconnect_backoff_max_ms});
-    set_source_state(c, SourceState::reconnecting);
-    while (c.reconnect_streak < rc.attempts) {
-      const double wait_ms =
-          std::min(rc.backoff_ms * std::pow(2.0, c.reconnect_streak), rc.backoff_max_ms);
-      ++c.reconnect_streak;
-      spdlog::warn("camera '{}': source lost, reconnecting in {:.0f} ms (attempt {}/{})",
-                   c.config->id, wait_ms, c.reconnect_streak, rc.attempts);
-      // Sleep in short steps so that a stop request is not held up by the backoff.
-      const auto until = std::chrono::steady_clock::now() +
-                         std::chrono::microseconds(static_cast<int64_t>(wait_ms * 1e3));
-      while (std::chrono::steady_clock::now() < until) {
-        if (stop_requested()) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
-      try {
-        c.source = open(c.config->source);
-        c.live->reconnects.fetch_add(1, std::memory_order_relaxed);
-        set_source_state(c, SourceState::ok);
-        spdlog::info("camera '{}': reconnected", c.config->id);
-        return true;
-      } catch (const std::exception& e) {
-        spdlog::warn("camera '{}': reconnect failed: {}", c.config->id, e.what());
-      }
-    }
-    spdlog::error("camera '{}': source lost, giving up after {} reconnect attempts", c.config->id,
-                  rc.attempts);
-    c.live->gave_up.store(true, std::memory_order_relaxed);
-    set_source_state(c, SourceState::lost);
-    return false;
-  }
-
-  void capture(CameraState& c) {
-    using namespace std::chrono;
-    const double fps = c.source->fps();
-    const auto period =
-        c.paced && fps > 0 ? nanoseconds(static_cast<int64_t>(1e9 / fps)) : nanoseconds(0);
-    auto next = steady_clock::now();
-    int64_t index = 0;
-    int consecutive_errors = 0;
-    // This thread's own tallies (read back from the counters it alone writes).
-    uint64_t captured = 0, read_errors = 0;
-    std::vector<FrameRef> displaced;
-    while (!stop_requested()) {
-      if (opt_.max_frames >= 0 && static_cast<int64_t>(captured + read_errors) >= opt_.max_frames)
-        break;
-      if (period.count() > 0) {  // a live camera delivers frames at its own rate
-        std::this_thread::sleep_until(next);
-        next += period;
-        if (steady_clock::now() > next + period) next = steady_clock::now();  // no bursts
-      }
-      FrameRef f = pool_.acquire();
-      auto got = c.source->read(f->image);
-      if (!got) {
-        ++read_errors;
-        c.live->read_errors.fetch_add(1, std::memory_order_relaxed);
-        if (read_errors <= 5) spdlog::warn("camera '{}': {}", c.config->id, got.error().message());
-        if (++consecutive_errors >= 100) {
-          spdlog::error("camera '{}': 100 failed reads in a row", c.config->id);
-          if (!reconnect(c)) break;
-          consecutive_errors = 0;
-        }
-        continue;
-      }
-      if (!*got) {  // end of stream; a live camera that ends has been lost
-        if (reconnect(c)) continue;
-        break;
-      }
-      consecutive_errors = 0;
-      c.reconnect_streak = 0;
-      f->camera = static_cast<int>(c.index);
-      f->index = index++;
-      f->capture_ns = now_ns();
-      const int64_t stamp = c.source->capture_wall_ns();  // a ROS 2 header stamp, or 0
-      f->capture_wall_ns = stamp > 0 ? stamp : wall_ns();
-      if (c.prep) {
-        // Inside the end-to-end latency: the models see the rectified frame. A size mismatch
-        // holds for every frame of the camera, so it stops the camera (the thread's catch
-        // logs "camera 'id' stopped: ..." with the sizes).
-        const int64_t t0 = now_ns();
-        if (Status s = c.prep->apply(f->image); !s.ok()) throw s.error();
-        c.live->imgproc.record(now_ns() - t0);
-      }
-      ++captured;
-      c.live->captured.fetch_add(1, std::memory_order_relaxed);
-      f->pending.store(static_cast<int>(c.models.size()));
-      {
-        std::lock_guard lock(c.mu);  // the sequencer learns of the frame before any model
-        c.order.push_back(f);
-      }
-      if (c.models.empty()) {
-        complete(f);
-        continue;
-      }
-      displaced.clear();
-      const bool queued = board_.push(c.index, f, &displaced);
-      for (FrameRef& d : displaced) {  // live mode: dropped for every model of the camera
-        c.live->slot_drops.fetch_add(1, std::memory_order_relaxed);
-        drop_for_all(c, d);
-      }
-      if (!queued) drop_for_all(c, f);
-    }
-    board_.close(c.index);
-  }
-
-  void drop_for_all(CameraState& c, FrameRef& f) {
-    for (size_t m : c.models) {
-      f->results[m].state = ModelResult::State::dropped;
-      model_done(f, m);
-    }
-  }
-
-  void model_done(FrameRef& f, size_t /*model*/) {
-    if (f->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) complete(f);
-  }
-
-  // Every model is done with `f`: release the finished frames at the head of its camera's
-  // capture order.
-  void complete(FrameRef& f) {
-    CameraState& c = cams_[f->camera];
-    std::lock_guard lock(c.mu);
-    f->complete_ns = now_ns();
-    while (!c.order.empty() && c.order.front()->complete_ns != 0) {
-      FrameRef head = std::move(c.order.front());
-      c.order.pop_front();
-      publish(c, head);
-    }
-  }
-
-  // Under c.mu, in capture order.
-  void publish(CameraState& c, FrameRef& f) {
-    size_t with_result = 0;
-    for (size_t m : c.models) with_result += f->results[m].state != ModelResult::State::dropped;
-    LiveCamera& live = *c.live;
-    constexpr auto relaxed = std::memory_order_relaxed;
-    if (!c.models.empty() && with_result == 0) {
-      live.drops.fetch_add(1, relaxed);
-      return;
-    }
-    if (with_result < c.models.size()) live.partial.fetch_add(1, relaxed);
-    live.completed.fetch_add(1, relaxed);
-    const int64_t e2e = f->complete_ns - f->capture_ns;
-    live.end_to_end.record(e2e);
-    if (c.deadline_ns > 0 && e2e > c.deadline_ns) {
-      live.deadline_misses.fetch_add(1, relaxed);
-      f->deadline_missed = true;
-      if (c.config->drop_late) {
-        live.late_dropped.fetch_add(1, relaxed);
-        return;
-      }
-    }
-    fuse(c, *f);
-    f->publish_ns = now_ns();
-    live.published.fetch_add(1, relaxed);
-    for (auto& s : sinks_) s->push(f);
-    if (preview_ && (!c.preview_ns || f->publish_ns - *c.preview_ns >=
-                                          static_cast<int64_t>(opt_.frame_interval_s * 1e9))) {
-      c.preview_ns = f->publish_ns;
-      preview_->push(f);
-    }
-  }
-
-  // Distance of each detected object from the camera's depth map (same frame, same pixels).
-  void fuse(CameraState& c, Frame& f) {
-    if (c.depth_model < 0) return;
-    const ModelResult& d = f.results[static_cast<size_t>(c.depth_model)];
-    if (d.state != ModelResult::State::done) return;
-    for (size_t m : c.models)
-      if (f.results[m].state == ModelResult::State::done &&
-          has(f.results[m].output.contents, Content::detections))
-        fuse_distances(f.results[m].output.detections, d.output.depth, cfg_.distance,
-                       c.fuse_scratch);
-  }
-
   const PipelineConfig& cfg_;
   RuntimeOptions opt_;
   std::atomic<bool> abort_{false};  // run() failed to start every thread: cameras stop
@@ -427,6 +209,13 @@ class Pipeline {
   std::vector<std::unique_ptr<Executor>> executors_;
   std::vector<std::unique_ptr<SinkWorker>> sinks_;
   std::unique_ptr<SinkWorker> preview_;  // on_frame, when set; not a sink of the summary
+  Sequencer sequencer_{cams_, sinks_, preview_, cfg_.distance, opt_.frame_interval_s};
+  const CaptureContext capture_context_{opt_,
+                                        pool_,
+                                        board_,
+                                        sequencer_,
+                                        [this] { return stop_requested(); },
+                                        [this](const SourceConfig& sc) { return open(sc); }};
 };
 
 }  // namespace
