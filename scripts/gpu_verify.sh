@@ -48,18 +48,26 @@ PARTS=$ROOT/build-gpu-parts
 WORK=$ROOT/build-gpu-run
 PYTHON=${PYTHON:-python3}  # the GPU machine's, with PyTorch (here: PYTHON=/usr/bin/python3)
 BINS=(tests/gpu/gpu_kernel_tests tests/gpu/gpu_launcher_tests tests/gpu/gpu_pool_tests
-      tests/imgproc/imgproc_kernel_tests tests/imgproc/imgproc_launcher_tests bench/gpu_bench
-      bench/model_bench)
+      tests/gpu/parity_tests tests/imgproc/imgproc_kernel_tests tests/imgproc/imgproc_launcher_tests
+      bench/gpu_bench bench/model_bench)
+# Files the tests read that git does not track (the repository itself travels): they go into the
+# bundle under the same relative path, and the tests find them through PERCEPT_TEST_FILES.
+TEST_FILES=(third_party/blazeface/face_detection_front_128x128_barracuda.onnx)
 
 bundle() {
   local t0=$SECONDS
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPERCEPT_CUDA=ON \
     -DPERCEPT_WERROR=ON >/dev/null
-  ninja -C "$BUILD" gpu_kernel_tests gpu_launcher_tests gpu_pool_tests imgproc_kernel_tests \
-    imgproc_launcher_tests gpu_bench model_bench
+  ninja -C "$BUILD" gpu_kernel_tests gpu_launcher_tests gpu_pool_tests parity_tests \
+    imgproc_kernel_tests imgproc_launcher_tests gpu_bench model_bench
   rm -rf "$BUNDLE"
   mkdir -p "$BUNDLE/lib"
   for b in "${BINS[@]}"; do cp "$BUILD/$b" "$BUNDLE/"; done
+  for f in "${TEST_FILES[@]}"; do
+    [[ -f $ROOT/$f ]] || { echo "gpu_verify: $f is missing: run scripts/bootstrap.sh" >&2; exit 2; }
+    mkdir -p "$BUNDLE/$(dirname "$f")"
+    cp "$ROOT/$f" "$BUNDLE/$f"
+  done
   # Shared libraries outside the C runtime (ONNX Runtime, yaml-cpp, spdlog, fmt); CUDA's
   # runtime is linked statically, the driver comes from the GPU machine.
   for b in "${BINS[@]}"; do ldd "$BUILD/$b"; done | awk '$3 ~ /^\// {print $3}' | sort -u |
@@ -196,12 +204,13 @@ run() {
   local wheels
   wheels=$(nvidia_wheel_libs)
   export LD_LIBRARY_PATH=$WORK/lib${wheels:+:$wheels}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  export PERCEPT_TEST_FILES=$BUNDLE  # third_party files the parity tests need (TEST_FILES)
   local fail=0
   {
     date -u
     nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.memory --format=csv || true
   } | tee "$out/device.txt"
-  for t in gpu_pool_tests gpu_launcher_tests gpu_kernel_tests imgproc_launcher_tests \
+  for t in gpu_pool_tests gpu_launcher_tests parity_tests gpu_kernel_tests imgproc_launcher_tests \
     imgproc_kernel_tests; do
     echo "== $t"
     if ! "$BUNDLE/$t" 2>&1 | tee "$out/$t.txt"; then fail=1; fi
@@ -215,11 +224,11 @@ run() {
   cs=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1 || true)
   if [[ -n $cs ]]; then
     # Without the DevicePool test (its deliberate 1 PiB cudaMalloc failure would count as an
-    # API error in the sanitizer's summary) and the detector test (ONNX Runtime's own kernels
-    # are not ours to check, and slow under the sanitizer).
+    # API error in the sanitizer's summary) and the task comparisons (DetectorOnCuda,
+    # TaskParity: ONNX Runtime's own kernels are not ours to check, and slow under the sanitizer).
     echo "== compute-sanitizer memcheck gpu_kernel_tests"
     "$cs" --tool memcheck --error-exitcode 1 --leak-check full "$BUNDLE/gpu_kernel_tests" \
-      --gtest_filter=-DevicePool.*:DetectorOnCuda.* >"$out/memcheck.txt" 2>&1 || fail=1
+      --gtest_filter=-DevicePool.*:DetectorOnCuda.*:TaskParity.* >"$out/memcheck.txt" 2>&1 || fail=1
     tail -5 "$out/memcheck.txt"
     ship_logs
     echo "== compute-sanitizer memcheck imgproc_kernel_tests"

@@ -1,6 +1,8 @@
 // What the kernel tests share: the skip that reports a test as not run where there is no GPU
-// (never as passed), a Status assertion, a random generator seeded per run, and random
-// images. No OpenCV: these binaries travel to the GPU machine (scripts/gpu_verify.sh).
+// (never as passed; CUDA builds), a Status assertion, a random generator seeded per run, and
+// random images. No OpenCV: these binaries travel to the GPU machine (scripts/gpu_verify.sh).
+// Without CUDA (the sanitizer builds) everything but SKIP_WITHOUT_GPU is here too, for the
+// CPU tests that share the frames (parity_tests, task_oom_tests).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,6 +14,8 @@
 
 #include "percept/core/error.hpp"
 #include "percept/core/image.hpp"
+
+#ifdef PERCEPT_HAVE_CUDA
 #include "percept/gpu/cuda.hpp"
 
 #define SKIP_WITHOUT_GPU()                                                        \
@@ -19,6 +23,7 @@
     std::string why;                                                              \
     if (!percept::gpu::device_available(&why)) GTEST_SKIP() << "no GPU: " << why; \
   } while (0)
+#endif
 
 #define ASSERT_OK(expr)                           \
   do {                                            \

@@ -21,7 +21,9 @@
 #include <string>
 #include <vector>
 
+#include "device_buffers.hpp"
 #include "gpu_test_util.hpp"
+#include "parity.hpp"
 #include "percept/core/depth_colour_math.hpp"
 #include "percept/core/inferno_lut.hpp"
 #include "percept/gpu/cuda.hpp"
@@ -33,6 +35,10 @@
 #include "percept/tasks/segment/segment_task.hpp"
 
 using namespace percept;
+using percept::test::compare_kernel;
+using percept::test::compare_values;
+using percept::test::DeviceBuffers;
+using percept::test::KernelTolerance;
 using percept::test::rng;
 
 namespace {
@@ -48,48 +54,6 @@ float half_to_float(uint16_t h) {
     v = std::ldexp(static_cast<float>(man | 1024u), static_cast<int>(exp) - 25);
   return sign ? -v : v;
 }
-
-// Host <-> device through pinned buffers, as the frame path does.
-struct Gpu {
-  gpu::Stream stream;
-  gpu::DevicePool device;
-  gpu::PinnedPool pinned;
-
-  static Gpu make() {
-    auto s = gpu::Stream::create();
-    if (!s.ok()) throw Error(s.error().message());
-    return Gpu{std::move(s).value(), gpu::DevicePool(), gpu::PinnedPool()};
-  }
-  gpu::DeviceBuffer upload(const void* data, size_t bytes) {
-    auto host = pinned.allocate(bytes);
-    auto dev = device.allocate(bytes, stream.get());
-    if (!host.ok() || !dev.ok()) throw Error("allocation failed");
-    std::memcpy(host->data(), data, bytes);
-    gpu::check(
-        cudaMemcpyAsync(dev->data(), host->data(), bytes, cudaMemcpyHostToDevice, stream.get()),
-        "upload")
-        .throw_if_error();
-    stream.synchronize().throw_if_error();  // the pinned block goes back to the pool next
-    return std::move(dev).value();
-  }
-  // Poisoned (0xFF bytes: NaN floats) so that an unwritten element cannot pass.
-  gpu::DeviceBuffer output(size_t bytes) {
-    auto dev = device.allocate(bytes, stream.get());
-    if (!dev.ok()) throw Error(dev.error().message());
-    gpu::check(cudaMemsetAsync(dev->data(), 0xFF, bytes, stream.get()), "poison").throw_if_error();
-    return std::move(dev).value();
-  }
-  template <class T>
-  std::vector<T> download(const gpu::DeviceBuffer& b, size_t n) {
-    std::vector<T> out(n);
-    gpu::check(
-        cudaMemcpyAsync(out.data(), b.data(), n * sizeof(T), cudaMemcpyDeviceToHost, stream.get()),
-        "download")
-        .throw_if_error();
-    stream.synchronize().throw_if_error();
-    return out;
-  }
-};
 
 struct LetterboxCase {
   int src_w, src_h, dst_w, dst_h;
@@ -123,32 +87,32 @@ std::string name_of(const LetterboxCase& c) {
 
 TEST(DevicePool, ReusesBlocksOnItsStreamAndSurvivesAnImpossibleAllocation) {
   SKIP_WITHOUT_GPU();
-  Gpu g = Gpu::make();
+  DeviceBuffers g;
   void* first = nullptr;
   {
-    auto a = g.device.allocate(3 * 640 * 640 * 4, g.stream.get());
+    auto a = g.pool().allocate(3 * 640 * 640 * 4, g.stream());
     ASSERT_TRUE(a.ok()) << a.error().message();
     first = a->data();
   }
-  auto b = g.device.allocate(3 * 640 * 640 * 4, g.stream.get());
+  auto b = g.pool().allocate(3 * 640 * 640 * 4, g.stream());
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->data(), first);
-  EXPECT_EQ(g.device.stats().cache_hits, 1u);
+  EXPECT_EQ(g.pool().stats().cache_hits, 1u);
   // 1 PiB: cudaMalloc fails, the pool releases its cache, retries, and answers with an error.
-  auto huge = g.device.allocate(size_t{1} << 50, g.stream.get());
+  auto huge = g.pool().allocate(size_t{1} << 50, g.stream());
   ASSERT_FALSE(huge.ok());
   EXPECT_NE(huge.error().message().find("out of memory"), std::string::npos)
       << huge.error().message();
   // The device is still usable afterwards.
-  auto c = g.device.allocate(1 << 20, g.stream.get());
+  auto c = g.pool().allocate(1 << 20, g.stream());
   ASSERT_TRUE(c.ok()) << c.error().message();
-  ASSERT_OK(gpu::check(cudaMemsetAsync(c->data(), 0, 1 << 20, g.stream.get()), "memset"));
-  ASSERT_OK(g.stream.synchronize());
+  ASSERT_OK(gpu::check(cudaMemsetAsync(c->data(), 0, 1 << 20, g.stream()), "memset"));
+  ASSERT_NO_THROW(g.synchronize());
 }
 
 TEST(LetterboxCuda, MatchesTheCpuReference) {
   SKIP_WITHOUT_GPU();
-  Gpu g = Gpu::make();
+  DeviceBuffers g;
   const std::vector<LetterboxCase> cases = {
       {1920, 1080, 640, 640, PixelFormat::bgr8, true, false},
       {1280, 720, 640, 384, PixelFormat::bgr8, true, false},
@@ -181,35 +145,30 @@ TEST(LetterboxCuda, MatchesTheCpuReference) {
     std::vector<float> ref(count);
     letterbox_cpu(host, p, n, ref.data(), /*allow_simd=*/false);
 
-    gpu::DeviceBuffer src = g.upload(pixels.data(), pixels.size());
-    const ImageView dev{src.as<uint8_t>(), c.src_w, c.src_h, stride, c.format};
-    gpu::DeviceBuffer out32 = g.output(count * 4);
-    gpu::DeviceBuffer out16 = g.output(count * 2);
-    ASSERT_OK(letterbox_cuda(dev, p, n, out32.data(), DType::f32, g.stream.get()));
-    ASSERT_OK(letterbox_cuda(dev, p, n, out16.data(), DType::f16, g.stream.get()));
-    const auto got32 = g.download<float>(out32, count);
-    const auto got16 = g.download<uint16_t>(out16, count);
-    size_t bad32 = 0, bad16 = 0, first_bad = count;
-    double max32 = 0;
-    for (size_t i = 0; i < count; ++i) {
-      const double d = std::fabs(static_cast<double>(got32[i]) - ref[i]);
-      if (!(d <= 1e-5)) {
-        ++bad32;
-        first_bad = std::min(first_bad, i);
-      }
-      if (d > max32 || std::isnan(d)) max32 = d;
-      const double h = half_to_float(got16[i]);
-      if (!(std::fabs(h - ref[i]) <= std::ldexp(std::fabs(ref[i]), -11) + std::ldexp(1.0, -24)))
-        ++bad16;
-    }
-    EXPECT_EQ(bad32, 0u) << "max |diff| " << max32 << ", first at element " << first_bad;
-    EXPECT_EQ(bad16, 0u);
+    // Both outputs from one upload, each compared with the same reference.
+    std::vector<float> got16;
+    auto device = [&] {
+      gpu::DeviceBuffer src = g.upload(pixels.data(), pixels.size());
+      const ImageView dev{src.as<uint8_t>(), c.src_w, c.src_h, stride, c.format};
+      gpu::DeviceBuffer out32 = g.output(count * 4);
+      gpu::DeviceBuffer out16 = g.output(count * 2);
+      letterbox_cuda(dev, p, n, out32.data(), DType::f32, g.stream()).throw_if_error();
+      letterbox_cuda(dev, p, n, out16.data(), DType::f16, g.stream()).throw_if_error();
+      for (uint16_t h : g.download<uint16_t>(out16, count)) got16.push_back(half_to_float(h));
+      return g.download<float>(out32, count);
+    };
+    EXPECT_KERNEL(compare_kernel(
+        "letterbox float32", [&] { return ref; }, device, KernelTolerance::max_abs(1e-5)));
+    // float16: the float32 reference rounded to half: |gpu - cpu| <= 2^-11 |cpu| + 2^-24.
+    EXPECT_KERNEL(compare_values(
+        ref, got16, KernelTolerance::abs_rel(std::ldexp(1.0, -24), std::ldexp(1.0, -11))))
+        << "letterbox float16";
   }
 }
 
 TEST(DepthToFrameCuda, MatchesTheCpuReference) {
   SKIP_WITHOUT_GPU();
-  Gpu g = Gpu::make();
+  DeviceBuffers g;
   struct Case {
     int frame_w, frame_h, in_w, in_h, out_w, out_h;
     bool letterbox;
@@ -231,23 +190,23 @@ TEST(DepthToFrameCuda, MatchesTheCpuReference) {
     PlaneResampler rs;
     depth_to_frame(plane.data(), c.out_w, c.out_h, p, DepthUnit::relative, ref, rs);
 
-    gpu::DeviceBuffer src = g.upload(plane.data(), plane.size() * 4);
     const size_t n = static_cast<size_t>(c.frame_w) * c.frame_h;
-    gpu::DeviceBuffer dst = g.output(n * 4);
-    ASSERT_OK(
-        depth_to_frame_cuda(src.as<float>(), c.out_w, c.out_h, p, dst.as<float>(), g.stream.get()));
-    const auto got = g.download<float>(dst, n);
-    size_t bad = 0;
-    for (size_t i = 0; i < n; ++i)
-      if (!(std::fabs(got[i] - ref.values[i]) <= 1e-6f * 50.f))  // inputs lie in [0, 50)
-        ++bad;
-    EXPECT_EQ(bad, 0u);
+    EXPECT_KERNEL(compare_kernel(
+        "depth_to_frame", [&] { return ref.values; },
+        [&] {
+          gpu::DeviceBuffer src = g.upload(plane);
+          gpu::DeviceBuffer dst = g.output(n * 4);
+          depth_to_frame_cuda(src.as<float>(), c.out_w, c.out_h, p, dst.as<float>(), g.stream())
+              .throw_if_error();
+          return g.download<float>(dst, n);
+        },
+        KernelTolerance::max_abs(1e-6f * 50.f)));  // inputs lie in [0, 50)
   }
 }
 
 TEST(SegmentationToFrameCuda, MatchesTheCpuReference) {
   SKIP_WITHOUT_GPU();
-  Gpu g = Gpu::make();
+  DeviceBuffers g;
   struct Case {
     int frame_w, frame_h, in_w, in_h, out_w, out_h, classes;
     bool letterbox;
@@ -271,34 +230,44 @@ TEST(SegmentationToFrameCuda, MatchesTheCpuReference) {
     SegmentScratch scratch;
     segmentation_to_frame(logits.data(), c.classes, c.out_w, c.out_h, p, 0.4f, ref, scratch);
 
-    gpu::DeviceBuffer src = g.upload(logits.data(), logits.size() * 4);
     const size_t n = static_cast<size_t>(c.frame_w) * c.frame_h;
     const int n_classes = std::max(c.classes, 2);
-    gpu::DeviceBuffer map = g.output(n);
-    gpu::DeviceBuffer counts = g.output(static_cast<size_t>(n_classes) * 4);
-    ASSERT_OK(segmentation_to_frame_cuda(src.as<float>(), c.classes, c.out_w, c.out_h, p, 0.4f,
-                                         map.as<uint8_t>(), counts.as<uint32_t>(), g.stream.get()));
-    const auto got = g.download<uint8_t>(map, n);
-    const auto got_counts = g.download<uint32_t>(counts, static_cast<size_t>(n_classes));
+    std::vector<uint32_t> got_counts;
     const PlaneGrid grid = plane_grid(c.out_w, c.out_h, p);
-    size_t differ = 0, ties = 0;
-    for (size_t i = 0; i < n; ++i) {
-      if (got[i] == ref.classes[i]) continue;
+    // A differing class id is excused only at a near-tie of the two classes' logits.
+    auto tie = [&](size_t i, uint8_t cpu, uint8_t dev) {
       const int x = static_cast<int>(i % static_cast<size_t>(c.frame_w));
       const int y = static_cast<int>(i / static_cast<size_t>(c.frame_w));
-      if (near_tie(logits.data(), c.classes, mask_logit_threshold(0.4f), grid, x, y, got[i],
-                   ref.classes[i]))
-        ++ties;
-      else
-        ++differ;
+      return near_tie(logits.data(), c.classes, mask_logit_threshold(0.4f), grid, x, y, dev, cpu);
+    };
+    const auto map = compare_kernel(
+        "segmentation_to_frame class map", [&] { return ref.classes; },
+        [&] {
+          gpu::DeviceBuffer src = g.upload(logits);
+          gpu::DeviceBuffer classes = g.output(n);
+          gpu::DeviceBuffer counts = g.output(static_cast<size_t>(n_classes) * 4);
+          segmentation_to_frame_cuda(src.as<float>(), c.classes, c.out_w, c.out_h, p, 0.4f,
+                                     classes.as<uint8_t>(), counts.as<uint32_t>(), g.stream())
+              .throw_if_error();
+          got_counts = g.download<uint32_t>(counts, static_cast<size_t>(n_classes));
+          return g.download<uint8_t>(classes, n);
+        },
+        KernelTolerance::exact(), tie,
+        [&](size_t i) {
+          return "pixel (" + std::to_string(i % static_cast<size_t>(c.frame_w)) + ", " +
+                 std::to_string(i / static_cast<size_t>(c.frame_w)) + ")";
+        });
+    EXPECT_KERNEL(map) << "of " << n << " pixels";
+    EXPECT_LE(map.excused, n / 10000 + 1);
+    // Per-class pixel counts against the reference's fractions, off by no more than the ties.
+    std::vector<double> want(static_cast<size_t>(n_classes)), got(want.size());
+    for (size_t k = 0; k < want.size(); ++k) {
+      want[k] = ref.fractions[k] * static_cast<double>(n);
+      got[k] = k < got_counts.size() ? got_counts[k] : NAN;
     }
-    EXPECT_EQ(differ, 0u) << "of " << n << " pixels";
-    EXPECT_LE(ties, n / 10000 + 1);
-    for (int k = 0; k < n_classes; ++k)
-      EXPECT_LE(std::fabs(got_counts[static_cast<size_t>(k)] -
-                          ref.fractions[static_cast<size_t>(k)] * static_cast<double>(n)),
-                static_cast<double>(ties) + 0.5)
-          << "class " << k;
+    EXPECT_KERNEL(compare_values(want, got,
+                                 KernelTolerance::max_abs(static_cast<double>(map.excused) + 0.5),
+                                 {}, [](size_t k) { return "class " + std::to_string(k); }));
   }
 }
 
@@ -307,7 +276,7 @@ TEST(SegmentationToFrameCuda, MatchesTheCpuReference) {
 // negative values, a flat map and a map with no finite value, into rows with padding.
 TEST(ColorizeDepthCuda, MatchesTheCpuReference) {
   SKIP_WITHOUT_GPU();
-  Gpu g = Gpu::make();
+  DeviceBuffers g;
   struct Case {
     int w, h;
     bool metres;
@@ -356,15 +325,17 @@ TEST(ColorizeDepthCuda, MatchesTheCpuReference) {
         o[1] = col.g;
         o[2] = col.r;
       }
-    gpu::DeviceBuffer src = g.upload(depth.data(), n * 4);
-    gpu::DeviceBuffer dst = g.output(stride * c.h);
-    gpu::DeviceBuffer scratch = g.output(kDepthColourScratchBytes);
-    ASSERT_OK(colorize_depth_cuda(src.as<float>(), c.w, c.h, c.metres, scratch.data(),
-                                  dst.as<uint8_t>(), stride, g.stream.get()));
-    const auto got = g.download<uint8_t>(dst, stride * c.h);
-    size_t bad = 0, first_bad = 0;
-    for (size_t i = 0; i < got.size(); ++i)
-      if (got[i] != want[i] && bad++ == 0) first_bad = i;
-    EXPECT_EQ(bad, 0u) << "first at byte " << first_bad;
+    EXPECT_KERNEL(compare_kernel(
+        "colorize_depth", [&] { return want; },
+        [&] {
+          gpu::DeviceBuffer src = g.upload(depth);
+          gpu::DeviceBuffer dst = g.output(stride * c.h);
+          gpu::DeviceBuffer scratch = g.output(kDepthColourScratchBytes);
+          colorize_depth_cuda(src.as<float>(), c.w, c.h, c.metres, scratch.data(),
+                              dst.as<uint8_t>(), stride, g.stream())
+              .throw_if_error();
+          return g.download<uint8_t>(dst, stride * c.h);
+        },
+        KernelTolerance::exact(), {}, [](size_t i) { return "byte " + std::to_string(i); }));
   }
 }

@@ -5,7 +5,7 @@
 // box_math.hpp) and are built with --fmad=false, and IEEE division is the default, so boxes and
 // scores are expected bit-equal; the test allows 1e-6 relative on coordinates and scores (a
 // differing rounding would show up as an order or count difference first, which fails). Same
-// count, same order, same classes.
+// count, same order, same classes: compare_kernel (parity.hpp) over the kept boxes flattened.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "device_buffers.hpp"
+#include "parity.hpp"
 #include "percept/gpu/cuda.hpp"
 #include "percept/tasks/cuda/yolo_nms_cuda.hpp"
 #include "yolo_nms_cases.hpp"
@@ -22,50 +24,68 @@ using namespace percept::test;
 
 namespace {
 
-bool close(float a, float b) {
-  return std::fabs(a - b) <= 1e-6f * (1.f + std::fabs(a));
+// The kept boxes of every image as one array: per image its count, then six numbers per box
+// (x1 y1 x2 y2 score class), in order. A differing count shows as that image's first value.
+std::vector<float> flatten(const std::vector<Detections>& images) {
+  std::vector<float> v;
+  for (const Detections& d : images) {
+    v.push_back(static_cast<float>(d.size()));
+    for (const Detection& b : d)
+      v.insert(v.end(),
+               {b.box.x1, b.box.y1, b.box.x2, b.box.y2, b.score, static_cast<float>(b.class_id)});
+  }
+  return v;
 }
 
-struct DeviceRun {
-  std::vector<int32_t> counts;
-  std::vector<DecodedBox> boxes;  // [B, max_det], only the first counts[b] of each image set
-};
+// "image 1 box 3 score" for an index into the CPU side's flatten().
+percept::test::Where where_in(const std::vector<Detections>& images) {
+  return [&images](size_t i) {
+    static const char* field[] = {"x1", "y1", "x2", "y2", "score", "class"};
+    for (size_t b = 0; b < images.size(); ++b) {
+      if (i == 0) return "image " + std::to_string(b) + " count";
+      --i;
+      const size_t n = images[b].size() * 6;
+      if (i < n)
+        return "image " + std::to_string(b) + " box " + std::to_string(i / 6) + " " + field[i % 6];
+      i -= n;
+    }
+    return std::string("past the cpu's boxes");
+  };
+}
 
-// Uploads the tensor, runs the kernels, copies back only the kept boxes. Output memory is
-// poisoned first (NaN bytes) so that an unwritten box cannot pass.
-DeviceRun run_on_device(const NmsCase& c, const std::vector<float>& t) {
-  auto stream = gpu::Stream::create();
-  if (!stream.ok()) throw Error(stream.error().message());
-  gpu::DevicePool pool;
-  const cudaStream_t s = stream->get();
+// Uploads the tensor, runs the kernels, copies back only the kept boxes (flattened). Output
+// memory is poisoned first (NaN bytes) so that an unwritten box cannot pass.
+std::vector<float> run_on_device(const NmsCase& c, const std::vector<float>& t) {
+  DeviceBuffers g;
   auto need = yolo_nms_workspace_bytes(info_of(c), c.batch, c.opt);
   if (!need.ok()) throw Error(need.error().message());
   const size_t max_det = static_cast<size_t>(c.opt.nms.max_detections);
-  auto in = pool.allocate(t.size() * sizeof(float), s);
-  auto ws = pool.allocate(std::max<size_t>(*need, 1), s);
-  auto out = pool.allocate(c.batch * max_det * sizeof(DecodedBox), s);
-  auto counts = pool.allocate(c.batch * sizeof(int32_t), s);
-  if (!in.ok() || !ws.ok() || !out.ok() || !counts.ok()) throw Error("device allocation failed");
-  gpu::check(
-      cudaMemcpyAsync(in->data(), t.data(), t.size() * sizeof(float), cudaMemcpyHostToDevice, s),
-      "upload")
+  gpu::DeviceBuffer in = g.upload(t);
+  gpu::DeviceBuffer ws = g.allocate(std::max<size_t>(*need, 1));
+  gpu::DeviceBuffer out = g.output(c.batch * max_det * sizeof(DecodedBox));
+  gpu::DeviceBuffer counts = g.allocate(c.batch * sizeof(int32_t));
+  yolo_decode_nms_cuda(in.as<float>(), info_of(c), c.batch, c.opt, ws.data(), *need,
+                       out.as<DecodedBox>(), counts.as<int32_t>(), g.stream())
       .throw_if_error();
-  gpu::check(cudaMemsetAsync(out->data(), 0xFF, c.batch * max_det * sizeof(DecodedBox), s),
-             "poison")
+  std::vector<int32_t> kept(c.batch, -1);
+  std::vector<DecodedBox> boxes(c.batch * max_det);  // [B, max_det], the first kept[b] set
+  copy_kept_detections(out.as<DecodedBox>(), counts.as<int32_t>(), c.batch,
+                       c.opt.nms.max_detections, boxes.data(), kept.data(), g.stream())
       .throw_if_error();
-  yolo_decode_nms_cuda(static_cast<const float*>(in->data()), info_of(c), c.batch, c.opt,
-                       ws->data(), *need, static_cast<DecodedBox*>(out->data()),
-                       static_cast<int32_t*>(counts->data()), s)
-      .throw_if_error();
-  DeviceRun r;
-  r.counts.assign(c.batch, -1);
-  r.boxes.resize(c.batch * max_det);
-  copy_kept_detections(static_cast<const DecodedBox*>(out->data()),
-                       static_cast<const int32_t*>(counts->data()), c.batch,
-                       c.opt.nms.max_detections, r.boxes.data(), r.counts.data(), s)
-      .throw_if_error();
-  return r;
+  std::vector<float> v;
+  for (int b = 0; b < c.batch; ++b) {
+    v.push_back(static_cast<float>(kept[b]));
+    for (int k = 0; k < kept[b]; ++k) {
+      const DecodedBox& x = boxes[b * max_det + k];
+      v.insert(v.end(), {x.x1, x.y1, x.x2, x.y2, x.score, static_cast<float>(x.class_id)});
+    }
+  }
+  return v;
 }
+
+// |device - cpu| <= 1e-6 (1 + |cpu|) on coordinates and scores; class ids (and counts), being
+// integers, are then equal.
+const KernelTolerance kClose = KernelTolerance::abs_rel(1e-6f, 1e-6f);
 
 }  // namespace
 
@@ -75,20 +95,10 @@ TEST(YoloNmsParity, MatchesTheCpuDecoderBoxForBoxInOrder) {
     for (const NmsCase& c : exact_cases()) {
       const std::vector<float> t = make_tensor(c);
       const std::vector<Detections> ref = cpu_reference(c, t);
-      const DeviceRun gpu_run = run_on_device(c, t);
-      for (int b = 0; b < c.batch; ++b) {
-        const std::string what = c.name + ", image " + std::to_string(b);
-        ASSERT_EQ(gpu_run.counts[b], static_cast<int32_t>(ref[b].size())) << what;
-        for (size_t k = 0; k < ref[b].size(); ++k) {
-          const Detection& a = ref[b][k];
-          const DecodedBox& g = gpu_run.boxes[b * c.opt.nms.max_detections + k];
-          EXPECT_TRUE(close(a.box.x1, g.x1) && close(a.box.y1, g.y1) && close(a.box.x2, g.x2) &&
-                      close(a.box.y2, g.y2) && close(a.score, g.score) && a.class_id == g.class_id)
-              << what << " box " << k << ": cpu " << a.box.x1 << " " << a.box.y1 << " " << a.box.x2
-              << " " << a.box.y2 << " " << a.score << " c" << a.class_id << ", gpu " << g.x1 << " "
-              << g.y1 << " " << g.x2 << " " << g.y2 << " " << g.score << " c" << g.class_id;
-        }
-      }
+      ASSERT_KERNEL(compare_kernel(
+          c.name, [&] { return flatten(ref); }, [&] { return run_on_device(c, t); }, kClose, {},
+          where_in(ref)))
+          << "round " << round;
     }
 }
 
@@ -100,14 +110,7 @@ TEST(YoloNmsParity, FullSizeOutputWithEveryAnchorACandidate) {
       nms_case("8400 anchors", YoloLayout::v8, 2, 80, 8400, 0.f, 0.45f, 300, 30000, false);
   const std::vector<float> t = make_tensor(c);
   const std::vector<Detections> ref = cpu_reference(c, t);
-  const DeviceRun r = run_on_device(c, t);
-  for (int b = 0; b < c.batch; ++b) {
-    ASSERT_EQ(r.counts[b], static_cast<int32_t>(ref[b].size()));
-    for (size_t k = 0; k < ref[b].size(); ++k) {
-      const DecodedBox& g = r.boxes[b * 300 + k];
-      EXPECT_TRUE(close(ref[b][k].score, g.score) && ref[b][k].class_id == g.class_id &&
-                  close(ref[b][k].box.x1, g.x1))
-          << "image " << b << " box " << k;
-    }
-  }
+  EXPECT_KERNEL(compare_kernel(
+      c.name, [&] { return flatten(ref); }, [&] { return run_on_device(c, t); }, kClose, {},
+      where_in(ref)));
 }

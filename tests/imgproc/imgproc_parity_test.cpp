@@ -1,6 +1,7 @@
 // The remap and Gaussian CUDA kernels against their CPU references (Remapper, GaussianBlur) on
 // random images (fresh seed each run), outputs poisoned first. Label gpu: without a device
-// every test is skipped with the reason (never counted as passed).
+// every test is skipped with the reason (never counted as passed). Device buffers come from
+// the kernel tests' one helper, tests/gpu/device_buffers.hpp.
 // Tolerance: none. Both sides are integer fixed point with the same per-pixel code
 // (rectify_math.hpp, gaussian_math.hpp); only the remap's tap (rintf of map * 32) involves a
 // float, and it is one IEEE multiply by a power of two and a round-to-nearest-even, which the
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../gpu/device_buffers.hpp"
 #include "../gpu/gpu_test_util.hpp"
 #include "percept/gpu/cuda.hpp"
 #include "percept/imgproc/camera_info.hpp"
@@ -21,45 +23,11 @@
 #include "test_cameras.hpp"
 
 using namespace percept;
+using percept::test::DeviceBuffers;
 using percept::test::random_image;
 using percept::test::rng;
 
 namespace {
-
-// Plain device buffers through the pools, synchronous copies (a test, not the frame path).
-struct Gpu {
-  gpu::Stream stream;
-  gpu::DevicePool device;
-
-  static Gpu make() {
-    auto s = gpu::Stream::create();
-    if (!s.ok()) throw Error(s.error().message());
-    return Gpu{std::move(s).value(), gpu::DevicePool()};
-  }
-  gpu::DeviceBuffer upload(const void* data, size_t bytes) {
-    auto dev = device.allocate(bytes, stream.get());
-    if (!dev.ok()) throw Error("allocation failed");
-    gpu::check(cudaMemcpyAsync(dev->data(), data, bytes, cudaMemcpyHostToDevice, stream.get()),
-               "upload")
-        .throw_if_error();
-    stream.synchronize().throw_if_error();
-    return std::move(dev).value();
-  }
-  gpu::DeviceBuffer poisoned(size_t bytes) {
-    auto dev = device.allocate(bytes, stream.get());
-    if (!dev.ok()) throw Error(dev.error().message());
-    gpu::check(cudaMemsetAsync(dev->data(), 0xA5, bytes, stream.get()), "poison").throw_if_error();
-    return std::move(dev).value();
-  }
-  std::vector<uint8_t> download(const gpu::DeviceBuffer& b, size_t n) {
-    std::vector<uint8_t> out(n);
-    gpu::check(cudaMemcpyAsync(out.data(), b.data(), n, cudaMemcpyDeviceToHost, stream.get()),
-               "download")
-        .throw_if_error();
-    stream.synchronize().throw_if_error();
-    return out;
-  }
-};
 
 long count_differences(const std::vector<uint8_t>& got, const Image& ref, size_t stride) {
   long d = 0;
@@ -73,7 +41,7 @@ long count_differences(const std::vector<uint8_t>& got, const Image& ref, size_t
 
 TEST(RemapCuda, EqualsRemapper) {
   SKIP_WITHOUT_GPU();
-  Gpu g = Gpu::make();
+  DeviceBuffers g;
   for (const CameraInfo& cam : test::test_cameras())
     for (PixelFormat f : {PixelFormat::bgr8, PixelFormat::gray8}) {
       const std::string& name = cam.camera_name;
@@ -87,20 +55,20 @@ TEST(RemapCuda, EqualsRemapper) {
       auto d_my = g.upload(maps.map_y.data(), maps.map_y.size() * sizeof(float));
       const int C = src.view().channels();
       const size_t dst_stride = static_cast<size_t>(maps.width) * C + 16;  // padded rows
-      auto d_dst = g.poisoned(dst_stride * maps.height);
+      auto d_dst = g.output(dst_stride * maps.height, 0xA5);
       ImageView dsrc = src.view();
       dsrc.data = static_cast<const uint8_t*>(d_src.data());
       ASSERT_OK(remap_cuda(dsrc, static_cast<const float*>(d_mx.data()),
                            static_cast<const float*>(d_my.data()), maps.width, maps.height,
-                           static_cast<uint8_t*>(d_dst.data()), dst_stride, g.stream.get()));
-      const auto got = g.download(d_dst, dst_stride * maps.height);
+                           static_cast<uint8_t*>(d_dst.data()), dst_stride, g.stream()));
+      const auto got = g.download<uint8_t>(d_dst, dst_stride * maps.height);
       EXPECT_EQ(count_differences(got, ref, dst_stride), 0) << name << " channels " << C;
     }
 }
 
 TEST(GaussianCuda, EqualsGaussianBlur) {
   SKIP_WITHOUT_GPU();
-  Gpu g = Gpu::make();
+  DeviceBuffers g;
   struct Case {
     int w, h;
     PixelFormat f;
@@ -117,14 +85,15 @@ TEST(GaussianCuda, EqualsGaussianBlur) {
     ASSERT_OK(blur.apply(src.view(), ref));
     const int C = src.view().channels();
     auto d_src = g.upload(src.view().data, src.stride() * static_cast<size_t>(cs.h));
-    auto d_scratch = g.poisoned(gaussian_cuda_scratch_elements(cs.w, cs.h, C) * sizeof(uint16_t));
+    auto d_scratch =
+        g.output(gaussian_cuda_scratch_elements(cs.w, cs.h, C) * sizeof(uint16_t), 0xA5);
     const size_t dst_stride = static_cast<size_t>(cs.w) * C + 8;
-    auto d_dst = g.poisoned(dst_stride * cs.h);
+    auto d_dst = g.output(dst_stride * cs.h, 0xA5);
     ImageView dsrc = src.view();
     dsrc.data = static_cast<const uint8_t*>(d_src.data());
     ASSERT_OK(gaussian_cuda(dsrc, blur.kernel(), static_cast<uint16_t*>(d_scratch.data()),
-                            static_cast<uint8_t*>(d_dst.data()), dst_stride, g.stream.get()));
-    const auto got = g.download(d_dst, dst_stride * cs.h);
+                            static_cast<uint8_t*>(d_dst.data()), dst_stride, g.stream()));
+    const auto got = g.download<uint8_t>(d_dst, dst_stride * cs.h);
     EXPECT_EQ(count_differences(got, ref, dst_stride), 0)
         << cs.w << "x" << cs.h << " sigma " << cs.sigma;
   }
