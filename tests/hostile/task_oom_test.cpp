@@ -39,8 +39,9 @@
 // initialised before main. The models are the small test models of tests/data for detect,
 // depth, segment and classify (percept's code paths are those of the trained models; opening a
 // 5 MB model a thousand times would not fit the time) and the BlazeFace front model for face.
-// Whether each error's message still says out of memory (is_out_of_memory) is counted and any
-// that does not is printed, not required.
+// Whether each error still says out of memory (its ErrorCode, carried as a "[code] " prefix of
+// the message so that the forked children can report it) is counted and any that does not is
+// printed, not required.
 #include <gtest/gtest.h>
 
 #include <cxxabi.h>
@@ -252,11 +253,12 @@ Attempt attempt(const TaskConfig& cfg, const ImageView& frame, int64_t n) {
         t->run(std::span<const ImageView>(&frame, 1), std::span<ModelOutput>(&a.output, 1));
     if (!st.ok()) {
       a.outcome = Outcome::status;
-      a.message = st.error().message();
+      a.message =
+          std::string("[") + error_code_name(st.error().code()) + "] " + st.error().message();
     }
   } catch (const Error& e) {
     a.outcome = Outcome::error;
-    a.message = e.message();
+    a.message = std::string("[") + error_code_name(e.code()) + "] " + e.message();
   } catch (const std::bad_alloc& e) {
     a.outcome = Outcome::bad_alloc;
     a.message = e.what();
@@ -399,7 +401,8 @@ void tally(Sweep& s, const Attempt& a, const char* task, int64_t n) {
     ADD_FAILURE() << task << ", allocation " << n
                   << ": an exception that is neither percept::Error nor std::bad_alloc: "
                   << a.message;
-  else if (a.outcome != Outcome::completed && !is_out_of_memory(a.message))
+  else if (a.outcome != Outcome::completed && a.outcome != Outcome::bad_alloc &&
+           a.message.rfind("[out_of_memory]", 0) != 0)
     ++s.not_oom[a.message.substr(0, 200)];
 }
 
