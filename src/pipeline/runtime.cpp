@@ -15,6 +15,7 @@
 #include "percept/core/clock.hpp"
 #include "percept/core/json_writer.hpp"
 #include "percept/io/source.hpp"
+#include "percept/pipeline/sink_registry.hpp"
 #include "percept/ros2/ros2.hpp"
 #include "percept/telemetry/telemetry_thread.hpp"
 
@@ -105,25 +106,14 @@ class Pipeline {
       return static_cast<SourceState>(cams_[c].source_state.load(std::memory_order_relaxed));
     };
 
-    const size_t depth = cfg.output.queue_depth;
-    // Each sink counts into the collector (written, dropped, errors): telemetry and summary.
-    const auto add_sink = [&](std::unique_ptr<Sink> sink) {
+    // Every sink the config asks for, from the sink table (pipeline/sink_registry.cpp); each
+    // counts into the collector (written, dropped, errors): telemetry and summary.
+    std::vector<double> fps;
+    for (const CameraState& c : cams_) fps.push_back(c.source->fps());
+    for (std::unique_ptr<Sink>& sink : open_sinks({cfg, info_, std::move(fps)})) {
       LiveSink* live = &telemetry_->add_sink(sink->name());
-      sinks_.push_back(std::make_unique<SinkWorker>(std::move(sink), depth, lossless_, live));
-    };
-    if (cfg.output.jsonl)
-      add_sink(make_jsonl_sink((fs::path(cfg.output.dir) / "detections.jsonl").string(), info_));
-    if (cfg.output.video) {
-      std::vector<double> fps;
-      for (const CameraState& c : cams_) fps.push_back(c.source->fps());
-      add_sink(make_video_sink(cfg.output.dir, info_, fps));
-    }
-    if (cfg.output.images)
-      add_sink(make_image_sink(cfg.output.dir, info_, cfg.output.images_every));
-    if (cfg.ros2.enabled) {  // ROS 2 topics (docs/ROS2.md); writes never wait long (ros2.hpp)
-      std::vector<std::string> frame_ids;
-      for (const auto& c : cfg.cameras) frame_ids.push_back(c.frame_id);
-      add_sink(make_ros2_sink(cfg.ros2, info_, frame_ids));
+      sinks_.push_back(
+          std::make_unique<SinkWorker>(std::move(sink), cfg.output.queue_depth, lossless_, live));
     }
     if (opt.on_frame)  // queue of one, never lossless: previews are skipped, never waited for
       preview_ = std::make_unique<SinkWorker>(make_preview_sink(info_, opt.on_frame), 1, false);
