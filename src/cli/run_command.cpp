@@ -1,12 +1,15 @@
 // `percept run CONFIG.yaml`: a pipeline from a config file, until its sources end or SIGINT /
 // SIGTERM. The first signal drains (every accepted frame is finished and written); a second
-// SIGINT exits at once.
+// SIGINT at least kSignalGraceNs after the first exits at once. One closer to the first is the
+// same request delivered twice (`timeout -s INT` signals the process and then its group; a
+// launcher forwards the terminal's Ctrl-C on top of the terminal's own) and is ignored.
 #include <spdlog/spdlog.h>
 
 #include <unistd.h>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <memory>
 #include <opencv2/imgcodecs.hpp>
@@ -25,9 +28,21 @@ namespace percept::cli {
 namespace {
 
 std::atomic<bool> g_stop{false};
+// CLOCK_MONOTONIC of the first signal, 0 before it. Lock-free, so the handler may use it.
+std::atomic<int64_t> g_first_signal_ns{0};
+static_assert(std::atomic<int64_t>::is_always_lock_free);
+constexpr int64_t kSignalGraceNs = 1'000'000'000;
 
 extern "C" void on_signal(int sig) {
-  if (g_stop.exchange(true) && sig == SIGINT) _exit(130);  // second Ctrl-C: now
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // async-signal-safe
+  const int64_t now = static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+  int64_t first = 0;
+  if (g_first_signal_ns.compare_exchange_strong(first, now)) {
+    g_stop.store(true);  // drain
+    return;
+  }
+  if (sig == SIGINT && now - first >= kSignalGraceNs) _exit(130);  // a second Ctrl-C: now
 }
 
 struct RunArgs {

@@ -292,6 +292,46 @@ TEST(Cli, SigintDrainsAndWritesEveryAcceptedFrame) {
   fs::remove_all(dir);
 }
 
+// Two SIGINTs 1 ms apart are one request delivered twice (`timeout -s INT` signals the process,
+// then its group): percept drains as for one, writes every output whole and exits 0, instead of
+// exiting at once with 130 and no summary (issue 24's finding: 5 of 23 runs ended that way).
+TEST(Cli, TwoSigintsAMillisecondApartDrainLikeOne) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("percept_cli_sigint2_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "c.yaml") << "mode: lossless\ncameras:\n  - {id: cam, source: synthetic, "
+                                   "width: 320, height: 240}\nmodels:\n  - {id: det, path: "
+                                << PERCEPT_MODELS << "/shapes_yolov8.onnx}\noutput:\n  dir: "
+                                << (dir / "out").string() << "\n  video: false\n";
+  // The subshell waits for percept and keeps its exit status.
+  const std::string cmd = std::string("( '") + PERCEPT_BINARY + "' run '" +
+                          (dir / "c.yaml").string() + "' >'" + (dir / "stdout").string() +
+                          "' 2>&1 & echo $! >'" + (dir / "pid").string() +
+                          "'; wait $!; echo $? >'" + (dir / "rc").string() + "' ) &";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  const int pid = std::stoi(slurp(dir / "pid"));
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  const auto stopped = [&] { return !slurp(dir / "rc").empty(); };  // written once it exited
+  for (int i = 0; i < 200 && !stopped(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(stopped()) << "percept did not stop within 10 s of SIGINT";
+  EXPECT_EQ(std::stoi(slurp(dir / "rc")), 0) << slurp(dir / "stdout");
+  EXPECT_NE(slurp(dir / "stdout").find("stopped by signal"), std::string::npos);
+  auto summary = nlohmann::json::parse(std::ifstream(dir / "out" / "summary.json"));
+  const auto captured = summary["cameras"][0]["captured"].get<uint64_t>();
+  EXPECT_GT(captured, 0u);
+  std::ifstream jsonl(dir / "out" / "detections.jsonl");
+  std::string line;
+  uint64_t lines = 0;
+  for (; std::getline(jsonl, line); ++lines) EXPECT_EQ(nlohmann::json::parse(line)["frame"], lines);
+  EXPECT_EQ(lines, captured);
+  fs::remove_all(dir);
+}
+
 }  // namespace
 
 // `percept run` ends with the findings `percept report` would give for the run: stage shares
