@@ -7,6 +7,7 @@
 #include "percept/tasks/task_registry.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <initializer_list>
 #include <set>
@@ -179,6 +180,15 @@ CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string
   CameraConfig c;
   c.id = r.str(n, "id", where);
   if (c.id.empty()) r.fail(n["id"], where + ".id must not be empty");
+  // The id names files and folders in output.dir (<id>.annotated.avi, <id>/<frame>.jpg): '/'
+  // or '..' would write outside it.
+  const bool file_safe =
+      c.id != "." && c.id != ".." && std::all_of(c.id.begin(), c.id.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.';
+      });
+  if (!file_safe)
+    r.fail(n["id"], where + ".id '" + c.id +
+                        "' names files in output.dir: use letters, digits, '_', '-' and '.'");
   SourceConfig& s = c.source;
   s.camera = c.id;
   auto kind = parse_source_kind(n["source"] ? r.str(n, "source", where) : "video");

@@ -153,6 +153,19 @@ TEST_F(ConfigTest, UnknownKeyNamesLineAndKey) {
   expect_error("cameras: []\nmodel: {}\n", 2, {"unknown key 'model'"});
 }
 
+// A camera id names files and folders in output.dir: one that would write outside it is refused
+// with its line (issue 24: `../x` wrote outside output.dir).
+TEST_F(ConfigTest, CameraIdsMustBeSafeFileNames) {
+  for (const char* id : {"../x", "a/b", "..", "c d"})
+    expect_error(std::string("cameras:\n  - id: '") + id +
+                     "'\n    path: clip.avi\nmodels:\n  - {id: m, path: m.onnx}\n",
+                 2, {"cameras[0].id '" + std::string(id) + "' names files in output.dir"});
+  auto cfg =
+      load_pipeline_config(write("cameras:\n  - {id: front-left.v2_cam, path: clip.avi}\nmodels:\n "
+                                 " - {id: m, path: m.onnx}\n"));
+  EXPECT_EQ(cfg.cameras[0].id, "front-left.v2_cam");
+}
+
 TEST_F(ConfigTest, WrongTypesAndRanges) {
   const std::string head =
       "cameras:\n  - id: a\n    path: clip.avi\nmodels:\n  - id: m\n"
