@@ -164,7 +164,12 @@ std::function<int()> add_run_command(CLI::App& app) {
   c->add_option("--bind", a->web.host, "Dashboard address (loopback unless asked)")
       ->capture_default_str()
       ->needs(serve);
+  // An empty token would turn authentication off silently (issue 24): refused.
   c->add_option("--token", a->web.token, "Require this bearer token (or ?token=) on the dashboard")
+      ->check([](const std::string& t) {
+        return t.empty() ? std::string("--token must not be empty (leave it out for no token)")
+                         : std::string();
+      })
       ->needs(serve);
   c->add_option("--port-file", a->port_file, "Write the dashboard's port to this file once bound")
       ->needs(serve);

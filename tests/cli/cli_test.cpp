@@ -98,6 +98,10 @@ TEST(Cli, BadFiles) {
   expect_bad_input("infer --model " + kData + "/two_inputs.onnx --image " + img,
                    "takes 2 inputs, not one image tensor");
   expect_bad_input("run /nonexistent.yaml", "config file not found");
+  // An empty token would switch the dashboard's authentication off without a word.
+  expect_bad_input(
+      std::string("run ") + PERCEPT_SOURCE_DIR + "/configs/demo.yaml --serve --token ''",
+      "--token must not be empty");
 }
 
 TEST(Cli, InferJsonShape) {
