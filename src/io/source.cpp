@@ -79,11 +79,37 @@ bool is_image_file(const fs::path& p) {
 }
 
 // '*' and '?' in the file-name part only, which covers "dir/*.png" and "dir/frame_??.jpg".
+// Greedy with one backtrack point (the last '*'): at most pattern x name steps, where the
+// recursive matcher it replaces backtracked exponentially (issue 24: `*a*a*a*a*b.png` against
+// one long name took 18 s).
 bool glob_match(const char* pat, const char* s) {
-  if (*pat == 0) return *s == 0;
-  if (*pat == '*') return glob_match(pat + 1, s) || (*s && glob_match(pat, s + 1));
-  if (*s && (*pat == '?' || *pat == *s)) return glob_match(pat + 1, s + 1);
-  return false;
+  const char* star = nullptr;   // the last '*' seen in the pattern
+  const char* retry = nullptr;  // where the name resumes when that '*' takes one more char
+  while (*s) {
+    if (*pat == '*') {
+      star = pat++;
+      retry = s;
+    } else if (*pat == '?' || *pat == *s) {
+      ++pat;
+      ++s;
+    } else if (star) {
+      pat = star + 1;
+      s = ++retry;
+    } else {
+      return false;
+    }
+  }
+  while (*pat == '*') ++pat;
+  return *pat == 0;
+}
+
+// Whether a folder entry may be an image: a regular file, or an entry whose status cannot be
+// read (a symlink loop, a dangling link, no permission) but whose name says image, so that
+// reading it fails and is counted as a read error instead of aborting the listing (issue 24).
+bool listable(const fs::directory_entry& e, bool name_matches) {
+  std::error_code ec;
+  const bool regular = e.is_regular_file(ec);
+  return name_matches && (regular || ec);
 }
 
 class ImageFilesSource final : public Source {
@@ -97,11 +123,11 @@ class ImageFilesSource final : public Source {
       if (!fs::is_directory(dir, ec))
         throw Error(ErrorCode::io, "image folder not found: '" + dir.string() + "'");
       for (auto& e : fs::directory_iterator(dir, ec))
-        if (e.is_regular_file() && glob_match(name.c_str(), e.path().filename().c_str()))
+        if (listable(e, glob_match(name.c_str(), e.path().filename().c_str())))
           files_.push_back(e.path().string());
     } else if (fs::is_directory(p, ec)) {
       for (auto& e : fs::directory_iterator(p, ec))
-        if (e.is_regular_file() && is_image_file(e.path())) files_.push_back(e.path().string());
+        if (listable(e, is_image_file(e.path()))) files_.push_back(e.path().string());
     } else if (fs::is_regular_file(p, ec)) {
       files_.push_back(spec);
     } else {
