@@ -4,8 +4,8 @@
 // stores the results in the frames and hands each frame back through `on_done`.
 //
 // It owns what the model runs on: the CUDA stream (GPU devices in CUDA builds), the backend
-// created on that stream, and the task that borrows both (open_task), plus the result buffers
-// and the statistics.
+// created on that stream, and the task that borrows both (open_task), plus the result buffers.
+// It counts into the model's LiveModel (ExecutorOptions::live), the run's one set of counters.
 #pragma once
 
 #include <chrono>
