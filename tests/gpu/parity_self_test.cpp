@@ -447,7 +447,10 @@ TEST(ParityHarness, PerturbedRealOutputsFailWithTheRightMessage) {
       want = "% of pixels (" + std::to_string(n / 50) + " of " + std::to_string(n) +
              ") have another class";  // about 2%
     } else if (k == Content::classes) {
-      std::swap(b.classes[0].class_id, b.classes[1].class_id);
+      // Top-1 and the last class trade places. Not the first two: on a random frame they can be
+      // within class_score, where the harness rightly accepts them swapped (seen: 1 run in ~60).
+      ASSERT_GE(b.classes.size(), 3u);
+      std::swap(b.classes[0].class_id, b.classes.back().class_id);
       want = "classes: top-1 is class";
     } else if (k == Content::faces) {
       ASSERT_FALSE(b.faces.empty());
@@ -555,7 +558,7 @@ TEST(ParityHarness, NoDeviceOrAFallbackIsASkipNotAPass) {
   const Image img = random_image(16, 12, PixelFormat::bgr8);
   const ImageView v = img.view();
   std::string why;
-  const bool device = static_cast<bool>(gpu::ComputeStream::for_device("cuda", &why));
+  const bool device = static_cast<bool>(open_stream("cuda", &why));
   const ParityResult r = compare_task(cfg, std::span<const ImageView>(&v, 1));
   if (!device) {
     EXPECT_TRUE(r.skipped()) << r.message;
