@@ -8,30 +8,8 @@
 
 namespace percept::gpu {
 
-namespace {
-
-// The CUDA device index a device string names, or -1 for the CPU.
-int cuda_index(const std::string& device) {
-  for (const char* p : {"cuda", "tensorrt"}) {
-    const std::string prefix = p;
-    if (device == prefix) return 0;
-    if (device.rfind(prefix + ":", 0) == 0) {
-      try {
-        return std::stoi(device.substr(prefix.size() + 1));
-      } catch (const std::exception&) {
-        return -1;  // the backend reports the malformed device
-      }
-    }
-  }
-  return -1;
-}
-
-}  // namespace
-
-ComputeStream ComputeStream::for_device(const std::string& device, std::string* why) {
+ComputeStream ComputeStream::on_cuda_device(int index, std::string* why) {
   ComputeStream s;
-  const int index = cuda_index(device);
-  if (index < 0) return s;
 #ifdef PERCEPT_HAVE_CUDA
   std::string reason;
   if (!device_available(&reason)) {
@@ -51,6 +29,7 @@ ComputeStream ComputeStream::for_device(const std::string& device, std::string* 
   }
   s.handle_ = stream;
 #else
+  (void)index;  // no device to choose without CUDA
   if (why) *why = "percept was built without CUDA (PERCEPT_CUDA=OFF)";
 #endif
   return s;

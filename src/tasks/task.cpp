@@ -5,6 +5,7 @@
 
 #include "percept/core/clock.hpp"
 #include "percept/core/trace.hpp"
+#include "percept/infer/onnxruntime_backend.hpp"
 #include "percept/tasks/task_registry.hpp"
 
 namespace percept {
@@ -91,10 +92,16 @@ std::unique_ptr<Task> open_task(const TaskContext& ctx, const TaskConfig& config
   return task;
 }
 
+gpu::ComputeStream open_stream(const std::string& device, std::string* why) {
+  const std::optional<DeviceSpec> d = parse_device(device);
+  if (!d || d->provider == "cpu") return {};
+  return gpu::ComputeStream::on_cuda_device(d->id, why);
+}
+
 OpenedTask open_task(const TaskConfig& config, const BackendWrapper& wrap) {
   OpenedTask t;
   std::string why;
-  t.stream = gpu::ComputeStream::for_device(config.backend.device, &why);
+  t.stream = open_stream(config.backend.device, &why);
   BackendOptions options = config.backend;
   options.cuda_stream = t.stream.handle();
   t.backend = create_backend(config.model_path, options);

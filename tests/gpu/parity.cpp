@@ -393,7 +393,7 @@ ParityResult compare_task(TaskConfig config, std::span<const ImageView> frames,
   if (frames.empty()) return result(O::failed, model + ": no frames to compare");
   if (options.require_device) {
     std::string why;
-    if (!gpu::ComputeStream::for_device(options.device, &why))
+    if (!open_stream(options.device, &why))
       return result(O::skipped, model + ": no device for '" + options.device +
                                     "': " + (why.empty() ? "not a GPU device" : why));
   }

@@ -119,7 +119,7 @@ struct TaskParityOptions {
   // The device side must run on this backend (Backend::name()); another name means ONNX
   // Runtime fell back to the CPU: skipped with the reason. Empty: any backend.
   std::string device_backend = "onnxruntime-cuda";
-  // Skip first when there is no usable device for `device` (gpu::ComputeStream::for_device).
+  // Skip first when there is no usable device for `device` (open_stream, tasks/task.hpp).
   bool require_device = true;
   // The device side runs the frames this many times, each compared (the second and later
   // runs reuse every buffer). The CPU side runs once.

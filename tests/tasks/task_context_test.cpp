@@ -15,7 +15,7 @@ const std::string kData = PERCEPT_TEST_DATA;
 
 TEST(ComputeStream, NoneForTheCpu) {
   std::string why;
-  gpu::ComputeStream s = gpu::ComputeStream::for_device("cpu", &why);
+  gpu::ComputeStream s = open_stream("cpu", &why);
   EXPECT_FALSE(s);
   EXPECT_EQ(s.handle(), nullptr);
   EXPECT_TRUE(why.empty()) << why;  // nothing is missing: the CPU needs no stream
@@ -25,7 +25,7 @@ TEST(ComputeStream, NoneForTheCpu) {
 TEST(ComputeStream, AGpuDeviceWithoutAGpuGetsNoneAndSaysWhy) {
   for (const char* device : {"cuda", "cuda:0", "tensorrt:1"}) {
     std::string why;
-    gpu::ComputeStream s = gpu::ComputeStream::for_device(device, &why);
+    gpu::ComputeStream s = open_stream(device, &why);
     if (s) GTEST_SKIP() << "a GPU is present: the gpu-labelled tests cover the stream";
     EXPECT_FALSE(why.empty()) << device;
     gpu::ComputeStream moved = std::move(s);  // move-only, and an empty one moves cleanly

@@ -16,11 +16,11 @@ namespace percept::gpu {
 class ComputeStream {
  public:
   ComputeStream() = default;
-  // A stream for a model running on `device` ("cpu", "cuda[:N]", "tensorrt[:N]"): a new
-  // non-blocking CUDA stream on a GPU device in a CUDA build, none otherwise. Without a usable
-  // GPU it returns an empty stream and `why` says why (the backend then falls back to the CPU
-  // and logs it once).
-  static ComputeStream for_device(const std::string& device, std::string* why = nullptr);
+  // A new non-blocking CUDA stream on CUDA device `index` (CUDA builds). Without a usable GPU,
+  // or in a build without CUDA, it returns an empty stream and `why` says why (the backend then
+  // falls back to the CPU and logs it once). Callers with a device string ("cuda:1") use
+  // open_stream (tasks/task.hpp), which parses it as the backends do.
+  static ComputeStream on_cuda_device(int index, std::string* why = nullptr);
   ComputeStream(ComputeStream&& o) noexcept;
   ComputeStream& operator=(ComputeStream&& o) noexcept;
   ComputeStream(const ComputeStream&) = delete;

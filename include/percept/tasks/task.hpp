@@ -124,6 +124,11 @@ struct OpenedTask {
   Task& operator*() const { return *task; }
 };
 
+// The stream a model on `device` ("cpu", "cuda[:N]", "tensorrt[:N]") runs on: a CUDA stream on a
+// GPU device in a CUDA build (gpu::ComputeStream::on_cuda_device), none for the CPU or an
+// unknown device (the backend reports that). Without a usable GPU it is empty and `why` says why.
+gpu::ComputeStream open_stream(const std::string& device, std::string* why = nullptr);
+
 // Wraps a freshly created backend (fault-injection tests), or empty.
 using BackendWrapper = std::function<std::unique_ptr<Backend>(std::unique_ptr<Backend>)>;
 
