@@ -259,81 +259,79 @@ TEST(Cli, BenchJsonIsConsistent) {
   expect_bad_input("bench --model /nonexistent.onnx", "/nonexistent.onnx");
 }
 
+// `percept run` on an endless lossless synthetic camera, in the background: a subshell records
+// percept's pid and, once it exits, its exit status.
+struct EndlessRun {
+  fs::path dir;
+  int pid = 0;
+
+  explicit EndlessRun(const std::string& name)
+      : dir(fs::temp_directory_path() / (name + "_" + std::to_string(::getpid()))) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::ofstream(dir / "c.yaml") << "mode: lossless\ncameras:\n  - {id: cam, source: synthetic, "
+                                     "width: 320, height: 240}\nmodels:\n  - {id: det, path: "
+                                  << PERCEPT_MODELS << "/shapes_yolov8.onnx}\noutput:\n  dir: "
+                                  << (dir / "out").string() << "\n  video: false\n";
+    const std::string cmd = std::string("( '") + PERCEPT_BINARY + "' run '" +
+                            (dir / "c.yaml").string() + "' >'" + (dir / "stdout").string() +
+                            "' 2>&1 & echo $! >'" + (dir / "pid").string() +
+                            "'; wait $!; echo $? >'" + (dir / "rc").string() + "' ) &";
+    EXPECT_EQ(std::system(cmd.c_str()), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // running, frames written
+    pid = std::stoi(slurp(dir / "pid"));
+  }
+  ~EndlessRun() { fs::remove_all(dir); }
+
+  // percept's exit status, or -1 when it has not exited within 10 s.
+  int wait_exit() const {
+    for (int i = 0; i < 200; ++i) {
+      if (const std::string rc = slurp(dir / "rc"); !rc.empty()) return std::stoi(rc);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return -1;
+  }
+
+  // It said it stopped on a signal, and every accepted frame is in the outputs: a summary that
+  // parses, and one complete JSONL line per captured frame, in order.
+  void expect_drained_whole() const {
+    EXPECT_NE(slurp(dir / "stdout").find("stopped by signal"), std::string::npos)
+        << slurp(dir / "stdout");
+    auto summary = nlohmann::json::parse(std::ifstream(dir / "out" / "summary.json"));
+    const auto captured = summary["cameras"][0]["captured"].get<uint64_t>();
+    EXPECT_GT(captured, 0u);
+    std::ifstream jsonl(dir / "out" / "detections.jsonl");
+    std::string line;
+    uint64_t lines = 0;
+    for (; std::getline(jsonl, line); ++lines)
+      EXPECT_EQ(nlohmann::json::parse(line)["frame"], lines);
+    EXPECT_EQ(lines, captured);
+  }
+};
+
 // SIGINT in the middle of an endless lossless run: percept stops the cameras, finishes every
 // frame it accepted, writes them all, prints its summary and exits 0.
 TEST(Cli, SigintDrainsAndWritesEveryAcceptedFrame) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("percept_cli_sigint_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  std::ofstream(dir / "c.yaml") << "mode: lossless\ncameras:\n  - {id: cam, source: synthetic, "
-                                   "width: 320, height: 240}\nmodels:\n  - {id: det, path: "
-                                << PERCEPT_MODELS << "/shapes_yolov8.onnx}\noutput:\n  dir: "
-                                << (dir / "out").string() << "\n  video: false\n";
-  const std::string cmd = std::string("'") + PERCEPT_BINARY + "' run '" +
-                          (dir / "c.yaml").string() + "' >'" + (dir / "stdout").string() +
-                          "' 2>&1 & echo $! >'" + (dir / "pid").string() + "'";
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-  const int pid = std::stoi(slurp(dir / "pid"));
-  ASSERT_EQ(::kill(pid, SIGINT), 0);
-  for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_NE(::kill(pid, 0), 0) << "percept did not stop within 10 s of SIGINT";
-  const std::string out = slurp(dir / "stdout");
-  EXPECT_NE(out.find("stopped by signal"), std::string::npos) << out;
-  auto summary = nlohmann::json::parse(std::ifstream(dir / "out" / "summary.json"));
-  const auto captured = summary["cameras"][0]["captured"].get<uint64_t>();
-  EXPECT_GT(captured, 0u);
-  std::ifstream jsonl(dir / "out" / "detections.jsonl");
-  std::string line;
-  uint64_t lines = 0;
-  while (std::getline(jsonl, line)) {
-    EXPECT_EQ(nlohmann::json::parse(line)["frame"], lines);  // complete lines, in order
-    ++lines;
-  }
-  EXPECT_EQ(lines, captured);
-  fs::remove_all(dir);
+  EndlessRun run("percept_cli_sigint");
+  ASSERT_EQ(::kill(run.pid, SIGINT), 0);
+  const int rc = run.wait_exit();
+  ASSERT_NE(rc, -1) << "percept did not stop within 10 s of SIGINT";
+  EXPECT_EQ(rc, 0) << slurp(run.dir / "stdout");
+  run.expect_drained_whole();
 }
 
 // Two SIGINTs 1 ms apart are one request delivered twice (`timeout -s INT` signals the process,
 // then its group): percept drains as for one, writes every output whole and exits 0, instead of
 // exiting at once with 130 and no summary (issue 24's finding: 5 of 23 runs ended that way).
 TEST(Cli, TwoSigintsAMillisecondApartDrainLikeOne) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("percept_cli_sigint2_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  std::ofstream(dir / "c.yaml") << "mode: lossless\ncameras:\n  - {id: cam, source: synthetic, "
-                                   "width: 320, height: 240}\nmodels:\n  - {id: det, path: "
-                                << PERCEPT_MODELS << "/shapes_yolov8.onnx}\noutput:\n  dir: "
-                                << (dir / "out").string() << "\n  video: false\n";
-  // The subshell waits for percept and keeps its exit status.
-  const std::string cmd = std::string("( '") + PERCEPT_BINARY + "' run '" +
-                          (dir / "c.yaml").string() + "' >'" + (dir / "stdout").string() +
-                          "' 2>&1 & echo $! >'" + (dir / "pid").string() +
-                          "'; wait $!; echo $? >'" + (dir / "rc").string() + "' ) &";
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-  const int pid = std::stoi(slurp(dir / "pid"));
-  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  EndlessRun run("percept_cli_sigint2");
+  ASSERT_EQ(::kill(run.pid, SIGINT), 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  ASSERT_EQ(::kill(pid, SIGINT), 0);
-  const auto stopped = [&] { return !slurp(dir / "rc").empty(); };  // written once it exited
-  for (int i = 0; i < 200 && !stopped(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  ASSERT_TRUE(stopped()) << "percept did not stop within 10 s of SIGINT";
-  EXPECT_EQ(std::stoi(slurp(dir / "rc")), 0) << slurp(dir / "stdout");
-  EXPECT_NE(slurp(dir / "stdout").find("stopped by signal"), std::string::npos);
-  auto summary = nlohmann::json::parse(std::ifstream(dir / "out" / "summary.json"));
-  const auto captured = summary["cameras"][0]["captured"].get<uint64_t>();
-  EXPECT_GT(captured, 0u);
-  std::ifstream jsonl(dir / "out" / "detections.jsonl");
-  std::string line;
-  uint64_t lines = 0;
-  for (; std::getline(jsonl, line); ++lines) EXPECT_EQ(nlohmann::json::parse(line)["frame"], lines);
-  EXPECT_EQ(lines, captured);
-  fs::remove_all(dir);
+  ASSERT_EQ(::kill(run.pid, SIGINT), 0);
+  const int rc = run.wait_exit();
+  ASSERT_NE(rc, -1) << "percept did not stop within 10 s of SIGINT";
+  EXPECT_EQ(rc, 0) << slurp(run.dir / "stdout");
+  run.expect_drained_whole();
 }
 
 }  // namespace
