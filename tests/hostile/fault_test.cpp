@@ -163,6 +163,27 @@ class FaultTest : public ::testing::Test {
     cfg.models.push_back(m);
     return cfg;
   }
+  // The out-of-memory tests' run: `cameras` synthetic cameras of `frames` frames on the shapes
+  // detector (dynamic batch), whose backend has memory for batches of up to `max_ok` frames
+  // (OomBackend), with a batch wait long enough for the first batch to fill up.
+  PipelineConfig oom_config(int cameras, int64_t frames, size_t max_batch) {
+    std::vector<CameraConfig> cams;
+    for (int i = 0; i < cameras; ++i)
+      cams.push_back(camera("c" + std::to_string(i), SourceKind::synthetic, frames));
+    auto cfg = config(std::move(cams));
+    cfg.models[0].task.model_path = std::string(PERCEPT_MODELS) + "/shapes_yolov8.onnx";
+    cfg.models[0].max_batch = max_batch;
+    cfg.models[0].max_wait_us = 200000;
+    return cfg;
+  }
+  static RuntimeOptions oom_options(int64_t max_ok, OomAs as, int oom_single_at) {
+    RuntimeOptions opt;
+    opt.wrap_backend = [=](std::unique_ptr<Backend> b,
+                           const ModelConfig&) -> std::unique_ptr<Backend> {
+      return std::make_unique<OomBackend>(std::move(b), max_ok, as, oom_single_at);
+    };
+    return opt;
+  }
   // Keeps the run's last telemetry snapshot (the final one holds the run's totals): health
   // must show each fault live, not only in the summary.
   static void keep_last_snapshot(RuntimeOptions& opt, TelemetrySnapshot& last) {
@@ -319,18 +340,8 @@ TEST_F(FaultTest, BackendErrorsFailOnlyTheirBatches) {
 TEST_F(FaultTest, OutOfMemoryHalvesTheBatchAndLosesNoFrame) {
   for (OomAs as : {OomAs::error_code, OomAs::bad_alloc}) {
     SCOPED_TRACE(as == OomAs::bad_alloc ? "std::bad_alloc" : "error value");
-    std::vector<CameraConfig> cams;
-    for (int i = 0; i < 8; ++i)
-      cams.push_back(camera("c" + std::to_string(i), SourceKind::synthetic, 12));
-    auto cfg = config(std::move(cams));
-    cfg.models[0].task.model_path = std::string(PERCEPT_MODELS) + "/shapes_yolov8.onnx";
-    cfg.models[0].max_batch = 8;
-    cfg.models[0].max_wait_us = 200000;  // lets the first batch fill up to all eight cameras
-    RuntimeOptions opt;
-    opt.wrap_backend = [&](std::unique_ptr<Backend> b,
-                           const ModelConfig&) -> std::unique_ptr<Backend> {
-      return std::make_unique<OomBackend>(std::move(b), 2, as, 0);
-    };
+    auto cfg = oom_config(8, 12, 8);  // the first batch fills up to all eight cameras
+    RuntimeOptions opt = oom_options(2, as, 0);
     TelemetrySnapshot tel;
     keep_last_snapshot(opt, tel);
     RunSummary s = run_pipeline(cfg, opt);
@@ -357,18 +368,8 @@ TEST_F(FaultTest, OutOfMemoryHalvesTheBatchAndLosesNoFrame) {
 // Out of memory even on one frame: that frame fails like any backend error, the batch stays at
 // one, and the pipeline goes on.
 TEST_F(FaultTest, OutOfMemoryOnASingleFrameFailsOnlyThatFrame) {
-  std::vector<CameraConfig> cams;
-  for (int i = 0; i < 4; ++i)
-    cams.push_back(camera("c" + std::to_string(i), SourceKind::synthetic, 10));
-  auto cfg = config(std::move(cams));
-  cfg.models[0].task.model_path = std::string(PERCEPT_MODELS) + "/shapes_yolov8.onnx";
-  cfg.models[0].max_batch = 4;
-  cfg.models[0].max_wait_us = 200000;
-  RuntimeOptions opt;
-  opt.wrap_backend = [](std::unique_ptr<Backend> b,
-                        const ModelConfig&) -> std::unique_ptr<Backend> {
-    return std::make_unique<OomBackend>(std::move(b), 1, OomAs::error_code, 7);
-  };
+  auto cfg = oom_config(4, 10, 4);
+  RuntimeOptions opt = oom_options(1, OomAs::error_code, 7);
   RunSummary s = run_pipeline(cfg, opt);
   const ModelStats& st = s.models[0].stats;
   EXPECT_EQ(st.failed, 1u);
@@ -389,18 +390,8 @@ TEST_F(FaultTest, OutOfMemoryOnASingleFrameFailsOnlyThatFrame) {
 // The executor decides on the error's code, not its words: a failure that says "Failed to
 // allocate memory" without ErrorCode::out_of_memory fails its frames, and the batch stays.
 TEST_F(FaultTest, OutOfMemoryWordsWithoutTheCodeAreNotRetried) {
-  std::vector<CameraConfig> cams;
-  for (int i = 0; i < 8; ++i)
-    cams.push_back(camera("c" + std::to_string(i), SourceKind::synthetic, 12));
-  auto cfg = config(std::move(cams));
-  cfg.models[0].task.model_path = std::string(PERCEPT_MODELS) + "/shapes_yolov8.onnx";
-  cfg.models[0].max_batch = 8;
-  cfg.models[0].max_wait_us = 200000;
-  RuntimeOptions opt;
-  opt.wrap_backend = [](std::unique_ptr<Backend> b,
-                        const ModelConfig&) -> std::unique_ptr<Backend> {
-    return std::make_unique<OomBackend>(std::move(b), 2, OomAs::words_only, 0);
-  };
+  auto cfg = oom_config(8, 12, 8);
+  RuntimeOptions opt = oom_options(2, OomAs::words_only, 0);
   RunSummary s = run_pipeline(cfg, opt);
   const ModelStats& st = s.models[0].stats;
   EXPECT_EQ(st.oom_degrades, 0u);
