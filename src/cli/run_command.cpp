@@ -77,7 +77,8 @@ int run_run(const RunArgs& a) {
   std::unique_ptr<MetricsServer> metrics;
   if (cfg.telemetry.metrics_port) {
     metrics = std::make_unique<MetricsServer>(
-        MetricsServerOptions{cfg.telemetry.metrics_host, *cfg.telemetry.metrics_port});
+        MetricsServerOptions{cfg.telemetry.metrics_host, *cfg.telemetry.metrics_port,
+                             cfg.telemetry.metrics_allowed_hosts});
     spdlog::info("metrics: http://{}:{}/metrics", metrics->host(), metrics->port());
     opt.on_telemetry = [m = metrics.get()](const TelemetrySnapshot& t) {
       m->publish(prometheus_text(t));
@@ -172,6 +173,11 @@ std::function<int()> add_run_command(CLI::App& app) {
       })
       ->needs(serve);
   c->add_option("--port-file", a->port_file, "Write the dashboard's port to this file once bound")
+      ->needs(serve);
+  // The Host check (DNS rebinding) lets IP literals, localhost and this machine's name through;
+  // a dashboard reached by another DNS name needs that name here.
+  c->add_option("--allow-host", a->web.allowed_hosts,
+                "Also accept this Host name on the dashboard (repeatable; '*': any)")
       ->needs(serve);
   c->add_flag("--no-progress", a->no_progress, "No progress bar or progress lines");
   return [a] { return run_run(*a); };

@@ -455,10 +455,19 @@ PipelineConfig load_pipeline_config(const std::string& file) {
     const YAML::Node met = tel["metrics"];
     if (met.IsDefined()) {
       r.expect_map(met, "telemetry.metrics");
-      r.check_keys(met, "telemetry.metrics", {"port", "host"});
+      r.check_keys(met, "telemetry.metrics", {"port", "host", "allowed_hosts"});
       if (!met["port"]) r.fail(met, "telemetry.metrics.port is required (0: any free port)");
       cfg.telemetry.metrics_port = r.integer(met, "port", "telemetry.metrics", 0, 65535);
       if (met["host"]) cfg.telemetry.metrics_host = r.str(met, "host", "telemetry.metrics");
+      if (const YAML::Node hosts = met["allowed_hosts"]; hosts.IsDefined()) {
+        if (!hosts.IsSequence())
+          r.fail(hosts, "telemetry.metrics.allowed_hosts must be a list of host names");
+        for (const YAML::Node& h : hosts) {
+          if (!h.IsScalar() || h.Scalar().empty())
+            r.fail(h, "telemetry.metrics.allowed_hosts: each entry is a host name");
+          cfg.telemetry.metrics_allowed_hosts.push_back(h.Scalar());
+        }
+      }
     }
   }
   apply_ros_environment(cfg.ros2);

@@ -1,24 +1,17 @@
 #include "percept/web/dashboard_server.hpp"
 
-#include <httplib.h>
-
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
-#include <thread>
+#include <optional>
 
 #include "assets.hpp"
-#include "listener.hpp"
+#include "http_server.hpp"
 #include "percept/core/error.hpp"
 
 namespace percept {
 
 namespace {
-
-constexpr size_t kMaxBody = 64 * 1024;
 
 std::string_view content_type(std::string_view name) {
   auto ends = [&](std::string_view s) {
@@ -32,7 +25,7 @@ std::string_view content_type(std::string_view name) {
 }
 
 // A ".." path segment, a backslash or a NUL byte: nothing the server has lives there. The path
-// httplib hands over is already percent-decoded, so "%2e%2e" is caught here too.
+// the HTTP server hands over is already percent-decoded, so "%2e%2e" is caught here too.
 bool suspicious_path(const std::string& path) {
   if (path.find('\\') != std::string::npos || path.find('\0') != std::string::npos) return true;
   size_t start = 0;
@@ -80,188 +73,129 @@ struct DashboardServer::Impl {
   };
 
   DashboardServerOptions options;
-  httplib::Server server;
-  web::Listener listener;
+  std::unique_ptr<web::HttpServer> server;
 
   std::mutex mutex;  // guards everything below
-  std::condition_variable frame_ready;
-  bool stopping = false;
-  std::string stats_json, metrics_text;
-  std::deque<std::string> history;
+  std::shared_ptr<const std::string> stats_json, metrics_text;
+  std::deque<std::shared_ptr<const std::string>> history;
+  size_t history_bytes = 0;
+  // The joined /api/history body, made once per snapshot at most: any number of clients
+  // then cost one copy of a pointer each.
+  std::shared_ptr<const std::string> history_body;
   std::map<std::string, CameraFrame> frames;
-  size_t streams = 0;
 
-  bool authorised(const httplib::Request& req) const {
+  bool authorised(const web::HttpRequest& req) const {
     if (options.token.empty()) return true;
-    const std::string auth = req.get_header_value("Authorization");
     const std::string bearer = "Bearer ";
-    if (auth.compare(0, bearer.size(), bearer) == 0 &&
-        same_secret(auth.substr(bearer.size()), options.token))
+    if (const std::string* auth = req.header("authorization");
+        auth && auth->compare(0, bearer.size(), bearer) == 0 &&
+        same_secret(auth->substr(bearer.size()), options.token))
       return true;
-    return req.has_param("token") && same_secret(req.get_param_value("token"), options.token);
+    const std::optional<std::string> token = req.param("token");
+    return token && same_secret(*token, options.token);
   }
 
-  void serve_asset(std::string_view name, httplib::Response& res) const {
+  static void serve_asset(std::string_view name, web::HttpResponse& res) {
     const web::Asset* a = web::find_asset(name);
-    if (!a) {
-      res.status = 404;
+    if (!a) return not_found(res);
+    res.status = 200;
+    res.content_type = std::string(content_type(name));
+    res.body = std::make_shared<const std::string>(reinterpret_cast<const char*>(a->data), a->size);
+    res.headers.emplace_back("Cache-Control", "no-cache");
+  }
+
+  static void not_found(web::HttpResponse& res) {
+    res.set(404, "404 (percept: see docs/DASHBOARD.md)\n");
+  }
+
+  static void json(web::HttpResponse& res, std::shared_ptr<const std::string> body) {
+    res.status = 200;
+    res.content_type = "application/json";
+    res.body = std::move(body);
+    res.headers.emplace_back("Cache-Control", "no-store");
+  }
+
+  // "/api/frames/<camera>.jpg" -> "<camera>"; empty when `path` is not prefix + name + suffix.
+  static std::string between(std::string_view path, std::string_view prefix,
+                             std::string_view suffix) {
+    if (path.size() <= prefix.size() + suffix.size() || !path.starts_with(prefix) ||
+        !path.ends_with(suffix))
+      return {};
+    const std::string_view name =
+        path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+    return name.find('/') == std::string_view::npos ? std::string(name) : std::string();
+  }
+
+  void handle(const web::HttpRequest& req, web::HttpResponse& res) {
+    const std::string& path = req.path;
+    if (suspicious_path(path)) return res.set(400, "bad path\n");
+    if (path.rfind("/assets/", 0) == 0) return serve_asset(path.substr(8), res);
+    if (!authorised(req)) {
+      res.set(401, "a token is required (Authorization: Bearer, or ?token=)\n");
+      res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"percept\"");
       return;
     }
-    res.set_content(reinterpret_cast<const char*>(a->data), a->size,
-                    std::string(content_type(name)).c_str());
-    res.set_header("Cache-Control", "no-cache");
-  }
-
-  void stream(const std::string& camera, httplib::Response& res) {
-    {
-      std::lock_guard lock(mutex);
-      if (streams >= options.max_streams) {
-        res.status = 503;
-        res.set_content("too many streams\n", "text/plain");
-        return;
-      }
-      ++streams;
+    if (path == "/") return serve_asset("index.html", res);
+    std::lock_guard lock(mutex);
+    if (path == "/metrics") {
+      res.status = 200;
+      res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      res.body = metrics_text;
+      return;
     }
-    res.set_header("Cache-Control", "no-store");
-    auto last = std::make_shared<uint64_t>(0);
-    res.set_content_provider(
-        "multipart/x-mixed-replace; boundary=percept-frame",
-        [this, camera, last](size_t, httplib::DataSink& sink) {
-          std::shared_ptr<const std::string> jpeg;
-          {
-            std::unique_lock lock(mutex);
-            // Wake at least once a second to notice a client that went away.
-            frame_ready.wait_for(lock, std::chrono::seconds(1), [&] {
-              if (stopping) return true;
-              auto it = frames.find(camera);
-              return it != frames.end() && it->second.seq != *last;
-            });
-            if (stopping) return false;
-            auto it = frames.find(camera);
-            if (it != frames.end() && it->second.seq != *last) {
-              jpeg = it->second.jpeg;
-              *last = it->second.seq;
-            }
-          }
-          if (!sink.is_writable()) return false;
-          if (!jpeg) return true;
-          const std::string head =
-              "--percept-frame\r\nContent-Type: image/jpeg\r\nContent-Length: " +
-              std::to_string(jpeg->size()) + "\r\n\r\n";
-          return sink.write(head.data(), head.size()) && sink.write(jpeg->data(), jpeg->size()) &&
-                 sink.write("\r\n", 2);
-        },
-        [this](bool) {
-          std::lock_guard lock(mutex);
-          --streams;
-        });
-  }
-
-  void routes() {
-    server.set_payload_max_length(kMaxBody);
-    server.set_read_timeout(5, 0);
-    server.set_write_timeout(5, 0);
-    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (suspicious_path(req.path)) {
-        res.status = 400;
-        res.set_content("bad path\n", "text/plain");
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      if (req.path.rfind("/assets/", 0) != 0 && !authorised(req)) {
-        res.status = 401;
-        res.set_header("WWW-Authenticate", "Bearer realm=\"percept\"");
-        res.set_content("a token is required (Authorization: Bearer, or ?token=)\n", "text/plain");
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
-    server.Get("/", [this](const httplib::Request&, httplib::Response& res) {
-      serve_asset("index.html", res);
-    });
-    server.Get(R"(/assets/([A-Za-z0-9_.-]+))",
-               [this](const httplib::Request& req, httplib::Response& res) {
-                 serve_asset(req.matches[1].str(), res);
-               });
-    server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      std::string body;
-      {
-        std::lock_guard lock(mutex);
-        body = metrics_text;
-      }
-      res.set_content(body, "text/plain; version=0.0.4; charset=utf-8");
-    });
-    server.Get("/api/stats", [this](const httplib::Request&, httplib::Response& res) {
-      std::string body;
-      {
-        std::lock_guard lock(mutex);
-        body = stats_json;
-      }
-      res.set_header("Cache-Control", "no-store");
-      if (body.empty()) {
-        res.status = 503;
-        res.set_content("{\"error\":\"no telemetry interval yet\"}", "application/json");
+    if (path == "/api/stats") {
+      if (!stats_json) {
+        res.set(503, "{\"error\":\"no telemetry interval yet\"}", "application/json");
+        res.headers.emplace_back("Cache-Control", "no-store");
         return;
       }
-      res.set_content(body, "application/json");
-    });
-    server.Get("/api/history", [this](const httplib::Request&, httplib::Response& res) {
-      std::string body = "[";
-      {
-        std::lock_guard lock(mutex);
-        for (const std::string& s : history) {
+      return json(res, stats_json);
+    }
+    if (path == "/api/history") {
+      if (!history_body) {
+        std::string body = "[";
+        body.reserve(history_bytes + 2 * history.size() + 2);
+        for (const auto& s : history) {
           if (body.size() > 1) body += ",\n";
-          body += s;
+          body += *s;
         }
+        body += "]";
+        history_body = std::make_shared<const std::string>(std::move(body));
       }
-      body += "]";
-      res.set_header("Cache-Control", "no-store");
-      res.set_content(body, "application/json");
-    });
-    server.Get("/api/frames", [this](const httplib::Request&, httplib::Response& res) {
+      return json(res, history_body);
+    }
+    if (path == "/api/frames") {
       std::string body = "{\"cameras\":[";
-      {
-        std::lock_guard lock(mutex);
-        bool first = true;
-        for (const auto& [id, f] : frames) {
-          if (!first) body += ",";
-          first = false;
-          body += "{\"id\":" + json_string(id) + ",\"seq\":" + std::to_string(f.seq) +
-                  ",\"bytes\":" + std::to_string(f.jpeg->size()) + "}";
-        }
+      bool first = true;
+      for (const auto& [id, f] : frames) {
+        if (!first) body += ",";
+        first = false;
+        body += "{\"id\":" + json_string(id) + ",\"seq\":" + std::to_string(f.seq) +
+                ",\"bytes\":" + std::to_string(f.jpeg->size()) + "}";
       }
       body += "]}";
-      res.set_header("Cache-Control", "no-store");
-      res.set_content(body, "application/json");
-    });
-    server.Get(R"(/api/frames/([^/]+)\.jpg)",
-               [this](const httplib::Request& req, httplib::Response& res) {
-                 std::shared_ptr<const std::string> jpeg;
-                 uint64_t seq = 0;
-                 {
-                   std::lock_guard lock(mutex);
-                   auto it = frames.find(req.matches[1].str());
-                   if (it != frames.end()) {
-                     jpeg = it->second.jpeg;
-                     seq = it->second.seq;
-                   }
-                 }
-                 if (!jpeg) {
-                   res.status = 404;
-                   return;
-                 }
-                 res.set_header("Cache-Control", "no-store");
-                 res.set_header("X-Frame-Seq", std::to_string(seq));
-                 res.set_content(jpeg->data(), jpeg->size(), "image/jpeg");
-               });
-    server.Get(R"(/api/stream/([^/]+)\.mjpg)",
-               [this](const httplib::Request& req, httplib::Response& res) {
-                 stream(req.matches[1].str(), res);
-               });
-    server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-      if (res.body.empty())
-        res.set_content(std::to_string(res.status) + " (percept: see docs/DASHBOARD.md)\n",
-                        "text/plain");
-    });
+      return json(res, std::make_shared<const std::string>(std::move(body)));
+    }
+    if (std::string camera = between(path, "/api/frames/", ".jpg"); !camera.empty()) {
+      auto it = frames.find(camera);
+      if (it == frames.end()) return not_found(res);
+      res.status = 200;
+      res.content_type = "image/jpeg";
+      res.body = it->second.jpeg;
+      res.headers.emplace_back("Cache-Control", "no-store");
+      res.headers.emplace_back("X-Frame-Seq", std::to_string(it->second.seq));
+      return;
+    }
+    if (std::string camera = between(path, "/api/stream/", ".mjpg"); !camera.empty()) {
+      // The server holds the connection and sends each part publish_frame() hands it; the
+      // stream limit is the server's (503 beyond it, answered at once).
+      res.status = 200;
+      res.content_type = "multipart/x-mixed-replace; boundary=percept-frame";
+      res.headers.emplace_back("Cache-Control", "no-store");
+      res.stream = camera;
+      return;
+    }
+    not_found(res);
   }
 };
 
@@ -270,21 +204,22 @@ DashboardServer::DashboardServer(const DashboardServerOptions& options)
   Impl& m = *impl_;
   m.options = options;
   if (m.options.history == 0) m.options.history = 1;
-  m.routes();
-  m.listener.start(m.server, options.host, options.port, "dashboard");
+  web::HttpServerOptions http;
+  http.host = options.host;
+  http.port = options.port;
+  http.allowed_hosts = options.allowed_hosts;
+  http.limits.max_streams = options.max_streams;
+  m.server = std::make_unique<web::HttpServer>(
+      http, [&m](const web::HttpRequest& req, web::HttpResponse& res) { m.handle(req, res); },
+      "dashboard");
 }
 
 DashboardServer::~DashboardServer() {
-  {
-    std::lock_guard lock(impl_->mutex);
-    impl_->stopping = true;
-  }
-  impl_->frame_ready.notify_all();
-  impl_->listener.stop(impl_->server);
+  impl_->server->stop();
 }
 
 int DashboardServer::port() const {
-  return impl_->listener.port();
+  return impl_->server->port();
 }
 
 const std::string& DashboardServer::host() const {
@@ -292,24 +227,37 @@ const std::string& DashboardServer::host() const {
 }
 
 void DashboardServer::publish_telemetry(const TelemetrySnapshot& snapshot) {
-  std::string json = telemetry_jsonl(snapshot);
-  std::string text = prometheus_text(snapshot);
+  auto json = std::make_shared<const std::string>(telemetry_jsonl(snapshot));
+  auto text = std::make_shared<const std::string>(prometheus_text(snapshot));
   std::lock_guard lock(impl_->mutex);
-  impl_->stats_json = json;
-  impl_->metrics_text.swap(text);
-  impl_->history.push_back(std::move(json));
-  while (impl_->history.size() > impl_->options.history) impl_->history.pop_front();
+  Impl& m = *impl_;
+  m.stats_json = json;
+  m.metrics_text = std::move(text);
+  m.history.push_back(json);
+  m.history_bytes += json->size();
+  // Bounded by count and by bytes: a snapshot grows with cameras and models.
+  while (m.history.size() > m.options.history ||
+         (m.history.size() > 1 && m.history_bytes > m.options.history_max_bytes)) {
+    m.history_bytes -= m.history.front()->size();
+    m.history.pop_front();
+  }
+  m.history_body.reset();
 }
 
 void DashboardServer::publish_frame(const std::string& camera, std::string jpeg) {
   auto bytes = std::make_shared<const std::string>(std::move(jpeg));
+  std::string part = "--percept-frame\r\nContent-Type: image/jpeg\r\nContent-Length: " +
+                     std::to_string(bytes->size()) + "\r\n\r\n";
+  part.reserve(part.size() + bytes->size() + 2);
+  part += *bytes;
+  part += "\r\n";
   {
     std::lock_guard lock(impl_->mutex);
     Impl::CameraFrame& f = impl_->frames[camera];
     f.jpeg = std::move(bytes);
     ++f.seq;
   }
-  impl_->frame_ready.notify_all();
+  impl_->server->publish(camera, std::make_shared<const std::string>(std::move(part)));
 }
 
 }  // namespace percept

@@ -1,49 +1,44 @@
 #include "percept/web/metrics_server.hpp"
 
-#include <httplib.h>
-
-#include <atomic>
-#include <chrono>
 #include <mutex>
-#include <thread>
 
-#include "listener.hpp"
-#include "percept/core/error.hpp"
+#include "http_server.hpp"
 
 namespace percept {
 
 struct MetricsServer::Impl {
-  httplib::Server server;
-  web::Listener listener;
   std::mutex mutex;
-  std::string text;  // guarded by mutex
+  std::shared_ptr<const std::string> text;  // guarded by mutex
   std::string host;
+  std::unique_ptr<web::HttpServer> server;
 };
 
 MetricsServer::MetricsServer(const MetricsServerOptions& options)
     : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   m.host = options.host;
-  m.server.Get("/metrics", [&m](const httplib::Request&, httplib::Response& res) {
-    std::string body;
-    {
-      std::lock_guard lock(m.mutex);
-      body = m.text;
-    }
-    res.set_content(body, "text/plain; version=0.0.4; charset=utf-8");
-  });
-  m.server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.status == 404) res.set_content("not found (percept serves /metrics)\n", "text/plain");
-  });
-  m.listener.start(m.server, options.host, options.port, "metrics");
+  web::HttpServerOptions http;
+  http.host = options.host;
+  http.port = options.port;
+  http.allowed_hosts = options.allowed_hosts;
+  m.server = std::make_unique<web::HttpServer>(
+      http,
+      [&m](const web::HttpRequest& req, web::HttpResponse& res) {
+        if (req.path != "/metrics") return res.set(404, "not found (percept serves /metrics)\n");
+        res.status = 200;
+        res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        std::lock_guard lock(m.mutex);
+        res.body = m.text;
+      },
+      "metrics");
 }
 
 MetricsServer::~MetricsServer() {
-  impl_->listener.stop(impl_->server);
+  impl_->server->stop();
 }
 
 int MetricsServer::port() const {
-  return impl_->listener.port();
+  return impl_->server->port();
 }
 
 const std::string& MetricsServer::host() const {
@@ -51,8 +46,9 @@ const std::string& MetricsServer::host() const {
 }
 
 void MetricsServer::publish(std::string prometheus_text) {
+  auto text = std::make_shared<const std::string>(std::move(prometheus_text));
   std::lock_guard lock(impl_->mutex);
-  impl_->text.swap(prometheus_text);
+  impl_->text = std::move(text);
 }
 
 }  // namespace percept

@@ -143,6 +143,7 @@ struct TelemetryConfig {
   double interval_s = 1.0;
   std::optional<int> metrics_port;  // set: serve /metrics (0 = any free port)
   std::string metrics_host = "127.0.0.1";
+  std::vector<std::string> metrics_allowed_hosts;  // Host names besides this machine's
   bool enabled() const { return !jsonl.empty() || metrics_port.has_value(); }
 };
 

@@ -1,5 +1,6 @@
-// The live dashboard of `percept run --serve`: one HTTP server (cpp-httplib, its own threads)
-// for people and for scrapers. Routes (GET only; docs/DASHBOARD.md):
+// The live dashboard of `percept run --serve`: one HTTP server (src/web/http_server.hpp: one
+// event-loop thread, limits on every request, docs/DASHBOARD.md) for people and for scrapers.
+// Routes (GET and HEAD):
 //   /                          the dashboard page (assets built into the binary, no CDN)
 //   /assets/<name>             its JavaScript and CSS (public: code, no data)
 //   /metrics                   Prometheus text of the latest snapshot
@@ -8,10 +9,11 @@
 //   /api/frames                {"cameras": [{"id", "seq", "bytes"}]}: which frames exist
 //   /api/frames/<camera>.jpg   the latest annotated frame of a camera (JPEG)
 //   /api/stream/<camera>.mjpg  the annotated frames as they come (multipart/x-mixed-replace)
-// Anything else is 404; a path with a ".." segment (also percent-encoded) is 400; requests
-// with a body over 64 KiB are 413 and over-long headers or URIs are refused by httplib
-// (400/414). With a token, every route but /assets/ wants `Authorization: Bearer <token>` or
-// `?token=<token>` (for <img> tags, which cannot send headers) and answers 401 otherwise.
+// Anything else is 404; a path with a ".." segment (also percent-encoded) is 400; a Host
+// header that is not a name of this machine is 403 (DNS rebinding); the server's own limits
+// refuse oversized heads and bodies. With a token, every route but /assets/ wants
+// `Authorization: Bearer <token>` or `?token=<token>` (for <img> tags, which cannot send
+// headers) and answers 401 otherwise.
 //
 // The server only stores what it is handed: snapshots from the telemetry thread and JPEG bytes
 // already encoded by the caller (the web module does not link OpenCV). Publishing copies under
@@ -21,17 +23,22 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "percept/telemetry/snapshot.hpp"
 
 namespace percept {
 
 struct DashboardServerOptions {
-  std::string host = "127.0.0.1";  // loopback unless asked: the page shows the cameras
-  int port = 8080;                 // 0: pick a free port (read it back with port())
-  std::string token;               // empty: no authentication
-  size_t history = 600;            // snapshots kept for /api/history (10 min at 1 Hz)
-  size_t max_streams = 4;          // concurrent MJPEG clients; more get 503
+  std::string host = "127.0.0.1";      // loopback unless asked: the page shows the cameras
+  int port = 8080;                     // 0: pick a free port (read it back with port())
+  std::string token;                   // empty: no authentication
+  size_t history = 600;                // snapshots kept for /api/history (10 min at 1 Hz)
+  size_t max_streams = 4;              // concurrent MJPEG clients; more get 503
+  size_t history_max_bytes = 8 << 20;  // /api/history drops its oldest snapshots beyond this
+  // Host names the page may be reached by, besides IP literals, localhost, this machine's
+  // host name and `host` (DNS rebinding guard); "*" turns the check off.
+  std::vector<std::string> allowed_hosts;
 };
 
 class DashboardServer {

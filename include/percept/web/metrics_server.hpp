@@ -1,15 +1,18 @@
 // HTTP endpoint for Prometheus: GET /metrics returns the latest text published; every other
-// path is 404. Serves on its own threads (cpp-httplib); the telemetry thread publishes.
+// path is 404. Serves on its own thread (src/web/http_server.hpp, with the dashboard's limits
+// and Host check); the telemetry thread publishes.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace percept {
 
 struct MetricsServerOptions {
   std::string host = "127.0.0.1";  // loopback unless asked: metrics name cameras and models
   int port = 9464;                 // 0: pick a free port (read it back with port())
+  std::vector<std::string> allowed_hosts = {};  // Host names besides this machine's (see dashboard)
 };
 
 class MetricsServer {
