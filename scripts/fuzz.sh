@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target for a set time (docs/RELIABILITY.md).
 #   scripts/fuzz.sh TARGET SECONDS      TARGET: config | metadata | yolo_decode | dds_image
+#                                       | http_request
 # Builds the target with clang-14 (-fsanitize=fuzzer,address,undefined) in build-fuzz/, keeps
 # its corpus in build-fuzz/corpus/TARGET (seeded from the repository's own configs and
 # models), writes crashes to build-fuzz/crashes/TARGET/ and prints libFuzzer's final figures
 # (executions, coverage). Every crash found becomes a regression test (tests/hostile/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh config|metadata|yolo_decode|dds_image SECONDS}
+target=${1:?usage: scripts/fuzz.sh config|metadata|yolo_decode|dds_image|http_request SECONDS}
 seconds=${2:?usage: scripts/fuzz.sh TARGET SECONDS}
 build=${PERCEPT_FUZZ_BUILD:-build-fuzz}
 
@@ -30,7 +31,11 @@ if [ -z "$(ls -A "$corpus")" ]; then  # seeds
       for f in models/*.yaml; do [ -f "$f" ] && { printf '\x03'; cat "$f"; } >"$corpus/$(basename "$f")"; done
       ;;
     yolo_decode) printf '\x06\x05\x02\x00\x40\x00' >"$corpus/v8" ;;
-    dds_image) cp fuzz/seeds/dds_image/* "$corpus/" ;;  # hand-written CDR, see tests/CMakeLists.txt
+    dds_image) cp fuzz/seeds/dds_image/* "$corpus/" ;;
+    http_request)
+      printf 'GET /api/frames/left%%20cam.jpg?token=a+b HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nConnection: close' >"$corpus/get"
+      printf 'POST /x HTTP/1.0\r\nContent-Length: 12\r\nTransfer-Encoding: chunked' >"$corpus/post"
+      ;;  # hand-written CDR, see tests/CMakeLists.txt
   esac
 fi
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
