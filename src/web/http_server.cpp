@@ -427,6 +427,13 @@ struct HttpServer::Loop {
       if (writing_late || request_late || idle) expired.push_back(fd);
     }
     for (int fd : expired) {
+      // A request that had begun gets a word of why (best effort, never waited on); an idle
+      // connection is closed silently, as browsers expect of keep-alive.
+      if (const Conn& c = *conns.at(fd); c.out.empty() && !c.in.empty()) {
+        static const char k408[] =
+            "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        (void)!::send(fd, k408, sizeof k408 - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+      }
       close_conn(fd);
       count(&HttpServerStats::timed_out);
     }
