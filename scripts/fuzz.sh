@@ -32,10 +32,7 @@ if [ -z "$(ls -A "$corpus")" ]; then  # seeds
       ;;
     yolo_decode) printf '\x06\x05\x02\x00\x40\x00' >"$corpus/v8" ;;
     dds_image) cp fuzz/seeds/dds_image/* "$corpus/" ;;
-    http_request)
-      printf 'GET /api/frames/left%%20cam.jpg?token=a+b HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nConnection: close' >"$corpus/get"
-      printf 'POST /x HTTP/1.0\r\nContent-Length: 12\r\nTransfer-Encoding: chunked' >"$corpus/post"
-      ;;  # hand-written CDR, see tests/CMakeLists.txt
+    http_request) cp fuzz/seeds/http_request/* "$corpus/" ;;  # hand-written CDR, see tests/CMakeLists.txt
   esac
 fi
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1

@@ -14,13 +14,13 @@ case "$kind" in
     build=build-asan cxx=g++
     flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
     tests=(core_tests tasks_tests pipeline_tests fault_tests imgproc_tests parity_tests
-           task_oom_tests)
+           task_oom_tests web_tests)
     export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     ;;
   tsan)
     build=build-tsan cxx=clang++-14
     flags="-fsanitize=thread -fno-omit-frame-pointer"
-    tests=(pipeline_tests fault_tests)
+    tests=(pipeline_tests fault_tests web_tests)
     export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp
     ;;
   *) echo "usage: scripts/sanitize.sh asan|tsan" >&2; exit 2 ;;
