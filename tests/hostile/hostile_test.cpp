@@ -361,6 +361,53 @@ TEST_F(Hostile, ConfigIsADirectory) {
   expect_bad_input("run " + (dir_ / "dir.yaml").string(), {"dir.yaml"});
 }
 
+// Files a config names that are not regular files: a FIFO would block its open() (or read())
+// forever at start-up, /dev/urandom never ends (issue 24: 3.6 GB, then an internal error). Each
+// is refused before it is opened, with the key's FILE:LINE, exit 2.
+TEST_F(Hostile, ConfigLabelsIsAFifo) {
+  ASSERT_EQ(::mkfifo((dir_ / "labels.txt").c_str(), 0644), 0);
+  const std::string cfg = config("  - {id: det, path: " + kData + "/const_v8.onnx, labels: " +
+                                 (dir_ / "labels.txt").string() + "}\n");
+  expect_bad_input("run " + cfg, {"config.yaml:4:", "labels", "labels.txt", "FIFO"});
+}
+
+TEST_F(Hostile, ConfigLabelsIsDevUrandom) {
+  const std::string cfg =
+      config("  - {id: det, path: " + kData + "/const_v8.onnx, labels: /dev/urandom}\n");
+  expect_bad_input("run " + cfg, {"config.yaml:4:", "labels", "/dev/urandom", "character device"});
+}
+
+TEST_F(Hostile, ConfigLabelsOverFourMiB) {  // a regular file, but no label list is that long
+  spit(dir_ / "labels.txt", std::string(5 << 20, 'a') + "\n");
+  const std::string cfg = config("  - {id: det, path: " + kData + "/const_v8.onnx, labels: " +
+                                 (dir_ / "labels.txt").string() + "}\n");
+  expect_bad_input("run " + cfg, {"config.yaml:4:", "labels.txt", "5242881 bytes", "4 MiB"});
+}
+
+TEST_F(Hostile, ConfigRectifyIsAFifo) {
+  ASSERT_EQ(::mkfifo((dir_ / "cam.yaml").c_str(), 0644), 0);
+  spit(dir_ / "r.yaml",
+       "cameras:\n  - {id: a, source: synthetic, width: 96, height: 64, "
+       "rectify: cam.yaml}\nmodels:\n  - {id: d, path: " +
+           kData + "/const_v8.onnx}\n");
+  expect_bad_input("run " + (dir_ / "r.yaml").string(),
+                   {"r.yaml:2:", "rectify", "cam.yaml", "FIFO"});
+}
+
+TEST_F(Hostile, ModelSidecarIsAFifo) {  // read when the model opens: x.onnx -> x.yaml
+  fs::copy_file(kData + "/const_v8.onnx", dir_ / "m.onnx");
+  ASSERT_EQ(::mkfifo((dir_ / "m.yaml").c_str(), 0644), 0);
+  expect_bad_input("run " + config("  - {id: det, path: " + (dir_ / "m.onnx").string() + "}\n"),
+                   {"m.yaml", "FIFO"});
+  expect_bad_input("infer --model " + (dir_ / "m.onnx").string() + " --image " + image(),
+                   {"m.yaml", "FIFO"});
+}
+
+TEST_F(Hostile, ConfigIsAFifo) {
+  ASSERT_EQ(::mkfifo((dir_ / "pipe.yaml").c_str(), 0644), 0);
+  expect_bad_input("run " + (dir_ / "pipe.yaml").string(), {"pipe.yaml", "FIFO"});
+}
+
 // --- videos and images ---------------------------------------------------------------------
 
 std::string make_video(const fs::path& p, int frames) {

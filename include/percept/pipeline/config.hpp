@@ -1,6 +1,9 @@
 // The `percept run` configuration file (YAML). Relative paths are relative to the config
 // file's folder. Every key is checked: an unknown key, a wrong type, an out-of-range value or a
 // missing file is an error "FILE:LINE: key: problem" (STYLE 9: nothing is guessed quietly).
+// Every file a key names (path, rectify, labels; an images path may be a folder) must be a
+// regular file: a FIFO, a device or a socket is refused before it is opened. The config,
+// labels, model sidecars and calibrations are at most 4 MiB each (core/small_file.hpp).
 //
 //   mode: lossless               # lossless | live; default: lossless when every camera is
 //                                #   a file or image folder, live otherwise
