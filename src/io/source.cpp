@@ -29,7 +29,7 @@ namespace {
 // Video files, camera devices and network streams: everything cv::VideoCapture opens.
 class CaptureSource final : public Source {
  public:
-  CaptureSource(const std::string& path, SourceKind kind) : path_(path) {
+  CaptureSource(const std::string& path, SourceKind kind, uint64_t max_pixels) : path_(path) {
     std::error_code ec;
     bool ok = false;
     if (kind == SourceKind::video) {
@@ -48,6 +48,12 @@ class CaptureSource final : public Source {
       ok = cap_.open(path, cv::CAP_FFMPEG);
       if (!ok) throw Error(ErrorCode::io, "cannot open stream '" + path + "'");
     }
+    // The frame size the container or device declares, before the first frame is decoded.
+    const ImageSize size{static_cast<uint64_t>(std::max(0.0, cap_.get(cv::CAP_PROP_FRAME_WIDTH))),
+                         static_cast<uint64_t>(std::max(0.0, cap_.get(cv::CAP_PROP_FRAME_HEIGHT)))};
+    if (size.pixels() > max_pixels)
+      throw Error(ErrorCode::invalid_argument,
+                  "'" + path + "': frames of " + over_limit_text(size, max_pixels));
     fps_ = cap_.get(cv::CAP_PROP_FPS);
     const double n = cap_.get(cv::CAP_PROP_FRAME_COUNT);
     count_ = n > 0 ? static_cast<int64_t>(n) : -1;
@@ -114,7 +120,7 @@ bool listable(const fs::directory_entry& e, bool name_matches) {
 
 class ImageFilesSource final : public Source {
  public:
-  explicit ImageFilesSource(const std::string& spec) {
+  ImageFilesSource(const std::string& spec, uint64_t max_pixels) : max_pixels_(max_pixels) {
     std::error_code ec;
     fs::path p(spec);
     const std::string name = p.filename().string();
@@ -140,7 +146,7 @@ class ImageFilesSource final : public Source {
 
   Result<bool> read(Image& frame) override {
     if (next_ >= files_.size()) return false;
-    auto img = read_image(files_[next_++]);
+    auto img = read_image(files_[next_++], max_pixels_);
     if (!img) return img.error();
     frame = std::move(*img);
     return true;
@@ -151,6 +157,7 @@ class ImageFilesSource final : public Source {
  private:
   std::vector<std::string> files_;
   size_t next_ = 0;
+  uint64_t max_pixels_;
 };
 
 class SyntheticSource final : public Source {
@@ -174,9 +181,9 @@ std::unique_ptr<Source> open_source(const SourceConfig& c) {
     case SourceKind::video:
     case SourceKind::device:
     case SourceKind::stream:
-      return std::make_unique<CaptureSource>(c.path, c.kind);
+      return std::make_unique<CaptureSource>(c.path, c.kind, c.max_image_pixels);
     case SourceKind::images:
-      return std::make_unique<ImageFilesSource>(c.path);
+      return std::make_unique<ImageFilesSource>(c.path, c.max_image_pixels);
     case SourceKind::synthetic:
       return std::make_unique<SyntheticSource>(c);
     case SourceKind::ros2:  // needs the pipeline's DDS settings: open_ros2_source (ros2.hpp)

@@ -183,10 +183,11 @@ ReconnectConfig read_reconnect(const Reader& r, const YAML::Node& n, const std::
 
 CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string& where) {
   r.expect_map(n, where);
-  r.check_keys(n, where,
-               {"id",    "source", "path",   "pace",      "queue_depth", "deadline_ms", "drop_late",
-                "fps",   "width",  "height", "frames",    "objects",     "seed",        "frame_id",
-                "topic", "qos",    "depth",  "timeout_s", "reconnect",   "rectify",     "blur"});
+  r.check_keys(n, where, {"id",          "source",          "path",      "pace",      "queue_depth",
+                          "deadline_ms", "drop_late",       "fps",       "width",     "height",
+                          "frames",      "objects",         "seed",      "frame_id",  "topic",
+                          "qos",         "depth",           "timeout_s", "reconnect", "rectify",
+                          "blur",        "max_image_pixels"});
   CameraConfig c;
   c.id = r.str(n, "id", where);
   if (c.id.empty()) r.fail(n["id"], where + ".id must not be empty");
@@ -234,6 +235,13 @@ CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string
   for (const char* k : {"topic", "qos", "depth", "timeout_s"})
     if (n[k] && s.kind != SourceKind::ros2)
       r.fail(n[k], where + "." + k + " is only used by ros2 sources");
+  if (n["max_image_pixels"]) {
+    // Synthetic frames have their own width and height; DDS images are bounded by the message.
+    if (s.kind == SourceKind::synthetic || s.kind == SourceKind::ros2)
+      r.fail(n["max_image_pixels"],
+             where + ".max_image_pixels is only used by images, video, device and stream sources");
+    s.max_image_pixels = static_cast<uint64_t>(r.number(n, "max_image_pixels", where, 1, 1e12));
+  }
   if (n["frame_id"]) c.frame_id = r.str(n, "frame_id", where);
   const bool synthetic = s.kind == SourceKind::synthetic;
   // Files, devices and streams say their own rate; fps is only for synthetic cameras.

@@ -51,11 +51,12 @@ class Hostile : public ::testing::Test {
   void SetUp() override { dir_ = percept::test::fresh_test_dir("percept_hostile_"); }
   void TearDown() override { fs::remove_all(dir_); }
 
-  Ran percept(const std::string& args) {
+  // `prefix`: shell words run first in the same shell, e.g. a memory cap ("ulimit -v N;").
+  Ran percept(const std::string& args, const std::string& prefix = "") {
     const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
-    const std::string cmd = "cd '" + dir_.string() + "' && timeout -s KILL 60 '" + PERCEPT_BINARY +
-                            "' " + args + " >'" + out.string() + "' 2>'" + err.string() +
-                            "' </dev/null";
+    const std::string cmd = prefix + "cd '" + dir_.string() + "' && timeout -s KILL 60 '" +
+                            PERCEPT_BINARY + "' " + args + " >'" + out.string() + "' 2>'" +
+                            err.string() + "' </dev/null";
     const int status = std::system(cmd.c_str());
     int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return {rc, slurp(out), slurp(err)};
@@ -64,8 +65,8 @@ class Hostile : public ::testing::Test {
   // A bad-input case: exit code 2 and one line on stderr holding every fragment. A decoding
   // library may print its own warnings first (libpng does): then percept's line is the last.
   void expect_bad_input(const std::string& args, std::initializer_list<std::string> fragments,
-                        bool library_noise = false) {
-    Ran r = percept(args);
+                        bool library_noise = false, const std::string& prefix = "") {
+    Ran r = percept(args, prefix);
     EXPECT_EQ(r.rc, 2) << args << "\n" << r.err << r.out;
     if (!library_noise) {
       EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
@@ -525,6 +526,67 @@ TEST_F(Hostile, ImageFolderOfOddImagesThroughThePipeline) {
   auto s = json::parse(slurp(dir_ / "out" / "summary.json"));
   EXPECT_EQ(s["cameras"][0]["read_errors"], 1);
   EXPECT_EQ(s["cameras"][0]["completed"], 5);
+}
+
+// A "decompression bomb": a 3 MB PNG whose header says 30000x30000 RGB, i.e. 2.7 GB of pixels
+// (all zero, so deflate repeats one flushed block per row). Written in a blink: each row's
+// compressed block is made once and repeated.
+void write_png_bomb(const fs::path& p) {
+  const std::string py =
+      std::string(PERCEPT_PYTHON) +
+      " -c \"import struct, zlib\n"
+      "w = h = 30000\n"
+      "def chunk(t, d): return struct.pack('>I', len(d)) + t + d + "
+      "struct.pack('>I', zlib.crc32(t + d))\n"
+      "c = zlib.compressobj(9, zlib.DEFLATED, -15)\n"
+      "row = c.compress(bytes(1 + 3 * w)) + c.flush(zlib.Z_FULL_FLUSH)\n"
+      "n = h * (1 + 3 * w)\n"
+      "idat = b'\\x78\\xda' + row * h + c.flush() + struct.pack('>I', (n % 65521) << 16 | 1)\n"
+      "open('" +
+      p.string() +
+      "', 'wb').write(b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, "
+      "8, 2, 0, 0, 0)) + chunk(b'IDAT', idat) + chunk(b'IEND', b''))\"";
+  ASSERT_EQ(std::system(py.c_str()), 0) << py;
+  ASSERT_LT(fs::file_size(p), 4u << 20);
+}
+
+// Address space capped at 3 GiB: if the bomb were decoded (2.7 GB for its pixels alone) it
+// would fail here quickly instead of taking 5.4 GB of the machine for 24 s. percept itself
+// reserves about 0.5 GB of address space here; one ONNX Runtime thread (`threads: 1`) and two
+// malloc arenas keep that so on machines with many cores (each thread may reserve a 64 MB arena).
+const std::string kMemoryCap = "ulimit -v 3145728; export MALLOC_ARENA_MAX=2; ";
+
+// Issue 24: the bomb took 5.4 GB for 24 s, then std::bad_alloc stopped the camera: 1 of 3
+// images processed, `read_errors 0`, exit 0. Its header is over max_image_pixels (100 MP by
+// default): a read error naming the file and its size, before decoding; the others go on.
+TEST_F(Hostile, ImageDecompressionBombInAFolderIsAReadError) {
+  fs::create_directories(dir_ / "imgs");
+  image(64, 48, "imgs/a.png");
+  write_png_bomb(dir_ / "imgs" / "b_bomb.png");
+  image(64, 48, "imgs/c.png");
+  spit(dir_ / "i.yaml",
+       "cameras:\n  - {id: i, source: images, path: imgs}\nmodels:\n  - {id: d, path: " + kData +
+           "/const_v8.onnx, threads: 1}\noutput: {dir: out, video: false}\n");
+  Ran r = percept("run " + (dir_ / "i.yaml").string(), kMemoryCap);
+  EXPECT_EQ(r.rc, 1) << r.err << r.out;
+  EXPECT_NE(r.err.find("b_bomb.png"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("30000x30000"), std::string::npos) << r.err;
+  auto s = json::parse(slurp(dir_ / "out" / "summary.json"));
+  EXPECT_EQ(s["cameras"][0]["read_errors"], 1);
+  EXPECT_EQ(s["cameras"][0]["completed"], 2);
+  EXPECT_EQ(jsonl_lines().size(), 2u);
+}
+
+// The same image through `percept infer`: bad input, exit 2, before the model loads. A lower
+// limit (--max-image-pixels) refuses an ordinary image the same way.
+TEST_F(Hostile, ImageDecompressionBombInfer) {
+  write_png_bomb(dir_ / "bomb.png");
+  expect_bad_input("infer --threads 1 --model " + kData + "/const_v8.onnx --image " +
+                       (dir_ / "bomb.png").string(),
+                   {"bomb.png", "30000x30000", "900000000 pixels", "100000000"}, false, kMemoryCap);
+  expect_bad_input(
+      "infer --model " + kData + "/const_v8.onnx --max-image-pixels 3000 --image " + image(64, 48),
+      {"img.png", "64x48", "3000"});
 }
 
 // --- the /metrics HTTP server --------------------------------------------------------------
