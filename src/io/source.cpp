@@ -109,13 +109,14 @@ bool glob_match(const char* pat, const char* s) {
   return *pat == 0;
 }
 
-// Whether a folder entry may be an image: a regular file, or an entry whose status cannot be
-// read (a symlink loop, a dangling link, no permission) but whose name says image, so that
-// reading it fails and is counted as a read error instead of aborting the listing (issue 24).
+// Whether a folder entry may be an image: any entry whose name says image except a folder.
+// A regular file is read; anything else (a symlink loop, a dangling link, no permission, a
+// FIFO, a socket, a device) is listed too, so that reading it fails without opening it and is
+// counted as a read error, instead of aborting the listing or vanishing unseen (issue 24).
 bool listable(const fs::directory_entry& e, bool name_matches) {
   std::error_code ec;
-  const bool regular = e.is_regular_file(ec);
-  return name_matches && (regular || ec);
+  const bool folder = e.is_directory(ec);
+  return name_matches && (!folder || ec);
 }
 
 class ImageFilesSource final : public Source {

@@ -589,6 +589,26 @@ TEST_F(Hostile, ImageDecompressionBombInfer) {
       {"img.png", "64x48", "3000"});
 }
 
+// A folder entry with an image's name that is not a regular file (a FIFO, a dangling link) is a
+// read error, never opened (a FIFO would block), and the other images go on. Root reads every
+// file whatever its mode, so these are the unreadable entries a test can make.
+TEST_F(Hostile, ImageFolderFifoAndDanglingLinkAreReadErrors) {
+  fs::create_directories(dir_ / "imgs");
+  image(64, 48, "imgs/a.png");
+  ASSERT_EQ(::mkfifo((dir_ / "imgs" / "b.png").c_str(), 0644), 0);
+  fs::create_symlink(dir_ / "nowhere.png", dir_ / "imgs" / "c.png");
+  image(64, 48, "imgs/d.png");
+  spit(dir_ / "i.yaml",
+       "cameras:\n  - {id: i, source: images, path: imgs}\nmodels:\n  - {id: d, path: " + kData +
+           "/const_v8.onnx}\noutput: {dir: out, video: false}\n");
+  Ran r = percept("run " + (dir_ / "i.yaml").string());
+  EXPECT_EQ(r.rc, 1) << r.err << r.out;
+  EXPECT_NE(r.err.find("b.png"), std::string::npos) << r.err;
+  auto s = json::parse(slurp(dir_ / "out" / "summary.json"));
+  EXPECT_EQ(s["cameras"][0]["read_errors"], 2);
+  EXPECT_EQ(s["cameras"][0]["completed"], 2);
+}
+
 // --- the /metrics HTTP server --------------------------------------------------------------
 
 // Sends raw bytes to 127.0.0.1:port and returns what comes back before the server closes (or
