@@ -609,6 +609,27 @@ TEST_F(Hostile, ImageFolderFifoAndDanglingLinkAreReadErrors) {
   EXPECT_EQ(s["cameras"][0]["completed"], 2);
 }
 
+// A camera whose thread fails (here its rectification meets a frame of another size, which
+// stops the camera) is a failure of the run: counted as a read error, the source given up,
+// exit 1. Issue 24: a camera thread stopped by std::bad_alloc after 1 of 3 images left
+// `read_errors 0` and exit 0.
+TEST_F(Hostile, CameraThreadThatFailsIsCountedAndExitsOne) {
+  fs::create_directories(dir_ / "imgs");
+  image(640, 480, "imgs/a.png");
+  image(320, 240, "imgs/b.png");
+  image(640, 480, "imgs/c.png");
+  spit(dir_ / "i.yaml", "cameras:\n  - {id: i, source: images, path: imgs, rectify: " + kData +
+                            "/camera_info/plumb_bob_640x480.yaml}\nmodels:\n  - {id: d, path: " +
+                            kData + "/const_v8.onnx}\noutput: {dir: out, video: false}\n");
+  Ran r = percept("run " + (dir_ / "i.yaml").string());
+  EXPECT_EQ(r.rc, 1) << r.err << r.out;
+  EXPECT_NE(r.err.find("camera 'i' stopped"), std::string::npos) << r.err;
+  auto s = json::parse(slurp(dir_ / "out" / "summary.json"));
+  EXPECT_EQ(s["cameras"][0]["captured"], 1);
+  EXPECT_EQ(s["cameras"][0]["read_errors"], 1);
+  EXPECT_EQ(s["cameras"][0]["gave_up"], true);
+}
+
 // --- the /metrics HTTP server --------------------------------------------------------------
 
 // Sends raw bytes to 127.0.0.1:port and returns what comes back before the server closes (or
