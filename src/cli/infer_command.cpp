@@ -28,6 +28,7 @@ struct InferArgs {
   std::optional<float> conf, iou;
   float mask_threshold = 0.5f;
   int max_det = 300, threads = 0, top_k = 5;
+  uint64_t max_image_pixels = kDefaultMaxImagePixels;
   bool json = false;
 };
 
@@ -136,7 +137,7 @@ void print_text(const InferArgs& a, const Image& img, const Task& task, const Mo
 int run_infer(const InferArgs& a) {
   const TaskConfig cfg = task_config(a);
   // The image is checked before the model is loaded: a typo costs no model load.
-  Image img = read_image(a.image).value_or_throw();
+  Image img = read_image(a.image, a.max_image_pixels).value_or_throw();
   OpenedTask task = open_task(cfg);
   ModelOutput out;
   StageTimes t;
@@ -214,6 +215,10 @@ std::function<int()> add_infer_command(CLI::App& app) {
                 "auto, v8, v5, end2end (detector output) or nchw, nhwc (input)")
       ->capture_default_str();
   c->add_option("--labels", a->labels, "Labels file, one class name per line");
+  c->add_option("--max-image-pixels", a->max_image_pixels,
+                "Refuse an image whose header declares more pixels, before decoding it")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1'000'000'000'000}));
   c->add_option("--device", a->device, "Execution device")->capture_default_str();
   c->add_option("--threads", a->threads, "ONNX Runtime intra-op threads (0: default)")
       ->check(CLI::Range(0, 256));

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <initializer_list>
 
+#include "percept/core/small_file.hpp"
+
 namespace percept {
 
 namespace {
@@ -93,9 +95,12 @@ Result<CameraInfo> load_camera_info(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec))
     return Error(ErrorCode::io, path + ": calibration file not found");
+  // A FIFO or a device named by `rectify:` must not block or fill memory (issue 24).
+  auto text = read_small_file(path, "calibration file");
+  if (!text) return text.error();
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path);
+    root = YAML::Load(*text);
   } catch (const YAML::Exception& e) {
     return Error(ErrorCode::invalid_argument,
                  path + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);

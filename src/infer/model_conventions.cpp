@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <initializer_list>
 
+#include "percept/core/small_file.hpp"
+
 namespace percept {
 
 namespace fs = std::filesystem;
@@ -141,10 +143,14 @@ std::string sidecar_path(const std::string& model_path) {
 Result<ModelConventions> load_sidecar(const std::string& path) {
   ModelConventions c;
   std::error_code ec;
+  // A dangling link is "no sidecar" too; anything else that exists must be a small regular file:
+  // a FIFO here once hung `percept run` at start-up (issue 24).
   if (!fs::exists(path, ec)) return c;
+  auto bytes = read_small_file(path, "model sidecar");
+  if (!bytes) return bytes.error();
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path);
+    root = YAML::Load(*bytes);
   } catch (const YAML::Exception& e) {
     return Error(path + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
   }

@@ -1,7 +1,9 @@
 #include "percept/infer/model_metadata.hpp"
 
 #include <cctype>
-#include <fstream>
+#include <sstream>
+
+#include "percept/core/small_file.hpp"
 
 namespace percept {
 
@@ -99,8 +101,10 @@ Result<std::vector<std::string>> parse_class_names(const std::string& text) {
 }
 
 Result<std::vector<std::string>> load_labels_file(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) return Error(ErrorCode::io, "cannot open labels file '" + path + "'");
+  // Bounded and never blocking: `labels: /dev/urandom` once read 3.6 GB (issue 24).
+  auto text = read_small_file(path, "labels file");
+  if (!text) return text.error();
+  std::istringstream f(*text);
   std::vector<std::string> names;
   std::string line;
   while (std::getline(f, line)) {

@@ -5,19 +5,38 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "percept/core/small_file.hpp"
+#include "percept/io/image_header.hpp"
+
 namespace percept {
 
-Result<Image> read_image(const std::string& path) {
+Result<Image> read_image(const std::string& path, uint64_t max_pixels) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec))
     return Error(ErrorCode::io, "image file not found: '" + path + "'");
+  // Checked before anything opens it: a FIFO would block the open, a device never end.
   if (!std::filesystem::is_regular_file(path, ec))
-    return Error(ErrorCode::io, "image path is not a file: '" + path + "'");
+    return Error(ErrorCode::io,
+                 "image path is " + file_kind(path) + ", not a regular file: '" + path + "'");
+  // The size the header declares, before the decoder allocates for it (issue 24: a 2.6 MB PNG
+  // of 30000x30000 took 5.4 GB and 24 s, then std::bad_alloc stopped its camera).
+  auto size = read_image_size(path);
+  if (!size)
+    return Error(size.error().code(),
+                 "cannot decode image '" + path + "': " + size.error().message());
+  if (size->pixels() > max_pixels)
+    return Error(ErrorCode::invalid_argument,
+                 "image '" + path + "': " + over_limit_text(*size, max_pixels));
   cv::Mat m;
   try {
     m = cv::imread(path, cv::IMREAD_COLOR);
   } catch (const cv::Exception& e) {
     return Error(ErrorCode::invalid_argument, "cannot decode image '" + path + "': " + e.err);
+  } catch (const std::bad_alloc&) {
+    // Within the limit but more than this process can have now: one frame lost, not the camera.
+    return Error(ErrorCode::out_of_memory, "cannot decode image '" + path + "' (" +
+                                               std::to_string(size->width) + "x" +
+                                               std::to_string(size->height) + "): out of memory");
   }
   if (m.empty())
     return Error(

@@ -29,7 +29,7 @@ namespace {
 // Video files, camera devices and network streams: everything cv::VideoCapture opens.
 class CaptureSource final : public Source {
  public:
-  CaptureSource(const std::string& path, SourceKind kind) : path_(path) {
+  CaptureSource(const std::string& path, SourceKind kind, uint64_t max_pixels) : path_(path) {
     std::error_code ec;
     bool ok = false;
     if (kind == SourceKind::video) {
@@ -48,6 +48,12 @@ class CaptureSource final : public Source {
       ok = cap_.open(path, cv::CAP_FFMPEG);
       if (!ok) throw Error(ErrorCode::io, "cannot open stream '" + path + "'");
     }
+    // The frame size the container or device declares, before the first frame is decoded.
+    const ImageSize size{static_cast<uint64_t>(std::max(0.0, cap_.get(cv::CAP_PROP_FRAME_WIDTH))),
+                         static_cast<uint64_t>(std::max(0.0, cap_.get(cv::CAP_PROP_FRAME_HEIGHT)))};
+    if (size.pixels() > max_pixels)
+      throw Error(ErrorCode::invalid_argument,
+                  "'" + path + "': frames of " + over_limit_text(size, max_pixels));
     fps_ = cap_.get(cv::CAP_PROP_FPS);
     const double n = cap_.get(cv::CAP_PROP_FRAME_COUNT);
     count_ = n > 0 ? static_cast<int64_t>(n) : -1;
@@ -103,18 +109,19 @@ bool glob_match(const char* pat, const char* s) {
   return *pat == 0;
 }
 
-// Whether a folder entry may be an image: a regular file, or an entry whose status cannot be
-// read (a symlink loop, a dangling link, no permission) but whose name says image, so that
-// reading it fails and is counted as a read error instead of aborting the listing (issue 24).
+// Whether a folder entry may be an image: any entry whose name says image except a folder.
+// A regular file is read; anything else (a symlink loop, a dangling link, no permission, a
+// FIFO, a socket, a device) is listed too, so that reading it fails without opening it and is
+// counted as a read error, instead of aborting the listing or vanishing unseen (issue 24).
 bool listable(const fs::directory_entry& e, bool name_matches) {
   std::error_code ec;
-  const bool regular = e.is_regular_file(ec);
-  return name_matches && (regular || ec);
+  const bool folder = e.is_directory(ec);
+  return name_matches && (!folder || ec);
 }
 
 class ImageFilesSource final : public Source {
  public:
-  explicit ImageFilesSource(const std::string& spec) {
+  ImageFilesSource(const std::string& spec, uint64_t max_pixels) : max_pixels_(max_pixels) {
     std::error_code ec;
     fs::path p(spec);
     const std::string name = p.filename().string();
@@ -140,7 +147,7 @@ class ImageFilesSource final : public Source {
 
   Result<bool> read(Image& frame) override {
     if (next_ >= files_.size()) return false;
-    auto img = read_image(files_[next_++]);
+    auto img = read_image(files_[next_++], max_pixels_);
     if (!img) return img.error();
     frame = std::move(*img);
     return true;
@@ -151,6 +158,7 @@ class ImageFilesSource final : public Source {
  private:
   std::vector<std::string> files_;
   size_t next_ = 0;
+  uint64_t max_pixels_;
 };
 
 class SyntheticSource final : public Source {
@@ -174,9 +182,9 @@ std::unique_ptr<Source> open_source(const SourceConfig& c) {
     case SourceKind::video:
     case SourceKind::device:
     case SourceKind::stream:
-      return std::make_unique<CaptureSource>(c.path, c.kind);
+      return std::make_unique<CaptureSource>(c.path, c.kind, c.max_image_pixels);
     case SourceKind::images:
-      return std::make_unique<ImageFilesSource>(c.path);
+      return std::make_unique<ImageFilesSource>(c.path, c.max_image_pixels);
     case SourceKind::synthetic:
       return std::make_unique<SyntheticSource>(c);
     case SourceKind::ros2:  // needs the pipeline's DDS settings: open_ros2_source (ros2.hpp)

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "percept/core/small_file.hpp"
 #include "percept/imgproc/gaussian.hpp"
 #include "percept/ros2/ros2.hpp"
 #include "percept/tasks/task_registry.hpp"
@@ -93,6 +94,15 @@ class Reader {
       fail(n[key], where + "." + key + ": file not found: '" + full.string() + "'");
     return full.lexically_normal().string();
   }
+  // An existing regular file (after links), refused here with the key's FILE:LINE when it is a
+  // FIFO, a device, a socket or a folder: opening a FIFO blocks until a writer comes, reading a
+  // device may never end (issue 24).
+  std::string file(const YAML::Node& n, const std::string& key, const std::string& where) const {
+    std::string full = path(n, key, where, true);
+    if (Status s = check_regular_file(full, "file"); !s)
+      fail(n[key], where + "." + key + ": " + s.error().message());
+    return full;
+  }
   std::string resolve(const std::string& p) const {
     return (fs::path(p).is_absolute() ? fs::path(p) : base_ / p).lexically_normal().string();
   }
@@ -173,10 +183,11 @@ ReconnectConfig read_reconnect(const Reader& r, const YAML::Node& n, const std::
 
 CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string& where) {
   r.expect_map(n, where);
-  r.check_keys(n, where,
-               {"id",    "source", "path",   "pace",      "queue_depth", "deadline_ms", "drop_late",
-                "fps",   "width",  "height", "frames",    "objects",     "seed",        "frame_id",
-                "topic", "qos",    "depth",  "timeout_s", "reconnect",   "rectify",     "blur"});
+  r.check_keys(n, where, {"id",          "source",          "path",      "pace",      "queue_depth",
+                          "deadline_ms", "drop_late",       "fps",       "width",     "height",
+                          "frames",      "objects",         "seed",      "frame_id",  "topic",
+                          "qos",         "depth",           "timeout_s", "reconnect", "rectify",
+                          "blur",        "max_image_pixels"});
   CameraConfig c;
   c.id = r.str(n, "id", where);
   if (c.id.empty()) r.fail(n["id"], where + ".id must not be empty");
@@ -196,13 +207,18 @@ CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string
   s.kind = *kind;
   switch (s.kind) {
     case SourceKind::video:
-      s.path = r.path(n, "path", where, true);
+      s.path = r.file(n, "path", where);
       break;
     case SourceKind::images: {
       // Glob patterns do not exist as files: open_source checks them.
       const bool glob = n["path"].IsDefined() && n["path"].IsScalar() &&
                         n["path"].Scalar().find_first_of("*?") != std::string::npos;
       s.path = r.path(n, "path", where, !glob);
+      // A folder or one image file; a FIFO would block the source's listing or decoder.
+      std::error_code ec;
+      if (!glob && !fs::is_directory(s.path, ec))
+        if (Status st = check_regular_file(s.path, "file"); !st)
+          r.fail(n["path"], where + ".path: " + st.error().message());
       break;
     }
     case SourceKind::device:
@@ -219,6 +235,13 @@ CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string
   for (const char* k : {"topic", "qos", "depth", "timeout_s"})
     if (n[k] && s.kind != SourceKind::ros2)
       r.fail(n[k], where + "." + k + " is only used by ros2 sources");
+  if (n["max_image_pixels"]) {
+    // Synthetic frames have their own width and height; DDS images are bounded by the message.
+    if (s.kind == SourceKind::synthetic || s.kind == SourceKind::ros2)
+      r.fail(n["max_image_pixels"],
+             where + ".max_image_pixels is only used by images, video, device and stream sources");
+    s.max_image_pixels = static_cast<uint64_t>(r.number(n, "max_image_pixels", where, 1, 1e12));
+  }
   if (n["frame_id"]) c.frame_id = r.str(n, "frame_id", where);
   const bool synthetic = s.kind == SourceKind::synthetic;
   // Files, devices and streams say their own rate; fps is only for synthetic cameras.
@@ -243,7 +266,7 @@ CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string
   }
   if (n["rectify"]) {
     // Loaded here so that a bad calibration is a configuration error (its own FILE:LINE).
-    c.rectify_path = r.path(n, "rectify", where, true);
+    c.rectify_path = r.file(n, "rectify", where);
     auto cam = load_camera_info(c.rectify_path);
     if (!cam) r.fail(n["rectify"], where + ".rectify: " + cam.error().message());
     c.rectify = std::move(*cam);
@@ -322,7 +345,7 @@ ModelConfig read_model(const Reader& r, const YAML::Node& n, const std::string& 
     if (auto spec = find_task(task); !spec)
       r.fail(n["task"], where + ".task: 'task' is '" + task + "'; " + spec.error().message());
   }
-  t.model_path = r.path(n, "path", where, true);
+  t.model_path = r.file(n, "path", where);
   if (n["conf"]) t.conf = static_cast<float>(r.number(n, "conf", where, 0, 1));
   if (n["iou"]) t.iou = static_cast<float>(r.number(n, "iou", where, 0, 1));
   if (n["max_det"]) t.max_det = r.integer(n, "max_det", where, 1, 100000);
@@ -337,7 +360,7 @@ ModelConfig read_model(const Reader& r, const YAML::Node& n, const std::string& 
   for (const char* key : {"mean", "std"})
     if (n[key]) convention(key, list_text(key));
   if (n["labels"]) {
-    const std::string file = r.path(n, "labels", where, true);
+    const std::string file = r.file(n, "labels", where);
     auto labels = load_labels_file(file);
     if (!labels) r.fail(n["labels"], where + ".labels: " + labels.error().message());
     c.labels = std::move(*labels);
@@ -383,12 +406,14 @@ ModelConfig read_model(const Reader& r, const YAML::Node& n, const std::string& 
 
 PipelineConfig load_pipeline_config(const std::string& file) {
   std::error_code ec;
-  if (!fs::is_regular_file(file, ec))
-    throw Error(ErrorCode::io, "config file not found: '" + file + "'");
+  if (!fs::exists(file, ec)) throw Error(ErrorCode::io, "config file not found: '" + file + "'");
+  // Bounded and never blocking: a FIFO or /dev/urandom given as the config is refused.
+  auto text = read_small_file(file, "config file");
+  if (!text) throw text.error();
   Reader r(file);
   YAML::Node root;
   try {
-    root = YAML::LoadFile(file);
+    root = YAML::Load(*text);
   } catch (const YAML::ParserException& e) {
     throw Error(ErrorCode::invalid_argument,
                 file + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);

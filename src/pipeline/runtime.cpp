@@ -136,12 +136,23 @@ class Pipeline {
     try {
       for (CameraState& c : cams_)
         c.thread = std::thread([this, &c] {
-          try {
-            run_capture(c, capture_context_);
-          } catch (const std::exception& e) {  // a broken camera must not take the others down
-            spdlog::error("camera '{}' stopped: {}", c.config->id, e.what());
+          // A broken camera must not take the others down, and must not pass unseen: the
+          // frame it was on is lost (a read error, so the summary and the exit status say so;
+          // a std::bad_alloc here once ended a run with exit 0, issue 24) and the source is
+          // lost for good. Counted before the log line, which may itself fail.
+          const auto stopped = [this, &c](const char* why) {
+            c.live->read_errors.fetch_add(1, std::memory_order_relaxed);
+            c.live->gave_up.store(true, std::memory_order_relaxed);
             c.set_source_state(SourceState::lost);  // health reports it (telemetry, /diagnostics)
             board_.close(c.index);
+            spdlog::error("camera '{}' stopped: {}", c.config->id, why);
+          };
+          try {
+            run_capture(c, capture_context_);
+          } catch (const std::exception& e) {
+            stopped(e.what());
+          } catch (...) {
+            stopped("unknown exception");
           }
         });
     } catch (...) {

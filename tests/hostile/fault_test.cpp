@@ -49,6 +49,23 @@ class DyingSource final : public Source {
   bool errors_;
 };
 
+// A camera whose thread fails: `frames` frames, then read() throws std::bad_alloc (what a
+// decoder meeting a decompression bomb threw, issue 24).
+class ThrowingSource final : public Source {
+ public:
+  explicit ThrowingSource(int frames) : scene_({96, 64, 2, 7, -1}), left_(frames) {}
+  Result<bool> read(Image& frame) override {
+    if (left_-- <= 0) throw std::bad_alloc();
+    return scene_.next(frame);
+  }
+  double fps() const override { return 0; }
+  int64_t frame_count() const override { return -1; }
+
+ private:
+  SyntheticScene scene_;
+  int left_;
+};
+
 // Delegates to a real backend, but run number `error_at` returns an error value and run number
 // `throw_at` throws (as a custom backend or an allocation might).
 class FlakyBackend final : public Backend {
@@ -198,6 +215,33 @@ class FaultTest : public ::testing::Test {
   }
   fs::path dir_;
 };
+
+// An exception out of a camera's thread stops that camera only, and is not lost: the frame it
+// was reading counts as a read error (so RunSummary::failed() and `percept run`'s exit status
+// say so), the source is given up and shows as lost. Issue 24: the same with std::bad_alloc
+// left `read_errors 0` and exit 0.
+TEST_F(FaultTest, CameraThreadExceptionIsCountedAndTheOthersGoOn) {
+  auto cfg =
+      config({camera("good", SourceKind::synthetic, 40), camera("bomb", SourceKind::video, 0)});
+  RuntimeOptions opt;
+  opt.open_source = [](const SourceConfig& sc) -> std::unique_ptr<Source> {
+    if (sc.kind != SourceKind::video) return open_source(sc);
+    return std::make_unique<ThrowingSource>(1);
+  };
+  TelemetrySnapshot tel;
+  keep_last_snapshot(opt, tel);
+  RunSummary s = run_pipeline(cfg, opt);
+  EXPECT_EQ(s.cameras[0].completed, 40u);
+  EXPECT_EQ(s.cameras[0].read_errors, 0u);
+  EXPECT_EQ(s.cameras[1].captured, 1u);
+  EXPECT_EQ(s.cameras[1].completed, 1u);
+  EXPECT_EQ(s.cameras[1].read_errors, 1u);
+  EXPECT_TRUE(s.cameras[1].gave_up);
+  EXPECT_EQ(s.failed(), 1u);
+  ASSERT_EQ(tel.cameras.size(), 2u);
+  EXPECT_EQ(tel.cameras[1].source, "lost");
+  EXPECT_EQ(tel.cameras[1].read_errors.total, 1u);
+}
 
 TEST_F(FaultTest, SourceDiesMidStreamReconnectsWithBackoffWhileOthersGoOn) {
   auto cfg =

@@ -5,6 +5,7 @@
 // The models come from tests/hostile/make_hostile_models.py. DDS images with a wrong step,
 // encoding or size belong to the ROS 2 module's own tests (src/ros2).
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -12,11 +13,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "percept/web/metrics_server.hpp"
 #include "support/temp_dir.hpp"
@@ -51,11 +54,12 @@ class Hostile : public ::testing::Test {
   void SetUp() override { dir_ = percept::test::fresh_test_dir("percept_hostile_"); }
   void TearDown() override { fs::remove_all(dir_); }
 
-  Ran percept(const std::string& args) {
+  // `prefix`: shell words run first in the same shell, e.g. a memory cap ("ulimit -v N;").
+  Ran percept(const std::string& args, const std::string& prefix = "") {
     const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
-    const std::string cmd = "cd '" + dir_.string() + "' && timeout -s KILL 60 '" + PERCEPT_BINARY +
-                            "' " + args + " >'" + out.string() + "' 2>'" + err.string() +
-                            "' </dev/null";
+    const std::string cmd = prefix + "cd '" + dir_.string() + "' && timeout -s KILL 60 '" +
+                            PERCEPT_BINARY + "' " + args + " >'" + out.string() + "' 2>'" +
+                            err.string() + "' </dev/null";
     const int status = std::system(cmd.c_str());
     int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return {rc, slurp(out), slurp(err)};
@@ -64,8 +68,8 @@ class Hostile : public ::testing::Test {
   // A bad-input case: exit code 2 and one line on stderr holding every fragment. A decoding
   // library may print its own warnings first (libpng does): then percept's line is the last.
   void expect_bad_input(const std::string& args, std::initializer_list<std::string> fragments,
-                        bool library_noise = false) {
-    Ran r = percept(args);
+                        bool library_noise = false, const std::string& prefix = "") {
+    Ran r = percept(args, prefix);
     EXPECT_EQ(r.rc, 2) << args << "\n" << r.err << r.out;
     if (!library_noise) {
       EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
@@ -361,6 +365,53 @@ TEST_F(Hostile, ConfigIsADirectory) {
   expect_bad_input("run " + (dir_ / "dir.yaml").string(), {"dir.yaml"});
 }
 
+// Files a config names that are not regular files: a FIFO would block its open() (or read())
+// forever at start-up, /dev/urandom never ends (issue 24: 3.6 GB, then an internal error). Each
+// is refused before it is opened, with the key's FILE:LINE, exit 2.
+TEST_F(Hostile, ConfigLabelsIsAFifo) {
+  ASSERT_EQ(::mkfifo((dir_ / "labels.txt").c_str(), 0644), 0);
+  const std::string cfg = config("  - {id: det, path: " + kData + "/const_v8.onnx, labels: " +
+                                 (dir_ / "labels.txt").string() + "}\n");
+  expect_bad_input("run " + cfg, {"config.yaml:4:", "labels", "labels.txt", "FIFO"});
+}
+
+TEST_F(Hostile, ConfigLabelsIsDevUrandom) {
+  const std::string cfg =
+      config("  - {id: det, path: " + kData + "/const_v8.onnx, labels: /dev/urandom}\n");
+  expect_bad_input("run " + cfg, {"config.yaml:4:", "labels", "/dev/urandom", "character device"});
+}
+
+TEST_F(Hostile, ConfigLabelsOverFourMiB) {  // a regular file, but no label list is that long
+  spit(dir_ / "labels.txt", std::string(5 << 20, 'a') + "\n");
+  const std::string cfg = config("  - {id: det, path: " + kData + "/const_v8.onnx, labels: " +
+                                 (dir_ / "labels.txt").string() + "}\n");
+  expect_bad_input("run " + cfg, {"config.yaml:4:", "labels.txt", "5242881 bytes", "4 MiB"});
+}
+
+TEST_F(Hostile, ConfigRectifyIsAFifo) {
+  ASSERT_EQ(::mkfifo((dir_ / "cam.yaml").c_str(), 0644), 0);
+  spit(dir_ / "r.yaml",
+       "cameras:\n  - {id: a, source: synthetic, width: 96, height: 64, "
+       "rectify: cam.yaml}\nmodels:\n  - {id: d, path: " +
+           kData + "/const_v8.onnx}\n");
+  expect_bad_input("run " + (dir_ / "r.yaml").string(),
+                   {"r.yaml:2:", "rectify", "cam.yaml", "FIFO"});
+}
+
+TEST_F(Hostile, ModelSidecarIsAFifo) {  // read when the model opens: x.onnx -> x.yaml
+  fs::copy_file(kData + "/const_v8.onnx", dir_ / "m.onnx");
+  ASSERT_EQ(::mkfifo((dir_ / "m.yaml").c_str(), 0644), 0);
+  expect_bad_input("run " + config("  - {id: det, path: " + (dir_ / "m.onnx").string() + "}\n"),
+                   {"m.yaml", "FIFO"});
+  expect_bad_input("infer --model " + (dir_ / "m.onnx").string() + " --image " + image(),
+                   {"m.yaml", "FIFO"});
+}
+
+TEST_F(Hostile, ConfigIsAFifo) {
+  ASSERT_EQ(::mkfifo((dir_ / "pipe.yaml").c_str(), 0644), 0);
+  expect_bad_input("run " + (dir_ / "pipe.yaml").string(), {"pipe.yaml", "FIFO"});
+}
+
 // --- videos and images ---------------------------------------------------------------------
 
 std::string make_video(const fs::path& p, int frames) {
@@ -478,6 +529,150 @@ TEST_F(Hostile, ImageFolderOfOddImagesThroughThePipeline) {
   auto s = json::parse(slurp(dir_ / "out" / "summary.json"));
   EXPECT_EQ(s["cameras"][0]["read_errors"], 1);
   EXPECT_EQ(s["cameras"][0]["completed"], 5);
+}
+
+// A "decompression bomb": a 3 MB PNG whose header says 30000x30000 RGB, i.e. 2.7 GB of pixels
+// (all zero, so deflate repeats one flushed block per row). Written in a blink: each row's
+// compressed block is made once and repeated.
+void write_png_bomb(const fs::path& p) {
+  const std::string py =
+      std::string(PERCEPT_PYTHON) +
+      " -c \"import struct, zlib\n"
+      "w = h = 30000\n"
+      "def chunk(t, d): return struct.pack('>I', len(d)) + t + d + "
+      "struct.pack('>I', zlib.crc32(t + d))\n"
+      "c = zlib.compressobj(9, zlib.DEFLATED, -15)\n"
+      "row = c.compress(bytes(1 + 3 * w)) + c.flush(zlib.Z_FULL_FLUSH)\n"
+      "n = h * (1 + 3 * w)\n"
+      "idat = b'\\x78\\xda' + row * h + c.flush() + struct.pack('>I', (n % 65521) << 16 | 1)\n"
+      "open('" +
+      p.string() +
+      "', 'wb').write(b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, "
+      "8, 2, 0, 0, 0)) + chunk(b'IDAT', idat) + chunk(b'IEND', b''))\"";
+  ASSERT_EQ(std::system(py.c_str()), 0) << py;
+  ASSERT_LT(fs::file_size(p), 4u << 20);
+}
+
+// Address space capped at 3 GiB: if the bomb were decoded (2.7 GB for its pixels alone) it
+// would fail here quickly instead of taking 5.4 GB of the machine for 24 s. percept itself
+// reserves about 0.5 GB of address space here; one ONNX Runtime thread (`threads: 1`) and two
+// malloc arenas keep that so on machines with many cores (each thread may reserve a 64 MB arena).
+const std::string kMemoryCap = "ulimit -v 3145728; export MALLOC_ARENA_MAX=2; ";
+
+// Issue 24: the bomb took 5.4 GB for 24 s, then std::bad_alloc stopped the camera: 1 of 3
+// images processed, `read_errors 0`, exit 0. Its header is over max_image_pixels (100 MP by
+// default): a read error naming the file and its size, before decoding; the others go on.
+TEST_F(Hostile, ImageDecompressionBombInAFolderIsAReadError) {
+  fs::create_directories(dir_ / "imgs");
+  image(64, 48, "imgs/a.png");
+  write_png_bomb(dir_ / "imgs" / "b_bomb.png");
+  image(64, 48, "imgs/c.png");
+  spit(dir_ / "i.yaml",
+       "cameras:\n  - {id: i, source: images, path: imgs}\nmodels:\n  - {id: d, path: " + kData +
+           "/const_v8.onnx, threads: 1}\noutput: {dir: out, video: false}\n");
+  Ran r = percept("run " + (dir_ / "i.yaml").string(), kMemoryCap);
+  EXPECT_EQ(r.rc, 1) << r.err << r.out;
+  EXPECT_NE(r.err.find("b_bomb.png"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("30000x30000"), std::string::npos) << r.err;
+  auto s = json::parse(slurp(dir_ / "out" / "summary.json"));
+  EXPECT_EQ(s["cameras"][0]["read_errors"], 1);
+  EXPECT_EQ(s["cameras"][0]["completed"], 2);
+  EXPECT_EQ(jsonl_lines().size(), 2u);
+}
+
+// The same image through `percept infer`: bad input, exit 2, before the model loads. A lower
+// limit (--max-image-pixels) refuses an ordinary image the same way.
+TEST_F(Hostile, ImageDecompressionBombInfer) {
+  write_png_bomb(dir_ / "bomb.png");
+  expect_bad_input("infer --threads 1 --model " + kData + "/const_v8.onnx --image " +
+                       (dir_ / "bomb.png").string(),
+                   {"bomb.png", "30000x30000", "900000000 pixels", "100000000"}, false, kMemoryCap);
+  expect_bad_input(
+      "infer --model " + kData + "/const_v8.onnx --max-image-pixels 3000 --image " + image(64, 48),
+      {"img.png", "64x48", "3000"});
+}
+
+// A folder entry with an image's name that is not a regular file (a FIFO, a dangling link) is a
+// read error, never opened (a FIFO would block), and the other images go on. Root reads every
+// file whatever its mode, so these are the unreadable entries a test can make.
+TEST_F(Hostile, ImageFolderFifoAndDanglingLinkAreReadErrors) {
+  fs::create_directories(dir_ / "imgs");
+  image(64, 48, "imgs/a.png");
+  ASSERT_EQ(::mkfifo((dir_ / "imgs" / "b.png").c_str(), 0644), 0);
+  fs::create_symlink(dir_ / "nowhere.png", dir_ / "imgs" / "c.png");
+  image(64, 48, "imgs/d.png");
+  spit(dir_ / "i.yaml",
+       "cameras:\n  - {id: i, source: images, path: imgs}\nmodels:\n  - {id: d, path: " + kData +
+           "/const_v8.onnx}\noutput: {dir: out, video: false}\n");
+  Ran r = percept("run " + (dir_ / "i.yaml").string());
+  EXPECT_EQ(r.rc, 1) << r.err << r.out;
+  EXPECT_NE(r.err.find("b.png"), std::string::npos) << r.err;
+  auto s = json::parse(slurp(dir_ / "out" / "summary.json"));
+  EXPECT_EQ(s["cameras"][0]["read_errors"], 2);
+  EXPECT_EQ(s["cameras"][0]["completed"], 2);
+}
+
+// A camera whose thread fails (here its rectification meets a frame of another size, which
+// stops the camera) is a failure of the run: counted as a read error, the source given up,
+// exit 1. Issue 24: a camera thread stopped by std::bad_alloc after 1 of 3 images left
+// `read_errors 0` and exit 0.
+TEST_F(Hostile, CameraThreadThatFailsIsCountedAndExitsOne) {
+  fs::create_directories(dir_ / "imgs");
+  image(640, 480, "imgs/a.png");
+  image(320, 240, "imgs/b.png");
+  image(640, 480, "imgs/c.png");
+  spit(dir_ / "i.yaml", "cameras:\n  - {id: i, source: images, path: imgs, rectify: " + kData +
+                            "/camera_info/plumb_bob_640x480.yaml}\nmodels:\n  - {id: d, path: " +
+                            kData + "/const_v8.onnx}\noutput: {dir: out, video: false}\n");
+  Ran r = percept("run " + (dir_ / "i.yaml").string());
+  EXPECT_EQ(r.rc, 1) << r.err << r.out;
+  EXPECT_NE(r.err.find("camera 'i' stopped"), std::string::npos) << r.err;
+  auto s = json::parse(slurp(dir_ / "out" / "summary.json"));
+  EXPECT_EQ(s["cameras"][0]["captured"], 1);
+  EXPECT_EQ(s["cameras"][0]["read_errors"], 1);
+  EXPECT_EQ(s["cameras"][0]["gave_up"], true);
+}
+
+// SIGINT as soon as `percept run` can take it (its handler shows in /proc/PID/status), i.e.
+// while the config and the model load: a stop like any other, exit 0 with the summary written.
+// Issue 24: a SIGINT in the first 0.25 s printed "no frame could be read" and exited 1.
+TEST_F(Hostile, SigintBeforeTheFirstFrameStopsCleanly) {
+  const std::string cfg = config("  - {id: det, path: " + kData + "/const_v8.onnx}\n");
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int out = ::open((dir_ / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = ::open((dir_ / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::execl(PERCEPT_BINARY, PERCEPT_BINARY, "run", cfg.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // The caught-signals mask: bit 1 is SIGINT (signal 2).
+  const auto catches_sigint = [pid] {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(f, line);)
+      if (line.rfind("SigCgt:", 0) == 0) return (std::stoull(line.substr(7), nullptr, 16) & 2) != 0;
+    return false;
+  };
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!catches_sigint() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  int status = 0;
+  pid_t done = 0;
+  while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (done == 0) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    FAIL() << "percept did not stop after SIGINT";
+  }
+  ASSERT_TRUE(WIFEXITED(status)) << "signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << slurp(dir_ / "stderr") << slurp(dir_ / "stdout");
+  EXPECT_NE(slurp(dir_ / "stdout").find("stopped by signal"), std::string::npos)
+      << slurp(dir_ / "stdout");
+  EXPECT_TRUE(json::accept(slurp(dir_ / "out" / "summary.json")));
 }
 
 // --- the /metrics HTTP server --------------------------------------------------------------

@@ -166,6 +166,24 @@ TEST_F(ConfigTest, CameraIdsMustBeSafeFileNames) {
   EXPECT_EQ(cfg.cameras[0].id, "front-left.v2_cam");
 }
 
+// max_image_pixels: the decoded-size limit of image files and video frames (issue 24's
+// decompression bomb); 100 MP unless set, and not a key of cameras that decode nothing.
+TEST_F(ConfigTest, MaxImagePixels) {
+  auto cfg = load_pipeline_config(
+      write("cameras:\n  - {id: a, path: clip.avi}\n  - {id: b, path: clip.avi, "
+            "max_image_pixels: 2073600}\nmodels:\n  - {id: m, path: m.onnx}\n"));
+  EXPECT_EQ(cfg.cameras[0].source.max_image_pixels, 100'000'000u);
+  EXPECT_EQ(cfg.cameras[1].source.max_image_pixels, 2'073'600u);
+  expect_error(
+      "cameras:\n  - {id: a, path: clip.avi, max_image_pixels: 0}\nmodels:\n"
+      "  - {id: m, path: m.onnx}\n",
+      2, {"cameras[0].max_image_pixels = 0 is out of range"});
+  expect_error(
+      "cameras:\n  - {id: a, source: synthetic, max_image_pixels: 10}\nmodels:\n"
+      "  - {id: m, path: m.onnx}\n",
+      2, {"cameras[0].max_image_pixels is only used by images, video"});
+}
+
 TEST_F(ConfigTest, WrongTypesAndRanges) {
   const std::string head =
       "cameras:\n  - id: a\n    path: clip.avi\nmodels:\n  - id: m\n"

@@ -7,6 +7,7 @@
 
 #include "percept/core/error.hpp"
 #include "percept/core/image.hpp"
+#include "percept/io/image_header.hpp"
 #include "percept/io/ros2_options.hpp"
 
 namespace percept {
@@ -29,6 +30,9 @@ struct SourceConfig {
   std::string camera;  // camera id, used in outputs
   SourceKind kind = SourceKind::video;
   std::string path;  // file, folder, glob, device or URL (not used by synthetic)
+  // Images and video/device/stream frames larger than this are refused: an image file is a
+  // read error (checked from its header before decoding), a video at open (its declared size).
+  uint64_t max_image_pixels = kDefaultMaxImagePixels;
   // synthetic only
   int width = 640, height = 480, objects = 4;
   double fps = 30;  // also the rate synthetic frames are paced at in live mode

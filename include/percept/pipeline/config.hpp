@@ -1,6 +1,9 @@
 // The `percept run` configuration file (YAML). Relative paths are relative to the config
 // file's folder. Every key is checked: an unknown key, a wrong type, an out-of-range value or a
 // missing file is an error "FILE:LINE: key: problem" (STYLE 9: nothing is guessed quietly).
+// Every file a key names (path, rectify, labels; an images path may be a folder) must be a
+// regular file: a FIFO, a device or a socket is refused before it is opened. The config,
+// labels, model sidecars and calibrations are at most 4 MiB each (core/small_file.hpp).
 //
 //   mode: lossless               # lossless | live; default: lossless when every camera is
 //                                #   a file or image folder, live otherwise
@@ -12,6 +15,9 @@
 //                                #   | ros2 (sensor_msgs/Image from `topic`: rgb8,
 //                                #   bgr8, mono8; rgba8/bgra8 lose their alpha)
 //       path: clip.avi
+//       max_image_pixels: 100000000  # images, video, device, stream: an image whose header
+//                                #   declares more pixels is a read error before it is decoded;
+//                                #   a video whose frames are larger is refused at open
 //       frame_id: front_optical  # header.frame_id of its ROS 2 messages (default: the id)
 //       topic: /cam/image_raw    # ros2 only; also qos: sensor_data | reliable (default
 //                                #   sensor_data), depth: 1, timeout_s: 0 (end of stream
