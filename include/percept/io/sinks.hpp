@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "percept/io/frame.hpp"
-#include "percept/io/jsonl_writer.hpp"
+#include "percept/core/jsonl_writer.hpp"
 #include "percept/io/video_writer.hpp"
 #include "percept/telemetry/live.hpp"
 

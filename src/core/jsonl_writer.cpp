@@ -1,4 +1,4 @@
-#include "percept/io/jsonl_writer.hpp"
+#include "percept/core/jsonl_writer.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
