@@ -30,6 +30,7 @@ class JsonlSink final : public Sink {
   }
   std::string name() const override { return "jsonl"; }
   Status write(const Frame& f) override {
+    Status result;
     for (size_t m : info_.camera_models[f.camera]) {
       const ModelResult& r = f.results[m];
       if (r.state == ModelResult::State::dropped) continue;
@@ -65,9 +66,10 @@ class JsonlSink final : public Sink {
       }
       if (f.deadline_missed) w.field("deadline_missed", true);
       w.end_object();
-      if (Status st = out_.write_line(w.str()); !st) return st;
+      // The frame's other lines are still tried: each line is whole or absent on its own.
+      if (Status st = out_.write_line(w.str()); !st && result) result = std::move(st);
     }
-    return {};
+    return result;
   }
   void close() override { out_.close(); }
   std::vector<std::string> outputs() const override { return {out_.path()}; }
@@ -262,10 +264,22 @@ void SinkWorker::loop() {
     } catch (const std::exception& e) {  // std::bad_alloc, OpenCV: counted like any failed write
       st = Error(error_code_of(e), e.what());
     }
+    // Logged once per burst of failures and once when it is over: a full disk fails every
+    // frame until space returns, and the log should show the outage, not each frame. The burst
+    // ends after a second without a failure, not at the first success: the image sink succeeds
+    // on the frames it skips (images_every) between failed ones.
+    const int64_t now = now_ns();
     if (!st) {
-      if (live_->errors.fetch_add(1, std::memory_order_relaxed) == 0)
-        spdlog::error("sink '{}': {}", sink_->name(), st.error().message());
+      live_->errors.fetch_add(1, std::memory_order_relaxed);
+      if (failing_++ == 0)
+        spdlog::error("sink '{}': {} (further failures counted, logged when they stop)",
+                      sink_->name(), st.error().message());
+      last_failure_ns_ = now;
     } else {
+      if (failing_ > 0 && now - last_failure_ns_ > kBurstGapNs) {
+        spdlog::warn("sink '{}' writes again after {} failed writes", sink_->name(), failing_);
+        failing_ = 0;
+      }
       live_->written.fetch_add(1, std::memory_order_relaxed);
     }
   }

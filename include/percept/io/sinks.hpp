@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
-#include "percept/io/frame.hpp"
 #include "percept/core/jsonl_writer.hpp"
+#include "percept/io/frame.hpp"
 #include "percept/io/video_writer.hpp"
 #include "percept/telemetry/live.hpp"
 
@@ -85,6 +85,10 @@ class SinkWorker {
   bool done_ = false;
   std::unique_ptr<LiveSink> own_live_;  // when none was given
   LiveSink* live_;
+  // The current burst of failed writes (the sink's thread only): how many, and the last one.
+  static constexpr int64_t kBurstGapNs = 1'000'000'000;
+  uint64_t failing_ = 0;
+  int64_t last_failure_ns_ = 0;
   std::thread thread_;  // last: it starts in the constructor and uses the members above
 };
 
