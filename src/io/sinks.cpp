@@ -128,7 +128,7 @@ class VideoSink final : public Sink {
   std::vector<std::string> outputs() const override {
     std::vector<std::string> o;
     for (const auto& w : writers_)
-      if (w.frames() > 0) o.push_back(w.path());
+      for (std::string& f : w.files()) o.push_back(std::move(f));
     return o;
   }
 

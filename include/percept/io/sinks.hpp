@@ -52,7 +52,8 @@ class Sink {
 // results (io/results_json.hpp; detections with distances), and stage timings in ms
 // (queue, preprocess, inference, postprocess, end to end).
 std::unique_ptr<Sink> make_jsonl_sink(const std::string& path, const PipelineInfo& info);
-// <dir>/<camera>.annotated.avi, boxes with labels, scores and distances drawn.
+// <dir>/<camera>.annotated.avi, boxes with labels, scores and distances drawn; after a full
+// disk the video goes on in <camera>.annotated.<n>.avi (io/video_writer.hpp).
 std::unique_ptr<Sink> make_video_sink(const std::string& dir, const PipelineInfo& info,
                                       std::vector<double> camera_fps);
 // <dir>/<camera>/<frame>.jpg every `every` frames, annotated.
