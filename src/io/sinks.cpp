@@ -9,6 +9,7 @@
 
 #include "percept/core/clock.hpp"
 #include "percept/core/thread_priority.hpp"
+#include "percept/core/whole_file.hpp"
 #include "percept/io/annotate.hpp"
 #include "percept/io/image_io.hpp"
 #include "percept/io/results_json.hpp"
@@ -152,12 +153,17 @@ class ImageSink final : public Sink {
     std::snprintf(name, sizeof name, "%08lld.jpg", static_cast<long long>(f.index));
     annotate(f, info_, canvas_);
     const std::string path = (folder / name).string();
+    // Encoded here and written by write_whole_file rather than cv::imwrite, which says only
+    // "false", not why: the error has errno's text (a full disk says so), and the image appears
+    // under its name whole or not at all, even to a reader or a crash during the write.
     bool ok = false;
     try {
-      ok = cv::imwrite(path, mat_view(canvas_));
+      ok = cv::imencode(".jpg", mat_view(canvas_), jpeg_);
     } catch (const cv::Exception&) {
     }
-    if (!ok) return Error("cannot write '" + path + "'");
+    if (!ok) return Error("cannot encode '" + path + "' as JPEG");
+    const std::string_view bytes(reinterpret_cast<const char*>(jpeg_.data()), jpeg_.size());
+    if (Status st = write_whole_file(path, bytes, false); !st) return st;
     ++written_;
     return {};
   }
@@ -172,6 +178,7 @@ class ImageSink final : public Sink {
   const PipelineInfo& info_;
   int every_;
   Image canvas_;
+  std::vector<uchar> jpeg_;  // reused: no allocation per image once it has grown
   uint64_t written_ = 0;
 };
 
