@@ -144,7 +144,9 @@ int run_run(const RunArgs& a) {
     std::fprintf(stderr, "percept: error: no frame could be read from the configured sources\n");
     return kExitFailure;
   }
-  return s.failed() > 0 || sink_errors > 0 ? kExitFailure : kExitOk;
+  // Outputs that are incomplete (a sink's failed writes, a summary.json that could not be
+  // written: both logged where they happened) fail the run like frames that were lost.
+  return s.failed() > 0 || sink_errors > 0 || !s.write_errors.empty() ? kExitFailure : kExitOk;
 }
 
 }  // namespace

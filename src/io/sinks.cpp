@@ -9,6 +9,7 @@
 
 #include "percept/core/clock.hpp"
 #include "percept/core/thread_priority.hpp"
+#include "percept/core/whole_file.hpp"
 #include "percept/io/annotate.hpp"
 #include "percept/io/image_io.hpp"
 #include "percept/io/results_json.hpp"
@@ -30,6 +31,7 @@ class JsonlSink final : public Sink {
   }
   std::string name() const override { return "jsonl"; }
   Status write(const Frame& f) override {
+    Status result;
     for (size_t m : info_.camera_models[f.camera]) {
       const ModelResult& r = f.results[m];
       if (r.state == ModelResult::State::dropped) continue;
@@ -65,9 +67,10 @@ class JsonlSink final : public Sink {
       }
       if (f.deadline_missed) w.field("deadline_missed", true);
       w.end_object();
-      if (Status st = out_.write_line(w.str()); !st) return st;
+      // The frame's other lines are still tried: each line is whole or absent on its own.
+      if (Status st = out_.write_line(w.str()); !st && result) result = std::move(st);
     }
-    return {};
+    return result;
   }
   void close() override { out_.close(); }
   std::vector<std::string> outputs() const override { return {out_.path()}; }
@@ -126,7 +129,7 @@ class VideoSink final : public Sink {
   std::vector<std::string> outputs() const override {
     std::vector<std::string> o;
     for (const auto& w : writers_)
-      if (w.frames() > 0) o.push_back(w.path());
+      for (std::string& f : w.files()) o.push_back(std::move(f));
     return o;
   }
 
@@ -150,12 +153,17 @@ class ImageSink final : public Sink {
     std::snprintf(name, sizeof name, "%08lld.jpg", static_cast<long long>(f.index));
     annotate(f, info_, canvas_);
     const std::string path = (folder / name).string();
+    // Encoded here and written by write_whole_file rather than cv::imwrite, which says only
+    // "false", not why: the error has errno's text (a full disk says so), and the image appears
+    // under its name whole or not at all, even to a reader or a crash during the write.
     bool ok = false;
     try {
-      ok = cv::imwrite(path, mat_view(canvas_));
+      ok = cv::imencode(".jpg", mat_view(canvas_), jpeg_);
     } catch (const cv::Exception&) {
     }
-    if (!ok) return Error("cannot write '" + path + "'");
+    if (!ok) return Error("cannot encode '" + path + "' as JPEG");
+    const std::string_view bytes(reinterpret_cast<const char*>(jpeg_.data()), jpeg_.size());
+    if (Status st = write_whole_file(path, bytes, false); !st) return st;
     ++written_;
     return {};
   }
@@ -170,6 +178,7 @@ class ImageSink final : public Sink {
   const PipelineInfo& info_;
   int every_;
   Image canvas_;
+  std::vector<uchar> jpeg_;  // reused: no allocation per image once it has grown
   uint64_t written_ = 0;
 };
 
@@ -262,10 +271,22 @@ void SinkWorker::loop() {
     } catch (const std::exception& e) {  // std::bad_alloc, OpenCV: counted like any failed write
       st = Error(error_code_of(e), e.what());
     }
+    // Logged once per burst of failures and once when it is over: a full disk fails every
+    // frame until space returns, and the log should show the outage, not each frame. The burst
+    // ends after a second without a failure, not at the first success: the image sink succeeds
+    // on the frames it skips (images_every) between failed ones.
+    const int64_t now = now_ns();
     if (!st) {
-      if (live_->errors.fetch_add(1, std::memory_order_relaxed) == 0)
-        spdlog::error("sink '{}': {}", sink_->name(), st.error().message());
+      live_->errors.fetch_add(1, std::memory_order_relaxed);
+      if (failing_++ == 0)
+        spdlog::error("sink '{}': {} (further failures counted, logged when they stop)",
+                      sink_->name(), st.error().message());
+      last_failure_ns_ = now;
     } else {
+      if (failing_ > 0 && now - last_failure_ns_ > kBurstGapNs) {
+        spdlog::warn("sink '{}' writes again after {} failed writes", sink_->name(), failing_);
+        failing_ = 0;
+      }
       live_->written.fetch_add(1, std::memory_order_relaxed);
     }
   }

@@ -8,12 +8,12 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <thread>
 
 #include "percept/core/clock.hpp"
 #include "percept/core/json_writer.hpp"
+#include "percept/core/whole_file.hpp"
 #include "percept/io/source.hpp"
 #include "percept/pipeline/sink_registry.hpp"
 #include "percept/ros2/ros2.hpp"
@@ -228,13 +228,14 @@ RunSummary run_pipeline(const PipelineConfig& config, const RuntimeOptions& opti
     sum = p.run();
   }
   if (config.output.summary) {
+    // Whole or absent (a temporary, fsync, rename): an unchecked stream left an empty
+    // summary.json on a full disk and the run exited 0. A failure makes the run fail.
     const std::string path = (fs::path(config.output.dir) / "summary.json").string();
-    std::ofstream f(path);
-    f << summary_json(sum) << "\n";
-    if (f.good()) {
+    if (Status st = write_whole_file(path, summary_json(sum) + "\n", true); st) {
       sum.outputs.push_back(path);
     } else {
-      spdlog::error("cannot write '{}'", path);
+      spdlog::error("{}", st.error().message());
+      sum.write_errors.push_back(st.error().message());
     }
   }
   return sum;

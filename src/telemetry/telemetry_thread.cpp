@@ -10,13 +10,11 @@ namespace percept {
 
 TelemetryThread::TelemetryThread(TelemetryCollector& collector, const std::string& jsonl_path,
                                  double interval_s, SnapshotFn on_snapshot)
-    : collector_(collector),
-      path_(jsonl_path),
-      interval_s_(interval_s),
-      on_snapshot_(std::move(on_snapshot)) {
-  if (!path_.empty()) {
-    file_.open(path_, std::ios::out | std::ios::trunc);
-    if (!file_) throw Error("telemetry: cannot create '" + path_ + "'");
+    : collector_(collector), interval_s_(interval_s), on_snapshot_(std::move(on_snapshot)) {
+  if (!jsonl_path.empty()) {
+    if (Status st = file_.open(jsonl_path); !st)
+      throw Error(ErrorCode::io, "telemetry: " + st.error().message());
+    live_ = &collector_.add_sink("telemetry");
   }
 }
 
@@ -60,8 +58,20 @@ void TelemetryThread::tick() {
     const TelemetrySnapshot s = collector_.collect();
     ++snapshots_;
     if (file_.is_open()) {
-      file_ << telemetry_jsonl(s) << '\n';
-      file_.flush();
+      if (Status st = file_.write_line(telemetry_jsonl(s)); st) {
+        if (failing_ > 0)
+          std::fprintf(stderr, "percept: telemetry: writing again after %llu failed lines\n",
+                       static_cast<unsigned long long>(failing_));
+        failing_ = 0;
+        live_->written.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        live_->errors.fetch_add(1, std::memory_order_relaxed);
+        if (failing_++ == 0)
+          std::fprintf(stderr,
+                       "percept: telemetry: %s (counted; not logged again until a line is "
+                       "written)\n",
+                       st.error().message().c_str());
+      }
     }
     if (on_snapshot_) on_snapshot_(s);
   } catch (const std::exception&) {

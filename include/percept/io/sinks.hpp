@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "percept/core/jsonl_writer.hpp"
 #include "percept/io/frame.hpp"
-#include "percept/io/jsonl_writer.hpp"
 #include "percept/io/video_writer.hpp"
 #include "percept/telemetry/live.hpp"
 
@@ -52,7 +52,8 @@ class Sink {
 // results (io/results_json.hpp; detections with distances), and stage timings in ms
 // (queue, preprocess, inference, postprocess, end to end).
 std::unique_ptr<Sink> make_jsonl_sink(const std::string& path, const PipelineInfo& info);
-// <dir>/<camera>.annotated.avi, boxes with labels, scores and distances drawn.
+// <dir>/<camera>.annotated.avi, boxes with labels, scores and distances drawn; after a full
+// disk the video goes on in <camera>.annotated.<n>.avi (io/video_writer.hpp).
 std::unique_ptr<Sink> make_video_sink(const std::string& dir, const PipelineInfo& info,
                                       std::vector<double> camera_fps);
 // <dir>/<camera>/<frame>.jpg every `every` frames, annotated.
@@ -85,6 +86,10 @@ class SinkWorker {
   bool done_ = false;
   std::unique_ptr<LiveSink> own_live_;  // when none was given
   LiveSink* live_;
+  // The current burst of failed writes (the sink's thread only): how many, and the last one.
+  static constexpr int64_t kBurstGapNs = 1'000'000'000;
+  uint64_t failing_ = 0;
+  int64_t last_failure_ns_ = 0;
   std::thread thread_;  // last: it starts in the constructor and uses the members above
 };
 

@@ -63,6 +63,9 @@ struct RunSummary {
   std::vector<ModelSummary> models;
   std::vector<std::pair<std::string, SinkStats>> sinks;
   std::vector<std::string> outputs;
+  // Whole files of the run that could not be written (summary.json), each with its reason:
+  // like a sink's errors, they make `percept run` exit 1. Not in summary.json itself.
+  std::vector<std::string> write_errors;
   size_t frames_allocated = 0;  // frame pool high-water mark
 
   uint64_t completed() const;

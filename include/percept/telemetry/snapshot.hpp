@@ -70,7 +70,7 @@ struct ModelTelemetry {
 };
 
 struct SinkTelemetry {
-  std::string name;  // jsonl, video, images, ros2
+  std::string name;  // jsonl, video, images, ros2, telemetry (its own JSONL file)
   Count written;
   Count dropped;  // its queue was full (live mode)
   Count errors;   // writes that failed (full disk, unwritable folder)

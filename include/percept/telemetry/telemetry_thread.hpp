@@ -1,16 +1,18 @@
 // The 1 Hz (by default) telemetry thread of a running pipeline: every interval it collects a
-// snapshot, appends it to the JSONL file (flushed per line, so a crash keeps what was
-// written) and hands it to `on_snapshot` (e.g. the /metrics server). stop() takes a last
-// snapshot, so the file ends with the run's totals.
+// snapshot, appends it to the JSONL file (one write() per line, whole or absent: JsonlWriter)
+// and hands it to `on_snapshot` (e.g. the /metrics server). stop() takes a last snapshot, so
+// the file ends with the run's totals. The file counts as the sink "telemetry" in the collector
+// (written, errors): a line that cannot be written (full disk) is counted, logged once per
+// burst, and the next interval tries again, so the run's summary and exit code see it.
 #pragma once
 
 #include <condition_variable>
-#include <fstream>
 #include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
 
+#include "percept/core/jsonl_writer.hpp"
 #include "percept/telemetry/live.hpp"
 
 namespace percept {
@@ -18,7 +20,8 @@ namespace percept {
 class TelemetryThread {
  public:
   using SnapshotFn = std::function<void(const TelemetrySnapshot&)>;
-  // Opens `jsonl_path` ("" = no file; throws percept::Error when it cannot be created).
+  // Opens `jsonl_path` ("" = no file; throws percept::Error when it cannot be created) and
+  // registers its sink with `collector` (before the collector's first collect()).
   TelemetryThread(TelemetryCollector& collector, const std::string& jsonl_path, double interval_s,
                   SnapshotFn on_snapshot);
   ~TelemetryThread();  // stop()
@@ -30,8 +33,9 @@ class TelemetryThread {
   void tick();
 
   TelemetryCollector& collector_;
-  std::ofstream file_;
-  std::string path_;
+  JsonlWriter file_;
+  LiveSink* live_ = nullptr;  // the file's counts; null without a file
+  uint64_t failing_ = 0;      // lines failed in a row
   double interval_s_;
   SnapshotFn on_snapshot_;
   std::mutex mu_;
