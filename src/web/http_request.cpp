@@ -166,22 +166,30 @@ bool host_allowed(std::string_view host, const std::vector<std::string>& allowed
     return true;
   host = trim(host);
   if (host.empty()) return false;
+  auto is_port = [](std::string_view p) {
+    return !p.empty() && p.size() <= 5 && std::all_of(p.begin(), p.end(), [](char c) {
+      return std::isdigit(static_cast<unsigned char>(c));
+    });
+  };
   if (host.front() == '[') {
-    // An IPv6 literal: no DNS name, so nothing to rebind.
+    // An IPv6 literal: no DNS name, so nothing to rebind. Nothing but a port may follow.
     const size_t close = host.find(']');
     if (close == std::string_view::npos) return false;
+    const std::string_view rest = host.substr(close + 1);
+    if (!rest.empty() && !(rest.front() == ':' && is_port(rest.substr(1)))) return false;
     const std::string literal(host.substr(1, close - 1));
     in6_addr a6;
     return inet_pton(AF_INET6, literal.c_str(), &a6) == 1;
   }
   if (const size_t colon = host.rfind(':'); colon != std::string_view::npos) {
-    const std::string_view port = host.substr(colon + 1);
-    if (port.empty() || !std::all_of(port.begin(), port.end(), [](char c) {
-          return std::isdigit(static_cast<unsigned char>(c));
-        }))
-      return false;
+    if (!is_port(host.substr(colon + 1))) return false;
     host = host.substr(0, colon);
   }
+  // A DNS name or an IPv4 literal: letters, digits, '-' and '.' only (no NUL to cut it short).
+  if (!std::all_of(host.begin(), host.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+      }))
+    return false;
   std::string name = lower(host);
   if (!name.empty() && name.back() == '.') name.pop_back();  // "localhost." is localhost
   in_addr a4;

@@ -52,10 +52,13 @@ TEST(HttpHost, OnlyNamesOfThisMachineUnlessAllowed) {
        {"127.0.0.1", "127.0.0.1:8080", "10.1.2.3:80", "[::1]:8080", "[fe80::1]", "localhost",
         "LOCALHOST:1", "localhost.", "app.localhost", "robot.lan", "Robot.Lan:9464"})
     EXPECT_TRUE(host_allowed(ok, names)) << ok;
-  for (const char* bad : {"", "attacker.example", "attacker.example:8080", "127.0.0.1.nip.io",
-                          "localhost.attacker.example", "robot.lan.evil", "[::1", "[nothex]",
-                          "127.0.0.1:80x", "robot.lan:"})
+  for (const char* bad :
+       {"", "attacker.example", "attacker.example:8080", "127.0.0.1.nip.io",
+        "localhost.attacker.example", "robot.lan.evil", "[::1", "[nothex]", "127.0.0.1:80x",
+        "robot.lan:", "[::1]junk", "[::1]:80x", "local host", "robot.lan:123456"})
     EXPECT_FALSE(host_allowed(bad, names)) << bad;
+  // A NUL must not cut "localhost\0.attacker.example" down to "localhost".
+  EXPECT_FALSE(host_allowed(std::string_view("localhost\0.attacker.example", 28), names));
   EXPECT_TRUE(host_allowed("anything.example", {"*"}));
 }
 
