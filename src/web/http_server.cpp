@@ -21,6 +21,7 @@
 #include <unordered_map>
 
 #include "http_request.hpp"
+#include "percept/core/clock.hpp"
 #include "percept/core/error.hpp"
 #include "percept/core/thread_priority.hpp"
 
@@ -31,11 +32,18 @@ namespace {
 // Stop parsing pipelined requests (and reading) while this much output waits for the client.
 constexpr size_t kOutputHighWater = 256 * 1024;
 constexpr int kTickMs = 50;  // how often deadlines are checked
+// Work one wake-up may do for one socket before the others get their turn (level-triggered
+// epoll reports the rest): a fast sender or a connect flood cannot hold the loop.
+constexpr int kReadsPerWake = 16;
+constexpr int kAcceptsPerWake = 64;
+// After a refusal the server stops sending and drops what still arrives, for this long or this
+// many bytes, before it closes: closing with unread input makes the kernel send a reset, which
+// can destroy the refusal before the client reads it.
+constexpr int kLingerMs = 1000;
+constexpr size_t kLingerBytes = 1 << 20;
 
 int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return now_ns() / 1'000'000;
 }
 
 std::string peer_address(const sockaddr_storage& ss) {
@@ -65,7 +73,13 @@ struct Conn {
   uint64_t body_to_skip = 0;   // a small request body still to read and drop
   bool close_after_write = false;
   bool peer_closed = false;  // the client shut its side: answer what came, then close
-  std::string stream;        // non-empty: a streamed response is open
+  bool refused = false;      // the last answer was a refusal: the client may be sending on
+  bool lingering = false;    // answered and shut for writing; input dropped until close
+  int64_t linger_until = 0;
+  size_t lingered = 0;
+  uint32_t generation = 0;  // tells this connection from a later one on the same fd
+  int64_t last_part = 0;    // a stream: when it was last given a part
+  std::string stream;       // non-empty: a streamed response is open
   uint64_t stream_seq = 0;
 
   // Waiting for a request (idle keep-alive, or a head still arriving): what is displaced first.
@@ -91,6 +105,7 @@ struct HttpServer::Loop {
   std::unordered_map<int, std::unique_ptr<Conn>> conns;
   std::unordered_map<std::string, size_t> per_address;
   size_t streaming = 0;
+  uint32_t next_generation = 0;
 
   mutable std::mutex mutex;  // guards parts and stats
   std::map<std::string, std::pair<uint64_t, std::shared_ptr<const std::string>>> parts;
@@ -110,15 +125,32 @@ struct HttpServer::Loop {
     // Read while there is room; a streaming connection is read only to notice that it closed.
     // Nothing is read once the connection is to close, nor RDHUP asked for (it would repeat).
     uint32_t want = 0;
-    if (!c.close_after_write && !c.peer_closed && c.out_bytes < kOutputHighWater)
+    if (c.lingering || (!c.close_after_write && !c.peer_closed && c.out_bytes < kOutputHighWater))
       want |= EPOLLIN | EPOLLRDHUP;
     if (!c.out.empty()) want |= EPOLLOUT;
     if (want == c.events) return;
     epoll_event ev{};
     ev.events = want;
-    ev.data.fd = c.fd;
+    ev.data.u64 = tag(c);
     epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c.fd, &ev);
     c.events = want;
+  }
+
+  static uint64_t tag(const Conn& c) {
+    return (uint64_t{c.generation} << 32) | static_cast<uint32_t>(c.fd);
+  }
+
+  // Ends a connection whose last answer is out. After a refusal, or while the client may still
+  // be sending, it lingers (kLingerMs) so that the answer is not lost to a reset.
+  void finish(int fd, int64_t now) {
+    Conn& c = *conns.at(fd);
+    if (c.peer_closed || c.lingering || (c.in.empty() && c.body_to_skip == 0 && !c.refused))
+      return close_conn(fd);
+    ::shutdown(fd, SHUT_WR);
+    c.lingering = true;
+    c.linger_until = now + kLingerMs;
+    c.in.clear();
+    watch(c);
   }
 
   void close_conn(int fd) {
@@ -164,6 +196,7 @@ struct HttpServer::Loop {
     respond(c, res, false, false, false);
     c.in.clear();
     c.request_start = -1;
+    c.refused = true;
     count(&HttpServerStats::bad_requests);
   }
 
@@ -193,6 +226,7 @@ struct HttpServer::Loop {
     if (!res.stream.empty() && p.request.method != "HEAD") {
       c.stream = res.stream;
       c.stream_seq = 0;
+      c.last_part = now_ms();
       ++streaming;
       feed_stream(c);
     } else if (!res.stream.empty()) {
@@ -242,6 +276,7 @@ struct HttpServer::Loop {
         res.set(405, "only GET and HEAD\n");
         res.headers.emplace_back("Allow", "GET, HEAD");
         respond(c, res, false, false, p.http10);
+        c.refused = true;  // its body, if any, is never read
         count(&HttpServerStats::bad_requests);
         return;
       }
@@ -270,6 +305,7 @@ struct HttpServer::Loop {
       c.stream_seq = it->second.first;
       part = it->second.second;
     }
+    c.last_part = now_ms();
     queue(c, std::move(part));
   }
 
@@ -295,7 +331,7 @@ struct HttpServer::Loop {
   // Reads what has arrived; false on a reset. End of input sets peer_closed.
   bool receive(Conn& c) {
     char buf[16384];
-    while (true) {
+    for (int reads = 0; reads < kReadsPerWake; ++reads) {
       const ssize_t n = ::recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
@@ -304,11 +340,16 @@ struct HttpServer::Loop {
         c.peer_closed = true;
         return true;
       }
+      if (c.lingering) {
+        c.lingered += static_cast<size_t>(n);
+        continue;
+      }
       // A streaming connection's input is noise; a refused one's is never parsed.
       if (c.stream.empty() && !c.close_after_write) c.in.append(buf, static_cast<size_t>(n));
       // Parse before reading on, so that a flood cannot grow the buffer past one head.
       if (c.in.size() > options.limits.max_head_bytes) return true;
     }
+    return true;
   }
 
   void on_conn_event(int fd, uint32_t events, int64_t now) {
@@ -316,21 +357,34 @@ struct HttpServer::Loop {
     if (it == conns.end()) return;
     Conn& c = *it->second;
     if (events & EPOLLERR) return close_conn(fd);
+    if (c.lingering) {
+      if (!receive(c) || c.peer_closed || c.lingered > kLingerBytes) close_conn(fd);
+      return;
+    }
     if (events & (EPOLLIN | EPOLLRDHUP)) {
       if (!receive(c)) return close_conn(fd);
       process(c, now);
     }
     if ((events & EPOLLHUP) && !(events & EPOLLOUT)) return close_conn(fd);
-    if (!flush(c, now)) return close_conn(fd);
+    if (!flush(c, now)) return end_after_flush(fd, now);
     if (c.out.empty()) {
       process(c, now);  // pipelined requests held back by a full output
       feed_stream(c);
-      if (!flush(c, now)) return close_conn(fd);
+      if (!flush(c, now)) return end_after_flush(fd, now);
     }
     // A client that shut its side gets what it asked for, then the connection ends; a
     // stream has nobody left to show frames to.
     if (c.peer_closed && (c.out.empty() || !c.stream.empty())) return close_conn(fd);
     watch(c);
+  }
+
+  // flush() said the connection is over: its last answer is out (finish), or it failed.
+  void end_after_flush(int fd, int64_t now) {
+    const Conn& c = *conns.at(fd);
+    if (c.close_after_write && c.out.empty())
+      finish(fd, now);
+    else
+      close_conn(fd);
   }
 
   // The connection to close for a newcomer: the one waiting longest for a whole request,
@@ -349,7 +403,7 @@ struct HttpServer::Loop {
   }
 
   void accept_all(int64_t now) {
-    while (true) {
+    for (int accepts = 0; accepts < kAcceptsPerWake; ++accepts) {
       sockaddr_storage ss{};
       socklen_t len = sizeof ss;
       const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len,
@@ -368,64 +422,73 @@ struct HttpServer::Loop {
         }
         return;
       }
-      const std::string address = peer_address(ss);
-      const HttpLimits& lim = options.limits;
-      bool ok = true;
-      if (per_address[address] >= lim.max_per_address) {
-        const int victim = displace_candidate(&address);
-        if (victim >= 0) {
-          close_conn(victim);
-          count(&HttpServerStats::displaced);
-        } else {
-          ok = false;
-        }
+      try {
+        admit(fd, peer_address(ss), now);
+      } catch (const std::exception&) {  // out of memory: this client only
+        if (conns.count(fd))
+          close_conn(fd);
+        else
+          ::close(fd);
       }
-      if (ok && conns.size() >= lim.max_connections) {
-        const int victim = displace_candidate(nullptr);
-        if (victim >= 0) {
-          close_conn(victim);
-          count(&HttpServerStats::displaced);
-        } else {
-          ok = false;
-        }
-      }
-      if (!ok) {
-        if (per_address[address] == 0) per_address.erase(address);
+    }
+  }
+
+  // Makes room for a new connection (displacing a waiting one) or refuses it.
+  void admit(int fd, const std::string& address, int64_t now) {
+    const HttpLimits& lim = options.limits;
+    auto held = per_address.find(address);
+    const size_t from_address = held == per_address.end() ? 0 : held->second;
+    for (const std::string* among : {&address, static_cast<const std::string*>(nullptr)}) {
+      const bool full =
+          among ? from_address >= lim.max_per_address : conns.size() >= lim.max_connections;
+      if (!full) continue;
+      const int victim = displace_candidate(among);
+      if (victim < 0) {
         ::close(fd);
         count(&HttpServerStats::refused);
-        continue;
+        return;
       }
-      int yes = 1;
-      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-      auto c = std::make_unique<Conn>();
-      c->fd = fd;
-      c->address = address;
-      c->idle_since = now;
-      c->request_start = now;  // the first request is due within request_timeout_ms
-      epoll_event ev{};
-      ev.events = c->events = EPOLLIN | EPOLLRDHUP;
-      ev.data.fd = fd;
-      if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        ::close(fd);
-        continue;
-      }
-      ++per_address[address];
-      conns.emplace(fd, std::move(c));
-      count(&HttpServerStats::accepted);
+      close_conn(victim);
+      count(&HttpServerStats::displaced);
     }
+    int yes = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+    auto c = std::make_unique<Conn>();
+    c->fd = fd;
+    c->address = address;
+    c->idle_since = now;
+    c->request_start = now;  // the first request is due within request_timeout_ms
+    if (++next_generation == 0) next_generation = 1;  // 0 tags the listening and wake fds
+    c->generation = next_generation;
+    Conn& added = *conns.emplace(fd, std::move(c)).first->second;
+    ++per_address[address];
+    epoll_event ev{};
+    ev.events = added.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.u64 = tag(added);
+    if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) return close_conn(fd);
+    count(&HttpServerStats::accepted);
   }
 
   void check_deadlines(int64_t now) {
     const HttpLimits& lim = options.limits;
-    std::vector<int> expired;
+    std::vector<int> expired, lingered;
     for (const auto& [fd, c] : conns) {
+      if (c->lingering) {
+        if (now > c->linger_until) lingered.push_back(fd);
+        continue;
+      }
       const bool writing_late = !c->out.empty() && now - c->write_progress > lim.write_timeout_ms;
       const bool request_late = c->stream.empty() && c->out.empty() && c->request_start >= 0 &&
                                 now - c->request_start > lim.request_timeout_ms;
       const bool idle = c->stream.empty() && c->out.empty() && c->request_start < 0 &&
                         now - c->idle_since > lim.idle_timeout_ms;
-      if (writing_late || request_late || idle) expired.push_back(fd);
+      // A stream given nothing for that long (a camera that does not exist, or has stopped)
+      // gives its slot back.
+      const bool stream_idle =
+          !c->stream.empty() && c->out.empty() && now - c->last_part > lim.idle_timeout_ms;
+      if (writing_late || request_late || idle || stream_idle) expired.push_back(fd);
     }
+    for (int fd : lingered) close_conn(fd);
     for (int fd : expired) {
       // A request that had begun gets a word of why (best effort, never waited on); an idle
       // connection is closed silently, as browsers expect of keep-alive.
@@ -440,7 +503,7 @@ struct HttpServer::Loop {
     if (accept_paused && now >= accept_resume_at) {
       epoll_event ev{};
       ev.events = EPOLLIN;
-      ev.data.fd = listen_fd;
+      ev.data.u64 = static_cast<uint32_t>(listen_fd);
       epoll_ctl(epoll_fd, EPOLL_CTL_ADD, listen_fd, &ev);
       accept_paused = false;
     }
@@ -455,23 +518,36 @@ struct HttpServer::Loop {
       const int64_t now = now_ms();
       bool woken = false;
       for (int i = 0; i < n; ++i) {
-        const int fd = events[i].data.fd;
-        if (fd == listen_fd) {
+        const int fd = static_cast<int>(static_cast<uint32_t>(events[i].data.u64));
+        const auto generation = static_cast<uint32_t>(events[i].data.u64 >> 32);
+        if (generation == 0 && fd == listen_fd) {
           accept_all(now);
-        } else if (fd == wake_fd) {
+        } else if (generation == 0 && fd == wake_fd) {
           uint64_t v;
           while (::read(wake_fd, &v, sizeof v) > 0) {
           }
           woken = true;
-        } else {
-          on_conn_event(fd, events[i].events, now);
+        } else if (auto it = conns.find(fd);
+                   it != conns.end() && it->second->generation == generation) {
+          // An event for a connection closed earlier in this batch whose fd was reused is
+          // dropped by the generation check above. Out of memory ends this client only.
+          try {
+            on_conn_event(fd, events[i].events, now);
+          } catch (const std::exception&) {
+            close_conn(fd);
+          }
         }
       }
       if (woken && streaming > 0) {
         std::vector<int> gone;
         for (auto& [fd, c] : conns) {
           if (c->stream.empty() || !c->out.empty()) continue;
-          feed_stream(*c);
+          try {
+            feed_stream(*c);
+          } catch (const std::exception&) {
+            gone.push_back(fd);
+            continue;
+          }
           if (!flush(*c, now))
             gone.push_back(fd);
           else
@@ -552,7 +628,7 @@ HttpServer::HttpServer(const HttpServerOptions& options, HttpHandler handler, co
   for (int fd : {l.listen_fd, l.wake_fd}) {
     epoll_event ev{};
     ev.events = EPOLLIN;
-    ev.data.fd = fd;
+    ev.data.u64 = static_cast<uint32_t>(fd);  // generation 0
     epoll_ctl(l.epoll_fd, EPOLL_CTL_ADD, fd, &ev);
   }
   l.thread = std::thread([&l] { l.run(); });

@@ -17,6 +17,9 @@
 //   - Pipelined requests are answered in order; TCP_NODELAY, so small answers leave at once.
 //   - The Host header must name this machine (DNS rebinding): an IP literal, localhost, the
 //     machine's host name, the bound host or a name in allowed_hosts ("*": any).
+//   - A refusal (4xx/5xx that closes) is not lost to a TCP reset: the server shuts its side and
+//     drops what the client still sends for up to 1 s or 1 MiB before it closes.
+//   - A stream given no part for idle_timeout_ms gives its slot back.
 //   - stop() closes every connection and returns at once, whatever the clients do.
 #pragma once
 

@@ -185,12 +185,11 @@ TEST(DashboardServer, RefusesTraversalUnknownPathsAndOversizedRequests) {
     ASSERT_TRUE(res) << path;
     EXPECT_EQ(res->status, 404) << path;
   }
-  // Only GET and HEAD: a POST is refused before its body is read (or the connection is
-  // closed mid-upload).
+  // Only GET and HEAD: a POST is refused before its body is read; the server drops the body
+  // for a while instead of resetting the connection, so the answer arrives.
   auto res = c.Post("/api/stats", std::string(1 << 20, 'x'), "application/octet-stream");
-  if (res) {
-    EXPECT_EQ(res->status, 405);
-  }
+  ASSERT_TRUE(res) << httplib::to_string(res.error());  // the server lingers: no reset
+  EXPECT_EQ(res->status, 405);
   // Over-long URI and header lines are refused by the server's limits.
   EXPECT_EQ(
       raw_status(server.port(), "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n"),
@@ -198,7 +197,7 @@ TEST(DashboardServer, RefusesTraversalUnknownPathsAndOversizedRequests) {
   const std::string big_header =
       "GET /api/stats HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'b') + "\r\n\r\n";
   const std::string status = raw_status(server.port(), big_header);
-  EXPECT_TRUE(status.empty() || status.rfind("HTTP/1.1 4", 0) == 0) << status;
+  EXPECT_EQ(status, "HTTP/1.1 431 Request Header Fields Too Large");
   // Still serving afterwards.
   res = c.Get("/api/stats");
   ASSERT_TRUE(res);
