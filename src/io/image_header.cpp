@@ -87,10 +87,18 @@ Result<ImageSize> webp_size(const std::string& head) {
 // Segments from SOI to the first frame header (SOFn); each says its own length.
 Result<ImageSize> jpeg_size(Bytes& f) {
   uint64_t pos = 2;
+  int stray = 0;
   for (int segments = 0; segments < 10000; ++segments) {
     std::string m = f.at(pos, 2);
     if (m.empty()) break;
-    if (static_cast<unsigned char>(m[0]) != 0xFF) return bad("JPEG marker expected");
+    if (static_cast<unsigned char>(m[0]) != 0xFF) {
+      // libjpeg skips stray bytes before a marker (with a warning), so a file it decodes may
+      // have them: skip them too, up to a bound.
+      if (++stray > 65536) return bad("JPEG marker expected");
+      ++pos;
+      --segments;
+      continue;
+    }
     const unsigned marker = static_cast<unsigned char>(m[1]);
     if (marker == 0xFF) {  // fill byte
       ++pos;
@@ -146,7 +154,13 @@ Result<ImageSize> tiff_size(Bytes& f, const std::string& head) {
     } else {
       return bad("TIFF image size of type " + std::to_string(type));
     }
-    (tag == 256 ? w : h) = v;
+    // libtiff keeps the first of two equal tags, other readers the last: a file that gives
+    // two sizes could pass this check with one and be decoded with the other.
+    std::optional<uint64_t>& slot = tag == 256 ? w : h;
+    if (slot)
+      return bad(std::string("TIFF ") + (tag == 256 ? "ImageWidth" : "ImageLength") +
+                 " given twice");
+    slot = v;
   }
   if (!w || !h) return bad("TIFF first page without ImageWidth and ImageLength");
   return ImageSize{*w, *h};

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <opencv2/imgcodecs.hpp>
 
 #include "percept/io/image_header.hpp"
@@ -77,6 +78,26 @@ TEST_F(ImageHeader, RefusedWithoutDecoding) {
   EXPECT_FALSE(read_image_size(bytes("sos.jpg", "\xff\xd8\xff\xda\0\x02"s)).ok());
   EXPECT_FALSE(read_image_size(bytes("empty.png", "")).ok());
   EXPECT_FALSE(read_image_size(bytes("p.pgm", "P5 12")).ok());
+  // Two ImageWidth tags, 30000 then 1 (libtiff decodes with the first): refused, not read as 1.
+  auto twice = read_image_size(bytes("twice.tif", "II*\0\x08\0\0\0"s + "\x03\0"s +
+                                                      "\0\x01\x04\0\x01\0\0\0\x30\x75\0\0"s +
+                                                      "\0\x01\x04\0\x01\0\0\0\x01\0\0\0"s +
+                                                      "\x01\x01\x04\0\x01\0\0\0\x01\0\0\0"s));
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.error().message().find("twice"), std::string::npos) << twice.error().message();
+}
+
+TEST_F(ImageHeader, StrayBytesBeforeAJpegMarkerAreSkippedAsLibjpegDoes) {
+  // A real JPEG with two stray bytes after its first segment: libjpeg warns and decodes it.
+  const std::string path = write("a.jpg");
+  std::ifstream in(path, std::ios::binary);
+  std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t first =
+      4 + ((static_cast<unsigned char>(b[4]) << 8) | static_cast<unsigned char>(b[5]));
+  b.insert(first, "\x12\x34");
+  const std::string stray = bytes("stray.jpg", b);
+  ASSERT_FALSE(cv::imread(stray).empty());  // OpenCV decodes it
+  expect_size(stray, 53, 37);
 }
 
 TEST_F(ImageHeader, ReadImageAppliesTheLimit) {
