@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "commands.hpp"
+#include "percept/core/whole_file.hpp"
 #include "percept/io/image_io.hpp"
 #include "percept/pipeline/runtime.hpp"
 #include "percept/telemetry/report.hpp"
@@ -103,7 +104,9 @@ int run_run(const RunArgs& a) {
           "anyone who can reach it sees the cameras",
           a.web.host);
     if (!a.port_file.empty()) {
-      std::ofstream(a.port_file) << dash->port() << "\n";
+      // Whole or absent: a script polling the file never reads half a number.
+      if (Status s = write_whole_file(a.port_file, std::to_string(dash->port()) + "\n", false); !s)
+        throw Error(ErrorCode::io, "--port-file: " + s.error().message());
     }
     opt.on_frame = [d = dash.get()](const std::string& camera, const Image& annotated) {
       if (std::string jpeg = encode_jpeg(annotated); !jpeg.empty())

@@ -350,7 +350,14 @@ TEST(Cli, TwoSigintsAMillisecondApartDrainLikeOne) {
 // with the cpp-httplib server.)
 TEST(Cli, SigintIsNotHeldByTheDashboardsClients) {
   EndlessRun run("percept_cli_sigint_http", "--serve --port 0 --port-file '{dir}/port'");
-  const int port = std::stoi(slurp(run.dir / "port"));
+  // The port file is written whole once the server listens; a slow start may take a while.
+  std::string port_text;
+  for (int i = 0; i < 400 && port_text.empty(); ++i) {
+    port_text = slurp(run.dir / "port");
+    if (port_text.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_FALSE(port_text.empty()) << "no port file after 10 s: " << slurp(run.dir / "stdout");
+  const int port = std::stoi(port_text);
   auto connect_local = [port] {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};

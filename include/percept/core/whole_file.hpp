@@ -1,7 +1,8 @@
 // Small files written whole or not at all (summary.json, image dumps): the bytes go to a
 // temporary name in the same folder (`<path>.tmp`), which is then renamed over `path`. rename()
-// within one file system is atomic, so a reader, a crash or a full disk never leaves a cut or
-// empty file at `path`: it holds the old file, the new one, or nothing.
+// within one file system is atomic, so a reader, a process crash or a full disk never leaves a
+// cut or empty file at `path`: it holds the old file, the new one, or nothing. After a power
+// loss that holds only for `durable` writes (below).
 #pragma once
 
 #include <string>
