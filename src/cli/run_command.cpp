@@ -50,6 +50,7 @@ struct RunArgs {
   std::string config;
   int64_t max_frames = -1;
   std::string mode;
+  std::string output_dir;
   bool serve = false;
   DashboardServerOptions web;
   std::string port_file;
@@ -78,6 +79,7 @@ int run_run(const RunArgs& a) {
   PipelineConfig cfg = load_pipeline_config(a.config);
   if (a.mode == "live") cfg.mode = PipelineMode::live;
   if (a.mode == "lossless") cfg.mode = PipelineMode::lossless;
+  if (!a.output_dir.empty()) cfg.output.dir = a.output_dir;
   RuntimeOptions opt;
   opt.max_frames = a.max_frames;
   opt.stop_flag = &g_stop;
@@ -161,6 +163,9 @@ std::function<int()> add_run_command(CLI::App& app) {
   c->add_option("--max-frames", a->max_frames, "Stop each camera after this many frames");
   c->add_option("--mode", a->mode, "Override the config's mode")
       ->check(CLI::IsMember({"live", "lossless"}));
+  // The same config into another folder: a second run beside the first, or tests that must
+  // not overwrite what the user's own run wrote into the config's folder.
+  c->add_option("--output-dir", a->output_dir, "Write the outputs here instead of output.dir");
   CLI::Option* serve =
       c->add_flag("--serve", a->serve,
                   "Serve the live dashboard, /metrics and /api while running (docs/DASHBOARD.md)");

@@ -402,6 +402,27 @@ TEST(Cli, SigintIsNotHeldByTheDashboardsClients) {
 
 }  // namespace
 
+// --output-dir sends every output of a run elsewhere and leaves the config's own folder alone
+// (the example-config tests use it, so that `make test` never overwrites `make demo`'s results).
+TEST(Cli, OutputDirOverridesTheConfigsFolder) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("percept_cli_output_dir_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "c.yaml") << "mode: lossless\ncameras:\n  - {id: cam, source: synthetic, "
+                                   "width: 160, height: 120, frames: 5}\nmodels:\n  - {id: det, "
+                                   "path: "
+                                << PERCEPT_MODELS << "/shapes_yolov8.onnx}\noutput:\n  dir: "
+                                << (dir / "configs_own").string() << "\n  video: false\n";
+  Ran r =
+      percept("run " + (dir / "c.yaml").string() + " --output-dir " + (dir / "elsewhere").string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir / "elsewhere" / "summary.json"));
+  EXPECT_TRUE(fs::exists(dir / "elsewhere" / "detections.jsonl"));
+  EXPECT_FALSE(fs::exists(dir / "configs_own")) << "the config's folder was written";
+  fs::remove_all(dir);
+}
+
 // `percept run` ends with the findings `percept report` would give for the run: stage shares
 // over 20% of end-to-end as bottlenecks, and what follows from the numbers.
 TEST(Cli, RunPrintsTheRunsBottlenecksOnExit) {
