@@ -46,7 +46,9 @@ void Progress::update(const TelemetrySnapshot& s) {
   }
 }
 
-void Progress::finish() {
+void Progress::finish(int64_t frames_done, double run_fps) {
+  done_ = std::max(done_, frames_done);
+  fps_ = run_fps;
   print(true);
 }
 

@@ -20,8 +20,10 @@ class Progress {
   Progress(int64_t total, bool tty, std::FILE* out, double line_every_s = 5);
   // From the telemetry thread with each snapshot: frames done (completed + dropped since start).
   void update(const TelemetrySnapshot& s);
-  // After the run: the last state on its own line (ends the bar's line on a terminal).
-  void finish();
+  // After the run: the last state on its own line (ends the bar's line on a terminal), with
+  // the frames the run handled and its FPS over the whole run. The last snapshot's figure is
+  // one interval's, often a short last one (issue 21: "0.0 FPS" after a 33.6 FPS run).
+  void finish(int64_t frames_done, double run_fps);
 
  private:
   void print(bool final_line);

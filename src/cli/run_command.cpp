@@ -136,7 +136,11 @@ int run_run(const RunArgs& a) {
     *last = t;
   };
   RunSummary s = run_pipeline(cfg, opt);
-  if (progress) progress->finish();
+  if (progress) {
+    int64_t handled = 0;  // with at least one model's result, or with none (displaced, too old)
+    for (const auto& c : s.cameras) handled += static_cast<int64_t>(c.completed + c.unprocessed);
+    progress->finish(handled, s.fps());
+  }
   std::fputs(summary_text(s).c_str(), stdout);
   if (*last) std::fputs(findings_text(analyze_telemetry({**last})).c_str(), stdout);
   for (const auto& o : s.outputs) std::printf("wrote %s\n", o.c_str());

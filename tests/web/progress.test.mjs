@@ -35,6 +35,11 @@ check(lines.length >= 1, `progress lines on stderr off a terminal: ${JSON.string
 check(lines.at(-1) === undefined ? false : lines.at(-1).startsWith(`progress: ${FRAMES}/${FRAMES} frames (100%)`),
       'the last line says every frame is done');
 check(!plain.stderr.includes('\r'), 'no carriage returns off a terminal');
+// The last figure is the run's FPS (summary.json), not the last interval's.
+const summary = JSON.parse(fs.readFileSync(path.join(work, 'out', 'summary.json'), 'utf8'));
+const lastFps = lines.length ? Number((lines.at(-1).match(/, ([\d.]+) FPS/) || [])[1]) : NaN;
+check(lastFps === Number(summary.fps.toFixed(1)),
+      `the last line's FPS is the run's: ${lastFps} vs summary.json ${summary.fps}`);
 
 const quiet = run(args.percept, ['run', cfg, '--no-progress']);
 check(quiet.status === 0 && !quiet.stderr.includes('progress'), '--no-progress prints none');
