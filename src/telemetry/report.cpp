@@ -12,6 +12,8 @@ namespace percept {
 namespace {
 
 constexpr double kBottleneckShare = 0.2;
+// An executor busy this share of the run hardly ever waits for frames: it is the limit.
+constexpr double kLimitBusy = 0.8;
 
 std::string fmt(const char* f, double v) {
   char buf[64];
@@ -128,11 +130,39 @@ TelemetryAnalysis analyze_telemetry(const std::vector<TelemetrySnapshot>& snaps)
     for (const auto& [name, l] : stages) {
       StageShare s{m.id, name, run_mean(*l), e2e > 0 ? run_mean(*l) / e2e : 0};
       a.stages.push_back(s);
-      if (s.share > kBottleneckShare) a.bottlenecks.push_back(s);
+      if (s.share > kBottleneckShare && s.stage != "queue") a.bottlenecks.push_back(s);
     }
   }
   std::sort(a.bottlenecks.begin(), a.bottlenecks.end(),
             [](const StageShare& x, const StageShare& y) { return x.share > y.share; });
+
+  // Each executor's busy share of the run (the counters are cumulative, the intervals
+  // contiguous), and the busiest as the limit when it hardly ever waited for frames.
+  double wall_s = 0;
+  for (const auto& s : snaps) wall_s += s.interval_s;
+  for (const ModelTelemetry& m : last.models) {
+    const double busy_ms =
+        m.preprocess.total_sum_ms + m.inference.total_sum_ms + m.postprocess.total_sum_ms;
+    a.loads.push_back({m.id, wall_s > 0 ? busy_ms / 1000 / wall_s : 0, m.batches.total});
+  }
+  std::sort(a.loads.begin(), a.loads.end(),
+            [](const ExecutorLoad& x, const ExecutorLoad& y) { return x.busy > y.busy; });
+  if (!a.loads.empty() && a.loads.front().busy >= kLimitBusy) a.limit = a.loads.front();
+  for (const StageShare& s : a.stages) {
+    if (s.stage != "queue" || s.share <= kBottleneckShare) continue;
+    std::string why;
+    for (const ExecutorLoad& l : a.loads)
+      if (l.model == s.model) why = fmt("%.0f", std::min(l.busy, 1.0) * 100);
+    a.recommendations.push_back(
+        "Model " + s.model + ": frames wait " + fmt("%.2f", s.mean_ms) + " ms (" +
+        fmt("%.0f", s.share * 100) + "% of end-to-end) for its executor, which was busy " + why +
+        "% of the run" +
+        (a.limit && a.limit->model == s.model
+             ? ": it is the pipeline's limit. Make it faster (more threads, a smaller input, a "
+               "lighter or quantized model, the GPU) or give it fewer cameras; in lossless mode "
+               "the wait itself is by design."
+             : ": the wait is batching or another model's queue, not this executor's speed."));
+  }
 
   for (const StageShare& s : a.bottlenecks)
     if (s.stage == "preprocess")
@@ -275,6 +305,10 @@ std::string render_report_html(const std::vector<TelemetrySnapshot>& snaps,
        "</section>\n";
 
   h += "<section id=\"bottlenecks\"><h2>Bottlenecks</h2>";
+  if (a.limit)
+    h += "<p>Limit: model " + html_escape(a.limit->model) + ", its executor busy " +
+         fmt("%.0f%%", std::min(a.limit->busy, 1.0) * 100) +
+         " of the run: it sets the pipeline's pace.</p>";
   if (a.bottlenecks.empty()) {
     h += "<p>No stage takes over 20% of end-to-end time.</p>";
   } else {
@@ -295,6 +329,14 @@ std::string render_report_html(const std::vector<TelemetrySnapshot>& snaps,
 std::string findings_text(const TelemetryAnalysis& an) {
   std::string out;
   char line[512];
+  if (an.limit) {
+    std::snprintf(line, sizeof line,
+                  "limit: model %s, its executor busy %.0f%% of the run (%llu batches): it sets "
+                  "the pipeline's pace\n",
+                  an.limit->model.c_str(), std::min(an.limit->busy, 1.0) * 100,
+                  static_cast<unsigned long long>(an.limit->batches));
+    out += line;
+  }
   for (const StageShare& s : an.bottlenecks) {
     std::snprintf(line, sizeof line, "bottleneck: model %s %s %.0f%% of end-to-end (%.2f ms)\n",
                   s.model.c_str(), s.stage.c_str(), s.share * 100, s.mean_ms);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <fstream>
 #include <regex>
 
@@ -45,6 +47,48 @@ TEST(Report, FindsTheBottlenecksAndRecommendationsTheNumbersCallFor) {
   EXPECT_TRUE(contains(a.recommendations[1], "Camera front"));
   EXPECT_TRUE(contains(a.recommendations[1], "3 of 20 intervals"));
   EXPECT_TRUE(contains(a.recommendations[1], "smaller input size or the fp16 model"));
+}
+
+// Issue 21: a lossless run printed "bottleneck: model shapes queue 69%". Frames waiting for an
+// executor are the effect; the cause is the busiest executor, named as the pipeline's limit.
+TEST(Report, TheBusiestExecutorIsTheLimitNotTheQueue) {
+  std::vector<TelemetrySnapshot> snaps(3, test::sample_snapshot());  // 1 s intervals: 3 s run
+  LatencyStats& e2e = snaps.back().latency;
+  e2e.total_count = 100;
+  e2e.total_sum_ms = 4000;  // 40 ms end to end
+  for (auto& [id, queue_ms, work_ms] : std::vector<std::tuple<std::string, double, double>>{
+           {"shapes", 2800, 2850}, {"depth", 200, 900}}) {
+    ModelTelemetry m = snaps.back().models[0];
+    m.id = id;
+    m.batches = {10, 100};
+    m.queue.total_count = 100;
+    m.queue.total_sum_ms = queue_ms;  // shapes: 28 ms of 40, 70%
+    m.preprocess.total_sum_ms = 0;
+    m.inference.total_count = 100;
+    m.inference.total_sum_ms = work_ms;  // shapes: busy 2.85 s of 3 s
+    m.postprocess.total_sum_ms = 0;
+    if (id == "shapes")
+      snaps.back().models[0] = m;
+    else
+      snaps.back().models.push_back(m);
+  }
+  const TelemetryAnalysis a = analyze_telemetry(snaps);
+  for (const StageShare& s : a.bottlenecks) EXPECT_NE(s.stage, "queue") << s.model;
+  ASSERT_TRUE(a.limit);
+  EXPECT_EQ(a.limit->model, "shapes");
+  EXPECT_NEAR(a.limit->busy, 0.95, 1e-9);
+  ASSERT_EQ(a.loads.size(), 2u);
+  EXPECT_NEAR(a.loads[1].busy, 0.30, 1e-9);
+  const std::string text = findings_text(a);
+  EXPECT_TRUE(contains(text, "limit: model shapes, its executor busy 95% of the run")) << text;
+  EXPECT_FALSE(contains(text, "queue")) << text;
+  EXPECT_TRUE(contains(text,
+                       "frames wait 28.00 ms (70% of end-to-end) for its executor, which "
+                       "was busy 95% of the run: it is the pipeline's limit"))
+      << text;
+  // No executor near saturation: no limit named.
+  snaps.back().models[0].inference.total_sum_ms = 1500;
+  EXPECT_FALSE(analyze_telemetry(snaps).limit);
 }
 
 TEST(Report, AnIdleGpuWhileFramesDropCallsForALargerBatch) {

@@ -2,6 +2,7 @@
 // file (inline SVG, no script, no network at view time), plus the analysis behind it.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,9 +16,22 @@ struct StageShare {
   double share = 0;  // of the mean end-to-end latency, 0..1
 };
 
+// How much of the run a model's executor spent working (preprocess + inference + postprocess
+// of its batches over the run's wall time): the busiest one sets the pipeline's pace.
+struct ExecutorLoad {
+  std::string model;
+  double busy = 0;  // 0..1
+  uint64_t batches = 0;
+};
+
 struct TelemetryAnalysis {
-  std::vector<StageShare> stages;            // every model's stages, run-wide means
-  std::vector<StageShare> bottlenecks;       // the stages over 20% of end-to-end time
+  std::vector<StageShare> stages;  // every model's stages, run-wide means
+  // The working stages over 20% of end-to-end time. Not the queue: frames waiting for an
+  // executor are the effect of the busiest executor (`limit`), and in lossless mode waiting is
+  // by design (issue 21: "bottleneck: model shapes queue 69%" named the symptom).
+  std::vector<StageShare> bottlenecks;
+  std::vector<ExecutorLoad> loads;           // busiest first
+  std::optional<ExecutorLoad> limit;         // the busiest executor when it was busy >= 80%
   std::vector<std::string> recommendations;  // each follows from a number it quotes
   std::vector<std::string> notes;            // facts without a recommendation (e.g. no GPU)
 };
