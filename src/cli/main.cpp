@@ -2,7 +2,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <iostream>
+#include <opencv2/core/utils/logger.hpp>
 
 #include "commands.hpp"
 #include "percept/core/error.hpp"
@@ -10,6 +12,13 @@
 
 int main(int argc, char** argv) {
   using namespace percept::cli;
+  // OpenCV and the FFmpeg inside it talk on stderr on their own: GStreamer fallbacks, "raised
+  // OpenCV exception" blocks and "[mjpeg @ 0x...] overread" lines came before percept's one
+  // line about the file (issue 21). percept reports every failure itself, naming the file or
+  // camera, so theirs are off; OPENCV_LOG_LEVEL or OPENCV_FFMPEG_LOGLEVEL set by the user win.
+  ::setenv("OPENCV_FFMPEG_LOGLEVEL", "8", 0);  // AV_LOG_FATAL: read when FFmpeg first opens
+  if (!std::getenv("OPENCV_LOG_LEVEL"))
+    cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
   // Logs go to stderr so that stdout carries only results (`percept infer --json | jq`).
   auto logger = spdlog::stderr_color_mt("percept");
   logger->set_pattern("[%H:%M:%S.%e] [%^%l%$] %v");

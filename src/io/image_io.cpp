@@ -27,6 +27,12 @@ Result<Image> read_image(const std::string& path, uint64_t max_pixels) {
   if (size->pixels() > max_pixels)
     return Error(ErrorCode::invalid_argument,
                  "image '" + path + "': " + over_limit_text(*size, max_pixels));
+  // Refused here rather than by the decoder, whose library (libpng) would print its own
+  // warnings on stderr before percept's one line.
+  if (size->width == 0 || size->height == 0)
+    return Error(ErrorCode::invalid_argument,
+                 "cannot decode image '" + path + "': its header declares " +
+                     std::to_string(size->width) + "x" + std::to_string(size->height) + " pixels");
   cv::Mat m;
   try {
     m = cv::imread(path, cv::IMREAD_COLOR);
