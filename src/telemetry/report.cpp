@@ -161,7 +161,8 @@ TelemetryAnalysis analyze_telemetry(const std::vector<TelemetrySnapshot>& snaps)
              ? ": it is the pipeline's limit. Make it faster (more threads, a smaller input, a "
                "lighter or quantized model, the GPU) or give it fewer cameras; in lossless mode "
                "the wait itself is by design."
-             : ": the wait is batching or another model's queue, not this executor's speed."));
+             : ": it was not saturated, so the wait comes from bursts (frames arriving faster "
+               "than it works, at times) or from batching (max_wait_us)."));
   }
 
   for (const StageShare& s : a.bottlenecks)
