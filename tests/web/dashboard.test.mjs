@@ -218,6 +218,28 @@ telemetry: {interval_s: 0.5}
     await page.screenshot({path: path.join(args.out, 'dashboard.png'), fullPage: true});
     console.log('screenshot: ' + path.join(args.out, 'dashboard.png'));
 
+    // Laptop and desktop screens (issue 21: at 1280 px the page scrolled sideways and the
+    // tables were cut off): no horizontal scrolling, every table and chart inside its panel.
+    for (const [w, h] of [[1280, 800], [1920, 1080]]) {
+      await page.setViewportSize({width: w, height: h});
+      await page.waitForTimeout(400);  // the charts follow the resize
+      const fit = await page.evaluate(() => {
+        const over = [];
+        for (const el of document.querySelectorAll('main table, main .chart canvas, #frames img')) {
+          const panel = el.closest('section').getBoundingClientRect();
+          const r = el.getBoundingClientRect();
+          if (r.right > panel.right + 0.5 || r.left < panel.left - 0.5)
+            over.push(`${el.id || el.parentElement.id || el.tagName} ${Math.round(r.left)}..${Math.round(r.right)} in ${Math.round(panel.left)}..${Math.round(panel.right)}`);
+        }
+        return {scroll: document.documentElement.scrollWidth, inner: window.innerWidth, over};
+      });
+      check(fit.scroll <= fit.inner, `${w}x${h}: no horizontal scrolling (page ${fit.scroll} px wide)`);
+      check(fit.over.length === 0, `${w}x${h}: tables and charts inside their panels` +
+            (fit.over.length ? ': ' + fit.over.join('; ') : ''));
+      await page.screenshot({path: path.join(args.out, `dashboard-${w}.png`), fullPage: true});
+    }
+    await page.setViewportSize({width: 1400, height: 1300});
+
     // A machine with a GPU and a camera missing its deadline: the same page fed a snapshot with
     // NVML figures and misses (this machine may have neither).
     const fake = {...history.at(-1), t: history.at(-1).t + 1000, gpu_usage: 73};
