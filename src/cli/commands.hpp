@@ -17,5 +17,6 @@ std::function<int()> add_run_command(CLI::App& app);
 std::function<int()> add_bench_command(CLI::App& app);
 std::function<int()> add_tune_command(CLI::App& app);
 std::function<int()> add_report_command(CLI::App& app);
+std::function<int()> add_doctor_command(CLI::App& app);
 
 }  // namespace percept::cli

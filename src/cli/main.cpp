@@ -35,13 +35,14 @@ int main(int argc, char** argv) {
   auto bench = add_bench_command(app);
   auto tune = add_tune_command(app);
   auto report = add_report_command(app);
+  auto doctor = add_doctor_command(app);
 
   // CLI11 would report an unknown command as a missing one; name it instead.
   const std::string first = argc > 1 ? argv[1] : "";
   if (!first.empty() && first[0] != '-' && first != "infer" && first != "run" && first != "bench" &&
-      first != "tune" && first != "report") {
+      first != "tune" && first != "report" && first != "doctor") {
     std::cerr << "percept: unknown command '" << argv[1]
-              << "' (commands: infer, run, bench, tune, report; see "
+              << "' (commands: infer, run, bench, tune, report, doctor; see "
               << "percept --help)\n";
     return kExitBadInput;
   }
@@ -64,6 +65,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("bench")) return bench();
     if (app.got_subcommand("tune")) return tune();
     if (app.got_subcommand("report")) return report();
+    if (app.got_subcommand("doctor")) return doctor();
   } catch (const percept::Error& e) {
     std::cerr << "percept: error: " << e.what() << "\n";
     return kExitBadInput;

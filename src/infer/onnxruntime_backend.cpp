@@ -736,4 +736,38 @@ std::string onnxruntime_version() {
   return base ? base->GetVersionString() : "unknown";
 }
 
+std::vector<ProviderProbe> probe_execution_providers() {
+  init_api();
+  env();  // appending a provider logs through the Env's logger
+  std::vector<std::string> built;
+  for (const std::string& p : Ort::GetAvailableProviders()) built.push_back(p);
+  const auto has = [&built](const char* name) {
+    return std::find(built.begin(), built.end(), name) != built.end();
+  };
+  std::vector<ProviderProbe> out = {{"cpu", true, ""}};
+  const std::pair<const char*, const char*> gpu[] = {{"cuda", "CUDAExecutionProvider"},
+                                                     {"tensorrt", "TensorrtExecutionProvider"}};
+  for (const auto& [name, ort_name] : gpu) {
+    ProviderProbe probe{name, false, ""};
+    if (!has(ort_name)) {
+      probe.why = "not in this ONNX Runtime library (scripts/bootstrap.sh --gpu, docs/GPU.md)";
+    } else {
+      // Appending loads the provider's shared library and, through it, CUDA (and cuDNN or
+      // TensorRT): what fails on a machine without them. No model and no GPU memory needed.
+      try {
+        Ort::SessionOptions so;
+        if (std::string_view(name) == "cuda")
+          append_cuda(so, 0, BackendOptions{});
+        else
+          append_tensorrt(so, 0, BackendOptions{});
+        probe.loads = true;
+      } catch (const Ort::Exception& e) {
+        probe.why = clean(e.what());
+      }
+    }
+    out.push_back(std::move(probe));
+  }
+  return out;
+}
+
 }  // namespace percept

@@ -402,6 +402,35 @@ TEST(Cli, SigintIsNotHeldByTheDashboardsClients) {
 
 }  // namespace
 
+// `percept doctor`: one line per check, each marked ok / -- (optional, missing) / FAIL.
+TEST(Cli, DoctorChecksWhatPerceptNeedsOneLineEach) {
+  Ran r = percept("doctor");
+  ASSERT_EQ(r.rc, 0) << r.out << r.err;
+  std::istringstream lines(r.out);
+  int n = 0;
+  for (std::string line; std::getline(lines, line); ++n) {
+    if (line == "percept can run here") continue;
+    EXPECT_TRUE(line.rfind("ok   ", 0) == 0 || line.rfind("--   ", 0) == 0) << line;
+  }
+  EXPECT_GE(n, 8);
+  for (const char* what : {"ok   ONNX Runtime ", "cuda execution provider", "tensorrt execution",
+                           "CUDA", "NVML", "DDS", "V4L2 cameras",
+                           "ok   output folder . is "
+                           "writable"})
+    EXPECT_NE(r.out.find(what), std::string::npos) << what << " in:\n" << r.out;
+
+  // What stops a run: a folder that cannot be written, a config that does not load.
+  r = percept("doctor --output-dir /etc/passwd/out");
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("FAIL output folder /etc/passwd/out: cannot create it"), std::string::npos)
+      << r.out;
+  r = percept("doctor /nonexistent/c.yaml");
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("FAIL "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/nonexistent/c.yaml"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("percept cannot run as it is"), std::string::npos) << r.out;
+}
+
 // --output-dir sends every output of a run elsewhere and leaves the config's own folder alone
 // (the example-config tests use it, so that `make test` never overwrites `make demo`'s results).
 TEST(Cli, OutputDirOverridesTheConfigsFolder) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "percept/infer/backend.hpp"
 
@@ -31,5 +32,14 @@ ErrorCode onnxruntime_error_code(int ort_code, std::string_view message);
 
 // "1.29.0": the version of the ONNX Runtime library loaded at run time.
 std::string onnxruntime_version();
+
+// Whether each execution provider percept can ask for (cpu, cuda, tensorrt) loads in this
+// process: in the library, and its shared library and CUDA libraries found. `percept doctor`.
+struct ProviderProbe {
+  std::string name;
+  bool loads = false;
+  std::string why;  // when it does not
+};
+std::vector<ProviderProbe> probe_execution_providers();
 
 }  // namespace percept
