@@ -144,14 +144,15 @@ void read_ros2(const Reader& r, const YAML::Node& n, Ros2Config& c) {
   const std::string where = "ros2";
   r.expect_map(n, where);
   r.check_keys(n, where,
-               {"enabled", "domain_id", "qos", "depth", "deadline_ms", "max_blocking_ms",
-                "localhost_only", "namespace", "annotated_hz", "diagnostics_hz",
+               {"enabled", "domain_id", "qos", "depth", "deadline_ms", "lifespan_ms",
+                "max_blocking_ms", "localhost_only", "namespace", "annotated_hz", "diagnostics_hz",
                 "wait_for_subscribers_s", "socket_buffer_bytes"});
   if (n["enabled"]) c.enabled = r.boolean(n, "enabled", where);
   if (n["domain_id"]) c.domain_id = r.integer(n, "domain_id", where, 0, 232);
   if (n["qos"]) c.qos = read_qos(r, n, where);
   if (n["depth"]) c.depth = r.integer(n, "depth", where, 0, 1000);
   if (n["deadline_ms"]) c.deadline_ms = r.number(n, "deadline_ms", where, 0, 1e6);
+  if (n["lifespan_ms"]) c.lifespan_ms = r.number(n, "lifespan_ms", where, 0, 1e6);
   if (n["max_blocking_ms"]) c.max_blocking_ms = r.number(n, "max_blocking_ms", where, 0, 1e4);
   if (n["localhost_only"]) c.localhost_only = r.boolean(n, "localhost_only", where);
   if (n["namespace"]) {

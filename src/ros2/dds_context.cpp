@@ -58,7 +58,8 @@ Entity create_participant(const Ros2Config& c) {
                       "cannot create a DDS participant on domain " + std::to_string(c.domain_id)));
 }
 
-dds_qos_t* create_qos(Ros2Qos preset, int depth, double deadline_ms, double max_blocking_ms) {
+dds_qos_t* create_qos(Ros2Qos preset, int depth, double deadline_ms, double max_blocking_ms,
+                      double lifespan_ms) {
   dds_qos_t* q = dds_create_qos();
   if (preset == Ros2Qos::sensor_data) {
     dds_qset_reliability(q, DDS_RELIABILITY_BEST_EFFORT, 0);
@@ -70,6 +71,7 @@ dds_qos_t* create_qos(Ros2Qos preset, int depth, double deadline_ms, double max_
   }
   dds_qset_durability(q, DDS_DURABILITY_VOLATILE);
   if (deadline_ms > 0) dds_qset_deadline(q, static_cast<dds_duration_t>(deadline_ms * 1e6));
+  if (lifespan_ms > 0) dds_qset_lifespan(q, static_cast<dds_duration_t>(lifespan_ms * 1e6));
   const dds_data_representation_id_t xcdr1 = DDS_DATA_REPRESENTATION_XCDR1;
   dds_qset_data_representation(q, 1, &xcdr1);
   return q;

@@ -38,8 +38,10 @@ class Entity {
 // configuration per domain per process). Throws percept::Error.
 Entity create_participant(const Ros2Config& c);
 
-// Writer / reader QoS for a preset (ROS 2's profiles), XCDR1 data representation.
-dds_qos_t* create_qos(Ros2Qos preset, int depth, double deadline_ms, double max_blocking_ms);
+// Writer / reader QoS for a preset (ROS 2's profiles), XCDR1 data representation; deadline and
+// lifespan (writers) when over 0.
+dds_qos_t* create_qos(Ros2Qos preset, int depth, double deadline_ms, double max_blocking_ms,
+                      double lifespan_ms = 0);
 
 // Throws percept::Error "what: <dds error>" when rc < 0.
 dds_entity_t check(dds_entity_t rc, const std::string& what);

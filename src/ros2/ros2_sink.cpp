@@ -58,7 +58,8 @@ class Ros2Sink final : public Sink {
   Ros2Sink(const Ros2Config& cfg, const PipelineInfo& info, std::vector<std::string> frame_ids)
       : cfg_(cfg), info_(info), frame_ids_(std::move(frame_ids)) {
     participant_ = ros2::create_participant(cfg_);
-    dds_qos_t* qos = ros2::create_qos(cfg_.qos, cfg_.depth, cfg_.deadline_ms, cfg_.max_blocking_ms);
+    dds_qos_t* qos = ros2::create_qos(cfg_.qos, cfg_.depth, cfg_.deadline_ms, cfg_.max_blocking_ms,
+                                      cfg_.lifespan_ms);
     const std::string prefix = cfg_.ns.empty() ? "" : "/" + cfg_.ns;
     const size_t cams = info_.camera_ids.size();
     model_writers_.assign(cams, std::vector<ModelWriters>(info_.model_ids.size()));

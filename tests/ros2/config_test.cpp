@@ -46,6 +46,7 @@ TEST_F(Ros2ConfigTest, ReadsTheSectionAndRos2Cameras) {
   qos: sensor_data
   depth: 2
   deadline_ms: 100
+  lifespan_ms: 150
   max_blocking_ms: 20
   localhost_only: true
   namespace: /robot1/percept
@@ -60,6 +61,7 @@ TEST_F(Ros2ConfigTest, ReadsTheSectionAndRos2Cameras) {
   EXPECT_EQ(r.qos, Ros2Qos::sensor_data);
   EXPECT_EQ(r.depth, 2);
   EXPECT_DOUBLE_EQ(r.deadline_ms, 100);
+  EXPECT_DOUBLE_EQ(r.lifespan_ms, 150);
   EXPECT_DOUBLE_EQ(r.max_blocking_ms, 20);
   EXPECT_TRUE(r.localhost_only);
   EXPECT_EQ(r.ns, "robot1/percept");

@@ -19,6 +19,10 @@ struct Ros2Config {
   Ros2Qos qos = Ros2Qos::reliable;  // publishers; reliable matches every ROS 2 subscription
   int depth = 0;                    // history depth; 0: 1 for sensor_data, 10 for reliable
   double deadline_ms = 0;           // DDS deadline QoS offered by the writers (0: none)
+  // DDS lifespan QoS of the writers (0: none): a message older than this (from its source
+  // time) is dropped from readers' caches unread, so a subscriber that falls behind never acts
+  // on stale results (the seeds' 100 ms). Issue 22.
+  double lifespan_ms = 0;
   // Longest time a reliable write may wait for acknowledgements when the writer's cache is
   // full (a slow subscriber); then the message is dropped and counted. Never blocks the
   // executors: writes run on the sink's own thread.
