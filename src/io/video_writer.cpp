@@ -72,13 +72,17 @@ Status VideoWriter::write(const ImageView& frame) {
     ++m.segment;  // the cut file stays as it is; the video goes on in a new one
   }
   if (!m.writer.isOpened()) {
+    // Everything that may allocate comes before the open: a std::bad_alloc after it left an
+    // open writer without its frame counter, and the next frame indexed past the vector (the
+    // out-of-memory sweep, oom_tests, allocation 722).
     const std::string path = file_path(m.segment);
+    if (m.frames.size() <= static_cast<size_t>(m.segment))
+      m.frames.resize(static_cast<size_t>(m.segment) + 1, 0);
     if (!m.writer.open(path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), fps_,
                        {frame.width, frame.height}, frame.channels() == 3))
       return Error(ErrorCode::io, "cannot write video '" + path + "'");
     m.width = frame.width;
     m.height = frame.height;
-    m.frames.resize(static_cast<size_t>(m.segment) + 1, 0);
   }
   if (frame.width != m.width || frame.height != m.height)
     return Error(ErrorCode::invalid_argument,
