@@ -11,13 +11,8 @@
 namespace percept {
 
 Result<Image> read_image(const std::string& path, uint64_t max_pixels) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec))
-    return Error(ErrorCode::io, "image file not found: '" + path + "'");
   // Checked before anything opens it: a FIFO would block the open, a device never end.
-  if (!std::filesystem::is_regular_file(path, ec))
-    return Error(ErrorCode::io,
-                 "image path is " + file_kind(path) + ", not a regular file: '" + path + "'");
+  if (Status s = check_regular_file(path, "image file"); !s) return s.error();
   // The size the header declares, before the decoder allocates for it (issue 24: a 2.6 MB PNG
   // of 30000x30000 took 5.4 GB and 24 s, then std::bad_alloc stopped its camera).
   auto size = read_image_size(path);

@@ -27,15 +27,17 @@ namespace {
 namespace fs = std::filesystem;
 const std::string kModel = std::string(PERCEPT_TEST_DATA) + "/const_v8.onnx";
 
-// A live camera that delivers `frames` frames and then is lost (end of stream), or with
-// `fail_after_frames`, returns read errors from then on.
+// A live camera that delivers `frames` frames and then ends: lost (end of stream), read errors
+// from then on, or read() throwing std::bad_alloc (what a decoder meeting a decompression bomb
+// threw, issue 24: the camera's thread fails).
 class DyingSource final : public Source {
  public:
-  DyingSource(int frames, bool errors)
-      : scene_({96, 64, 2, 7, -1}), left_(frames), errors_(errors) {}
+  enum class End { lost, errors, throws };
+  DyingSource(int frames, End end) : scene_({96, 64, 2, 7, -1}), left_(frames), end_(end) {}
   Result<bool> read(Image& frame) override {
     if (left_-- <= 0) {
-      if (errors_) return Error("fake://cam: read failed");
+      if (end_ == End::throws) throw std::bad_alloc();
+      if (end_ == End::errors) return Error("fake://cam: read failed");
       return false;
     }
     return scene_.next(frame);
@@ -46,24 +48,7 @@ class DyingSource final : public Source {
  private:
   SyntheticScene scene_;
   int left_;
-  bool errors_;
-};
-
-// A camera whose thread fails: `frames` frames, then read() throws std::bad_alloc (what a
-// decoder meeting a decompression bomb threw, issue 24).
-class ThrowingSource final : public Source {
- public:
-  explicit ThrowingSource(int frames) : scene_({96, 64, 2, 7, -1}), left_(frames) {}
-  Result<bool> read(Image& frame) override {
-    if (left_-- <= 0) throw std::bad_alloc();
-    return scene_.next(frame);
-  }
-  double fps() const override { return 0; }
-  int64_t frame_count() const override { return -1; }
-
- private:
-  SyntheticScene scene_;
-  int left_;
+  End end_;
 };
 
 // Delegates to a real backend, but run number `error_at` returns an error value and run number
@@ -226,7 +211,7 @@ TEST_F(FaultTest, CameraThreadExceptionIsCountedAndTheOthersGoOn) {
   RuntimeOptions opt;
   opt.open_source = [](const SourceConfig& sc) -> std::unique_ptr<Source> {
     if (sc.kind != SourceKind::video) return open_source(sc);
-    return std::make_unique<ThrowingSource>(1);
+    return std::make_unique<DyingSource>(1, DyingSource::End::throws);
   };
   TelemetrySnapshot tel;
   keep_last_snapshot(opt, tel);
@@ -256,7 +241,7 @@ TEST_F(FaultTest, SourceDiesMidStreamReconnectsWithBackoffWhileOthersGoOn) {
   opt.open_source = [&](const SourceConfig& sc) -> std::unique_ptr<Source> {
     if (sc.kind != SourceKind::stream) return open_source(sc);
     const int n = ++opens;
-    if (n == 1 || n == 3) return std::make_unique<DyingSource>(30, false);
+    if (n == 1 || n == 3) return std::make_unique<DyingSource>(30, DyingSource::End::lost);
     throw Error("cannot open stream '" + sc.path + "'");
   };
   TelemetrySnapshot tel;
@@ -291,7 +276,7 @@ TEST_F(FaultTest, ReadErrorsInARowReconnect) {
   opt.reconnect_attempts = 2;
   opt.reconnect_backoff_ms = 1;
   opt.open_source = [&](const SourceConfig&) -> std::unique_ptr<Source> {
-    return std::make_unique<DyingSource>(++opens <= 2 ? 10 : 0, true);
+    return std::make_unique<DyingSource>(++opens <= 2 ? 10 : 0, DyingSource::End::errors);
   };
   TelemetrySnapshot tel;
   keep_last_snapshot(opt, tel);
@@ -313,7 +298,7 @@ TEST_F(FaultTest, CameraReconnectSettingsOverrideTheRuntimeDefaults) {
   std::atomic<int> opens{0};
   RuntimeOptions opt;  // defaults: 10 attempts from 100 ms, which would take seconds
   opt.open_source = [&](const SourceConfig& sc) -> std::unique_ptr<Source> {
-    if (++opens == 1) return std::make_unique<DyingSource>(5, false);
+    if (++opens == 1) return std::make_unique<DyingSource>(5, DyingSource::End::lost);
     throw Error("cannot open stream '" + sc.path + "'");
   };
   const auto t0 = std::chrono::steady_clock::now();
@@ -332,7 +317,7 @@ TEST_F(FaultTest, StopIsNotHeldUpByReconnectBackoff) {
   std::atomic<bool> stop{false};
   opt.stop_flag = &stop;
   opt.open_source = [](const SourceConfig&) -> std::unique_ptr<Source> {
-    return std::make_unique<DyingSource>(5, false);
+    return std::make_unique<DyingSource>(5, DyingSource::End::lost);
   };
   std::thread stopper([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
