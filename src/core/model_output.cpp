@@ -16,6 +16,16 @@ void ModelOutput::clear() {
   faces.clear();
 }
 
+void ModelOutput::retain_detections(const std::vector<uint8_t>& keep) {
+  size_t out = 0;
+  for (size_t i = 0; i < detections.size() && i < keep.size(); ++i) {
+    if (!keep[i]) continue;
+    if (out != i) detections[out] = detections[i];
+    ++out;
+  }
+  detections.resize(out);
+}
+
 std::string label_of(const std::vector<std::string>& labels, int class_id) {
   if (class_id >= 0 && class_id < static_cast<int>(labels.size())) return labels[class_id];
   return "class_" + std::to_string(class_id);

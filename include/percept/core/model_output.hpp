@@ -5,6 +5,7 @@
 // without touching any of them.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -45,6 +46,11 @@ struct ModelOutput {
   ClassScores classes;  // best first
   Faces faces;
   void clear();  // keeps capacity
+  // Keeps, in order, the detections whose `keep[i]` is non-zero (`keep` has one entry per
+  // detection) together with everything stored per detection beside them, without allocating.
+  // Whoever filters detections after the task (the tracker) goes through here, so that data
+  // kept in parallel arrays stays aligned with its detection.
+  void retain_detections(const std::vector<uint8_t>& keep);
 };
 
 // The label of a class id in `labels`, "class_<id>" when there is no name for it. Labels are
