@@ -77,6 +77,7 @@ SyntheticScene::SyntheticScene(const SyntheticOptions& opt) : opt_(opt) {
   const double side = std::min(w, h);
   for (int i = 0; i < opt.objects; ++i) {
     Mover m;
+    m.id = next_id_++;
     m.class_id = i % 5;
     m.radius = side * (0.08 + u(rng) * 0.12);
     m.x = m.radius + u(rng) * (w - 2 * m.radius);
@@ -93,6 +94,7 @@ SyntheticScene::SyntheticScene(const SyntheticOptions& opt) : opt_(opt) {
     m.r = static_cast<uint8_t>(60 + u(rng) * 195);
     movers_.push_back(m);
   }
+  rng_state_ = opt.seed * 0x9E3779B97F4A7C15ull + 1;
   // Far shapes first, so nearer ones are drawn over them.
   std::sort(movers_.begin(), movers_.end(),
             [](const Mover& a, const Mover& b) { return a.distance > b.distance; });
@@ -107,8 +109,36 @@ bool SyntheticScene::next(Image& frame) {
   depth_valid_ = false;
   polygons_.resize(movers_.size());
   truth_.clear();
+  drawn_.clear();
+  std::mt19937_64 rng(rng_state_ + static_cast<uint64_t>(index_));
+  std::uniform_real_distribution<double> u(0, 1);
   for (Mover& m : movers_) {
-    if (index_ > 0) {  // frame 0 shows the start positions
+    if (opt_.wander && index_ > 0) {
+      if (m.away > 0 && --m.away == 0) {
+        // Back from a random edge, heading inwards: a new object as far as anyone can tell.
+        m.id = next_id_++;
+        const double speed = std::hypot(m.vx, m.vy);
+        const int edge = static_cast<int>(u(rng) * 4);
+        const double along = 0.2 + 0.6 * u(rng), dir = (u(rng) - 0.5) * kPi / 2;
+        const double r = m.radius;
+        if (edge == 0)
+          m.x = -r, m.y = along * h, m.vx = speed * std::cos(dir), m.vy = speed * std::sin(dir);
+        if (edge == 1)
+          m.x = w + r, m.y = along * h, m.vx = -speed * std::cos(dir), m.vy = speed * std::sin(dir);
+        if (edge == 2)
+          m.y = -r, m.x = along * w, m.vy = speed * std::cos(dir), m.vx = speed * std::sin(dir);
+        if (edge == 3)
+          m.y = h + r, m.x = along * w, m.vy = -speed * std::cos(dir), m.vx = speed * std::sin(dir);
+      }
+      if (m.away > 0) continue;
+      m.x += m.vx;
+      m.y += m.vy;
+      m.angle += m.spin;
+      if (m.x < -m.radius || m.x > w + m.radius || m.y < -m.radius || m.y > h + m.radius) {
+        m.away = 10 + static_cast<int>(u(rng) * 50);
+        continue;
+      }
+    } else if (index_ > 0) {  // frame 0 shows the start positions
       m.x += m.vx;
       m.y += m.vy;
       m.angle += m.spin;
@@ -133,9 +163,11 @@ bool SyntheticScene::next(Image& frame) {
                  cv::LINE_AA, 4);
     polygons_[static_cast<size_t>(&m - movers_.data())] = pts;
     auto clip = [](double v, int hi) { return static_cast<float>(std::clamp(v, 0.0, 1.0 * hi)); };
-    truth_.push_back({{clip(x1, w), clip(y1, h), clip(x2, w), clip(y2, h)},
+    truth_.push_back({m.id,
+                      {clip(x1, w), clip(y1, h), clip(x2, w), clip(y2, h)},
                       m.class_id,
                       static_cast<float>(m.distance)});
+    drawn_.push_back(static_cast<size_t>(&m - movers_.data()));
   }
   ++index_;
   return true;
@@ -151,11 +183,29 @@ const std::vector<float>& SyntheticScene::depth_map() {
               depth_.begin() + static_cast<ptrdiff_t>(y + 1) * w, d);
   }
   cv::Mat depth(h, w, CV_32F, depth_.data());
-  for (size_t i = 0; i < movers_.size(); ++i)  // far to near, as drawn
+  for (size_t i : drawn_)  // far to near, as drawn
     cv::fillPoly(depth, std::vector<std::vector<cv::Point>>{polygons_[i]},
                  cv::Scalar(movers_[i].distance), cv::LINE_8, 4);
   depth_valid_ = true;
   return depth_;
+}
+
+std::vector<float> SyntheticScene::visibility() {
+  const int w = opt_.width, h = opt_.height;
+  cv::Mat label(h, w, CV_32S, cv::Scalar(-1));
+  for (size_t k = 0; k < drawn_.size(); ++k)  // far to near: the nearest shape owns a pixel
+    cv::fillPoly(label, std::vector<std::vector<cv::Point>>{polygons_[drawn_[k]]},
+                 cv::Scalar(static_cast<double>(k)), cv::LINE_8, 4);
+  std::vector<double> seen(drawn_.size(), 0);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      if (const int k = label.at<int>(y, x); k >= 0) seen[static_cast<size_t>(k)] += 1;
+  std::vector<float> v(drawn_.size(), 0.f);
+  for (size_t k = 0; k < drawn_.size(); ++k) {
+    const double area = cv::contourArea(polygons_[drawn_[k]]) / 256.0;  // 1/16 px units
+    v[k] = area > 0 ? static_cast<float>(std::min(1.0, seen[k] / area)) : 0.f;
+  }
+  return v;
 }
 
 }  // namespace percept

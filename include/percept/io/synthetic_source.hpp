@@ -19,9 +19,13 @@ struct SyntheticOptions {
   int objects = 4;  // moving shapes
   uint64_t seed = 1;
   int64_t frames = -1;  // -1: endless
+  // Shapes leave the frame instead of bouncing, stay away for a while and come back from an
+  // edge as new objects (a new id): the tracking sequences (docs/TRACKING.md).
+  bool wander = false;
 };
 
 struct SyntheticObject {
+  int id;          // stable while the object stays in view (a wanderer coming back: a new id)
   Box box;         // tight box, frame pixels, clipped
   int class_id;    // 0 circle, 1 square, 2 triangle, 3 star, 4 cross
   float distance;  // metres from the camera (also what depth_map() holds inside the shape)
@@ -39,10 +43,15 @@ class SyntheticScene {
   // 12 m (top) to 2 m (bottom) with each shape at its own distance. Rendered on first use,
   // so cameras that never ask for it do not pay for it.
   const std::vector<float>& depth_map();
+  // For each object of the last frame (as objects()), the fraction of its shape that is seen:
+  // not hidden by nearer shapes, not outside the frame.
+  std::vector<float> visibility();
   int64_t frame_index() const { return index_ - 1; }
 
  private:
   struct Mover {
+    int id;
+    int away = 0;  // wander: frames left outside the frame
     int class_id;
     double x, y, vx, vy, radius, angle, spin, distance;
     uint8_t b, g, r;
@@ -51,6 +60,9 @@ class SyntheticScene {
   std::vector<uint8_t> background_;
   std::vector<Mover> movers_;
   std::vector<SyntheticObject> truth_;
+  std::vector<size_t> drawn_;  // mover of each truth_ entry
+  uint64_t rng_state_ = 0;     // wander: where and how a shape comes back
+  int next_id_ = 0;
   std::vector<std::vector<cv::Point>> polygons_;  // last frame's, 1/16 px, for depth_map()
   std::vector<float> depth_;
   bool depth_valid_ = false;
