@@ -42,7 +42,8 @@ void draw_detections(Image& frame, const Detections& dets,
                     static_cast<double>(d.distance));
     else
       std::snprintf(score, sizeof score, " %.2f", static_cast<double>(d.score));
-    const std::string text = label_of(d.class_id) + score;
+    std::string text = label_of(d.class_id) + score;
+    if (d.track_id > 0) text = "#" + std::to_string(d.track_id) + " " + text;
     int base = 0;
     cv::Size ts = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, font, 1, &base);
     // Tag above the box, or inside it when the box touches the top edge.
@@ -51,6 +52,42 @@ void draw_detections(Image& frame, const Detections& dets,
     cv::rectangle(m, {x, y}, {x + ts.width, y + ts.height + base}, c, cv::FILLED);
     cv::putText(m, text, {x, y + ts.height}, cv::FONT_HERSHEY_SIMPLEX, font, {255, 255, 255}, 1,
                 cv::LINE_AA);
+  }
+}
+
+void Trails::update_and_draw(Image& frame, int camera, size_t model, int64_t index,
+                             const Detections& dets) {
+  // Forget trails not continued for a trail's length of frames (the object left or was lost).
+  trails_.erase(std::remove_if(trails_.begin(), trails_.end(),
+                               [&](const Trail& t) {
+                                 return t.camera == camera && t.model == model &&
+                                        (index - t.last_index > kLength || index < t.last_index);
+                               }),
+                trails_.end());
+  cv::Mat m = mat_view(frame);
+  const int thick = std::max(1, std::min(m.cols, m.rows) / 320);
+  for (const Detection& d : dets) {
+    if (d.track_id <= 0) continue;
+    auto it = std::find_if(trails_.begin(), trails_.end(), [&](const Trail& t) {
+      return t.id == d.track_id && t.camera == camera && t.model == model;
+    });
+    if (it == trails_.end()) {
+      trails_.push_back({camera, model, d.track_id, index, 0, 0, {}});
+      it = trails_.end() - 1;
+    }
+    Trail& t = *it;
+    t.last_index = index;
+    t.centres[static_cast<size_t>(t.head)] = {(d.box.x1 + d.box.x2) / 2, (d.box.y1 + d.box.y2) / 2};
+    t.head = (t.head + 1) % kLength;
+    t.count = std::min(t.count + 1, kLength);
+    const cv::Scalar c = class_colour(d.class_id);
+    for (int k = 1; k < t.count; ++k) {  // oldest to newest
+      const auto& a =
+          t.centres[static_cast<size_t>((t.head - t.count + k - 1 + kLength) % kLength)];
+      const auto& b = t.centres[static_cast<size_t>((t.head - t.count + k + kLength) % kLength)];
+      cv::line(m, cv::Point(static_cast<int>(a[0]), static_cast<int>(a[1])),
+               cv::Point(static_cast<int>(b[0]), static_cast<int>(b[1])), c, thick, cv::LINE_AA);
+    }
   }
 }
 

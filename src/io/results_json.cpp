@@ -1,5 +1,6 @@
 #include "percept/io/results_json.hpp"
 
+#include <array>
 #include <cmath>
 
 namespace percept {
@@ -16,6 +17,31 @@ void box_json(JsonWriter& w, const Box& b) {
   w.begin_array().value(round2(b.x1)).value(round2(b.y1)).value(round2(b.x2));
   w.value(round2(b.y2)).end_array();
 }
+template <size_t N>
+void array_json(JsonWriter& w, const std::array<float, N>& v, double (*round)(double)) {
+  w.begin_array();
+  for (float x : v) w.value(round(x));
+  w.end_array();
+}
+
+// What the tracker and the 3D fuser added (docs/TRACKING.md); absent when they did not run.
+void track_json(JsonWriter& w, const Detection& d) {
+  if (d.track_id > 0) {
+    w.field("track_id", d.track_id);
+    w.key("velocity_px_s");
+    array_json(w, d.velocity_px_s, round2);
+  }
+  if (d.has_position) {
+    w.key("position_m");
+    array_json(w, d.position_m, round4);
+    w.key("size_m");
+    array_json(w, d.size_m, round4);
+  }
+  if (d.has_velocity_m_s) {
+    w.key("velocity_m_s");
+    array_json(w, d.velocity_m_s, round4);
+  }
+}
 }  // namespace
 
 void write_detections_json(JsonWriter& w, const Detections& dets,
@@ -30,6 +56,7 @@ void write_detections_json(JsonWriter& w, const Detections& dets,
     box_json(w, d.box);
     // Set by the fuser when a depth model serves the same camera.
     if (d.distance != Detection::kNoDistance) w.field("distance", round2(d.distance));
+    track_json(w, d);
     w.end_object();
   }
   w.end_array();

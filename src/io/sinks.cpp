@@ -82,8 +82,9 @@ class JsonlSink final : public Sink {
 };
 
 // Draws every model's results on a frame onto `canvas` (a copy of the frame's pixels): class
-// maps first (they tint whole pixels), then boxes and faces on top.
-void annotate(const Frame& f, const PipelineInfo& info, Image& canvas) {
+// maps first (they tint whole pixels), then boxes and faces on top, tracked objects with their
+// trails.
+void annotate(const Frame& f, const PipelineInfo& info, Image& canvas, Trails& trails) {
   canvas.resize(f.image.width(), f.image.height(), f.image.format());
   std::memcpy(canvas.data(), f.image.view().data, f.image.stride() * f.image.height());
   std::vector<std::pair<int, std::string>> legend;  // classes the class maps show
@@ -101,9 +102,11 @@ void annotate(const Frame& f, const PipelineInfo& info, Image& canvas) {
     const ModelResult& r = f.results[m];
     if (r.state != ModelResult::State::done) continue;
     const Content c = r.output.contents;
-    if (has(c, Content::detections))
+    if (has(c, Content::detections)) {
+      trails.update_and_draw(canvas, f.camera, m, f.index, r.output.detections);
       draw_detections(canvas, r.output.detections,
                       [&](int id) { return label_of(info.model_labels[m], id); });
+    }
     if (has(c, Content::faces)) draw_faces(canvas, r.output.faces);
     if (has(c, Content::depth)) draw_depth_inset(canvas, r.output.depth);
   }
@@ -120,7 +123,7 @@ class VideoSink final : public Sink {
   }
   std::string name() const override { return "video"; }
   Status write(const Frame& f) override {
-    annotate(f, info_, canvas_);
+    annotate(f, info_, canvas_, trails_);
     return writers_[f.camera].write(canvas_.view());
   }
   void close() override {
@@ -137,6 +140,7 @@ class VideoSink final : public Sink {
   const PipelineInfo& info_;
   std::vector<VideoWriter> writers_;
   Image canvas_;
+  Trails trails_;
 };
 
 class ImageSink final : public Sink {
@@ -151,7 +155,7 @@ class ImageSink final : public Sink {
     fs::create_directories(folder, ec);
     char name[32];
     std::snprintf(name, sizeof name, "%08lld.jpg", static_cast<long long>(f.index));
-    annotate(f, info_, canvas_);
+    annotate(f, info_, canvas_, trails_);
     const std::string path = (folder / name).string();
     // Encoded here and written by write_whole_file rather than cv::imwrite, which says only
     // "false", not why: the error has errno's text (a full disk says so), and the image appears
@@ -178,6 +182,7 @@ class ImageSink final : public Sink {
   const PipelineInfo& info_;
   int every_;
   Image canvas_;
+  Trails trails_;
   std::vector<uchar> jpeg_;  // reused: no allocation per image once it has grown
   uint64_t written_ = 0;
 };
@@ -188,7 +193,7 @@ class PreviewSink final : public Sink {
       : info_(info), callback_(std::move(cb)) {}
   std::string name() const override { return "preview"; }
   Status write(const Frame& f) override {
-    annotate(f, info_, canvas_);
+    annotate(f, info_, canvas_, trails_);
     callback_(info_.camera_ids[static_cast<size_t>(f.camera)], canvas_);
     return {};
   }
@@ -199,6 +204,7 @@ class PreviewSink final : public Sink {
   const PipelineInfo& info_;
   std::function<void(const std::string&, const Image&)> callback_;
   Image canvas_;
+  Trails trails_;
 };
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "percept/io/source.hpp"
 #include "percept/pipeline/config.hpp"
 #include "percept/telemetry/live.hpp"
+#include "percept/track/byte_tracker.hpp"
 
 namespace percept {
 
@@ -33,8 +34,16 @@ struct CameraState {
   std::deque<FrameRef> order;
   int depth_model = -1;             // first depth model serving the camera, for distances
   std::vector<float> fuse_scratch;  // under mu
-  LiveCamera* live = nullptr;       // the camera's counters (the telemetry's and the summary's)
-  int reconnect_streak = 0;         // reconnect attempts since the last frame read (capture thread)
+  // Tracking and 3D, under mu in capture order (sequencer.cpp). trackers[k] serves models[k]
+  // (null: that model has no `tracker:`).
+  std::vector<std::unique_ptr<ByteTracker>> trackers;
+  std::vector<uint8_t> keep_scratch;
+  std::optional<Intrinsics> intrinsics;  // checked against the first frame's size
+  bool intrinsics_checked = false;
+  bool relative_depth_noted = false;
+  double stream_fps = 0;       // > 0: an unpaced file; its frames' time is index / fps
+  LiveCamera* live = nullptr;  // the camera's counters (the telemetry's and the summary's)
+  int reconnect_streak = 0;    // reconnect attempts since the last frame read (capture thread)
   // Publish time of the last frame handed to on_frame, under mu; none yet: the next frame goes
   // (a 0 here held back every frame while the steady clock was younger than the interval, i.e.
   // on a machine booted less than frame_interval_s ago).

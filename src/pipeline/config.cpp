@@ -108,6 +108,11 @@ class Reader {
   }
 
   const std::string& file() const { return file_; }
+  // "FILE:LINE" of a node, for errors that can only be found once the run opens.
+  std::string where_of(const YAML::Node& at) const {
+    const int line = at.IsDefined() && at.Mark().line >= 0 ? at.Mark().line + 1 : 0;
+    return file_ + (line > 0 ? ":" + std::to_string(line) : std::string());
+  }
 
  private:
   static std::string fmt_num(double v) {
@@ -182,13 +187,80 @@ ReconnectConfig read_reconnect(const Reader& r, const YAML::Node& n, const std::
   return c;
 }
 
+// `intrinsics:` or the rectified camera matrix (P) of `rectify:`. Checked against the frame
+// size where the config knows it (synthetic cameras, calibrations); elsewhere the first frame
+// checks it (pipeline/runtime.cpp), naming this key's FILE:LINE.
+void read_intrinsics(const Reader& r, const YAML::Node& n, const std::string& where,
+                     CameraConfig& c) {
+  const std::string w = where + ".intrinsics";
+  if (const YAML::Node k = n["intrinsics"]; k.IsDefined()) {
+    r.expect_map(k, w);
+    r.check_keys(k, w, {"fx", "fy", "cx", "cy"});
+    for (const char* key : {"fx", "fy", "cx", "cy"})
+      if (!k[key]) r.fail(k, w + "." + key + " is missing (fx, fy, cx, cy in pixels)");
+    Intrinsics in;
+    in.fx = r.get<double>(k, "fx", w, "a number");
+    in.fy = r.get<double>(k, "fy", w, "a number");
+    in.cx = r.get<double>(k, "cx", w, "a number");
+    in.cy = r.get<double>(k, "cy", w, "a number");
+    if (!(in.fx > 0 && in.fx < 1e7)) r.fail(k["fx"], w + ".fx must be > 0 (pixels)");
+    if (!(in.fy > 0 && in.fy < 1e7)) r.fail(k["fy"], w + ".fy must be > 0 (pixels)");
+    if (!(in.cx >= 0 && in.cx < 1e7)) r.fail(k["cx"], w + ".cx must be inside the image");
+    if (!(in.cy >= 0 && in.cy < 1e7)) r.fail(k["cy"], w + ".cy must be inside the image");
+    c.intrinsics = in;
+    c.intrinsics_where = r.where_of(k);
+  } else if (c.rectify) {
+    const auto& p = c.rectify->P;
+    c.intrinsics = Intrinsics{p[0], p[5], p[2], p[6]};
+    c.intrinsics_where = r.where_of(n["rectify"]);
+    if (!c.intrinsics->valid())
+      r.fail(n["rectify"], where + ".rectify: the calibration's P has no focal length for 3D");
+  }
+  if (!c.intrinsics) return;
+  int width = 0, height = 0;
+  if (c.source.kind == SourceKind::synthetic) width = c.source.width, height = c.source.height;
+  if (c.rectify) width = c.rectify->width, height = c.rectify->height;
+  const YAML::Node at = n["intrinsics"] ? n["intrinsics"] : n["rectify"];
+  if (width > 0 && !(c.intrinsics->cx < width && c.intrinsics->cy < height))
+    r.fail(at, w + ": the principal point (" + std::to_string(c.intrinsics->cx) + ", " +
+                   std::to_string(c.intrinsics->cy) + ") is outside the " + std::to_string(width) +
+                   "x" + std::to_string(height) + " image");
+}
+
+// `tracker: bytetrack` or `tracker: {type: bytetrack, ...}` (track/byte_tracker.hpp).
+TrackerConfig read_tracker(const Reader& r, const YAML::Node& n, const std::string& where) {
+  TrackerConfig t;
+  const std::string w = where + ".tracker";
+  if (n.IsScalar()) {
+    if (n.Scalar() != "bytetrack") r.fail(n, w + ": '" + n.Scalar() + "' (expected bytetrack)");
+    return t;
+  }
+  r.expect_map(n, w);
+  r.check_keys(n, w,
+               {"type", "high_thresh", "low_thresh", "new_track_thresh", "match_thresh",
+                "track_buffer", "max_detections"});
+  if (n["type"] && r.str(n, "type", w) != "bytetrack")
+    r.fail(n["type"], w + ".type: '" + r.str(n, "type", w) + "' (expected bytetrack)");
+  if (n["high_thresh"]) t.high_thresh = r.number(n, "high_thresh", w, 0, 1);
+  if (n["low_thresh"]) t.low_thresh = r.number(n, "low_thresh", w, 0, 1);
+  if (n["new_track_thresh"]) t.new_track_thresh = r.number(n, "new_track_thresh", w, 0, 1);
+  if (n["match_thresh"]) t.match_thresh = r.number(n, "match_thresh", w, 0.01, 1);
+  if (n["track_buffer"]) t.track_buffer = r.integer(n, "track_buffer", w, 1, 100000);
+  if (n["max_detections"])
+    t.max_detections = static_cast<size_t>(r.integer(n, "max_detections", w, 1, 100000));
+  if (t.low_thresh > t.high_thresh)
+    r.fail(n["low_thresh"], w + ".low_thresh must not be above high_thresh");
+  return t;
+}
+
 CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string& where) {
   r.expect_map(n, where);
-  r.check_keys(n, where, {"id",          "source",          "path",      "pace",      "queue_depth",
-                          "deadline_ms", "drop_late",       "fps",       "width",     "height",
-                          "frames",      "objects",         "seed",      "frame_id",  "topic",
-                          "qos",         "depth",           "timeout_s", "reconnect", "rectify",
-                          "blur",        "max_image_pixels"});
+  r.check_keys(n, where, {"id",          "source",           "path",      "pace",
+                          "queue_depth", "deadline_ms",      "drop_late", "fps",
+                          "width",       "height",           "frames",    "objects",
+                          "seed",        "frame_id",         "topic",     "qos",
+                          "depth",       "timeout_s",        "reconnect", "rectify",
+                          "blur",        "max_image_pixels", "intrinsics"});
   CameraConfig c;
   c.id = r.str(n, "id", where);
   if (c.id.empty()) r.fail(n["id"], where + ".id must not be empty");
@@ -289,6 +361,7 @@ CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string
       r.fail(b, w + ": " + e.message());
     }
   }
+  read_intrinsics(r, n, where, c);
   return c;
 }
 
@@ -318,7 +391,8 @@ ModelConfig read_model(const Reader& r, const YAML::Node& n, const std::string& 
                 "mean",
                 "std",
                 "resize",
-                "depth_unit"});
+                "depth_unit",
+                "tracker"});
   ModelConfig m;
   m.id = r.str(n, "id", where);
   TaskConfig& t = m.task;
@@ -391,6 +465,16 @@ ModelConfig read_model(const Reader& r, const YAML::Node& n, const std::string& 
   }
   if (n["max_batch"]) m.max_batch = static_cast<size_t>(r.integer(n, "max_batch", where, 1, 256));
   if (n["max_wait_us"]) m.max_wait_us = r.integer(n, "max_wait_us", where, 0, 10000000);
+  if (n["tracker"]) {
+    m.tracker = read_tracker(r, n["tracker"], where);
+    m.tracker_where = r.where_of(n["tracker"]);
+    // The second association needs the boxes between low_thresh and conf that the model would
+    // throw away: it decodes down to low_thresh, and the tracker publishes what is under conf
+    // only when it continues a track (the user's conf keeps its meaning).
+    m.tracker->publish_conf = t.conf.value_or(0.25f);
+    t.conf = std::min(static_cast<float>(m.tracker->publish_conf),
+                      static_cast<float>(m.tracker->low_thresh));
+  }
   if (n["cameras"]) {
     const YAML::Node cams = n["cameras"];
     if (!cams.IsSequence() || cams.size() == 0)

@@ -101,7 +101,26 @@ class Pipeline {
         if (has(executors_[m]->task().produces(), Content::depth) && c.depth_model < 0)
           c.depth_model = static_cast<int>(m);
       info_.camera_depth_model.push_back(c.depth_model);
+      c.intrinsics = c.config->intrinsics;
+      info_.camera_3d.push_back(c.intrinsics.has_value() && c.depth_model >= 0);
+      // Files and synthetic scenes read faster than real time keep their own clock (fps() is 0
+      // for image folders: their frames take the capture time).
+      const SourceKind kind = c.config->source.kind;
+      if (!c.paced && (is_file_source(kind) || kind == SourceKind::synthetic))
+        c.stream_fps = c.source->fps();
+      for (size_t m : c.models) {
+        const ModelConfig& mc = cfg.models[m];
+        std::unique_ptr<ByteTracker> t;
+        if (mc.tracker) t = std::make_unique<ByteTracker>(*mc.tracker);
+        c.trackers.push_back(std::move(t));
+      }
     }
+    for (size_t m = 0; m < cfg.models.size(); ++m)
+      if (cfg.models[m].tracker && !has(executors_[m]->task().produces(), Content::detections))
+        throw Error(ErrorCode::invalid_argument,
+                    cfg.models[m].tracker_where + ": models[" + std::to_string(m) + "].tracker: '" +
+                        cfg.models[m].id + "' is a " + executors_[m]->task().name() +
+                        " model; only models that produce detections can be tracked");
     info_.source_state = [this](size_t c) {
       return static_cast<SourceState>(cams_[c].source_state.load(std::memory_order_relaxed));
     };

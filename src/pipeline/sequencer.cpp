@@ -1,6 +1,9 @@
 #include "sequencer.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "percept/core/clock.hpp"
+#include "percept/track/position_3d.hpp"
 
 namespace percept {
 
@@ -55,6 +58,7 @@ void Sequencer::publish(CameraState& c, FrameRef& f) {
     }
   }
   fuse(c, *f);
+  follow(c, *f);
   f->publish_ns = now_ns();
   live.published.fetch_add(1, relaxed);
   for (auto& s : sinks_) s->push(f);
@@ -64,15 +68,57 @@ void Sequencer::publish(CameraState& c, FrameRef& f) {
   }
 }
 
-// Distance of each detected object from the camera's depth map (same frame, same pixels).
+// Distance of each detected object from the camera's depth map (same frame, same pixels), and
+// its 3D position when the camera has intrinsics and the depth is metric.
 void Sequencer::fuse(CameraState& c, Frame& f) {
   if (c.depth_model < 0) return;
   const ModelResult& d = f.results[static_cast<size_t>(c.depth_model)];
   if (d.state != ModelResult::State::done) return;
+  bool in_3d = c.intrinsics.has_value();
+  if (in_3d && !c.intrinsics_checked) {
+    c.intrinsics_checked = true;
+    const Intrinsics& k = *c.intrinsics;
+    if (k.cx >= f.image.width() || k.cy >= f.image.height()) {
+      spdlog::error(
+          "camera '{}': {}: the principal point ({}, {}) is outside its {}x{} frames; "
+          "no 3D positions for this camera",
+          c.config->id, c.config->intrinsics_where, k.cx, k.cy, f.image.width(), f.image.height());
+      c.intrinsics.reset();
+      in_3d = false;
+    }
+  }
+  if (in_3d && d.output.depth.unit != DepthUnit::metres) {
+    if (!c.relative_depth_noted)
+      spdlog::warn(
+          "camera '{}': its depth model gives relative depth: no 3D positions (a metric "
+          "depth model, depth_unit: m, gives them)",
+          c.config->id);
+    c.relative_depth_noted = true;
+    in_3d = false;
+  }
   for (size_t m : c.models)
     if (f.results[m].state == ModelResult::State::done &&
-        has(f.results[m].output.contents, Content::detections))
-      fuse_distances(f.results[m].output.detections, d.output.depth, distance_, c.fuse_scratch);
+        has(f.results[m].output.contents, Content::detections)) {
+      Detections& dets = f.results[m].output.detections;
+      fuse_distances(dets, d.output.depth, distance_, c.fuse_scratch);
+      if (in_3d) locate_in_3d(dets, *c.intrinsics);
+    }
+}
+
+// Tracks run here, in capture order, after fusion (so that a track's 3D history is filtered).
+void Sequencer::follow(CameraState& c, Frame& f) {
+  for (size_t k = 0; k < c.trackers.size(); ++k) {
+    ByteTracker* t = c.trackers[k].get();
+    ModelResult& r = f.results[c.models[k]];
+    if (!t || r.state != ModelResult::State::done) continue;
+    // The frame's time in the stream: from the file's rate when it is read faster than real
+    // time, else when it was captured (a ROS 2 header stamp for ros2 cameras).
+    const int64_t t_ns =
+        c.stream_fps > 0 ? static_cast<int64_t>(static_cast<double>(f.index) * 1e9 / c.stream_fps)
+                         : f.capture_wall_ns;
+    t->update(r.output.detections, t_ns, c.keep_scratch);
+    r.output.retain_detections(c.keep_scratch);
+  }
 }
 
 }  // namespace percept

@@ -1,7 +1,8 @@
 // Result ordering: a camera's frames leave for the sinks in capture order, each once every
 // model serving the camera is done with it (done, dropped or failed). On the way out a frame is
 // checked against the camera's deadline, its detections get distances from the camera's depth
-// map (the fuser), and it is handed to every sink and, rate-limited, to the preview.
+// map (the fuser) and 3D positions from the camera's intrinsics, tracked models track them, and it
+// is handed to every sink and, rate-limited, to the preview.
 //
 // Threads: track() on the camera's capture thread, model_done() on executor threads (and the
 // capture thread for frames it drops); publishing runs under the camera's mutex on whichever
@@ -40,7 +41,8 @@ class Sequencer {
 
  private:
   void publish(CameraState& c, FrameRef& f);  // under c.mu, in capture order
-  void fuse(CameraState& c, Frame& f);        // distances from the depth model's map
+  void fuse(CameraState& c, Frame& f);        // distances from the depth model's map, 3D
+  void follow(CameraState& c, Frame& f);      // the trackers of the camera's models
 
   std::vector<CameraState>& cams_;
   const std::vector<std::unique_ptr<SinkWorker>>& sinks_;

@@ -76,6 +76,9 @@ class Ros2Sink final : public Sink {
         if (has(produces, Content::detections))
           mw.detections =
               add(mbase + "/detections", &vision_msgs_msg_dds__Detection2DArray__desc, qos);
+        if (has(produces, Content::detections) && c < info_.camera_3d.size() && info_.camera_3d[c])
+          mw.detections_3d =
+              add(mbase + "/detections_3d", &vision_msgs_msg_dds__Detection3DArray__desc, qos);
         if (has(produces, Content::depth))
           mw.depth = add(mbase + "/depth", &sensor_msgs_msg_dds__Image__desc, qos);
         if (has(produces, Content::segmentation))
@@ -109,6 +112,8 @@ class Ros2Sink final : public Sink {
       const Content got = r.output.contents;
       if (mw.detections >= 0 && has(got, Content::detections))
         ok &= publish_detections(writers_[mw.detections], f, m, frame_id);
+      if (mw.detections_3d >= 0 && has(got, Content::detections))
+        ok &= publish_detections_3d(writers_[mw.detections_3d], f, m, frame_id);
       if (mw.depth >= 0 && has(got, Content::depth)) {
         const DepthMap& d = r.output.depth;
         ok &= publish_image(writers_[mw.depth], f.capture_wall_ns, frame_id, d.width, d.height,
@@ -213,6 +218,7 @@ class Ros2Sink final : public Sink {
   bool publish_detections(Writer& w, const Frame& f, size_t model, const std::string& frame_id) {
     const Detections& dets = f.results[model].output.detections;
     labels_.resize(dets.size());
+    ids_.resize(dets.size());
     hyps_.resize(dets.size());
     d2d_.resize(dets.size());
     for (size_t i = 0; i < dets.size(); ++i) {
@@ -238,12 +244,63 @@ class Ros2Sink final : public Sink {
       o.bbox_.center_.position_.y_ = 0.5 * (static_cast<double>(d.box.y1) + d.box.y2);
       o.bbox_.size_x_ = d.box.width();
       o.bbox_.size_y_ = d.box.height();
-      o.id_ = const_cast<char*>("");
+      o.id_ = cstr(track_id_text(i, d));
     }
     vision_msgs_msg_dds__Detection2DArray_ msg{};
     msg.header_ = header(f.capture_wall_ns, frame_id);
     msg.detections_._length = msg.detections_._maximum = static_cast<uint32_t>(dets.size());
     msg.detections_._buffer = d2d_.data();
+    msg.detections_._release = false;
+    return write_sample(w, &msg);
+  }
+
+  // The track id as vision_msgs intends `id` (the same object across messages), in decimal; ""
+  // for an untracked detection. ids_ is sized before a message takes pointers into it (short
+  // strings live inside the vector's elements).
+  const std::string& track_id_text(size_t i, const Detection& d) {
+    ids_[i].clear();
+    if (d.track_id > 0) ids_[i] = std::to_string(d.track_id);
+    return ids_[i];
+  }
+
+  // Detections with a 3D position (camera optical frame, metres): the centre in
+  // bbox.center.position, the box's width and height in size.x / size.y; size.z is 0 (one camera
+  // sees the object's front, not its depth). Detections without a position are left out.
+  bool publish_detections_3d(Writer& w, const Frame& f, size_t model, const std::string& frame_id) {
+    const Detections& dets = f.results[model].output.detections;
+    labels3_.resize(dets.size());
+    ids_.resize(dets.size());
+    hyps3_.resize(dets.size());
+    d3d_.resize(dets.size());
+    size_t n = 0;
+    for (size_t i = 0; i < dets.size(); ++i) {
+      const Detection& d = dets[i];
+      if (!d.has_position) continue;
+      labels3_[n] = label_of(info_.model_labels[model], d.class_id);
+      vision_msgs_msg_dds__ObjectHypothesisWithPose_& h = hyps3_[n];
+      h = {};
+      h.hypothesis_.class_id_ = cstr(labels3_[n]);
+      h.hypothesis_.score_ = d.score;
+      h.pose_.pose_.position_.x_ = d.position_m[0];
+      h.pose_.pose_.position_.y_ = d.position_m[1];
+      h.pose_.pose_.position_.z_ = d.position_m[2];
+      h.pose_.pose_.orientation_.w_ = 1;
+      vision_msgs_msg_dds__Detection3D_& o = d3d_[n];
+      o = {};
+      o.header_ = header(f.capture_wall_ns, frame_id);
+      o.results_._length = o.results_._maximum = 1;
+      o.results_._buffer = &h;
+      o.results_._release = false;
+      o.bbox_.center_ = h.pose_.pose_;
+      o.bbox_.size_.x_ = d.size_m[0];
+      o.bbox_.size_.y_ = d.size_m[1];
+      o.id_ = cstr(track_id_text(i, d));
+      ++n;
+    }
+    vision_msgs_msg_dds__Detection3DArray_ msg{};
+    msg.header_ = header(f.capture_wall_ns, frame_id);
+    msg.detections_._length = msg.detections_._maximum = static_cast<uint32_t>(n);
+    msg.detections_._buffer = d3d_.data();
     msg.detections_._release = false;
     return write_sample(w, &msg);
   }
@@ -263,9 +320,11 @@ class Ros2Sink final : public Sink {
     for (size_t m : info_.camera_models[c]) {
       const ModelResult& r = f.results[m];
       if (r.state != ModelResult::State::done) continue;
-      if (has(r.output.contents, Content::detections))
+      if (has(r.output.contents, Content::detections)) {
+        trails_.update_and_draw(canvas_, f.camera, m, f.index, r.output.detections);
         draw_detections(canvas_, r.output.detections,
                         [&](int id) { return label_of(info_.model_labels[m], id); });
+      }
       if (has(r.output.contents, Content::faces)) draw_faces(canvas_, r.output.faces);
     }
     // rgb8, tightly packed (step = 3 * width): what rviz2 and cv_bridge expect most often.
@@ -413,7 +472,7 @@ class Ros2Sink final : public Sink {
   Entity participant_;
   std::vector<Writer> writers_;
   struct ModelWriters {  // writers_ indices per kind of result, -1 for none
-    int detections = -1, depth = -1, segmentation = -1;
+    int detections = -1, detections_3d = -1, depth = -1, segmentation = -1;
   };
   std::vector<std::vector<ModelWriters>> model_writers_;  // [camera][model]
   std::vector<int> annotated_;                            // [camera] -> writers_ index, -1
@@ -429,11 +488,16 @@ class Ros2Sink final : public Sink {
   std::vector<std::string> labels_;
   std::vector<vision_msgs_msg_dds__ObjectHypothesisWithPose_> hyps_;
   std::vector<vision_msgs_msg_dds__Detection2D_> d2d_;
+  std::vector<std::string> ids_;  // track ids in decimal, per detection
+  std::vector<std::string> labels3_;
+  std::vector<vision_msgs_msg_dds__ObjectHypothesisWithPose_> hyps3_;
+  std::vector<vision_msgs_msg_dds__Detection3D_> d3d_;
   std::vector<diagnostic_msgs_msg_dds__DiagnosticStatus_> statuses_;
   std::vector<std::vector<diagnostic_msgs_msg_dds__KeyValue_>> kv_;
   std::vector<std::vector<std::pair<std::string, std::string>>> kv_text_;
   std::vector<std::string> names_;
   Image canvas_;
+  Trails trails_;
   std::vector<uint8_t> rgb_;
 };
 

@@ -2,6 +2,8 @@
 // colourised depth.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
@@ -16,9 +18,34 @@
 namespace percept {
 
 // Draws each box with a per-class colour and a filled "label score" tag kept inside the frame.
-// A fused distance is appended to the tag ("box 0.91 2.35").
+// A fused distance is appended to the tag ("box 0.91 2.35"), a track id put first ("#7 box").
 void draw_detections(Image& frame, const Detections& dets,
                      const std::function<std::string(int)>& label_of);
+
+// The last centres of each tracked object (Detection::track_id), for drawing its trail. Each
+// drawing sink keeps one: it sees its frames in capture order per camera. Trails of objects
+// not seen for a while are forgotten, so the history stays as small as the scene.
+class Trails {
+ public:
+  static constexpr int kLength = 20;  // centres per trail
+  // Records the centres of `dets` (model `model` of camera `camera`, frame `index`) and draws
+  // the trail of each tracked detection in its class colour.
+  void update_and_draw(Image& frame, int camera, size_t model, int64_t index,
+                       const Detections& dets);
+  size_t size() const { return trails_.size(); }
+
+ private:
+  struct Trail {
+    int camera = 0;
+    size_t model = 0;
+    int64_t id = 0;
+    int64_t last_index = 0;
+    int count = 0;  // centres held, at most kLength
+    int head = 0;   // next slot
+    std::array<std::array<float, 2>, kLength> centres{};
+  };
+  std::vector<Trail> trails_;
+};
 
 // Face boxes with their score and the six keypoints as dots.
 void draw_faces(Image& frame, const Faces& faces);

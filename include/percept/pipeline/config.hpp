@@ -36,6 +36,9 @@
 //                                #   (docs/RECTIFY.md); its size must be the frames' size
 //       blur: {sigma: 1.2}       # Gaussian blur after rectification; also ksize (odd, 0:
 //                                #   from sigma as OpenCV). Both on the capture thread
+//       intrinsics: {fx: 600, fy: 600, cx: 320, cy: 240}  # pixels; default: the P of the
+//                                #   `rectify:` calibration. With a metric depth model on the
+//                                #   camera, detections get position_m / size_m (docs/TRACKING.md)
 //   models:
 //     - id: detector
 //       task: detect             # detect | depth | segment | classify | face; default: the
@@ -60,8 +63,15 @@
 //       spin_wait: false         # ONNX Runtime threads spin between tasks (see BackendOptions)
 //       max_batch: 1             # dynamic batching across the model's cameras
 //       max_wait_us: 0           # longest wait for a fuller batch
+//       tracker: bytetrack       # detect only: track objects (docs/TRACKING.md); or a map
+//                                #   {type: bytetrack, high_thresh: 0.25, low_thresh: 0.1,
+//                                #   new_track_thresh: 0.25, match_thresh: 0.8, track_buffer: 30,
+//                                #   max_detections: 1000}. The model decodes down to
+//                                #   low_thresh; boxes under `conf` are published only when they
+//                                #   continue a track
 //   fusion:
-//     distance: median           # median | mean | min | p10 of the depth inside each box
+//     distance: median           # median | mean | min | p10 | cluster of the depth inside
+//                                #   each box (cluster: the densest depth band, the object)
 //   output:
 //     dir: out                   # created when missing
 //     jsonl: true                # detections.jsonl, one line per frame and model
@@ -93,11 +103,13 @@
 #include <string>
 #include <vector>
 
+#include "percept/core/intrinsics.hpp"
 #include "percept/imgproc/camera_info.hpp"
 #include "percept/io/ros2_options.hpp"
 #include "percept/io/source.hpp"
 #include "percept/pipeline/fuser.hpp"
 #include "percept/tasks/task.hpp"
+#include "percept/track/byte_tracker.hpp"
 
 namespace percept {
 
@@ -122,6 +134,8 @@ struct CameraConfig {
   std::optional<CameraInfo> rectify;         // loaded and checked with the config
   double blur_sigma = 0;                     // `blur:`; sigma 0 and ksize 0 = no blur
   int blur_ksize = 0;
+  std::optional<Intrinsics> intrinsics;  // `intrinsics:`, else the rectify calibration's P
+  std::string intrinsics_where;          // "FILE:LINE" of the key, for errors found later
 };
 
 struct ModelConfig {
@@ -130,6 +144,8 @@ struct ModelConfig {
   std::vector<std::string> cameras;  // resolved: never empty after loading
   size_t max_batch = 1;
   int64_t max_wait_us = 0;
+  std::optional<TrackerConfig> tracker;  // `tracker:`; task.conf is lowered to its low_thresh
+  std::string tracker_where;             // "FILE:LINE" of the key, for errors found at open
 };
 
 struct OutputConfig {
