@@ -217,4 +217,111 @@ ros2:
   dds_delete(pp);
 }
 
+// Tracking and 3D on ROS 2 (issue 16): Detection2D.id carries the track id in decimal, and
+// detections_3d (vision_msgs/Detection3DArray) the JSONL's position_m and size_m.
+TEST(Ros2Publish, TrackedDetectionsCarryTheirIdAndA3dTwin) {
+  constexpr int kTracked = 12;
+  const int domain = percept::test::random_domain();
+  const fs::path dir =
+      fs::path(PERCEPT_BUILD_DIR) / "testdata" / ("ros2_track_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const std::string models = PERCEPT_MODELS;
+  percept::test::write_file((dir / "config.yaml").string(), R"(mode: lossless
+cameras:
+  - id: front
+    source: synthetic
+    frame_id: front_optical
+    width: 320
+    height: 240
+    objects: 3
+    frames: )" + std::to_string(kTracked) + R"(
+    intrinsics: {fx: 300, fy: 300, cx: 160, cy: 120}
+models:
+  - {id: detector, path: )" + models + R"(/shapes_yolov8.onnx, threads: 1, tracker: bytetrack}
+  - {id: depth, path: )" + models + R"(/scene_depth.onnx, threads: 1}
+output: {dir: )" + (dir / "out").string() + R"(, video: false}
+ros2:
+  enabled: true
+  domain_id: )" + std::to_string(domain) + R"(
+  qos: reliable
+  depth: 100
+  max_blocking_ms: 1000
+  localhost_only: true
+  diagnostics_hz: 0
+  wait_for_subscribers_s: 30
+  namespace: trk_)" + std::to_string(getpid()) + R"(
+)");
+  const std::string ns = "rt/trk_" + std::to_string(getpid());
+  const dds_entity_t pp = percept::test::loopback_participant(domain);
+  ASSERT_GT(pp, 0) << dds_strretcode(pp);
+  const Sub dets = subscribe(pp, &vision_msgs_msg_dds__Detection2DArray__desc,
+                             ns + "/front/detector/detections");
+  const Sub dets3 = subscribe(pp, &vision_msgs_msg_dds__Detection3DArray__desc,
+                              ns + "/front/detector/detections_3d");
+  // Subscribed so that percept does not wait for a subscriber on it; not checked here.
+  const Sub depth = subscribe(pp, &sensor_msgs_msg_dds__Image__desc, ns + "/front/depth/depth");
+  const std::string cmd = std::string(PERCEPT_BINARY) + " run " + (dir / "config.yaml").string() +
+                          " > " + (dir / "run.log").string() + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "percept run failed, see " << (dir / "run.log");
+  std::vector<nlohmann::json> lines;
+  {
+    std::ifstream jsonl(dir / "out" / "detections.jsonl");
+    for (std::string line; std::getline(jsonl, line);) {
+      auto j = nlohmann::json::parse(line);
+      if (j.at("model") == "detector") lines.push_back(j);
+    }
+  }
+  ASSERT_EQ(lines.size(), static_cast<size_t>(kTracked));
+  int frame = 0, with_id = 0;
+  const int n2 = take_all<vision_msgs_msg_dds__Detection2DArray_>(dets, [&](const auto& m) {
+    const nlohmann::json& want = lines[static_cast<size_t>(frame++)].at("detections");
+    ASSERT_EQ(m.detections_._length, want.size());
+    for (uint32_t i = 0; i < m.detections_._length; ++i) {
+      const std::string id = m.detections_._buffer[i].id_;
+      if (want[i].contains("track_id")) {
+        EXPECT_EQ(id, std::to_string(want[i]["track_id"].get<int64_t>()));
+        ++with_id;
+      } else {
+        EXPECT_EQ(id, "");
+      }
+    }
+  });
+  EXPECT_EQ(n2, kTracked);
+  EXPECT_GT(with_id, kTracked);  // three shapes, tracked from the first frame
+  frame = 0;
+  int placed = 0;
+  const int n3 = take_all<vision_msgs_msg_dds__Detection3DArray_>(dets3, [&](const auto& m) {
+    check_header(m.header_, "front_optical");
+    std::vector<nlohmann::json> want;
+    for (const auto& d : lines[static_cast<size_t>(frame)].at("detections"))
+      if (d.contains("position_m")) want.push_back(d);
+    ++frame;
+    ASSERT_EQ(m.detections_._length, want.size());
+    for (uint32_t i = 0; i < m.detections_._length; ++i) {
+      const auto& d = m.detections_._buffer[i];
+      check_header(d.header_, "front_optical");
+      ++placed;
+      const auto& p = d.bbox_.center_.position_;
+      EXPECT_NEAR(p.x_, want[i]["position_m"][0].get<double>(), 1e-3);
+      EXPECT_NEAR(p.y_, want[i]["position_m"][1].get<double>(), 1e-3);
+      EXPECT_NEAR(p.z_, want[i]["position_m"][2].get<double>(), 1e-3);
+      EXPECT_NEAR(d.bbox_.size_.x_, want[i]["size_m"][0].get<double>(), 1e-3);
+      EXPECT_NEAR(d.bbox_.size_.y_, want[i]["size_m"][1].get<double>(), 1e-3);
+      EXPECT_EQ(d.bbox_.size_.z_, 0.0);
+      EXPECT_EQ(d.bbox_.center_.orientation_.w_, 1.0);
+      ASSERT_EQ(d.results_._length, 1u);
+      EXPECT_EQ(std::string(d.results_._buffer[0].hypothesis_.class_id_),
+                want[i]["label"].get<std::string>());
+      const std::string id = d.id_;
+      EXPECT_EQ(id, want[i].contains("track_id")
+                        ? std::to_string(want[i]["track_id"].get<int64_t>())
+                        : std::string());
+    }
+  });
+  EXPECT_EQ(n3, kTracked);
+  EXPECT_GT(placed, kTracked);
+  EXPECT_EQ(take_all<sensor_msgs_msg_dds__Image_>(depth, [](const auto&) {}), kTracked);
+  dds_delete(pp);
+}
+
 }  // namespace
