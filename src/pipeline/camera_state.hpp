@@ -37,6 +37,8 @@ struct CameraState {
   // Tracking and 3D, under mu in capture order (sequencer.cpp). trackers[k] serves models[k]
   // (null: that model has no `tracker:`).
   std::vector<std::unique_ptr<ByteTracker>> trackers;
+  std::vector<TrackerStats> tracker_counted;  // what each tracker's model counters hold already
+  std::vector<LiveModel*> tracker_live;       // the model's counters, per tracker
   std::vector<uint8_t> keep_scratch;
   std::optional<Intrinsics> intrinsics;  // checked against the first frame's size
   bool intrinsics_checked = false;

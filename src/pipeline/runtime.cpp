@@ -111,8 +111,13 @@ class Pipeline {
       for (size_t m : c.models) {
         const ModelConfig& mc = cfg.models[m];
         std::unique_ptr<ByteTracker> t;
-        if (mc.tracker) t = std::make_unique<ByteTracker>(*mc.tracker);
+        if (mc.tracker) {
+          t = std::make_unique<ByteTracker>(*mc.tracker);
+          telemetry_->model(m).tracked.store(true, std::memory_order_relaxed);
+        }
         c.trackers.push_back(std::move(t));
+        c.tracker_counted.emplace_back();
+        c.tracker_live.push_back(&telemetry_->model(m));
       }
     }
     for (size_t m = 0; m < cfg.models.size(); ++m)

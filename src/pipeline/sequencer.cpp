@@ -118,6 +118,15 @@ void Sequencer::follow(CameraState& c, Frame& f) {
                          : f.capture_wall_ns;
     t->update(r.output.detections, t_ns, c.keep_scratch);
     r.output.retain_detections(c.keep_scratch);
+    // The model's counters add what this tracker counted since last time.
+    const TrackerStats& s = t->stats();
+    TrackerStats& was = c.tracker_counted[k];
+    LiveModel& live = *c.tracker_live[k];
+    constexpr auto relaxed = std::memory_order_relaxed;
+    live.tracks.fetch_add(s.confirmed - was.confirmed, relaxed);
+    live.track_invalid.fetch_add(s.invalid - was.invalid, relaxed);
+    live.track_capped.fetch_add(s.capped - was.capped, relaxed);
+    was = s;
   }
 }
 

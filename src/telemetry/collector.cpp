@@ -155,6 +155,10 @@ RunSummary TelemetryCollector::summary(double wall_s) const {
     st.dropped_late = l.dropped_late.load(relaxed);
     st.batches = l.batches.load(relaxed);
     st.oom_degrades = l.oom_degrades.load(relaxed);
+    st.tracked = l.tracked.load(relaxed);
+    st.tracks = l.tracks.load(relaxed);
+    st.track_invalid = l.track_invalid.load(relaxed);
+    st.track_capped = l.track_capped.load(relaxed);
     // Sized by the batch the executor could run at start (a fixed-batch model: 1).
     const size_t limit = l.batch_limit ? l.batch_limit : m.info.max_batch;
     for (size_t n = 0; n <= std::min(limit, l.batch_sizes.size() - 1); ++n)

@@ -85,6 +85,13 @@ std::string summary_json(const RunSummary& s) {
     w.key("batch_sizes").begin_array();
     for (uint64_t n : st.batch_sizes) w.value(n);
     w.end_array();
+    if (st.tracked)
+      w.key("tracking")
+          .begin_object()
+          .field("tracks", st.tracks)
+          .field("invalid_boxes", st.track_invalid)
+          .field("capped_boxes", st.track_capped)
+          .end_object();
     stage_json(w, "queue_ms", st.queue_ns);
     stage_json(w, "preprocess_ms", st.preprocess_ns);
     stage_json(w, "inference_ms", st.inference_ns);

@@ -106,6 +106,13 @@ TEST_F(TrackingRun, JsonlCarriesStableTrackIdsAndVelocities) {
   // Three shapes bouncing for 2 s: a handful of identities, not one per frame.
   EXPECT_LE(ids.size(), 6u);
   EXPECT_GE(ids.size(), 3u);
+  // summary.json counts the ids handed out (and the boxes refused: none here).
+  std::ifstream sf(dir_ / "out" / "summary.json");
+  const auto summary = nlohmann::json::parse(sf);
+  const auto& tracking = summary["models"][0]["tracking"];
+  EXPECT_EQ(tracking["tracks"].get<size_t>(), ids.size());
+  EXPECT_EQ(tracking["invalid_boxes"], 0);
+  EXPECT_EQ(tracking["capped_boxes"], 0);
 }
 
 TEST_F(TrackingRun, MetricDepthAndIntrinsicsGivePositionsInMetres) {

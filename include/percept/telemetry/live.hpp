@@ -58,6 +58,9 @@ struct LiveModel {
   explicit LiveModel(size_t batch) : max_batch(batch), batch_sizes(batch + 1) {}
   LiveHistogram queue, preprocess, inference, postprocess;
   std::atomic<uint64_t> frames{0}, failed{0}, batches{0}, oom_degrades{0}, dropped_late{0};
+  // The model's trackers (all its cameras): ids handed out, boxes refused, boxes over the cap.
+  std::atomic<bool> tracked{false};
+  std::atomic<uint64_t> tracks{0}, track_invalid{0}, track_capped{0};
   std::atomic<size_t> max_batch;  // the executor's, after fixed-batch capping and OOM halving
   // The executor's max_batch when it started (a fixed-batch model: 1): the summary's
   // batch_sizes run 0..batch_limit. Set by the executor before any thread starts.

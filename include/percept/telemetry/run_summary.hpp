@@ -40,7 +40,11 @@ struct ModelStats {
   // Out-of-memory batches that made the executor halve its max_batch (for the rest of the run);
   // the frames were retried in halves. ModelSummary::max_batch is the batch it ended with.
   uint64_t oom_degrades = 0;
-  std::vector<uint64_t> batch_sizes;                      // [n] = batches of n frames
+  std::vector<uint64_t> batch_sizes;  // [n] = batches of n frames
+  // With `tracker:` (docs/TRACKING.md): track ids handed out, and boxes the trackers refused
+  // (non-finite, no area) or published untracked (beyond max_detections), over all cameras.
+  bool tracked = false;
+  uint64_t tracks = 0, track_invalid = 0, track_capped = 0;
   Histogram queue_ns;                                     // per frame: capture -> dequeue
   Histogram preprocess_ns, inference_ns, postprocess_ns;  // per batch
 };
