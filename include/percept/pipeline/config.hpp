@@ -70,7 +70,7 @@
 //                                #   low_thresh; boxes under `conf` are published only when they
 //                                #   continue a track
 //   fusion:
-//     distance: median           # median | mean | min | p10 | cluster of the depth inside
+//     distance: cluster          # cluster | median | mean | min | p10 of the depth inside
 //                                #   each box (cluster: the densest depth band, the object)
 //   output:
 //     dir: out                   # created when missing
@@ -174,7 +174,7 @@ enum class PipelineMode { lossless, live };
 struct PipelineConfig {
   std::string file;
   PipelineMode mode = PipelineMode::lossless;
-  DistanceStat distance = DistanceStat::median;
+  DistanceStat distance = DistanceStat::cluster;  // docs/TRACKING.md: which statistic
   std::vector<CameraConfig> cameras;
   std::vector<ModelConfig> models;
   OutputConfig output;
