@@ -70,5 +70,33 @@ TEST(Annotate, ClassLegendTopLeftOnlyAndBoundedRows) {
   EXPECT_TRUE(untouched(tiny, 4, 4));
 }
 
+// A tracked object's trail joins its last centres; an object gone for longer than a trail is
+// forgotten, and untracked boxes have none.
+TEST(Annotate, TrailsJoinTheCentresOfTrackedObjectsAndForgetTheGone) {
+  Trails trails;
+  Image frame = grey_frame(320, 240);
+  auto tracked = [](float cx, int64_t id) {
+    Detection d;
+    d.box = {cx - 10, 100, cx + 10, 140};
+    d.track_id = id;
+    return d;
+  };
+  for (int i = 0; i < 10; ++i) {  // moving right 10 px per frame, centre y = 120
+    frame = grey_frame(320, 240);
+    Detection untracked = tracked(60, 0);
+    untracked.box = {50, 20, 70, 60};
+    trails.update_and_draw(frame, 0, 0, i, {tracked(50.f + 10 * i, 7), untracked});
+  }
+  EXPECT_EQ(trails.size(), 1u) << "one trail: the untracked box has none";
+  for (int x = 55; x <= 135; x += 20) EXPECT_FALSE(untouched(frame, x, 120)) << x;
+  EXPECT_TRUE(untouched(frame, 30, 120)) << "before the first centre";
+  EXPECT_TRUE(untouched(frame, 90, 160)) << "off the trail";
+  EXPECT_TRUE(untouched(frame, 60, 40)) << "an untracked box leaves no trail";
+  // Frames later, with the object gone: its trail is forgotten.
+  frame = grey_frame(320, 240);
+  trails.update_and_draw(frame, 0, 0, 10 + Trails::kLength + 1, {});
+  EXPECT_EQ(trails.size(), 0u);
+}
+
 }  // namespace
 }  // namespace percept
