@@ -14,16 +14,23 @@ void ModelOutput::clear() {
   segmentation.width = segmentation.height = 0;
   classes.clear();
   faces.clear();
+  masks.clear();
 }
 
 void ModelOutput::retain_detections(const std::vector<uint8_t>& keep) {
+  // Masks are compacted with their detections; their bytes stay where they are.
+  const bool with_masks = masks.items.size() == detections.size();
   size_t out = 0;
   for (size_t i = 0; i < detections.size() && i < keep.size(); ++i) {
     if (!keep[i]) continue;
-    if (out != i) detections[out] = detections[i];
+    if (out != i) {
+      detections[out] = detections[i];
+      if (with_masks) masks.items[out] = masks.items[i];
+    }
     ++out;
   }
   detections.resize(out);
+  if (with_masks) masks.items.resize(out);
 }
 
 std::string label_of(const std::vector<std::string>& labels, int class_id) {
