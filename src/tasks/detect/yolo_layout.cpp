@@ -81,4 +81,21 @@ Result<LayoutInfo> detect_layout(std::span<const int64_t> shape, int nc,
                "; set `layout: v8 | v5 | end2end` in the model's config");
 }
 
+Result<LayoutInfo> detect_layout_extra(std::span<const int64_t> shape, int nc, int extra) {
+  const std::string s = shape_str(shape);
+  if (shape.size() != 3 || shape[1] <= 0 || shape[2] <= 0)
+    return Error("output " + s + " is not a rank-3 [B, 4+nc+" + std::to_string(extra) +
+                 ", N] tensor with known sizes");
+  const int64_t classes = shape[1] - 4 - extra;
+  if (classes < 1)
+    return Error("output " + s + " has " + std::to_string(shape[1]) +
+                 " channels per anchor: too few for 4 box values, at least one class and " +
+                 std::to_string(extra) + " more");
+  if (nc > 0 && classes != nc)
+    return Error("output " + s + " holds " + std::to_string(classes) + " classes after 4 box and " +
+                 "before " + std::to_string(extra) + " more channels, but the model names " +
+                 std::to_string(nc));
+  return LayoutInfo{YoloLayout::v8, static_cast<int>(classes), static_cast<int>(shape[2]), extra};
+}
+
 }  // namespace percept
