@@ -72,6 +72,8 @@ std::unique_ptr<Task> open_task(const TaskContext& ctx, const TaskConfig& config
   ModelConventions c =
       resolve_conventions(config.conventions, backend.model_path(), backend.metadata())
           .value_or_throw();
+  if (c.task && c.source["task"] == "metadata")
+    c.task = task_for_metadata(*c.task, backend).value_or_throw();
   if (c.task && c.source["task"] == "metadata" && !find_task(*c.task)) {
     spdlog::info(
         "model '{}': metadata task '{}' is not a task percept runs; telling the task "

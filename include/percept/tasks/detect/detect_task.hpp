@@ -20,4 +20,11 @@ namespace percept {
 std::unique_ptr<Task> make_detect_task(const TaskContext& ctx, const TaskConfig& config,
                                        const ModelConventions& conventions);
 
+// YOLOv8/v11-seg instance segmentation: output0 [B, 4+nc+nm, N] (v8 layout, nm coefficients
+// after the class scores), prototypes output1 [B, nm, mh, mw]. The detect task's options, plus
+// mask_threshold (0.5). Fills detections and one mask per detection at frame resolution
+// (ModelOutput::masks). Throws percept::Error naming the model and the tensor.
+std::unique_ptr<Task> make_instance_segment_task(const TaskContext& ctx, const TaskConfig& config,
+                                                 const ModelConventions& conventions);
+
 }  // namespace percept
