@@ -93,6 +93,32 @@ void overlay_segmentation(Image& frame, const SegmentationMap& seg, float alpha)
   }
 }
 
+void overlay_masks(Image& frame, const Detections& dets, const InstanceMasks& masks, float alpha) {
+  if (masks.items.size() != dets.size() || frame.format() == PixelFormat::gray8) return;
+  cv::Mat m = mat_view(frame);
+  const bool rgb = frame.format() == PixelFormat::rgb8;
+  const float keep = 1.f - alpha;
+  for (size_t i = 0; i < dets.size(); ++i) {
+    const InstanceMask& mk = masks.items[i];
+    const cv::Scalar c = class_colour(dets[i].class_id);
+    // Masks lie inside their frame; a mask that does not is skipped rather than drawn outside.
+    if (mk.x < 0 || mk.y < 0 || mk.x + mk.width > m.cols || mk.y + mk.height > m.rows ||
+        mk.offset + static_cast<size_t>(mk.width) * mk.height > masks.pixels.size())
+      continue;
+    for (int y = 0; y < mk.height; ++y) {
+      const uint8_t* bit = masks.pixels.data() + mk.offset + static_cast<size_t>(y) * mk.width;
+      auto* px = m.ptr<uint8_t>(mk.y + y) + static_cast<size_t>(mk.x) * 3;
+      for (int x = 0; x < mk.width; ++x, px += 3) {
+        if (!bit[x]) continue;
+        for (int k = 0; k < 3; ++k) {
+          const double v = c[rgb ? 2 - k : k];
+          px[k] = static_cast<uint8_t>(keep * px[k] + alpha * static_cast<float>(v) + 0.5f);
+        }
+      }
+    }
+  }
+}
+
 void draw_class_legend(Image& frame, const std::vector<std::pair<int, std::string>>& classes,
                        size_t max_rows) {
   if (classes.empty() || frame.format() == PixelFormat::gray8) return;

@@ -1,6 +1,7 @@
 #include "percept/io/results_json.hpp"
 
 #include <cmath>
+#include <opencv2/imgproc.hpp>
 
 namespace percept {
 
@@ -16,10 +17,39 @@ void box_json(JsonWriter& w, const Box& b) {
   w.begin_array().value(round2(b.x1)).value(round2(b.y1)).value(round2(b.x2));
   w.value(round2(b.y2)).end_array();
 }
+// "mask": {"area", "polygon"} of mask i: the outline of its largest part, simplified to within
+// a pixel (a polygon with a point per boundary pixel would dominate the JSONL's size).
+void mask_json(JsonWriter& w, const InstanceMasks& masks, size_t i) {
+  const InstanceMask& m = masks.items[i];
+  w.key("mask").begin_object().field("area", static_cast<int64_t>(m.area));
+  w.key("polygon").begin_array();
+  if (m.area > 0) {
+    // findContours reads the bytes and does not write them (OpenCV >= 3.2).
+    const cv::Mat bits(m.height, m.width, CV_8UC1,
+                       const_cast<uint8_t*>(masks.pixels.data() + m.offset));
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(bits, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+    size_t best = 0;
+    double best_area = -1;
+    for (size_t c = 0; c < contours.size(); ++c) {
+      const double a = cv::contourArea(contours[c]) + static_cast<double>(contours[c].size());
+      if (a > best_area) {
+        best_area = a;
+        best = c;
+      }
+    }
+    if (!contours.empty()) {
+      std::vector<cv::Point> poly;
+      cv::approxPolyDP(contours[best], poly, 1.0, true);
+      for (const cv::Point& p : poly) w.begin_array().value(p.x + m.x).value(p.y + m.y).end_array();
+    }
+  }
+  w.end_array().end_object();
+}
 }  // namespace
 
 void write_detections_json(JsonWriter& w, const Detections& dets,
-                           const std::vector<std::string>& labels) {
+                           const std::vector<std::string>& labels, const InstanceMasks* masks) {
   w.begin_array();
   for (const Detection& d : dets) {
     w.begin_object()
@@ -30,6 +60,9 @@ void write_detections_json(JsonWriter& w, const Detections& dets,
     box_json(w, d.box);
     // Set by the fuser when a depth model serves the same camera.
     if (d.distance != Detection::kNoDistance) w.field("distance", round2(d.distance));
+    // Instance segmentation: the mask of this detection.
+    if (masks && masks->items.size() == dets.size())
+      mask_json(w, *masks, static_cast<size_t>(&d - dets.data()));
     w.end_object();
   }
   w.end_array();
@@ -39,8 +72,10 @@ void write_results_json(JsonWriter& w, const ModelOutput& out,
                         const std::vector<std::string>& labels, const MapFiles& files) {
   if (has(out.contents, Content::detections)) {
     w.key("detections");
-    write_detections_json(w, out.detections, labels);
+    write_detections_json(w, out.detections, labels,
+                          has(out.contents, Content::masks) ? &out.masks : nullptr);
   }
+  if (has(out.contents, Content::masks) && !files.masks.empty()) w.field("masks", files.masks);
   if (has(out.contents, Content::depth)) {
     const DepthStats s = depth_stats(out.depth);
     // Relative depth has no unit and a model-dependent range: keep more digits.

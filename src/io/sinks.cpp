@@ -101,6 +101,8 @@ void annotate(const Frame& f, const PipelineInfo& info, Image& canvas) {
     const ModelResult& r = f.results[m];
     if (r.state != ModelResult::State::done) continue;
     const Content c = r.output.contents;
+    // Instance masks under their boxes.
+    if (has(c, Content::masks)) overlay_masks(canvas, r.output.detections, r.output.masks);
     if (has(c, Content::detections))
       draw_detections(canvas, r.output.detections,
                       [&](int id) { return label_of(info.model_labels[m], id); });

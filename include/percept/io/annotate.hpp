@@ -11,6 +11,7 @@
 #include "percept/core/detection.hpp"
 #include "percept/core/face.hpp"
 #include "percept/core/image.hpp"
+#include "percept/core/instance_masks.hpp"
 #include "percept/core/segmentation_map.hpp"
 
 namespace percept {
@@ -26,6 +27,11 @@ void draw_faces(Image& frame, const Faces& faces);
 // Blends a per-class colour over every pixel (alpha: weight of the colour); the map must have
 // the frame's size (it is skipped otherwise).
 void overlay_segmentation(Image& frame, const SegmentationMap& seg, float alpha = 0.45f);
+
+// Blends each detection's class colour (the colour of its box) over its instance-mask pixels
+// (masks.items[i] belongs to dets[i]; nothing is drawn when they do not line up).
+void overlay_masks(Image& frame, const Detections& dets, const InstanceMasks& masks,
+                   float alpha = 0.45f);
 
 // A legend for class maps, in the top-left corner: one colour swatch (the colour
 // overlay_segmentation uses) and name per (class id, name) entry, at most `max_rows` rows.
