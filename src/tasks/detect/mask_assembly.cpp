@@ -28,6 +28,18 @@ void window_logits(const float* coef, const Prototypes& p, int u0, int v0, int c
   }
 }
 
+// row[x] = lerp(a, b, w[x]) > t over [x0, x1), the number set. NaN: off.
+PERCEPT_VECTOR_CLONES
+int64_t threshold_run(float a, float b, const float* w, float t, int x0, int x1, uint8_t* row) {
+  int64_t on = 0;
+  for (int x = x0; x < x1; ++x) {
+    const uint8_t v = lerp_logit(a, b, w[x]) > t ? 1 : 0;
+    row[x] = v;
+    on += v;
+  }
+  return on;
+}
+
 }  // namespace
 
 void MaskAssembler::assemble(const Detections& dets, const float* coef, const Prototypes& protos,
@@ -80,11 +92,19 @@ void MaskAssembler::assemble(const Detections& dets, const float* coef, const Pr
     const int v_hi = r1;
     const int cols = u_hi - u_lo + 1, rows = v_hi - v_lo + 1;
     logits_.resize(static_cast<size_t>(cols) * rows);
+    row_.resize(static_cast<size_t>(cols));
     window_logits(coef + i * static_cast<size_t>(protos.nm), protos, u_lo, v_lo, cols, rows,
                   logits_.data());
+    // Columns come in runs that share their two taps (col0_ never decreases): each run is a
+    // contiguous lerp of two blended values, which vectorises.
+    runs_.clear();
     for (int x = 0; x < m.width; ++x) {
       col0_[x] -= u_lo;
       col1_[x] -= u_lo;
+      if (runs_.empty() || runs_.back().c0 != col0_[x] || runs_.back().c1 != col1_[x])
+        runs_.push_back({x, x + 1, col0_[x], col1_[x]});
+      else
+        runs_.back().x1 = x + 1;
     }
     out.pixels.resize(m.offset + static_cast<size_t>(m.width) * m.height);
     uint8_t* dst = out.pixels.data() + m.offset;
@@ -95,13 +115,11 @@ void MaskAssembler::assemble(const Detections& dets, const float* coef, const Pr
       bilinear_tap(ay.a * static_cast<float>(m.y + y) + ay.b, protos.height, &y0, &y1, &wy);
       const float* l0 = logits_.data() + static_cast<size_t>(y0 - v_lo) * cols;
       const float* l1 = logits_.data() + static_cast<size_t>(y1 - v_lo) * cols;
+      float* r = row_.data();
+      for (int u = 0; u < cols; ++u) r[u] = lerp_logit(l0[u], l1[u], wy);
       uint8_t* row = dst + static_cast<size_t>(y) * m.width;
-      for (int x = 0; x < m.width; ++x) {
-        const float v = blend(l0[col0_[x]], l0[col1_[x]], l1[col0_[x]], l1[col1_[x]], colw_[x], wy);
-        const uint8_t on = v > t ? 1 : 0;  // NaN: off
-        row[x] = on;
-        area += on;
-      }
+      for (const Run& run : runs_)
+        area += threshold_run(r[run.c0], r[run.c1], colw_.data(), t, run.x0, run.x1, row);
     }
     m.area = area;
     out.items.push_back(m);

@@ -35,6 +35,11 @@ class MaskAssembler {
   std::vector<float> logits_;         // the prototype pixels under one box
   std::vector<int32_t> col0_, col1_;  // per frame column of the box: prototype taps
   std::vector<float> colw_;           // weight of the second tap
+  std::vector<float> row_;            // the window's two rows blended, for one frame row
+  struct Run {
+    int x0, x1, c0, c1;  // box columns [x0, x1) share the taps c0, c1
+  };
+  std::vector<Run> runs_;
 };
 
 }  // namespace percept

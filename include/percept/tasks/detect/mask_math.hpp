@@ -58,11 +58,14 @@ PERCEPT_HD inline float proto_logit(const float* coef, int nm, const float* prot
   return s;
 }
 
-// Bilinear blend of four logits; weights wx, wy of the second sample along each axis.
+// Bilinear blend of four logits (l<row><col>); weights wx, wy of the second sample along each
+// axis. Vertical first: the CPU assembler blends a whole row of prototype columns once per frame
+// row (lerp of the two rows), then each frame pixel between two of them, in this same order.
+PERCEPT_HD inline float lerp_logit(float a, float b, float w) {
+  return a + (b - a) * w;
+}
 PERCEPT_HD inline float blend(float l00, float l01, float l10, float l11, float wx, float wy) {
-  const float top = l00 + (l01 - l00) * wx;
-  const float bottom = l10 + (l11 - l10) * wx;
-  return top + (bottom - top) * wy;
+  return lerp_logit(lerp_logit(l00, l10, wy), lerp_logit(l01, l11, wy), wx);
 }
 
 // logit(t) for a probability threshold t in (0, 1); outside it, a threshold no finite logit
