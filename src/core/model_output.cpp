@@ -15,22 +15,29 @@ void ModelOutput::clear() {
   classes.clear();
   faces.clear();
   masks.clear();
+  keypoints.clear();
 }
 
 void ModelOutput::retain_detections(const std::vector<uint8_t>& keep) {
   // Masks are compacted with their detections; their bytes stay where they are.
   const bool with_masks = masks.items.size() == detections.size();
+  const bool with_points =
+      keypoints.per_detection > 0 && keypoints.detections() == detections.size();
+  const size_t k = static_cast<size_t>(keypoints.per_detection);
   size_t out = 0;
   for (size_t i = 0; i < detections.size() && i < keep.size(); ++i) {
     if (!keep[i]) continue;
     if (out != i) {
       detections[out] = detections[i];
       if (with_masks) masks.items[out] = masks.items[i];
+      if (with_points)
+        for (size_t j = 0; j < k; ++j) keypoints.points[out * k + j] = keypoints.points[i * k + j];
     }
     ++out;
   }
   detections.resize(out);
   if (with_masks) masks.items.resize(out);
+  if (with_points) keypoints.points.resize(out * k);
 }
 
 std::string label_of(const std::vector<std::string>& labels, int class_id) {
