@@ -212,6 +212,7 @@ int run_infer(const InferArgs& a) {
     if (has(out.contents, Content::masks)) overlay_masks(img, out.detections, out.masks);
     if (has(out.contents, Content::detections))
       draw_detections(img, out.detections, [&](int id) { return task->label(id); });
+    if (has(out.contents, Content::keypoints)) draw_keypoints(img, out.detections, out.keypoints);
     if (has(out.contents, Content::faces)) draw_faces(img, out.faces);
     if (!write_image(a.save, img)) {
       std::cerr << "percept: error: cannot write annotated image '" << a.save << "'\n";
@@ -230,7 +231,7 @@ std::function<int()> add_infer_command(CLI::App& app) {
   c->add_option("-i,--image", a->image, "Image file (PNG, JPEG, BMP, TIFF...)")->required();
   c->add_option("--task", a->task,
                 "auto or a registered task: detect, depth, segment, classify, face, "
-                "instance_segment (auto: the "
+                "instance_segment, pose (auto: the "
                 "model's sidecar or metadata, else its tensor shapes)")
       ->capture_default_str();
   c->add_option("--conf", a->conf, "Confidence threshold (detect 0.25, face 0.75)")

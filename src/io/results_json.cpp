@@ -46,10 +46,18 @@ void mask_json(JsonWriter& w, const InstanceMasks& masks, size_t i) {
   }
   w.end_array().end_object();
 }
+// "keypoints": [[x, y, v], ...] of detection i.
+void keypoints_json(JsonWriter& w, const DetectionKeypoints& k, size_t i) {
+  w.key("keypoints").begin_array();
+  for (const Keypoint& p : k.of(i))
+    w.begin_array().value(round2(p.x)).value(round2(p.y)).value(round4(p.v)).end_array();
+  w.end_array();
+}
 }  // namespace
 
 void write_detections_json(JsonWriter& w, const Detections& dets,
-                           const std::vector<std::string>& labels, const InstanceMasks* masks) {
+                           const std::vector<std::string>& labels, const InstanceMasks* masks,
+                           const DetectionKeypoints* keypoints) {
   w.begin_array();
   for (const Detection& d : dets) {
     w.begin_object()
@@ -63,6 +71,9 @@ void write_detections_json(JsonWriter& w, const Detections& dets,
     // Instance segmentation: the mask of this detection.
     if (masks && masks->items.size() == dets.size())
       mask_json(w, *masks, static_cast<size_t>(&d - dets.data()));
+    // Pose: the keypoints of this detection.
+    if (keypoints && keypoints->detections() == dets.size())
+      keypoints_json(w, *keypoints, static_cast<size_t>(&d - dets.data()));
     w.end_object();
   }
   w.end_array();
@@ -73,7 +84,8 @@ void write_results_json(JsonWriter& w, const ModelOutput& out,
   if (has(out.contents, Content::detections)) {
     w.key("detections");
     write_detections_json(w, out.detections, labels,
-                          has(out.contents, Content::masks) ? &out.masks : nullptr);
+                          has(out.contents, Content::masks) ? &out.masks : nullptr,
+                          has(out.contents, Content::keypoints) ? &out.keypoints : nullptr);
   }
   if (has(out.contents, Content::masks) && !files.masks.empty()) w.field("masks", files.masks);
   if (has(out.contents, Content::depth)) {

@@ -106,6 +106,8 @@ void annotate(const Frame& f, const PipelineInfo& info, Image& canvas) {
     if (has(c, Content::detections))
       draw_detections(canvas, r.output.detections,
                       [&](int id) { return label_of(info.model_labels[m], id); });
+    // Pose keypoints over their boxes.
+    if (has(c, Content::keypoints)) draw_keypoints(canvas, r.output.detections, r.output.keypoints);
     if (has(c, Content::faces)) draw_faces(canvas, r.output.faces);
     if (has(c, Content::depth)) draw_depth_inset(canvas, r.output.depth);
   }

@@ -23,6 +23,7 @@ struct Registry {
       {"classify", Content::classes, make_classify_task},
       {"face", Content::faces, make_face_task},
       {"instance_segment", Content::detections | Content::masks, make_instance_segment_task},
+      {"pose", Content::detections | Content::keypoints, make_pose_task},
   };
 };
 
@@ -120,13 +121,14 @@ Result<std::string> task_for_metadata(const std::string& task, const Backend& b)
   const auto& outs = b.outputs();
   if (task == "segment" && outs.size() == 2 && outs[0].shape.size() == 3)
     return std::string("instance_segment");
-  // A YOLO pose or OBB head would otherwise be read as a detector with too many classes; any
-  // other model keeps the fallback to the tensor shapes (open_task).
-  if ((task == "pose" || task == "obb") && !outs.empty() && outs[0].shape.size() == 3)
-    return Error(ErrorCode::not_supported,
-                 "model '" + b.model_path() + "': its metadata says task '" + task +
-                     "'; percept does not run YOLO " +
-                     (task == "pose" ? "pose keypoints" : "oriented boxes") + " yet");
+  // An OBB head would otherwise be read as a detector with too many classes; any other model
+  // keeps the fallback to the tensor shapes (open_task).
+  if (task == "pose" && !(outs.size() == 1 && outs[0].shape.size() == 3))
+    return std::string();  // not a YOLO pose head: open_task tells the task from the shapes
+  if (task == "obb" && !outs.empty() && outs[0].shape.size() == 3)
+    return Error(ErrorCode::not_supported, "model '" + b.model_path() +
+                                               "': its metadata says task 'obb'; percept does "
+                                               "not run YOLO oriented boxes yet");
   return task;
 }
 

@@ -301,6 +301,44 @@ TEST_F(Hostile, SegNanCoefficientsPaddingAndCrowds) {
   EXPECT_TRUE(fs::exists(dir_ / "img.masks.png"));
 }
 
+// --- pose --------------------------------------------------------------------------------
+
+TEST_F(Hostile, PoseKptShapeDisagreesWithTheChannels) {
+  expect_bad_input("infer --model " + kHostile + "/pose_kpt_mismatch.onnx --image " + image(),
+                   {"pose_kpt_mismatch.onnx", "'output0'", "kpt_shape [3, 3]"});
+}
+
+TEST_F(Hostile, PoseWithoutKptShape) {
+  expect_bad_input("infer --model " + kHostile + "/pose_no_kpt_shape.onnx --image " + image(),
+                   {"pose_no_kpt_shape.onnx", "kpt_shape"});
+}
+
+TEST_F(Hostile, PoseNonFiniteKeypointsAreInvisible) {
+  json j = infer_json(kHostile + "/nan_pose.onnx", image(64, 64));
+  const json& dets = j["detections"];
+  expect_sane_detections(dets);
+  ASSERT_EQ(dets.size(), 3u) << j;
+  for (const auto& d : dets) {
+    ASSERT_EQ(d["keypoints"].size(), 2u) << d;
+    for (const auto& k : d["keypoints"]) {
+      for (int c = 0; c < 3; ++c) ASSERT_TRUE(k[c].is_number()) << d;  // NaN would be null
+      EXPECT_GE(k[0].get<double>(), 0) << d;
+      EXPECT_LE(k[0].get<double>(), 64) << d;
+      EXPECT_GE(k[1].get<double>(), 0) << d;
+      EXPECT_LE(k[1].get<double>(), 64) << d;
+      EXPECT_GE(k[2].get<double>(), 0) << d;
+      EXPECT_LE(k[2].get<double>(), 1) << d;
+    }
+  }
+  // The sane instance keeps its points (64x64 frame: no letterbox); a NaN or infinite x makes
+  // a point invisible; a NaN visibility is 0, a visibility of 5 is 1.
+  EXPECT_EQ(dets[0]["keypoints"][0], json::parse("[18.0, 28.0, 0.9]")) << dets[0];
+  EXPECT_EQ(dets[1]["keypoints"][0][2], 0.0);
+  EXPECT_EQ(dets[1]["keypoints"][1][2], 0.0);
+  EXPECT_EQ(dets[2]["keypoints"][0][2], 0.0);
+  EXPECT_EQ(dets[2]["keypoints"][1][2], 1.0);
+}
+
 TEST_F(Hostile, DepthStatsComeFromFiniteValues) {
   json j = infer_json(kHostile + "/nan_depth.onnx", image(64, 64));
   for (const char* k : {"min", "max", "mean"}) {

@@ -27,6 +27,10 @@ Each model is tiny and is wrong in one way a real export can be:
 - seg_protos_rank3.onnx  prototypes output [1, 2, 256] (rank 3).
 - seg_protos_stride.onnx prototypes [1, 2, 7, 7]: no integer stride of the 64x64 input.
 - seg_nc_mismatch.onnx   output0 [1, 4+3+2, 1] for a model that names 2 classes (nm 2).
+- nan_pose.onnx      YOLOv8-pose, kpt_shape [2, 3]: a sane instance, NaN keypoints, keypoints far
+                     outside the frame, a NaN visibility.
+- pose_kpt_mismatch.onnx the same output with kpt_shape [3, 3] (15 channels, 4+2+6 = 12 present).
+- pose_no_kpt_shape.onnx the same output, metadata task pose without kpt_shape.
 """
 import os
 
@@ -154,6 +158,15 @@ def main():
     seg_model("seg_protos_rank3", seg, protos.reshape(1, 2, 256), seg_meta)
     seg_model("seg_protos_stride", seg, np.ones((1, 2, 7, 7), np.float32), seg_meta)
     seg_model("seg_nc_mismatch", np.zeros((1, 9, 1), np.float32), protos, seg_meta)
+
+    pose_meta = dict(META, task="pose", kpt_shape="[2, 3]")
+    pose = np.zeros((1, 12, 3), np.float32)                      # 4 + 2 classes + 2 * 3
+    pose[0, :, 0] = [20, 30, 10, 10, 0.9, 0.1, 18, 28, 0.9, 24, 33, 0.2]  # sane
+    pose[0, :, 1] = [45, 40, 8, 8, 0.8, 0.1, NAN, 40, 0.9, INF, 40, 0.9]  # non-finite x
+    pose[0, :, 2] = [10, 40, 8, 8, 0.1, 0.7, 1e6, -1e6, NAN, 12, 41, 5.0]  # far out, NaN/5 vis
+    const_model("nan_pose", pose, pose_meta)
+    const_model("pose_kpt_mismatch", pose, dict(pose_meta, kpt_shape="[3, 3]"))
+    const_model("pose_no_kpt_shape", pose, dict(META, task="pose"))
 
 
 if __name__ == "__main__":

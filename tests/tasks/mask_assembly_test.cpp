@@ -149,6 +149,21 @@ TEST(MaskAssembly, RetainDetectionsKeepsMasksAligned) {
   EXPECT_TRUE(out.masks.pixels.empty());
 }
 
+// The same for keypoints (pose): K points per detection move down with their detection.
+TEST(Keypoints, RetainDetectionsKeepsKeypointsAligned) {
+  ModelOutput out;
+  out.detections.resize(3);
+  out.keypoints.per_detection = 2;
+  for (int i = 0; i < 6; ++i)
+    out.keypoints.points.push_back({static_cast<float>(i), static_cast<float>(10 * i), 1.f});
+  out.retain_detections({0, 1, 1});
+  ASSERT_EQ(out.keypoints.detections(), 2u);
+  EXPECT_EQ(out.keypoints.of(0)[0].x, 2.f);
+  EXPECT_EQ(out.keypoints.of(1)[1].y, 50.f);
+  out.clear();
+  EXPECT_EQ(out.keypoints.detections(), 0u);
+}
+
 TEST(MaskAssembly, NoAllocationOnceWarm) {
   const auto lb = letterbox_params(1280, 720, 640, 640);
   std::vector<float> protos(32 * 160 * 160);

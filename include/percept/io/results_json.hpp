@@ -12,6 +12,8 @@
 //                 the outline of its largest connected part (pixel centres, frame pixels;
 //                 [] when the mask is empty); "masks"? names the 16-bit instance-map PNG
 //                 (`percept infer --out-dir`)
+//   keypoints     each detection also gets "keypoints": [[x, y, v], ...] (frame pixels,
+//                 visibility 0..1; 1 when the model gives none)
 #pragma once
 
 #include <string>
@@ -34,7 +36,8 @@ struct MapFiles {
 // each detection gets its "mask".
 void write_detections_json(JsonWriter& w, const Detections& dets,
                            const std::vector<std::string>& labels,
-                           const InstanceMasks* masks = nullptr);
+                           const InstanceMasks* masks = nullptr,
+                           const DetectionKeypoints* keypoints = nullptr);
 
 // Writes the output's keys into the object `w` has open; class names come from `labels`
 // (label_of: "class_<id>" past its end).

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <optional>
 
 #include "percept/infer/model_metadata.hpp"
@@ -21,9 +23,20 @@ namespace {
 
 // What the head gives per anchor beyond box and class scores.
 enum class YoloHead {
-  boxes,  // detect
-  masks,  // instance segmentation: nm mask coefficients, prototypes in the second output
+  boxes,      // detect
+  masks,      // instance segmentation: nm mask coefficients, prototypes in the second output
+  keypoints,  // pose: K keypoints of D values (x, y[, visibility]), kpt_shape [K, D]
 };
+
+// "[17, 3]" -> {17, 3}; K >= 1 and D in {2, 3}, else nothing.
+std::optional<std::pair<int, int>> parse_kpt_shape(const std::string& s) {
+  int k = 0, d = 0;
+  char open = 0, comma = 0, close = 0;
+  if (std::sscanf(s.c_str(), " %c %d %c %d %c", &open, &k, &comma, &d, &close) != 5 ||
+      open != '[' || comma != ',' || close != ']' || k < 1 || k > 1000 || (d != 2 && d != 3))
+    return std::nullopt;
+  return std::pair<int, int>{k, d};
+}
 
 // The YOLO family on one skeleton: letterbox, decode + NMS, then whatever the head adds per
 // kept detection.
@@ -49,9 +62,11 @@ class DetectTask final : public Task {
   Result<LayoutInfo> layout_for(std::span<const int64_t> shape) const;
   Status check_protos(const TensorView& protos, int64_t batch) const;
   Status add_masks(size_t i, const float* image, const TensorView& protos, ModelOutput& r);
+  void add_keypoints(size_t i, const float* image, ModelOutput& r) const;
 
   YoloHead head_;
-  int extra_ = 0;  // masks: nm, the prototype count (from the second output)
+  int extra_ = 0;  // masks: nm, the prototype count (from the second output); keypoints: K * D
+  int kpts_ = 0, kpt_dims_ = 0;  // keypoints: K and D
   float mask_threshold_ = 0.5f;
   DecodeOptions decode_;
   std::optional<YoloLayout> forced_layout_;
@@ -152,6 +167,26 @@ DetectTask::DetectTask(const TaskContext& ctx, const TaskConfig& cfg, const Mode
                       *c.output_layout + ")");
   }
 
+  if (head_ == YoloHead::keypoints) {
+    // Ultralytics writes kpt_shape into the metadata; the channels after the class scores
+    // must hold exactly K * D values per anchor (checked with the layout below).
+    const auto v = metadata_value(meta, "kpt_shape");
+    if (!v)
+      throw Error(ErrorCode::model,
+                  model + " has no kpt_shape metadata ([K, D]); a pose model needs it");
+    const auto kd = parse_kpt_shape(*v);
+    if (!kd)
+      throw Error(ErrorCode::model, model + ": metadata kpt_shape '" + *v +
+                                        "' is not [K, D] with K >= 1 and D = 2 or 3");
+    kpts_ = kd->first;
+    kpt_dims_ = kd->second;
+    extra_ = kpts_ * kpt_dims_;
+    if (c.output_layout && forced_layout_ != YoloLayout::v8)
+      throw Error(
+          ErrorCode::not_supported,
+          model + ": pose is supported in the v8 layout only (layout: " + *c.output_layout + ")");
+  }
+
   // Layout: decided now when the output's sizes are fixed, else at the first run.
   const Shape& out = backend_.outputs()[0].shape;
   if (out.size() == 3 && out[1] > 0 && out[2] > 0) {
@@ -192,7 +227,9 @@ DetectTask::DetectTask(const TaskContext& ctx, const TaskConfig& cfg, const Mode
         "{}: {} class names for {} classes in the output; missing names print as "
         "class_<id>",
         model, labels_.size(), layout_->num_classes);
-  description_ = std::string(head_ == YoloHead::masks ? "instance segment" : "detect") +
+  description_ = std::string(head_ == YoloHead::masks       ? "instance segment"
+                             : head_ == YoloHead::keypoints ? "pose"
+                                                            : "detect") +
                  ": input " + std::to_string(size_.width) + "x" + std::to_string(size_.height) +
                  " letterbox, " + std::to_string(labels_.size()) + " labels " + c.origin("labels");
 }
@@ -271,17 +308,50 @@ Status DetectTask::postprocess(std::span<const TensorView> outputs,
       ++kept;
     }
     dets.resize(kept);
-    if (head_ == YoloHead::masks) {
-      anchors_.resize(kept);
+    if (head_ != YoloHead::boxes) anchors_.resize(kept);
+    if (head_ == YoloHead::masks)
       if (Status st = add_masks(i, image, *protos, results[i]); !st.ok()) return st;
-    }
+    if (head_ == YoloHead::keypoints) add_keypoints(i, image, results[i]);
   }
   return {};
 }
 
 Result<LayoutInfo> DetectTask::layout_for(std::span<const int64_t> shape) const {
   if (head_ == YoloHead::boxes) return detect_layout(shape, num_classes_hint_, forced_layout_);
-  return detect_layout_extra(shape, num_classes_hint_, extra_);
+  auto l = detect_layout_extra(shape, num_classes_hint_, extra_);
+  if (!l && head_ == YoloHead::keypoints)
+    return Error(l.error().message() + " (kpt_shape [" + std::to_string(kpts_) + ", " +
+                 std::to_string(kpt_dims_) + "] = " + std::to_string(extra_) + " channels)");
+  return l;
+}
+
+void DetectTask::add_keypoints(size_t i, const float* image, ModelOutput& r) const {
+  const int n = layout_->num_boxes;
+  const int first = 4 + layout_->num_classes;  // first keypoint channel
+  const LetterboxParams& lb = params_[i];
+  const float sx = static_cast<float>(lb.src_w) / static_cast<float>(lb.new_w);
+  const float sy = static_cast<float>(lb.src_h) / static_cast<float>(lb.new_h);
+  DetectionKeypoints& out = r.keypoints;
+  out.per_detection = kpts_;
+  out.points.resize(anchors_.size() * static_cast<size_t>(kpts_));
+  for (size_t d = 0; d < anchors_.size(); ++d)
+    for (int k = 0; k < kpts_; ++k) {
+      auto at = [&](int j) {
+        return image[static_cast<size_t>(first + k * kpt_dims_ + j) * n + anchors_[d]];
+      };
+      Keypoint p;
+      // Network-input pixels -> frame pixels, clipped to the frame as boxes are. A point with
+      // no finite position is kept (the detection's points stay K) at 0, 0, visibility 0.
+      const float x = (at(0) - static_cast<float>(lb.pad_left)) * sx;
+      const float y = (at(1) - static_cast<float>(lb.pad_top)) * sy;
+      const float v = kpt_dims_ == 3 ? at(2) : 1.f;
+      if (std::isfinite(x) && std::isfinite(y)) {
+        p.x = std::clamp(x, 0.f, static_cast<float>(lb.src_w));
+        p.y = std::clamp(y, 0.f, static_cast<float>(lb.src_h));
+        p.v = v >= 0.f ? std::min(v, 1.f) : 0.f;  // NaN: 0
+      }
+      out.points[d * static_cast<size_t>(kpts_) + static_cast<size_t>(k)] = p;
+    }
 }
 
 Status DetectTask::check_protos(const TensorView& p, int64_t batch) const {
@@ -328,6 +398,11 @@ std::unique_ptr<Task> make_detect_task(const TaskContext& ctx, const TaskConfig&
 std::unique_ptr<Task> make_instance_segment_task(const TaskContext& ctx, const TaskConfig& config,
                                                  const ModelConventions& conventions) {
   return std::make_unique<DetectTask>(ctx, config, conventions, YoloHead::masks);
+}
+
+std::unique_ptr<Task> make_pose_task(const TaskContext& ctx, const TaskConfig& config,
+                                     const ModelConventions& conventions) {
+  return std::make_unique<DetectTask>(ctx, config, conventions, YoloHead::keypoints);
 }
 
 }  // namespace percept

@@ -27,4 +27,12 @@ std::unique_ptr<Task> make_detect_task(const TaskContext& ctx, const TaskConfig&
 std::unique_ptr<Task> make_instance_segment_task(const TaskContext& ctx, const TaskConfig& config,
                                                  const ModelConventions& conventions);
 
+// YOLOv8/11-pose: output0 [B, 4+nc+K*D, N] (v8 layout, keypoints decoded in the graph as
+// Ultralytics exports them: x, y in input pixels, visibility after a sigmoid when D = 3), with
+// kpt_shape [K, D] in the metadata. The detect task's options. Fills detections and K keypoints
+// per detection in frame pixels (ModelOutput::keypoints). Throws percept::Error naming the
+// model and the tensor (no kpt_shape, or one that disagrees with the channel count).
+std::unique_ptr<Task> make_pose_task(const TaskContext& ctx, const TaskConfig& config,
+                                     const ModelConventions& conventions);
+
 }  // namespace percept
