@@ -74,23 +74,10 @@ struct WrittenMaps {
   std::string depth, mask, masks;
 };
 
-// The instance map: a 16-bit one-channel image of the frame's size whose pixels hold the
-// index in `detections` + 1 of the detection whose mask covers them, 0 for the background.
-// Where masks overlap, the earlier detection (the higher score) wins. Detections past 65535
-// cannot be numbered and are left out.
+// The instance map (paint_instance_map, core/instance_masks.hpp) as a 16-bit image.
 cv::Mat instance_map(const ModelOutput& out, int width, int height) {
-  cv::Mat map(height, width, CV_16UC1, cv::Scalar(0));
-  const size_t n = std::min<size_t>(out.masks.items.size(), 65535);
-  for (size_t i = n; i-- > 0;) {
-    const InstanceMask& m = out.masks.items[i];
-    for (int y = std::max(m.y, 0); y < std::min(m.y + m.height, height); ++y) {
-      const uint8_t* bits =
-          out.masks.pixels.data() + m.offset + static_cast<size_t>(y - m.y) * m.width;
-      auto* row = map.ptr<uint16_t>(y);
-      for (int x = std::max(m.x, 0); x < std::min(m.x + m.width, width); ++x)
-        if (bits[x - m.x]) row[x] = static_cast<uint16_t>(i + 1);
-    }
-  }
+  cv::Mat map(height, width, CV_16UC1);
+  paint_instance_map(out.masks, width, height, map.ptr<uint16_t>(0));
   return map;
 }
 

@@ -38,4 +38,10 @@ struct InstanceMasks {
   }
 };
 
+// The instance map of a width x height frame into out[width * height] (row-major): each pixel
+// holds the index + 1 of the mask covering it, 0 for the background. Where masks overlap the
+// earlier one (the higher score) wins. Masks past 65535 cannot be numbered and are left out.
+// What `percept infer` writes as <stem>.masks.png and ROS 2 publishes as mono16.
+void paint_instance_map(const InstanceMasks& masks, int width, int height, uint16_t* out);
+
 }  // namespace percept
