@@ -239,13 +239,23 @@ def _shade_color(rng, color):
     return np.clip(color + rng.normal(0, 6, 3), 0, 255).astype(np.float32)
 
 
-def render_image(rng, width=None, height=None, num_objects=None, masks=None):
+def extreme_points(class_id, cx, cy, radius, poly):
+    """The shape's leftmost, topmost, rightmost and bottommost points, (4, 2) float64: one on
+    each edge of its box (the first polygon vertex where several tie)."""
+    if class_id == 0:
+        return np.array([[cx - radius, cy], [cx, cy - radius], [cx + radius, cy], [cx, cy + radius]])
+    return np.array([poly[poly[:, 0].argmin()], poly[poly[:, 1].argmin()],
+                     poly[poly[:, 0].argmax()], poly[poly[:, 1].argmax()]])
+
+
+def render_image(rng, width=None, height=None, num_objects=None, masks=None, keypoints=None):
     """Render one image. Returns (img_bgr uint8 HxWx3, objects).
 
     objects: list of {"class_id": int, "box": [x1, y1, x2, y2]} (float px).
     masks: when a list, gets one (x0, y0, visible bool HxW) per object, in the order of
     `objects`: the pixels of the object that no later object hides (instance masks).
-    Asking for masks draws nothing more from `rng`: the image is the same either way.
+    keypoints: when a list, gets extreme_points() of each object, in the order of `objects`.
+    Asking for masks or keypoints draws nothing more from `rng`: the image is the same.
     """
     if width is None:
         width = int(rng.integers(MIN_SIDE, MAX_SIDE + 1))
@@ -308,6 +318,8 @@ def render_image(rng, width=None, height=None, num_objects=None, masks=None):
         placed.append({"x0": x0, "y0": y0, "vis": newm.copy(), "area": max(1, int(newm.sum()))})
         objects.append({"class_id": cls,
                         "box": shape_box(cls, cx, cy, radius, poly, width, height)})
+        if keypoints is not None:
+            keypoints.append(extreme_points(cls, cx, cy, radius, poly))
     if masks is not None:  # "vis" is final only now: later objects clear what they hide
         masks.extend((p["x0"], p["y0"], p["vis"]) for p in placed)
     # sensor effects
@@ -337,13 +349,16 @@ def instance_map(masks, width, height):
 def _write_one(job):
     out_dir, seed, i, with_masks = job
     masks = [] if with_masks else None
-    img, objs = render_image(image_rng(seed, i), masks=masks)
+    kpts = [] if with_masks else None
+    img, objs = render_image(image_rng(seed, i), masks=masks, keypoints=kpts)
     fn = "images/%06d.png" % i
     cv2.imwrite(os.path.join(out_dir, fn), img, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     entry = {"file": fn, "width": int(img.shape[1]), "height": int(img.shape[0]),
              "objects": [{"class_id": o["class_id"], "box": [round(v, 3) for v in o["box"]]}
                          for o in objs]}
     if with_masks:
+        for o, k in zip(entry["objects"], kpts):
+            o["keypoints"] = [[round(float(x), 3), round(float(y), 3)] for x, y in k]
         entry["masks"] = "masks/%06d.png" % i
         cv2.imwrite(os.path.join(out_dir, entry["masks"]),
                     instance_map(masks, img.shape[1], img.shape[0]))
@@ -501,7 +516,8 @@ def main(argv=None):
     ap.add_argument("--objects", type=int, default=None, help="video: number of moving shapes")
     ap.add_argument("--workers", type=int, default=None, help="image mode: processes (default: cores, max 4)")
     ap.add_argument("--masks", action="store_true",
-                    help="image mode: also write masks/NNNNNN.png, 16-bit instance maps")
+                    help="image mode: also write masks/NNNNNN.png, 16-bit instance maps, and "
+                         "each object's extreme points as \"keypoints\" (left, top, right, bottom)")
     args = ap.parse_args(argv)
     if args.video:
         generate_video(args.video, args.frames, args.fps, args.width, args.height, args.seed,

@@ -13,35 +13,10 @@
 
 #include "percept/io/image_io.hpp"
 #include "percept/tasks/task.hpp"
+#include "scored_ap.hpp"
 
 namespace percept {
 namespace {
-
-struct Scored {
-  float score;
-  bool tp;
-};
-
-// All-point interpolated AP of one class from its detections (any order) and truth count.
-double average_precision(std::vector<Scored> d, size_t truths) {
-  if (truths == 0) return -1;
-  std::stable_sort(d.begin(), d.end(),
-                   [](const Scored& a, const Scored& b) { return a.score > b.score; });
-  std::vector<double> prec, rec;
-  size_t tp = 0;
-  for (size_t i = 0; i < d.size(); ++i) {
-    tp += d[i].tp;
-    prec.push_back(static_cast<double>(tp) / static_cast<double>(i + 1));
-    rec.push_back(static_cast<double>(tp) / static_cast<double>(truths));
-  }
-  for (size_t i = prec.size(); i-- > 1;) prec[i - 1] = std::max(prec[i - 1], prec[i]);
-  double ap = 0, last = 0;
-  for (size_t i = 0; i < prec.size(); ++i) {
-    ap += (rec[i] - last) * prec[i];
-    last = rec[i];
-  }
-  return ap;
-}
 
 TEST(MaskAveragePrecision, HandComputed) {
   EXPECT_DOUBLE_EQ(average_precision({{0.9f, true}, {0.8f, true}}, 2), 1.0);
