@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target for a set time (docs/RELIABILITY.md).
-#   scripts/fuzz.sh TARGET SECONDS      TARGET: config | metadata | yolo_decode | dds_image
-#                                       | http_request
+#   scripts/fuzz.sh TARGET SECONDS      TARGET: config | metadata | yolo_decode | yolo_heads
+#                                       | dds_image | http_request
 # Builds the target with clang-14 (-fsanitize=fuzzer,address,undefined) in build-fuzz/, keeps
 # its corpus in build-fuzz/corpus/TARGET (seeded from the repository's own configs and
 # models), writes crashes to build-fuzz/crashes/TARGET/ and prints libFuzzer's final figures
 # (executions, coverage). Every crash found becomes a regression test (tests/hostile/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh config|metadata|yolo_decode|dds_image|http_request SECONDS}
+target=${1:?usage: scripts/fuzz.sh config|metadata|yolo_decode|yolo_heads|dds_image|http_request SECONDS}
 seconds=${2:?usage: scripts/fuzz.sh TARGET SECONDS}
 build=${PERCEPT_FUZZ_BUILD:-build-fuzz}
 
@@ -31,6 +31,7 @@ if [ -z "$(ls -A "$corpus")" ]; then  # seeds
       for f in models/*.yaml; do [ -f "$f" ] && { printf '\x03'; cat "$f"; } >"$corpus/$(basename "$f")"; done
       ;;
     yolo_decode) printf '\x06\x05\x02\x00\x40\x00' >"$corpus/v8" ;;
+    yolo_heads) cp fuzz/seeds/yolo_heads/* "$corpus/" ;;
     dds_image) cp fuzz/seeds/dds_image/* "$corpus/" ;;
     http_request) cp fuzz/seeds/http_request/* "$corpus/" ;;  # hand-written CDR, see tests/CMakeLists.txt
   esac

@@ -239,10 +239,23 @@ def _shade_color(rng, color):
     return np.clip(color + rng.normal(0, 6, 3), 0, 255).astype(np.float32)
 
 
-def render_image(rng, width=None, height=None, num_objects=None):
+def extreme_points(class_id, cx, cy, radius, poly):
+    """The shape's leftmost, topmost, rightmost and bottommost points, (4, 2) float64: one on
+    each edge of its box (the first polygon vertex where several tie)."""
+    if class_id == 0:
+        return np.array([[cx - radius, cy], [cx, cy - radius], [cx + radius, cy], [cx, cy + radius]])
+    return np.array([poly[poly[:, 0].argmin()], poly[poly[:, 1].argmin()],
+                     poly[poly[:, 0].argmax()], poly[poly[:, 1].argmax()]])
+
+
+def render_image(rng, width=None, height=None, num_objects=None, masks=None, keypoints=None):
     """Render one image. Returns (img_bgr uint8 HxWx3, objects).
 
     objects: list of {"class_id": int, "box": [x1, y1, x2, y2]} (float px).
+    masks: when a list, gets one (x0, y0, visible bool HxW) per object, in the order of
+    `objects`: the pixels of the object that no later object hides (instance masks).
+    keypoints: when a list, gets extreme_points() of each object, in the order of `objects`.
+    Asking for masks or keypoints draws nothing more from `rng`: the image is the same.
     """
     if width is None:
         width = int(rng.integers(MIN_SIDE, MAX_SIDE + 1))
@@ -305,6 +318,10 @@ def render_image(rng, width=None, height=None, num_objects=None):
         placed.append({"x0": x0, "y0": y0, "vis": newm.copy(), "area": max(1, int(newm.sum()))})
         objects.append({"class_id": cls,
                         "box": shape_box(cls, cx, cy, radius, poly, width, height)})
+        if keypoints is not None:
+            keypoints.append(extreme_points(cls, cx, cy, radius, poly))
+    if masks is not None:  # "vis" is final only now: later objects clear what they hide
+        masks.extend((p["x0"], p["y0"], p["vis"]) for p in placed)
     # sensor effects
     if rng.random() < 0.25:
         k = int(rng.choice([3, 5]))
@@ -320,21 +337,45 @@ def render_image(rng, width=None, height=None, num_objects=None):
 # Dataset writer
 # --------------------------------------------------------------------------
 
+def instance_map(masks, width, height):
+    """16-bit index map of the visible masks: object k's pixels hold k + 1, 0 elsewhere."""
+    out = np.zeros((height, width), np.uint16)
+    for k, (x0, y0, vis) in enumerate(masks):
+        h, w = vis.shape
+        out[y0:y0 + h, x0:x0 + w][vis] = k + 1
+    return out
+
+
 def _write_one(job):
-    out_dir, seed, i = job
-    img, objs = render_image(image_rng(seed, i))
+    out_dir, seed, i, with_masks = job
+    masks = [] if with_masks else None
+    kpts = [] if with_masks else None
+    img, objs = render_image(image_rng(seed, i), masks=masks, keypoints=kpts)
     fn = "images/%06d.png" % i
     cv2.imwrite(os.path.join(out_dir, fn), img, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-    return {"file": fn, "width": int(img.shape[1]), "height": int(img.shape[0]),
-            "objects": [{"class_id": o["class_id"], "box": [round(v, 3) for v in o["box"]]}
-                        for o in objs]}
+    entry = {"file": fn, "width": int(img.shape[1]), "height": int(img.shape[0]),
+             "objects": [{"class_id": o["class_id"], "box": [round(v, 3) for v in o["box"]]}
+                         for o in objs]}
+    if with_masks:
+        for o, k in zip(entry["objects"], kpts):
+            o["keypoints"] = [[round(float(x), 3), round(float(y), 3)] for x, y in k]
+        entry["masks"] = "masks/%06d.png" % i
+        cv2.imwrite(os.path.join(out_dir, entry["masks"]),
+                    instance_map(masks, img.shape[1], img.shape[0]))
+    return entry
 
 
-def generate_dataset(out_dir, count, seed, workers=None, verbose=True):
-    """Render `count` images + labels.json into out_dir (parallel, deterministic)."""
+def generate_dataset(out_dir, count, seed, workers=None, verbose=True, with_masks=False):
+    """Render `count` images + labels.json into out_dir (parallel, deterministic).
+
+    with_masks: also masks/NNNNNN.png, the 16-bit instance map of each image (instance_map:
+    object k of the image's "objects" is value k + 1), named by the entry's "masks" key.
+    """
     os.makedirs(os.path.join(out_dir, "images"), exist_ok=True)
+    if with_masks:
+        os.makedirs(os.path.join(out_dir, "masks"), exist_ok=True)
     t0 = time.time()
-    jobs = [(out_dir, seed, i) for i in range(count)]
+    jobs = [(out_dir, seed, i, with_masks) for i in range(count)]
     workers = workers or min(4, os.cpu_count() or 1)
     if workers > 1 and count >= 16:
         import multiprocessing as mp
@@ -474,12 +515,15 @@ def main(argv=None):
     ap.add_argument("--height", type=int, default=480)
     ap.add_argument("--objects", type=int, default=None, help="video: number of moving shapes")
     ap.add_argument("--workers", type=int, default=None, help="image mode: processes (default: cores, max 4)")
+    ap.add_argument("--masks", action="store_true",
+                    help="image mode: also write masks/NNNNNN.png, 16-bit instance maps, and "
+                         "each object's extreme points as \"keypoints\" (left, top, right, bottom)")
     args = ap.parse_args(argv)
     if args.video:
         generate_video(args.video, args.frames, args.fps, args.width, args.height, args.seed,
                        args.objects)
     elif args.out:
-        generate_dataset(args.out, args.count, args.seed, args.workers)
+        generate_dataset(args.out, args.count, args.seed, args.workers, with_masks=args.masks)
     else:
         ap.error("need --out DIR or --video PATH")
     return 0

@@ -2,6 +2,7 @@
 // (detect, depth, segment, classify, face) comes from --task or from the model.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -67,12 +68,20 @@ TaskConfig task_config(const InferArgs& a) {
 }
 
 // Files beside the results: the depth map (PFM, metres or relative) with a colourised PNG,
-// and the class map (8-bit PNG of class ids). Their paths, "" for the ones not written.
+// the class map (8-bit PNG of class ids) and the instance map (16-bit PNG). Their paths, ""
+// for the ones not written.
 struct WrittenMaps {
-  std::string depth, mask;
+  std::string depth, mask, masks;
 };
 
-WrittenMaps write_maps(const InferArgs& a, const ModelOutput& out) {
+// The instance map (paint_instance_map, core/instance_masks.hpp) as a 16-bit image.
+cv::Mat instance_map(const ModelOutput& out, int width, int height) {
+  cv::Mat map(height, width, CV_16UC1);
+  paint_instance_map(out.masks, width, height, map.ptr<uint16_t>(0));
+  return map;
+}
+
+WrittenMaps write_maps(const InferArgs& a, const ModelOutput& out, int width, int height) {
   const fs::path base = fs::path(a.out_dir) / fs::path(a.image).stem();
   std::error_code ec;
   fs::create_directories(a.out_dir, ec);
@@ -92,6 +101,15 @@ WrittenMaps write_maps(const InferArgs& a, const ModelOutput& out) {
                   out.segmentation.classes.data() + static_cast<size_t>(y) * mask.width(),
                   static_cast<size_t>(mask.width()));
     if (!write_image(maps.mask, mask)) throw Error("cannot write '" + maps.mask + "'");
+  }
+  if (has(out.contents, Content::masks)) {
+    maps.masks = base.string() + ".masks.png";
+    bool ok = false;
+    try {
+      ok = cv::imwrite(maps.masks, instance_map(out, width, height));
+    } catch (const cv::Exception&) {
+    }
+    if (!ok) throw Error("cannot write '" + maps.masks + "'");
   }
   return maps;
 }
@@ -122,6 +140,11 @@ void print_text(const InferArgs& a, const Image& img, const Task& task, const Mo
                     static_cast<double>(out.segmentation.fractions[c]));
     std::printf("  class map %s\n", maps.mask.c_str());
   }
+  if (has(out.contents, Content::masks)) {
+    for (size_t i = 0; i < out.masks.items.size(); ++i)
+      std::printf("  mask %zu: %lld px\n", i, static_cast<long long>(out.masks.items[i].area));
+    std::printf("  instance map %s\n", maps.masks.c_str());
+  }
   if (has(out.contents, Content::classes))
     for (const ClassScore& s : out.classes)
       std::printf("  %-16s %.4f\n", task.label(s.class_id).c_str(), static_cast<double>(s.score));
@@ -147,7 +170,7 @@ int run_infer(const InferArgs& a) {
     std::cerr << "percept: error: " << st.error().message() << "\n";
     return kExitFailure;
   }
-  const WrittenMaps maps = write_maps(a, out);
+  const WrittenMaps maps = write_maps(a, out, img.width(), img.height());
   if (a.json) {
     JsonWriter w;
     w.begin_object()
@@ -156,7 +179,7 @@ int run_infer(const InferArgs& a) {
         .field("width", img.width())
         .field("height", img.height())
         .field("task", task->name());
-    write_results_json(w, out, task->labels(), {maps.depth, maps.mask});
+    write_results_json(w, out, task->labels(), {maps.depth, maps.mask, maps.masks});
     w.key("timing_ms")
         .begin_object()
         .field("preprocess", round_ms(t.preprocess_ns))
@@ -173,8 +196,10 @@ int run_infer(const InferArgs& a) {
     // have nothing to draw).
     if (has(out.contents, Content::depth)) img = colorize_depth(out.depth);
     if (has(out.contents, Content::segmentation)) overlay_segmentation(img, out.segmentation);
+    if (has(out.contents, Content::masks)) overlay_masks(img, out.detections, out.masks);
     if (has(out.contents, Content::detections))
       draw_detections(img, out.detections, [&](int id) { return task->label(id); });
+    if (has(out.contents, Content::keypoints)) draw_keypoints(img, out.detections, out.keypoints);
     if (has(out.contents, Content::faces)) draw_faces(img, out.faces);
     if (!write_image(a.save, img)) {
       std::cerr << "percept: error: cannot write annotated image '" << a.save << "'\n";
@@ -192,7 +217,8 @@ std::function<int()> add_infer_command(CLI::App& app) {
   c->add_option("-m,--model", a->model, "ONNX model file")->required();
   c->add_option("-i,--image", a->image, "Image file (PNG, JPEG, BMP, TIFF...)")->required();
   c->add_option("--task", a->task,
-                "auto or a registered task: detect, depth, segment, classify, face (auto: the "
+                "auto or a registered task: detect, depth, segment, classify, face, "
+                "instance_segment, pose (auto: the "
                 "model's sidecar or metadata, else its tensor shapes)")
       ->capture_default_str();
   c->add_option("--conf", a->conf, "Confidence threshold (detect 0.25, face 0.75)")
@@ -227,8 +253,8 @@ std::function<int()> add_infer_command(CLI::App& app) {
   c->add_option("--save", a->save,
                 "Write the annotated image (depth: the colourised map) to this file");
   c->add_option("--out-dir", a->out_dir,
-                "Folder for the depth map (<image>.depth.pfm + .png) and class map "
-                "(<image>.mask.png)")
+                "Folder for the depth map (<image>.depth.pfm + .png), class map "
+                "(<image>.mask.png) and instance map (<image>.masks.png, 16-bit)")
       ->capture_default_str();
   c->add_flag("--json", a->json, "Print exactly one JSON object on stdout");
   return [a] { return run_infer(*a); };

@@ -1,5 +1,6 @@
 #include "percept/core/model_output.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace percept {
@@ -14,16 +15,44 @@ void ModelOutput::clear() {
   segmentation.width = segmentation.height = 0;
   classes.clear();
   faces.clear();
+  masks.clear();
+  keypoints.clear();
 }
 
 void ModelOutput::retain_detections(const std::vector<uint8_t>& keep) {
+  // Masks are compacted with their detections; their bytes stay where they are.
+  const bool with_masks = masks.items.size() == detections.size();
+  const bool with_points =
+      keypoints.per_detection > 0 && keypoints.detections() == detections.size();
+  const size_t k = static_cast<size_t>(keypoints.per_detection);
   size_t out = 0;
   for (size_t i = 0; i < detections.size() && i < keep.size(); ++i) {
     if (!keep[i]) continue;
-    if (out != i) detections[out] = detections[i];
+    if (out != i) {
+      detections[out] = detections[i];
+      if (with_masks) masks.items[out] = masks.items[i];
+      if (with_points)
+        for (size_t j = 0; j < k; ++j) keypoints.points[out * k + j] = keypoints.points[i * k + j];
+    }
     ++out;
   }
   detections.resize(out);
+  if (with_masks) masks.items.resize(out);
+  if (with_points) keypoints.points.resize(out * k);
+}
+
+void paint_instance_map(const InstanceMasks& masks, int width, int height, uint16_t* out) {
+  std::fill(out, out + static_cast<size_t>(width) * height, uint16_t{0});
+  const size_t n = std::min<size_t>(masks.items.size(), 65535);
+  for (size_t i = n; i-- > 0;) {  // last first, so that earlier masks overwrite later ones
+    const InstanceMask& m = masks.items[i];
+    for (int y = std::max(m.y, 0); y < std::min(m.y + m.height, height); ++y) {
+      const uint8_t* bits = masks.pixels.data() + m.offset + static_cast<size_t>(y - m.y) * m.width;
+      uint16_t* row = out + static_cast<size_t>(y) * width;
+      for (int x = std::max(m.x, 0); x < std::min(m.x + m.width, width); ++x)
+        if (bits[x - m.x]) row[x] = static_cast<uint16_t>(i + 1);
+    }
+  }
 }
 
 std::string label_of(const std::vector<std::string>& labels, int class_id) {

@@ -130,6 +130,59 @@ void overlay_segmentation(Image& frame, const SegmentationMap& seg, float alpha)
   }
 }
 
+void overlay_masks(Image& frame, const Detections& dets, const InstanceMasks& masks, float alpha) {
+  if (masks.items.size() != dets.size() || frame.format() == PixelFormat::gray8) return;
+  cv::Mat m = mat_view(frame);
+  const bool rgb = frame.format() == PixelFormat::rgb8;
+  const float keep = 1.f - alpha;
+  for (size_t i = 0; i < dets.size(); ++i) {
+    const InstanceMask& mk = masks.items[i];
+    const cv::Scalar c = class_colour(dets[i].class_id);
+    // Masks lie inside their frame; a mask that does not is skipped rather than drawn outside.
+    if (mk.x < 0 || mk.y < 0 || mk.x + mk.width > m.cols || mk.y + mk.height > m.rows ||
+        mk.offset + static_cast<size_t>(mk.width) * mk.height > masks.pixels.size())
+      continue;
+    for (int y = 0; y < mk.height; ++y) {
+      const uint8_t* bit = masks.pixels.data() + mk.offset + static_cast<size_t>(y) * mk.width;
+      auto* px = m.ptr<uint8_t>(mk.y + y) + static_cast<size_t>(mk.x) * 3;
+      for (int x = 0; x < mk.width; ++x, px += 3) {
+        if (!bit[x]) continue;
+        for (int k = 0; k < 3; ++k) {
+          const double v = c[rgb ? 2 - k : k];
+          px[k] = static_cast<uint8_t>(keep * px[k] + alpha * static_cast<float>(v) + 0.5f);
+        }
+      }
+    }
+  }
+}
+
+void draw_keypoints(Image& frame, const Detections& dets, const DetectionKeypoints& keypoints,
+                    float min_visibility) {
+  if (keypoints.detections() != dets.size()) return;
+  // COCO's 17 keypoints: the limbs Ultralytics draws (1-based in its table, 0-based here).
+  static const int kSkeleton[][2] = {
+      {15, 13}, {13, 11}, {16, 14}, {14, 12}, {11, 12}, {5, 11}, {6, 12}, {5, 6}, {5, 7}, {6, 8},
+      {7, 9},   {8, 10},  {1, 2},   {0, 1},   {0, 2},   {1, 3},  {2, 4},  {3, 5}, {4, 6}};
+  cv::Mat m = mat_view(frame);
+  const int thick = std::max(1, std::min(m.cols, m.rows) / 320);
+  for (size_t i = 0; i < dets.size(); ++i) {
+    const auto pts = keypoints.of(i);
+    const cv::Scalar c = class_colour(dets[i].class_id);
+    auto at = [&](size_t k) {
+      return cv::Point(static_cast<int>(pts[k].x), static_cast<int>(pts[k].y));
+    };
+    if (pts.size() == 17)
+      for (const auto& limb : kSkeleton)
+        if (pts[limb[0]].v >= min_visibility && pts[limb[1]].v >= min_visibility)
+          cv::line(m, at(limb[0]), at(limb[1]), c, thick, cv::LINE_AA);
+    for (size_t k = 0; k < pts.size(); ++k)
+      if (pts[k].v >= min_visibility) {
+        cv::circle(m, at(k), thick + 2, {255, 255, 255}, cv::FILLED, cv::LINE_AA);
+        cv::circle(m, at(k), thick + 1, c, cv::FILLED, cv::LINE_AA);
+      }
+  }
+}
+
 void draw_class_legend(Image& frame, const std::vector<std::pair<int, std::string>>& classes,
                        size_t max_rows) {
   if (classes.empty() || frame.format() == PixelFormat::gray8) return;

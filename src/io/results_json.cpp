@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cmath>
+#include <opencv2/imgproc.hpp>
 
 namespace percept {
 
@@ -42,10 +43,47 @@ void track_json(JsonWriter& w, const Detection& d) {
     array_json(w, d.velocity_m_s, round4);
   }
 }
+// "mask": {"area", "polygon"} of mask i: the outline of its largest part, simplified to within
+// a pixel (a polygon with a point per boundary pixel would dominate the JSONL's size).
+void mask_json(JsonWriter& w, const InstanceMasks& masks, size_t i) {
+  const InstanceMask& m = masks.items[i];
+  w.key("mask").begin_object().field("area", static_cast<int64_t>(m.area));
+  w.key("polygon").begin_array();
+  if (m.area > 0) {
+    // findContours reads the bytes and does not write them (OpenCV >= 3.2).
+    const cv::Mat bits(m.height, m.width, CV_8UC1,
+                       const_cast<uint8_t*>(masks.pixels.data() + m.offset));
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(bits, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+    size_t best = 0;
+    double best_area = -1;
+    for (size_t c = 0; c < contours.size(); ++c) {
+      const double a = cv::contourArea(contours[c]) + static_cast<double>(contours[c].size());
+      if (a > best_area) {
+        best_area = a;
+        best = c;
+      }
+    }
+    if (!contours.empty()) {
+      std::vector<cv::Point> poly;
+      cv::approxPolyDP(contours[best], poly, 1.0, true);
+      for (const cv::Point& p : poly) w.begin_array().value(p.x + m.x).value(p.y + m.y).end_array();
+    }
+  }
+  w.end_array().end_object();
+}
+// "keypoints": [[x, y, v], ...] of detection i.
+void keypoints_json(JsonWriter& w, const DetectionKeypoints& k, size_t i) {
+  w.key("keypoints").begin_array();
+  for (const Keypoint& p : k.of(i))
+    w.begin_array().value(round2(p.x)).value(round2(p.y)).value(round4(p.v)).end_array();
+  w.end_array();
+}
 }  // namespace
 
 void write_detections_json(JsonWriter& w, const Detections& dets,
-                           const std::vector<std::string>& labels) {
+                           const std::vector<std::string>& labels, const InstanceMasks* masks,
+                           const DetectionKeypoints* keypoints) {
   w.begin_array();
   for (const Detection& d : dets) {
     w.begin_object()
@@ -57,6 +95,12 @@ void write_detections_json(JsonWriter& w, const Detections& dets,
     // Set by the fuser when a depth model serves the same camera.
     if (d.distance != Detection::kNoDistance) w.field("distance", round2(d.distance));
     track_json(w, d);
+    // Instance segmentation: the mask of this detection.
+    if (masks && masks->items.size() == dets.size())
+      mask_json(w, *masks, static_cast<size_t>(&d - dets.data()));
+    // Pose: the keypoints of this detection.
+    if (keypoints && keypoints->detections() == dets.size())
+      keypoints_json(w, *keypoints, static_cast<size_t>(&d - dets.data()));
     w.end_object();
   }
   w.end_array();
@@ -66,8 +110,11 @@ void write_results_json(JsonWriter& w, const ModelOutput& out,
                         const std::vector<std::string>& labels, const MapFiles& files) {
   if (has(out.contents, Content::detections)) {
     w.key("detections");
-    write_detections_json(w, out.detections, labels);
+    write_detections_json(w, out.detections, labels,
+                          has(out.contents, Content::masks) ? &out.masks : nullptr,
+                          has(out.contents, Content::keypoints) ? &out.keypoints : nullptr);
   }
+  if (has(out.contents, Content::masks) && !files.masks.empty()) w.field("masks", files.masks);
   if (has(out.contents, Content::depth)) {
     const DepthStats s = depth_stats(out.depth);
     // Relative depth has no unit and a model-dependent range: keep more digits.

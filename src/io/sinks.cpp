@@ -102,11 +102,15 @@ void annotate(const Frame& f, const PipelineInfo& info, Image& canvas, Trails& t
     const ModelResult& r = f.results[m];
     if (r.state != ModelResult::State::done) continue;
     const Content c = r.output.contents;
+    // Instance masks under their boxes.
+    if (has(c, Content::masks)) overlay_masks(canvas, r.output.detections, r.output.masks);
     if (has(c, Content::detections)) {
       trails.update_and_draw(canvas, f.camera, m, f.index, r.output.detections);
       draw_detections(canvas, r.output.detections,
                       [&](int id) { return label_of(info.model_labels[m], id); });
     }
+    // Pose keypoints over their boxes.
+    if (has(c, Content::keypoints)) draw_keypoints(canvas, r.output.detections, r.output.keypoints);
     if (has(c, Content::faces)) draw_faces(canvas, r.output.faces);
     if (has(c, Content::depth)) draw_depth_inset(canvas, r.output.depth);
   }

@@ -83,6 +83,9 @@ class Ros2Sink final : public Sink {
           mw.depth = add(mbase + "/depth", &sensor_msgs_msg_dds__Image__desc, qos);
         if (has(produces, Content::segmentation))
           mw.segmentation = add(mbase + "/segmentation", &sensor_msgs_msg_dds__Image__desc, qos);
+        // Instance masks: a mono16 instance map beside the Detection2DArray (docs/ROS2.md).
+        if (has(produces, Content::masks))
+          mw.masks = add(mbase + "/masks", &sensor_msgs_msg_dds__Image__desc, qos);
       }
       if (cfg_.annotated_hz > 0)
         annotated_[c] = add(base + "/annotated", &sensor_msgs_msg_dds__Image__desc, qos);
@@ -125,6 +128,8 @@ class Ros2Sink final : public Sink {
         ok &= publish_image(writers_[mw.segmentation], f.capture_wall_ns, frame_id, s.width,
                             s.height, "mono8", static_cast<uint32_t>(s.width), s.classes.data());
       }
+      if (mw.masks >= 0 && has(got, Content::masks))
+        ok &= publish_masks(writers_[mw.masks], f, m, frame_id);
     }
     CameraHealth& h = health_[c];
     if (annotated_[c] >= 0 &&
@@ -213,6 +218,16 @@ class Ros2Sink final : public Sink {
     msg.data_._buffer = const_cast<uint8_t*>(data);
     msg.data_._release = false;
     return write_sample(w, &msg);
+  }
+
+  // The frame's instance map, mono16: pixel = index in the Detection2DArray + 1, 0 background.
+  bool publish_masks(Writer& w, const Frame& f, size_t model, const std::string& frame_id) {
+    const int width = f.image.width(), height = f.image.height();
+    mask_map_.resize(static_cast<size_t>(width) * height);
+    paint_instance_map(f.results[model].output.masks, width, height, mask_map_.data());
+    return publish_image(w, f.capture_wall_ns, frame_id, width, height, "mono16",
+                         static_cast<uint32_t>(width) * 2,
+                         reinterpret_cast<const uint8_t*>(mask_map_.data()));
   }
 
   bool publish_detections(Writer& w, const Frame& f, size_t model, const std::string& frame_id) {
@@ -473,7 +488,9 @@ class Ros2Sink final : public Sink {
   std::vector<Writer> writers_;
   struct ModelWriters {  // writers_ indices per kind of result, -1 for none
     int detections = -1, detections_3d = -1, depth = -1, segmentation = -1;
+    int masks = -1;  // instance segmentation
   };
+  std::vector<uint16_t> mask_map_;                        // the instance map being published
   std::vector<std::vector<ModelWriters>> model_writers_;  // [camera][model]
   std::vector<int> annotated_;                            // [camera] -> writers_ index, -1
   int diagnostics_ = -1;

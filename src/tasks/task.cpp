@@ -72,12 +72,17 @@ std::unique_ptr<Task> open_task(const TaskContext& ctx, const TaskConfig& config
   ModelConventions c =
       resolve_conventions(config.conventions, backend.model_path(), backend.metadata())
           .value_or_throw();
-  if (c.task && c.source["task"] == "metadata" && !find_task(*c.task)) {
-    spdlog::info(
-        "model '{}': metadata task '{}' is not a task percept runs; telling the task "
-        "from the tensor shapes",
-        config.model_path, *c.task);
-    c.task.reset();
+  if (c.task && c.source["task"] == "metadata") {
+    const std::string meant = task_for_metadata(*c.task, backend).value_or_throw();
+    if (meant.empty() || !find_task(meant)) {
+      spdlog::info(
+          "model '{}': metadata task '{}' is not a task percept runs on this model; telling "
+          "the task from the tensor shapes",
+          config.model_path, *c.task);
+      c.task.reset();
+    } else {
+      c.task = meant;
+    }
   }
   if (!c.task) {
     c.task = infer_task(backend).value_or_throw();

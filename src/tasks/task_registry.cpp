@@ -22,12 +22,20 @@ struct Registry {
       {"segment", Content::segmentation, make_segment_task},
       {"classify", Content::classes, make_classify_task},
       {"face", Content::faces, make_face_task},
+      {"instance_segment", Content::detections | Content::masks, make_instance_segment_task},
+      {"pose", Content::detections | Content::keypoints, make_pose_task},
   };
 };
 
 Registry& registry() {
   static Registry r;
   return r;
+}
+
+// YOLOv8-seg: a rank-3 head and rank-4 prototypes [B, nm, mh, mw].
+bool yolo_with_prototypes(const Backend& b) {
+  const auto& outs = b.outputs();
+  return outs.size() == 2 && outs[0].shape.size() == 3 && outs[1].shape.size() == 4;
 }
 
 std::string joined_names(const std::vector<TaskSpec>& specs) {
@@ -69,7 +77,8 @@ std::vector<std::string> task_names() {
 Result<std::string> infer_task(const Backend& b) {
   const std::string model = "model '" + b.model_path() + "'";
   const std::string set =
-      "; set `task:` (detect, depth, segment, classify or face) in the config or in the sidecar " +
+      "; set `task:` (detect, depth, segment, classify, face or instance_segment) in the config "
+      "or in the sidecar " +
       sidecar_path(b.model_path());
   if (b.inputs().size() != 1 || b.inputs()[0].shape.size() != 4)
     return Error(ErrorCode::model, model + ": cannot tell its task: it takes " +
@@ -83,6 +92,7 @@ Result<std::string> infer_task(const Backend& b) {
     if (o.shape.size() == 3 && o.shape[2] == 1) scores = true;
   }
   if (outs.size() >= 2 && regressors && scores) return std::string("face");
+  if (yolo_with_prototypes(b)) return std::string("instance_segment");
   const TensorInfo& o = outs.at(0);
   const TensorInfo& in = b.inputs()[0];
   const std::string found = model + ": output '" + o.name + "' " + shape_str(o.shape);
@@ -103,6 +113,23 @@ Result<std::string> infer_task(const Backend& b) {
     return std::string("detect");
   }
   return Error(ErrorCode::model, found + " matches no task percept knows" + set);
+}
+
+Result<std::string> task_for_metadata(const std::string& task, const Backend& b) {
+  // A YOLO head (rank 3) beside a second output: the instance task then checks the prototypes
+  // and names what is wrong with them, rather than the per-pixel task failing on the head.
+  const auto& outs = b.outputs();
+  if (task == "segment" && outs.size() == 2 && outs[0].shape.size() == 3)
+    return std::string("instance_segment");
+  // An OBB head would otherwise be read as a detector with too many classes; any other model
+  // keeps the fallback to the tensor shapes (open_task).
+  if (task == "pose" && !(outs.size() == 1 && outs[0].shape.size() == 3))
+    return std::string();  // not a YOLO pose head: open_task tells the task from the shapes
+  if (task == "obb" && !outs.empty() && outs[0].shape.size() == 3)
+    return Error(ErrorCode::not_supported, "model '" + b.model_path() +
+                                               "': its metadata says task 'obb'; percept does "
+                                               "not run YOLO oriented boxes yet");
+  return task;
 }
 
 }  // namespace percept

@@ -190,6 +190,79 @@ TEST(Cli, InferJsonOfEveryTask) {
   fs::remove_all(out);
 }
 
+// The trained instance segmenter on a rendered shapes image: every detection has a mask whose
+// area and polygon agree with the 16-bit instance map written to --out-dir (index + 1).
+TEST(Cli, InferInstanceSegmentationWritesTheInstanceMap) {
+  const fs::path out = fs::temp_directory_path() / ("percept_cli_inst_" + std::to_string(getpid()));
+  fs::create_directories(out);
+  const fs::path img = out / "shapes.png";
+  const std::string render = std::string(PERCEPT_PYTHON) +
+                             " -c \"import sys, cv2; sys.path.insert(0, '" + PERCEPT_SOURCE_DIR +
+                             "/tools'); import shapes_dataset as sd; " +
+                             "im, _ = sd.render_image(sd.image_rng(4242, 0), 480, 360, 4); " +
+                             "assert cv2.imwrite('" + img.string() + "', im)\"";
+  ASSERT_EQ(std::system(render.c_str()), 0) << render;
+  auto j = infer_json("-m " + std::string(PERCEPT_MODELS) + "/shapes_yolov8_seg.onnx -i " +
+                      img.string() + " --conf 0.5 --out-dir " + out.string());
+  EXPECT_EQ(j["task"], "instance_segment");
+  const auto& dets = j["detections"];
+  ASSERT_GE(dets.size(), 2u) << j;
+  const std::string map = j["masks"];
+  EXPECT_EQ(map, (out / "shapes.masks.png").string());
+  // Pixel counts per value of the map, read back by OpenCV (not linked here).
+  const fs::path counts = out / "counts.txt";
+  const std::string py =
+      std::string(PERCEPT_PYTHON) + " -c \"import cv2, numpy as np; " + "m = cv2.imread('" + map +
+      "', cv2.IMREAD_UNCHANGED); " + "assert m.dtype == np.uint16 and m.shape == (360, 480); " +
+      "print(*np.bincount(m.ravel(), minlength=" + std::to_string(dets.size() + 1) + "))\" > " +
+      counts.string();
+  ASSERT_EQ(std::system(py.c_str()), 0) << py;
+  std::istringstream in(slurp(counts));
+  std::vector<int64_t> n;
+  for (int64_t v; in >> v;) n.push_back(v);
+  ASSERT_EQ(n.size(), dets.size() + 1) << slurp(counts);  // no value beyond the detections
+  for (size_t i = 0; i < dets.size(); ++i) {
+    const int64_t area = dets[i]["mask"]["area"];
+    EXPECT_GT(area, 0) << dets[i];
+    EXPECT_FALSE(dets[i]["mask"]["polygon"].empty()) << dets[i];
+    // Overlaps go to the earlier detection: a later one may show fewer pixels, never more.
+    EXPECT_LE(n[i + 1], area) << i;
+    if (i == 0) {
+      EXPECT_EQ(n[1], area);
+    }
+    EXPECT_GT(n[i + 1], 0) << i;
+  }
+  fs::remove_all(out);
+}
+
+// `percept run` writes the same mask per detection into the results JSONL.
+TEST(Cli, RunWritesInstanceMasksIntoTheJsonl) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("percept_cli_inst_run_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "c.yaml") << "mode: lossless\ncameras:\n  - {id: cam, source: synthetic, "
+                                   "width: 320, height: 240, frames: 5}\nmodels:\n  - {id: seg, "
+                                   "path: "
+                                << PERCEPT_MODELS << "/shapes_yolov8_seg.onnx}\noutput:\n  dir: "
+                                << (dir / "out").string() << "\n  video: false\n";
+  Ran r = percept("run " + (dir / "c.yaml").string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::ifstream f(dir / "out" / "detections.jsonl");
+  int lines = 0, masks = 0;
+  for (std::string line; std::getline(f, line); ++lines) {
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["task"], "instance_segment");
+    for (const auto& d : j["detections"]) {
+      ASSERT_TRUE(d.contains("mask")) << d;
+      masks += d["mask"]["area"].get<int64_t>() > 0;
+    }
+  }
+  EXPECT_EQ(lines, 5);
+  EXPECT_GE(masks, 5) << "the synthetic scene shows shapes in every frame";
+  fs::remove_all(dir);
+}
+
 // The real BlazeFace model (fetched by scripts/bootstrap.sh) on a real photo: the face task is
 // told from its tensors; six keypoints per face, in the photo's pixels.
 TEST(Cli, InferFaceOnARealPhoto) {

@@ -254,6 +254,91 @@ TEST_F(Hostile, ClassIdsBeyondTheLabels) {
   EXPECT_EQ(j["detections"][0]["label"], "class_7");
 }
 
+// --- instance segmentation ----------------------------------------------------------------
+
+TEST_F(Hostile, SegPrototypesOfTheWrongRank) {
+  expect_bad_input("infer --model " + kHostile + "/seg_protos_rank3.onnx --image " + image(),
+                   {"seg_protos_rank3.onnx", "output1", "[1, 2, 256]"});
+}
+
+TEST_F(Hostile, SegPrototypesOfNoIntegerStride) {
+  Ran r = percept("infer --model " + kHostile + "/seg_protos_stride.onnx --image " + image());
+  EXPECT_EQ(r.rc, 1) << r.err;  // found at run time: a failed frame
+  EXPECT_NE(r.err.find("seg_protos_stride.onnx"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'output1'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("stride"), std::string::npos) << r.err;
+}
+
+TEST_F(Hostile, SegClassCountDisagreesWithNames) {
+  expect_bad_input("infer --model " + kHostile + "/seg_nc_mismatch.onnx --image " + image(),
+                   {"seg_nc_mismatch.onnx", "[1, 9, 1]", "names 2"});
+}
+
+TEST_F(Hostile, SegNanCoefficientsPaddingAndCrowds) {
+  json j = infer_json(kHostile + "/nan_seg.onnx", image(64, 32));
+  ASSERT_TRUE(j.contains("detections")) << j;
+  const json& dets = j["detections"];
+  expect_sane_detections(dets);
+  ASSERT_GE(dets.size(), 3u) << j;
+  int full = 0, empty = 0;
+  for (const auto& d : dets) {
+    ASSERT_TRUE(d.contains("mask")) << d;
+    const double area = d["mask"]["area"].get<double>();
+    const auto& b = d["box"];
+    const double box_area = (b[2].get<double>() - b[0].get<double>() + 1) *
+                            (b[3].get<double>() - b[1].get<double>() + 1);
+    EXPECT_LE(area, box_area) << d;  // cropped to the box
+    EXPECT_EQ(area == 0, d["mask"]["polygon"].empty()) << d;
+    full += area > 0 && d["class_id"] == 0;
+    empty += area == 0;
+  }
+  // The sane instance has its mask, NaN coefficients give an empty one (infinite ones give
+  // whatever inf - inf and inf + inf make, but no crash); nothing of
+  // the box in the padding (frame rows < 0) comes out.
+  EXPECT_GE(full, 1) << j;
+  EXPECT_GE(empty, 1) << j;
+  for (const auto& d : dets) EXPECT_GE(d["box"][3].get<double>(), 0.5) << d;
+  EXPECT_TRUE(fs::exists(dir_ / "img.masks.png"));
+}
+
+// --- pose --------------------------------------------------------------------------------
+
+TEST_F(Hostile, PoseKptShapeDisagreesWithTheChannels) {
+  expect_bad_input("infer --model " + kHostile + "/pose_kpt_mismatch.onnx --image " + image(),
+                   {"pose_kpt_mismatch.onnx", "'output0'", "kpt_shape [3, 3]"});
+}
+
+TEST_F(Hostile, PoseWithoutKptShape) {
+  expect_bad_input("infer --model " + kHostile + "/pose_no_kpt_shape.onnx --image " + image(),
+                   {"pose_no_kpt_shape.onnx", "kpt_shape"});
+}
+
+TEST_F(Hostile, PoseNonFiniteKeypointsAreInvisible) {
+  json j = infer_json(kHostile + "/nan_pose.onnx", image(64, 64));
+  const json& dets = j["detections"];
+  expect_sane_detections(dets);
+  ASSERT_EQ(dets.size(), 3u) << j;
+  for (const auto& d : dets) {
+    ASSERT_EQ(d["keypoints"].size(), 2u) << d;
+    for (const auto& k : d["keypoints"]) {
+      for (int c = 0; c < 3; ++c) ASSERT_TRUE(k[c].is_number()) << d;  // NaN would be null
+      EXPECT_GE(k[0].get<double>(), 0) << d;
+      EXPECT_LE(k[0].get<double>(), 64) << d;
+      EXPECT_GE(k[1].get<double>(), 0) << d;
+      EXPECT_LE(k[1].get<double>(), 64) << d;
+      EXPECT_GE(k[2].get<double>(), 0) << d;
+      EXPECT_LE(k[2].get<double>(), 1) << d;
+    }
+  }
+  // The sane instance keeps its points (64x64 frame: no letterbox); a NaN or infinite x makes
+  // a point invisible; a NaN visibility is 0, a visibility of 5 is 1.
+  EXPECT_EQ(dets[0]["keypoints"][0], json::parse("[18.0, 28.0, 0.9]")) << dets[0];
+  EXPECT_EQ(dets[1]["keypoints"][0][2], 0.0);
+  EXPECT_EQ(dets[1]["keypoints"][1][2], 0.0);
+  EXPECT_EQ(dets[2]["keypoints"][0][2], 0.0);
+  EXPECT_EQ(dets[2]["keypoints"][1][2], 1.0);
+}
+
 TEST_F(Hostile, DepthStatsComeFromFiniteValues) {
   json j = infer_json(kHostile + "/nan_depth.onnx", image(64, 64));
   for (const char* k : {"min", "max", "mean"}) {

@@ -21,6 +21,16 @@ Each model is tiny and is wrong in one way a real export can be:
 - huge_dims.onnx     input declared [1, 3, 200000, 200000] (absurd: 480 GB as float).
 - zero_dims.onnx     input declared [1, 3, 0, 0].
 - bad_meta.onnx      a v8 detector whose metadata is garbage: names "{0: 'a', 5: ", imgsz "[-1, 1e99]".
+- nan_seg.onnx       YOLOv8-seg (2 classes, nm 2, prototypes [1, 2, 16, 16]): one sane instance,
+                     NaN and infinite mask coefficients, a box wholly in the letterbox padding of
+                     a 64x32 frame, and 300 overlapping instances.
+- seg_protos_rank3.onnx  prototypes output [1, 2, 256] (rank 3).
+- seg_protos_stride.onnx prototypes [1, 2, 7, 7]: no integer stride of the 64x64 input.
+- seg_nc_mismatch.onnx   output0 [1, 4+3+2, 1] for a model that names 2 classes (nm 2).
+- nan_pose.onnx      YOLOv8-pose, kpt_shape [2, 3]: a sane instance, NaN keypoints, keypoints far
+                     outside the frame, a NaN visibility.
+- pose_kpt_mismatch.onnx the same output with kpt_shape [3, 3] (15 channels, 4+2+6 = 12 present).
+- pose_no_kpt_shape.onnx the same output, metadata task pose without kpt_shape.
 """
 import os
 
@@ -62,6 +72,21 @@ def const_model(name, value, meta, in_shape=(1, 3, 64, 64), in_name="images",
     inits = [numpy_helper.from_array(value, "const"),
              numpy_helper.from_array(np.array(0, dtype=np.float32), "zero")]
     g = helper.make_graph(nodes, name, [x], [out], initializer=inits)
+    save(helper.make_model(g, opset_imports=OPSET), name + ".onnx", meta)
+
+
+def seg_model(name, out0, protos, meta):
+    """input -> (output0, output1) = constants, for instance-segmentation heads."""
+    x = helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, 64, 64])
+    outs, nodes, inits = [], [helper.make_node("ReduceSum", ["images"], ["s"], keepdims=0),
+                              helper.make_node("Mul", ["s", "zero"], ["z"])], []
+    for i, v in enumerate((out0, protos)):
+        v = np.asarray(v, np.float32)
+        outs.append(helper.make_tensor_value_info("output%d" % i, TensorProto.FLOAT, list(v.shape)))
+        nodes.append(helper.make_node("Add", ["c%d" % i, "z"], ["output%d" % i]))
+        inits.append(numpy_helper.from_array(v, "c%d" % i))
+    inits.append(numpy_helper.from_array(np.array(0, dtype=np.float32), "zero"))
+    g = helper.make_graph(nodes, name, [x], outs, initializer=inits)
     save(helper.make_model(g, opset_imports=OPSET), name + ".onnx", meta)
 
 
@@ -118,6 +143,30 @@ def main():
     const_model("zero_dims", v8ok, {"task": "detect"}, in_shape=(1, 3, 0, 0))
     const_model("bad_meta", v8ok, {"task": "detect", "names": "{0: 'a', 5: ",
                                    "imgsz": "[-1, 1e99]"})
+
+    seg_meta = dict(META, task="segment")
+    seg = np.zeros((1, 8, 304), np.float32)
+    seg[0, :, 0] = [20, 30, 10, 10, 0.9, 0.1, 1, 0]            # sane: proto 0, the whole box
+    seg[0, :, 1] = [45, 40, 8, 8, 0.8, 0.1, NAN, NAN]          # NaN coefficients
+    seg[0, :, 2] = [30, 5, 8, 6, 0.9, 0.1, 1, 0]               # wholly in the padding (64x32)
+    seg[0, :, 3] = [10, 40, 8, 8, 0.7, 0.1, INF, -INF]         # infinite coefficients
+    for k in range(300):                                      # 300 overlapping instances
+        seg[0, :, 4 + k] = [40 + k * 0.01, 35, 12, 10, 0.1, 0.5, 0, 1]
+    protos = np.ones((1, 2, 16, 16), np.float32)
+    protos[0, 1] = np.where((np.arange(16)[:, None] + np.arange(16)[None]) % 2, 1.0, -1.0)
+    seg_model("nan_seg", seg, protos, seg_meta)
+    seg_model("seg_protos_rank3", seg, protos.reshape(1, 2, 256), seg_meta)
+    seg_model("seg_protos_stride", seg, np.ones((1, 2, 7, 7), np.float32), seg_meta)
+    seg_model("seg_nc_mismatch", np.zeros((1, 9, 1), np.float32), protos, seg_meta)
+
+    pose_meta = dict(META, task="pose", kpt_shape="[2, 3]")
+    pose = np.zeros((1, 12, 3), np.float32)                      # 4 + 2 classes + 2 * 3
+    pose[0, :, 0] = [20, 30, 10, 10, 0.9, 0.1, 18, 28, 0.9, 24, 33, 0.2]  # sane
+    pose[0, :, 1] = [45, 40, 8, 8, 0.8, 0.1, NAN, 40, 0.9, INF, 40, 0.9]  # non-finite x
+    pose[0, :, 2] = [10, 40, 8, 8, 0.1, 0.7, 1e6, -1e6, NAN, 12, 41, 5.0]  # far out, NaN/5 vis
+    const_model("nan_pose", pose, pose_meta)
+    const_model("pose_kpt_mismatch", pose, dict(pose_meta, kpt_shape="[3, 3]"))
+    const_model("pose_no_kpt_shape", pose, dict(META, task="pose"))
 
 
 if __name__ == "__main__":

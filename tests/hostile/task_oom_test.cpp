@@ -333,6 +333,11 @@ Image pattern(int w, int h) {
 Case make_case(const std::string& t) {
   if (t == "detect")
     return {"detect", config("tests/data/const_v8.onnx", "detect"), pattern(80, 60)};
+  if (t == "instance_segment")  // masks from NaN, infinite and sane coefficients
+    return {"instance_segment", config("tests/hostile/nan_seg.onnx", "instance_segment"),
+            pattern(64, 32)};
+  if (t == "pose")  // keypoints from sane, NaN and far-out values
+    return {"pose", config("tests/hostile/nan_pose.onnx", "pose"), pattern(64, 64)};
   if (t == "face")
     return {"face",
             config("third_party/blazeface/face_detection_front_128x128_barracuda.onnx", "face"),
@@ -457,7 +462,8 @@ TEST_P(TaskOom, EveryNthAllocationFailingIsSurvived) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Tasks, TaskOom,
-                         ::testing::Values("detect", "depth", "segment", "classify", "face"),
+                         ::testing::Values("detect", "depth", "segment", "classify", "face",
+                                           "instance_segment", "pose"),
                          [](const auto& p) { return std::string(p.param); });
 
 // ---- the first open of a process: each attempt in a child ----------------------------------
@@ -611,7 +617,8 @@ TEST(TaskOomColdStart, TheFirstOpenOfAProcessSurvivesEveryNthAllocationFailing) 
 
 // Every registered task kind has a case above.
 TEST(TaskOomCoverage, EveryTaskKindIsSwept) {
-  const std::vector<std::string> swept{"detect", "depth", "segment", "classify", "face"};
+  const std::vector<std::string> swept{"detect",           "depth", "segment", "classify", "face",
+                                       "instance_segment", "pose"};
   for (const std::string& t : task_names())
     EXPECT_NE(std::find(swept.begin(), swept.end(), t), swept.end())
         << "task '" << t << "' has no allocation sweep";

@@ -193,7 +193,7 @@ TEST_F(ConfigTest, WrongTypesAndRanges) {
   expect_error(head + "    threads: -1\n", 7, {"models[0].threads"});
   expect_error(head + "    input_size: 640\n", 7, {"[width, height]"});
   expect_error(head + "    layout: ssd\n", 7, {"models[0].layout: 'layout' is 'ssd'"});
-  expect_error(head + "    task: pose\n", 7, {"models[0].task: 'task' is 'pose'"});
+  expect_error(head + "    task: obb\n", 7, {"models[0].task: 'task' is 'obb'"});
   expect_error(head + "    cameras: [nope]\n", 7, {"no camera with id 'nope'"});
   expect_error(head + "output:\n  video: maybe\n", 8, {"output.video must be true or false"});
   expect_error(

@@ -85,6 +85,7 @@ models:
   - {id: detector, path: )" + models + R"(/shapes_yolov8.onnx, conf: 0.05, threads: 1}
   - {id: depth, path: )" + data + R"(/dense_depth.onnx, threads: 1}
   - {id: seg, path: )" + data + R"(/dense_segment.onnx, threads: 1}
+  - {id: inst, path: )" + models + R"(/shapes_yolov8_seg.onnx, threads: 1}
 output: {dir: )" + (dir / "out").string() + R"(, video: false}
 ros2:
   enabled: true
@@ -107,6 +108,7 @@ ros2:
                              ns + "/front/detector/detections");
   const Sub depth = subscribe(pp, &sensor_msgs_msg_dds__Image__desc, ns + "/front/depth/depth");
   const Sub seg = subscribe(pp, &sensor_msgs_msg_dds__Image__desc, ns + "/front/seg/segmentation");
+  const Sub inst = subscribe(pp, &sensor_msgs_msg_dds__Image__desc, ns + "/front/inst/masks");
   const Sub annotated = subscribe(pp, &sensor_msgs_msg_dds__Image__desc, ns + "/front/annotated");
   const Sub diag = subscribe(pp, &diagnostic_msgs_msg_dds__DiagnosticArray__desc, "rt/diagnostics");
 
@@ -117,14 +119,16 @@ ros2:
   ASSERT_EQ(rc, 0) << "percept run failed, see " << (dir / "run.log");
 
   // What the same run wrote to detections.jsonl: the DDS messages must say the same.
-  std::vector<nlohmann::json> lines;
+  std::vector<nlohmann::json> lines, inst_lines;
   {
     std::ifstream jsonl(dir / "out" / "detections.jsonl");
     for (std::string line; std::getline(jsonl, line);) {
       auto j = nlohmann::json::parse(line);
       if (j.at("model") == "detector") lines.push_back(j);
+      if (j.at("model") == "inst") inst_lines.push_back(j);
     }
   }
+  ASSERT_EQ(inst_lines.size(), static_cast<size_t>(kFrames));
   ASSERT_EQ(lines.size(), static_cast<size_t>(kFrames));
 
   int boxes = 0, frame = 0;
@@ -184,6 +188,32 @@ ros2:
     EXPECT_EQ(m.data_._length, m.step_ * m.height_);
   });
   EXPECT_EQ(n_seg, kFrames);
+
+  // Instance masks: a mono16 map of the frame's size; pixel k + 1 belongs to detection k of the
+  // same frame's line, and as many pixels as its mask (minus overlaps with earlier ones).
+  int inst_frame = 0;
+  const int n_inst = take_all<sensor_msgs_msg_dds__Image_>(inst, [&](const auto& m) {
+    check_header(m.header_, "front_optical");
+    EXPECT_STREQ(m.encoding_, "mono16");
+    EXPECT_EQ(m.width_, 320u);
+    EXPECT_EQ(m.height_, 240u);
+    EXPECT_EQ(m.step_, 320u * 2);
+    ASSERT_EQ(m.data_._length, m.step_ * m.height_);
+    ASSERT_LT(inst_frame, kFrames);
+    const auto& want = inst_lines[static_cast<size_t>(inst_frame++)].at("detections");
+    std::vector<int64_t> count(want.size() + 1, 0);
+    const uint16_t* px = reinterpret_cast<const uint16_t*>(m.data_._buffer);
+    for (uint32_t i = 0; i < m.width_ * m.height_; ++i) {
+      ASSERT_LE(px[i], want.size());
+      ++count[px[i]];
+    }
+    for (size_t k = 0; k < want.size(); ++k)
+      EXPECT_LE(count[k + 1], want[k].at("mask").at("area").get<int64_t>());
+    if (!want.empty()) {
+      EXPECT_EQ(count[1], want[0].at("mask").at("area").get<int64_t>());
+    }
+  });
+  EXPECT_EQ(n_inst, kFrames);
 
   const int n_ann = take_all<sensor_msgs_msg_dds__Image_>(annotated, [&](const auto& m) {
     check_header(m.header_, "front_optical");

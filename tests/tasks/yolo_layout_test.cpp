@@ -61,5 +61,26 @@ TEST(YoloLayout, ParsesNamesAndAliases) {
   EXPECT_FALSE(parse_layout("ssd").ok());
 }
 
+// Heads with extra channels after the class scores (segment: nm coefficients, pose: K * D).
+TEST(YoloLayoutExtra, ClassCountIsWhatIsLeftAndMustAgreeWithTheNames) {
+  const int64_t seg[3] = {1, 4 + 5 + 32, 2100};
+  auto l = detect_layout_extra(seg, 5, 32);
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->layout, YoloLayout::v8);
+  EXPECT_EQ(l->num_classes, 5);
+  EXPECT_EQ(l->num_boxes, 2100);
+  EXPECT_EQ(l->extra, 32);
+  EXPECT_EQ(detect_layout_extra(seg, 0, 32)->num_classes, 5);  // no names: what is left
+  EXPECT_FALSE(detect_layout_extra(seg, 80, 32).ok());         // names disagree
+  const int64_t too_few[3] = {1, 4 + 12, 100};
+  EXPECT_FALSE(detect_layout_extra(too_few, 0, 12).ok());  // no channel left for a class
+  // An end-to-end seg export [B, 300, 6 + 32] is refused as not supported, not read as v8.
+  const int64_t e2e[3] = {1, 300, 6 + 32};
+  auto e = detect_layout_extra(e2e, 0, 32);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().code(), ErrorCode::not_supported);
+  EXPECT_NE(e.error().message().find("end-to-end"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace percept

@@ -14,6 +14,8 @@
 #include "percept/core/depth_map.hpp"
 #include "percept/core/detection.hpp"
 #include "percept/core/face.hpp"
+#include "percept/core/instance_masks.hpp"
+#include "percept/core/keypoints.hpp"
 #include "percept/core/segmentation_map.hpp"
 
 namespace percept {
@@ -26,6 +28,8 @@ enum class Content : uint32_t {
   segmentation = 1u << 2,  // a per-pixel class map with class fractions
   classes = 1u << 3,       // the best classes of the whole frame
   faces = 1u << 4,         // face boxes with six keypoints
+  masks = 1u << 5,         // one instance mask per detection (ModelOutput::masks)
+  keypoints = 1u << 6,     // keypoints per detection (ModelOutput::keypoints)
 };
 constexpr Content operator|(Content a, Content b) {
   return static_cast<Content>(static_cast<uint32_t>(a) | static_cast<uint32_t>(b));
@@ -45,7 +49,9 @@ struct ModelOutput {
   SegmentationMap segmentation;
   ClassScores classes;  // best first
   Faces faces;
-  void clear();  // keeps capacity
+  InstanceMasks masks;           // masks.items[i] belongs to detections[i]
+  DetectionKeypoints keypoints;  // keypoints.of(i) belong to detections[i]
+  void clear();                  // keeps capacity
   // Keeps, in order, the detections whose `keep[i]` is non-zero (`keep` has one entry per
   // detection) together with everything stored per detection beside them, without allocating.
   // Whoever filters detections after the task (the tracker) goes through here, so that data

@@ -13,6 +13,8 @@
 #include "percept/core/detection.hpp"
 #include "percept/core/face.hpp"
 #include "percept/core/image.hpp"
+#include "percept/core/instance_masks.hpp"
+#include "percept/core/keypoints.hpp"
 #include "percept/core/segmentation_map.hpp"
 
 namespace percept {
@@ -53,6 +55,16 @@ void draw_faces(Image& frame, const Faces& faces);
 // Blends a per-class colour over every pixel (alpha: weight of the colour); the map must have
 // the frame's size (it is skipped otherwise).
 void overlay_segmentation(Image& frame, const SegmentationMap& seg, float alpha = 0.45f);
+
+// Blends each detection's class colour (the colour of its box) over its instance-mask pixels
+// (masks.items[i] belongs to dets[i]; nothing is drawn when they do not line up).
+void overlay_masks(Image& frame, const Detections& dets, const InstanceMasks& masks,
+                   float alpha = 0.45f);
+
+// Dots at the keypoints of each detection whose visibility is at least `min_visibility`, in
+// the detection's class colour; with 17 keypoints (COCO), the COCO skeleton between them.
+void draw_keypoints(Image& frame, const Detections& dets, const DetectionKeypoints& keypoints,
+                    float min_visibility = 0.5f);
 
 // A legend for class maps, in the top-left corner: one colour swatch (the colour
 // overlay_segmentation uses) and name per (class id, name) entry, at most `max_rows` rows.

@@ -8,6 +8,12 @@
 //                 sum 1), "mask"?
 //   classes       "top": [{"class_id", "label", "score"}] (softmax, best first)
 //   faces         "faces": [{"score", "box": [x1, y1, x2, y2], "keypoints": [[x, y] x 6]}]
+//   masks         each detection also gets "mask": {"area": <pixels>, "polygon": [[x, y], ...]},
+//                 the outline of its largest connected part (pixel centres, frame pixels;
+//                 [] when the mask is empty); "masks"? names the 16-bit instance-map PNG
+//                 (`percept infer --out-dir`)
+//   keypoints     each detection also gets "keypoints": [[x, y, v], ...] (frame pixels,
+//                 visibility 0..1; 1 when the model gives none)
 #pragma once
 
 #include <string>
@@ -23,11 +29,15 @@ namespace percept {
 struct MapFiles {
   std::string_view depth;
   std::string_view mask;
+  std::string_view masks;  // the instance map
 };
 
-// Writes the array of `dets` as the next value of `w`.
+// Writes the array of `dets` as the next value of `w`; with `masks` (one item per detection),
+// each detection gets its "mask".
 void write_detections_json(JsonWriter& w, const Detections& dets,
-                           const std::vector<std::string>& labels);
+                           const std::vector<std::string>& labels,
+                           const InstanceMasks* masks = nullptr,
+                           const DetectionKeypoints* keypoints = nullptr);
 
 // Writes the output's keys into the object `w` has open; class names come from `labels`
 // (label_of: "class_<id>" past its end).

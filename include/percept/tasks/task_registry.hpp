@@ -38,4 +38,13 @@ std::vector<std::string> task_names();  // registration order, built-ins first
 // metadata): one of the built-in names. Errors say what was found and which key to set.
 Result<std::string> infer_task(const Backend& backend);
 
+// The task percept runs for a task named in a model's metadata (Ultralytics writes detect,
+// segment, pose, obb, classify). Ultralytics' "segment" is instance segmentation when the model
+// has a YOLO head (rank-3 first output) beside a second output, percept's "instance_segment";
+// without one it is the per-pixel "segment". "pose" is percept's pose on a single rank-3
+// output, and "" (tell the task from the tensor shapes) on anything else. obb on a YOLO head is
+// refused as not supported (yet), rather than read as a detector with too many classes. Any
+// other name is returned as it is.
+Result<std::string> task_for_metadata(const std::string& task, const Backend& backend);
+
 }  // namespace percept

@@ -81,4 +81,29 @@ Result<LayoutInfo> detect_layout(std::span<const int64_t> shape, int nc,
                "; set `layout: v8 | v5 | end2end` in the model's config");
 }
 
+Result<LayoutInfo> detect_layout_extra(std::span<const int64_t> shape, int nc, int extra) {
+  const std::string s = shape_str(shape);
+  if (shape.size() != 3 || shape[1] <= 0 || shape[2] <= 0)
+    return Error("output " + s + " is not a rank-3 [B, 4+nc+" + std::to_string(extra) +
+                 ", N] tensor with known sizes");
+  // End-to-end (NMS-free) exports of these heads give a kept box per row, [B, K, 6+extra]
+  // (x1 y1 x2 y2 score class, then the extra values): read as v8, every number would be wrong.
+  if (shape[2] == 6 + extra && shape[1] != 6 + extra)
+    return Error(ErrorCode::not_supported,
+                 "output " + s + " looks like an end-to-end (NMS-free) export [B, K, 6+" +
+                     std::to_string(extra) +
+                     "]; percept decodes these heads in the v8 layout [B, " + "4+nc+" +
+                     std::to_string(extra) + ", N] only (not supported yet)");
+  const int64_t classes = shape[1] - 4 - extra;
+  if (classes < 1)
+    return Error("output " + s + " has " + std::to_string(shape[1]) +
+                 " channels per anchor: too few for 4 box values, at least one class and " +
+                 std::to_string(extra) + " more");
+  if (nc > 0 && classes != nc)
+    return Error("output " + s + " holds " + std::to_string(classes) + " classes after 4 box and " +
+                 "before " + std::to_string(extra) + " more channels, but the model names " +
+                 std::to_string(nc));
+  return LayoutInfo{YoloLayout::v8, static_cast<int>(classes), static_cast<int>(shape[2]), extra};
+}
+
 }  // namespace percept

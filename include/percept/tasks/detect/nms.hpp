@@ -17,8 +17,15 @@ struct NmsOptions {
 // Buffers nms_inplace reuses between calls, so that steady-state NMS does not allocate.
 struct NmsScratch {
   std::vector<uint32_t> order;
+  std::vector<uint32_t> keep;
   Detections kept;
 };
+
+// The indices into `dets` of the boxes NMS keeps, in output order (descending score, ties in
+// input order), into `keep`; `dets` is not changed. For callers that keep data per candidate
+// beside the boxes (mask coefficients, keypoints). Allocates only while buffers grow.
+void nms_keep(const Detections& dets, const NmsOptions& opt, NmsScratch& scratch,
+              std::vector<uint32_t>& keep);
 
 // Sorts `dets` by descending score and removes suppressed boxes. Ties keep input order, so
 // the result is deterministic. Allocates only while the scratch buffers grow.

@@ -26,13 +26,23 @@ class YoloDecoder {
   // Non-finite scores and boxes are skipped. Returns the detections in `out` (cleared first).
   void decode(const float* image, const LayoutInfo& info, const DecodeOptions& opt,
               Detections& out);
+  // The same, and anchors[i] = the anchor (v8, v5) or row (end2end) that out[i] came from, for
+  // heads that keep more per anchor than the box (mask coefficients after the class scores).
+  void decode(const float* image, const LayoutInfo& info, const DecodeOptions& opt, Detections& out,
+              std::vector<uint32_t>& anchors);
 
  private:
   void decode_v8(const float* p, int nc, int n, float conf, Detections& out);
   void decode_v5(const float* p, int nc, int n, float conf, Detections& out);
+  // Thresholded candidates into `out`, their anchors into anchor_ (no NMS).
+  void candidates(const float* image, const LayoutInfo& info, const DecodeOptions& opt,
+                  Detections& out);
 
   std::vector<float> best_;
   std::vector<int32_t> best_class_;
+  std::vector<uint32_t> anchor_;  // anchor of each candidate, in push order
+  std::vector<uint32_t> order_;
+  std::vector<uint32_t> anchor_kept_;
   NmsScratch nms_;
 };
 

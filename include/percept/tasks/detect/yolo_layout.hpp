@@ -24,6 +24,8 @@ struct LayoutInfo {
   YoloLayout layout;
   int num_classes;  // 0 for end2end (class ids come from the tensor)
   int num_boxes;    // N anchors or K kept boxes
+  // v8 only: channels after the class scores per anchor (segment: nm mask coefficients).
+  int extra = 0;
 };
 
 // Decides the layout of a rank-3 output from its shape, using the class count from the
@@ -32,5 +34,11 @@ struct LayoutInfo {
 // and which config key to set.
 Result<LayoutInfo> detect_layout(std::span<const int64_t> shape, int num_classes_hint,
                                  std::optional<YoloLayout> forced);
+
+// The v8 layout [B, 4+nc+extra, N] of a head with `extra` channels per anchor after the class
+// scores (instance segmentation: the nm mask coefficients). The class count is what is left;
+// when the metadata names classes (num_classes_hint > 0) it must agree.
+Result<LayoutInfo> detect_layout_extra(std::span<const int64_t> shape, int num_classes_hint,
+                                       int extra);
 
 }  // namespace percept
