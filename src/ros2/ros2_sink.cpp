@@ -240,15 +240,13 @@ class Ros2Sink final : public Sink {
       const Detection& d = dets[i];
       labels_[i] = label_of(info_.model_labels[model], d.class_id);
       vision_msgs_msg_dds__ObjectHypothesisWithPose_& h = hyps_[i];
-      h = {};
-      h.hypothesis_.class_id_ = cstr(labels_[i]);
-      h.hypothesis_.score_ = d.score;
+      h = hypothesis(labels_[i], d.score);
       // The fused distance along the optical axis (metres, or the depth model's relative
-      // unit); NaN when no depth model serves the camera. x, y stay 0: no intrinsics.
+      // unit); NaN when no depth model serves the camera. x, y stay 0: the 3D position is
+      // on detections_3d.
       h.pose_.pose_.position_.z_ = d.distance == Detection::kNoDistance
                                        ? std::numeric_limits<double>::quiet_NaN()
                                        : static_cast<double>(d.distance);
-      h.pose_.pose_.orientation_.w_ = 1;
       vision_msgs_msg_dds__Detection2D_& o = d2d_[i];
       o = {};
       o.header_ = header(f.capture_wall_ns, frame_id);
@@ -267,6 +265,17 @@ class Ros2Sink final : public Sink {
     msg.detections_._buffer = d2d_.data();
     msg.detections_._release = false;
     return write_sample(w, &msg);
+  }
+
+  // One hypothesis: the label (the string points into `label`), the score, an identity
+  // orientation; position and covariance 0 until the caller sets them.
+  static vision_msgs_msg_dds__ObjectHypothesisWithPose_ hypothesis(const std::string& label,
+                                                                   float score) {
+    vision_msgs_msg_dds__ObjectHypothesisWithPose_ h{};
+    h.hypothesis_.class_id_ = cstr(label);
+    h.hypothesis_.score_ = score;
+    h.pose_.pose_.orientation_.w_ = 1;
+    return h;
   }
 
   // The track id as vision_msgs intends `id` (the same object across messages), in decimal; ""
@@ -293,13 +302,10 @@ class Ros2Sink final : public Sink {
       if (!d.has_position) continue;
       labels3_[n] = label_of(info_.model_labels[model], d.class_id);
       vision_msgs_msg_dds__ObjectHypothesisWithPose_& h = hyps3_[n];
-      h = {};
-      h.hypothesis_.class_id_ = cstr(labels3_[n]);
-      h.hypothesis_.score_ = d.score;
+      h = hypothesis(labels3_[n], d.score);
       h.pose_.pose_.position_.x_ = d.position_m[0];
       h.pose_.pose_.position_.y_ = d.position_m[1];
       h.pose_.pose_.position_.z_ = d.position_m[2];
-      h.pose_.pose_.orientation_.w_ = 1;
       vision_msgs_msg_dds__Detection3D_& o = d3d_[n];
       o = {};
       o.header_ = header(f.capture_wall_ns, frame_id);

@@ -9,8 +9,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace percept::test {
 
@@ -57,6 +59,18 @@ inline bool wait_matched(dds_entity_t writer, uint32_t n, double timeout_s) {
     dds_sleepfor(DDS_MSECS(10));
   }
   return false;
+}
+
+// The lines of a run's detections.jsonl for one model, in file order (what its DDS messages must
+// say too).
+inline std::vector<nlohmann::json> jsonl_lines(const std::string& path, const std::string& model) {
+  std::vector<nlohmann::json> lines;
+  std::ifstream f(path);
+  for (std::string line; std::getline(f, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j.at("model") == model) lines.push_back(std::move(j));
+  }
+  return lines;
 }
 
 inline void write_file(const std::string& path, const std::string& text) {

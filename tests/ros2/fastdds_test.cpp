@@ -48,42 +48,24 @@ struct Detections {
   std::vector<Box> boxes;
 };
 
-// vision_msgs/Detection2DArray (Humble), read field by field.
-class Detection2DArrayType : public dds::TopicDataType {
+// A reader-only Fast DDS type named `name`; `read` decodes one sample's CDR (after the
+// encapsulation) into a T, throwing when the bytes run out.
+template <class T>
+class ReaderType : public dds::TopicDataType {
  public:
-  Detection2DArrayType() {
-    setName("vision_msgs::msg::dds_::Detection2DArray_");
+  using Read = void (*)(Cdr&, T&);
+  ReaderType(const char* name, Read read) : read_(read) {
+    setName(name);
     m_typeSize = 1 << 16;
     m_isGetKeyDefined = false;
   }
-  bool serialize(void*, SerializedPayload_t*) override { return false; }  // reader only
+  bool serialize(void*, SerializedPayload_t*) override { return false; }
   bool deserialize(SerializedPayload_t* payload, void* data) override {
-    auto* d = static_cast<Detections*>(data);
     eprosima::fastcdr::FastBuffer buf(reinterpret_cast<char*>(payload->data), payload->length);
     Cdr cdr(buf, Cdr::DEFAULT_ENDIAN, Cdr::DDS_CDR);
     try {
       cdr.read_encapsulation();
-      cdr >> d->sec >> d->nanosec >> d->frame_id;
-      uint32_t n = 0;
-      cdr >> n;
-      d->boxes.resize(n);
-      for (Box& b : d->boxes) {
-        int32_t sec;
-        uint32_t nsec, results;
-        std::string frame_id, id;
-        cdr >> sec >> nsec >> frame_id >> results;
-        for (uint32_t r = 0; r < results; ++r) {
-          double pose[7], cov[36];
-          std::string class_id;
-          double score;
-          cdr >> class_id >> score;
-          for (double& v : pose) cdr >> v;
-          for (double& v : cov) cdr >> v;
-          if (r == 0) b.class_id = class_id, b.score = score, b.distance = pose[2];
-        }
-        double theta;
-        cdr >> b.cx >> b.cy >> theta >> b.w >> b.h >> id;
-      }
+      read_(cdr, *static_cast<T*>(data));
     } catch (const std::exception&) {
       return false;
     }
@@ -92,10 +74,43 @@ class Detection2DArrayType : public dds::TopicDataType {
   std::function<uint32_t()> getSerializedSizeProvider(void*) override {
     return [] { return 1u << 16; };
   }
-  void* createData() override { return new Detections(); }
-  void deleteData(void* d) override { delete static_cast<Detections*>(d); }
+  void* createData() override { return new T(); }
+  void deleteData(void* d) override { delete static_cast<T*>(d); }
   bool getKey(void*, eprosima::fastrtps::rtps::InstanceHandle_t*, bool) override { return false; }
+
+ private:
+  Read read_;
 };
+
+// One ObjectHypothesisWithPose: class_id, score, pose (7 doubles) and its covariance (36).
+void read_hypothesis(Cdr& cdr, std::string& class_id, double& score, double (&pose)[7]) {
+  double cov[36];
+  cdr >> class_id >> score;
+  for (double& v : pose) cdr >> v;
+  for (double& v : cov) cdr >> v;
+}
+
+// vision_msgs/Detection2DArray (Humble), read field by field.
+void read_detections(Cdr& cdr, Detections& d) {
+  cdr >> d.sec >> d.nanosec >> d.frame_id;
+  uint32_t n = 0;
+  cdr >> n;
+  d.boxes.resize(n);
+  for (Box& b : d.boxes) {
+    int32_t sec;
+    uint32_t nsec, results;
+    std::string frame_id, id;
+    cdr >> sec >> nsec >> frame_id >> results;
+    for (uint32_t r = 0; r < results; ++r) {
+      double pose[7], score;
+      std::string class_id;
+      read_hypothesis(cdr, class_id, score, pose);
+      if (r == 0) b.class_id = class_id, b.score = score, b.distance = pose[2];
+    }
+    double theta;
+    cdr >> b.cx >> b.cy >> theta >> b.w >> b.h >> id;
+  }
+}
 
 struct Object3d {
   std::string class_id, id;
@@ -107,70 +122,29 @@ struct Detections3d {
 };
 
 // vision_msgs/Detection3DArray (Humble and later: header, results, bbox, id), field by field.
-class Detection3DArrayType : public dds::TopicDataType {
- public:
-  Detection3DArrayType() {
-    setName("vision_msgs::msg::dds_::Detection3DArray_");
-    m_typeSize = 1 << 16;
-    m_isGetKeyDefined = false;
-  }
-  bool serialize(void*, SerializedPayload_t*) override { return false; }  // reader only
-  bool deserialize(SerializedPayload_t* payload, void* data) override {
-    auto* d = static_cast<Detections3d*>(data);
-    eprosima::fastcdr::FastBuffer buf(reinterpret_cast<char*>(payload->data), payload->length);
-    Cdr cdr(buf, Cdr::DEFAULT_ENDIAN, Cdr::DDS_CDR);
-    try {
-      cdr.read_encapsulation();
-      int32_t sec;
-      uint32_t nsec, n = 0;
-      cdr >> sec >> nsec >> d->frame_id >> n;
-      d->objects.resize(n);
-      for (Object3d& o : d->objects) {
-        std::string frame_id;
-        uint32_t results;
-        cdr >> sec >> nsec >> frame_id >> results;
-        for (uint32_t r = 0; r < results; ++r) {
-          double pose[7], cov[36], score;
-          std::string class_id;
-          cdr >> class_id >> score;
-          for (double& v : pose) cdr >> v;
-          for (double& v : cov) cdr >> v;
-          if (r == 0) o.class_id = class_id;
-        }
-        double qx, qy, qz;
-        cdr >> o.x >> o.y >> o.z >> qx >> qy >> qz >> o.qw >> o.sx >> o.sy >> o.sz >> o.id;
-      }
-    } catch (const std::exception&) {
-      return false;
+void read_detections_3d(Cdr& cdr, Detections3d& d) {
+  int32_t sec;
+  uint32_t nsec, n = 0;
+  cdr >> sec >> nsec >> d.frame_id >> n;
+  d.objects.resize(n);
+  for (Object3d& o : d.objects) {
+    std::string frame_id;
+    uint32_t results;
+    cdr >> sec >> nsec >> frame_id >> results;
+    for (uint32_t r = 0; r < results; ++r) {
+      double pose[7], score;
+      std::string class_id;
+      read_hypothesis(cdr, class_id, score, pose);
+      if (r == 0) o.class_id = class_id;
     }
-    return true;
+    double qx, qy, qz;
+    cdr >> o.x >> o.y >> o.z >> qx >> qy >> qz >> o.qw >> o.sx >> o.sy >> o.sz >> o.id;
   }
-  std::function<uint32_t()> getSerializedSizeProvider(void*) override {
-    return [] { return 1u << 16; };
-  }
-  void* createData() override { return new Detections3d(); }
-  void deleteData(void* d) override { delete static_cast<Detections3d*>(d); }
-  bool getKey(void*, eprosima::fastrtps::rtps::InstanceHandle_t*, bool) override { return false; }
-};
+}
 
-// A reader type that only matches a topic (percept waits for a subscriber on each of its topics
+// A reader that only matches a topic (percept waits for a subscriber on each of its topics
 // before publishing); its samples are not decoded.
-class MatchOnlyType : public dds::TopicDataType {
- public:
-  explicit MatchOnlyType(const char* name) {
-    setName(name);
-    m_typeSize = 1 << 16;
-    m_isGetKeyDefined = false;
-  }
-  bool serialize(void*, SerializedPayload_t*) override { return false; }
-  bool deserialize(SerializedPayload_t*, void*) override { return true; }
-  std::function<uint32_t()> getSerializedSizeProvider(void*) override {
-    return [] { return 1u << 16; };
-  }
-  void* createData() override { return new int(0); }
-  void deleteData(void* d) override { delete static_cast<int*>(d); }
-  bool getKey(void*, eprosima::fastrtps::rtps::InstanceHandle_t*, bool) override { return false; }
-};
+void read_nothing(Cdr&, int&) {}
 
 // A Fast DDS participant on loopback only, UDP only, unicast discovery to the local ports.
 dds::DomainParticipant* loopback_fastdds(int domain) {
@@ -219,7 +193,8 @@ ros2:
   auto* factory = dds::DomainParticipantFactory::get_instance();
   dds::DomainParticipant* pp = loopback_fastdds(domain);
   ASSERT_NE(pp, nullptr);
-  dds::TypeSupport type(new Detection2DArrayType());
+  dds::TypeSupport type(
+      new ReaderType<Detections>("vision_msgs::msg::dds_::Detection2DArray_", read_detections));
   ASSERT_EQ(type.register_type(pp), ReturnCode_t::RETCODE_OK);
   dds::Topic* topic =
       pp->create_topic("rt/fdds_" + std::to_string(getpid()) + "/front/detector/detections",
@@ -294,7 +269,8 @@ ros2:
 )");
   dds::DomainParticipant* pp = loopback_fastdds(domain);
   ASSERT_NE(pp, nullptr);
-  dds::TypeSupport type(new Detection3DArrayType());
+  dds::TypeSupport type(new ReaderType<Detections3d>("vision_msgs::msg::dds_::Detection3DArray_",
+                                                     read_detections_3d));
   ASSERT_EQ(type.register_type(pp), ReturnCode_t::RETCODE_OK);
   dds::Topic* topic =
       pp->create_topic("rt/f3d_" + std::to_string(getpid()) + "/front/detector/detections_3d",
@@ -308,8 +284,9 @@ ros2:
   ASSERT_NE(reader, nullptr);
   // The run's other topics, matched only, so that percept does not wait for their subscribers.
   const std::string base = "rt/f3d_" + std::to_string(getpid()) + "/front/";
-  dds::TypeSupport d2(new MatchOnlyType("vision_msgs::msg::dds_::Detection2DArray_"));
-  dds::TypeSupport img(new MatchOnlyType("sensor_msgs::msg::dds_::Image_"));
+  dds::TypeSupport d2(
+      new ReaderType<int>("vision_msgs::msg::dds_::Detection2DArray_", read_nothing));
+  dds::TypeSupport img(new ReaderType<int>("sensor_msgs::msg::dds_::Image_", read_nothing));
   ASSERT_EQ(d2.register_type(pp), ReturnCode_t::RETCODE_OK);
   ASSERT_EQ(img.register_type(pp), ReturnCode_t::RETCODE_OK);
   for (const auto& [name, t] : {std::pair{base + "detector/detections", d2.get_type_name()},
@@ -321,14 +298,8 @@ ros2:
   const std::string cmd = std::string(PERCEPT_BINARY) + " run " + (dir / "config.yaml").string() +
                           " > " + (dir / "run.log").string() + " 2>&1";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << "percept run failed, see " << (dir / "run.log");
-  std::vector<nlohmann::json> lines;
-  {
-    std::ifstream jsonl(dir / "out" / "detections.jsonl");
-    for (std::string line; std::getline(jsonl, line);) {
-      auto j = nlohmann::json::parse(line);
-      if (j.at("model") == "detector") lines.push_back(j);
-    }
-  }
+  const std::vector<nlohmann::json> lines =
+      percept::test::jsonl_lines((dir / "out" / "detections.jsonl").string(), "detector");
   ASSERT_EQ(lines.size(), static_cast<size_t>(kFrames));
   int messages = 0, objects = 0, tracked = 0;
   for (int waited = 0; waited < 100 && messages < kFrames; ++waited) {

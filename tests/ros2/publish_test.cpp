@@ -109,6 +109,9 @@ ros2:
   const Sub depth = subscribe(pp, &sensor_msgs_msg_dds__Image__desc, ns + "/front/depth/depth");
   const Sub seg = subscribe(pp, &sensor_msgs_msg_dds__Image__desc, ns + "/front/seg/segmentation");
   const Sub inst = subscribe(pp, &sensor_msgs_msg_dds__Image__desc, ns + "/front/inst/masks");
+  // The instance model's boxes (without a subscriber percept would wait 30 s for one).
+  const Sub inst_dets =
+      subscribe(pp, &vision_msgs_msg_dds__Detection2DArray__desc, ns + "/front/inst/detections");
   const Sub annotated = subscribe(pp, &sensor_msgs_msg_dds__Image__desc, ns + "/front/annotated");
   const Sub diag = subscribe(pp, &diagnostic_msgs_msg_dds__DiagnosticArray__desc, "rt/diagnostics");
 
@@ -243,6 +246,14 @@ ros2:
     if (kv["frames"] == std::to_string(kFrames)) saw_totals = true;
   });
   EXPECT_GE(n_diag, 1);
+  frame = 0;
+  const int n_inst_dets =
+      take_all<vision_msgs_msg_dds__Detection2DArray_>(inst_dets, [&](const auto& m) {
+        ASSERT_LT(frame, kFrames);
+        EXPECT_EQ(m.detections_._length,
+                  inst_lines[static_cast<size_t>(frame++)].at("detections").size());
+      });
+  EXPECT_EQ(n_inst_dets, kFrames);
   EXPECT_TRUE(saw_totals) << "the last DiagnosticArray holds the run's totals";
   dds_delete(pp);
 }
@@ -293,14 +304,8 @@ ros2:
   const std::string cmd = std::string(PERCEPT_BINARY) + " run " + (dir / "config.yaml").string() +
                           " > " + (dir / "run.log").string() + " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << "percept run failed, see " << (dir / "run.log");
-  std::vector<nlohmann::json> lines;
-  {
-    std::ifstream jsonl(dir / "out" / "detections.jsonl");
-    for (std::string line; std::getline(jsonl, line);) {
-      auto j = nlohmann::json::parse(line);
-      if (j.at("model") == "detector") lines.push_back(j);
-    }
-  }
+  const std::vector<nlohmann::json> lines =
+      percept::test::jsonl_lines((dir / "out" / "detections.jsonl").string(), "detector");
   ASSERT_EQ(lines.size(), static_cast<size_t>(kTracked));
   int frame = 0, with_id = 0;
   const int n2 = take_all<vision_msgs_msg_dds__Detection2DArray_>(dets, [&](const auto& m) {
