@@ -22,7 +22,6 @@ class KalmanBox {
   Box box() const;  // the filtered box
   // Velocity of the box centre in pixels per second.
   std::array<float, 2> velocity_px_s() const;
-  double height() const { return x_[3]; }
 
  private:
   std::array<double, 8> x_{};   // cx, cy, a, h, vcx, vcy, va, vh
