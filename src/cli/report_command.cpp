@@ -17,7 +17,13 @@ struct ReportArgs {
 };
 
 int run_report(const ReportArgs& a) {
-  const std::vector<TelemetrySnapshot> snaps = read_telemetry_file(a.input);
+  bool cut_tail = false;
+  const std::vector<TelemetrySnapshot> snaps = read_telemetry_file(a.input, &cut_tail);
+  if (cut_tail)
+    std::fprintf(stderr,
+                 "note: the last line of '%s' is cut (the run was killed while writing it); "
+                 "it is left out\n",
+                 a.input.c_str());
   if (snaps.empty()) throw Error("report: '" + a.input + "' holds no telemetry interval");
   std::ofstream f(a.output);
   f << render_report_html(snaps, "percept report: " + a.input);

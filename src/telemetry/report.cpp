@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 
 #include "percept/core/error.hpp"
 
@@ -212,16 +213,29 @@ TelemetryAnalysis analyze_telemetry(const std::vector<TelemetrySnapshot>& snaps)
   return a;
 }
 
-std::vector<TelemetrySnapshot> read_telemetry_file(const std::string& path) {
-  std::ifstream f(path);
+std::vector<TelemetrySnapshot> read_telemetry_file(const std::string& path, bool* cut_tail) {
+  std::ifstream f(path, std::ios::binary);
   if (!f) throw Error("report: cannot read '" + path + "'");
+  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (cut_tail) *cut_tail = false;
   std::vector<TelemetrySnapshot> out;
-  std::string line;
-  for (int n = 1; std::getline(f, line); ++n) {
+  size_t start = 0;
+  for (int n = 1; start < text.size(); ++n) {
+    const size_t nl = text.find('\n', start);
+    const bool terminated = nl != std::string::npos;
+    const std::string line = text.substr(start, (terminated ? nl : text.size()) - start);
+    start = terminated ? nl + 1 : text.size();
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
       out.push_back(parse_telemetry_jsonl(line));
     } catch (const Error& e) {
+      // A run killed while it wrote (SIGKILL, power loss) can leave its last line cut: the
+      // kernel copies a write() page by page and stops between pages for a fatal signal.
+      // Every line before it is whole, so the report is still worth making.
+      if (!terminated && cut_tail) {
+        *cut_tail = true;
+        break;
+      }
       throw Error(path + ":" + std::to_string(n) + ": " + e.message());
     }
   }

@@ -116,5 +116,35 @@ TEST(Report, ABadLineIsNamedByFileAndLine) {
   }
 }
 
+// What a run killed mid-write leaves: whole lines, then a cut one without its newline.
+TEST(Report, ACutLastLineIsLeftOutWhenTheCallerAsksAndAnErrorOtherwise) {
+  const std::string path = ::testing::TempDir() + "/cut_telemetry.jsonl";
+  const std::string whole = telemetry_jsonl(test::sample_snapshot());
+  {
+    std::ofstream f(path);
+    f << whole << "\n" << whole << "\n" << whole.substr(0, whole.size() / 2);
+  }
+  bool cut = false;
+  EXPECT_EQ(read_telemetry_file(path, &cut).size(), 2u);
+  EXPECT_TRUE(cut);
+  EXPECT_THROW(read_telemetry_file(path), Error);
+  {
+    std::ofstream f(path);  // cut in the middle: not what a kill leaves, so still an error
+    f << whole.substr(0, whole.size() / 2) << "\n" << whole << "\n";
+  }
+  try {
+    read_telemetry_file(path, &cut);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_TRUE(contains(e.what(), "cut_telemetry.jsonl:1:")) << e.what();
+  }
+  {
+    std::ofstream f(path);  // a whole last line without its newline is kept
+    f << whole << "\n" << whole;
+  }
+  EXPECT_EQ(read_telemetry_file(path, &cut).size(), 2u);
+  EXPECT_FALSE(cut);
+}
+
 }  // namespace
 }  // namespace percept

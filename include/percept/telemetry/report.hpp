@@ -50,6 +50,9 @@ std::string render_report_html(const std::vector<TelemetrySnapshot>& snapshots,
                                const std::string& title);
 
 // Reads a telemetry JSONL file (blank lines skipped). Throws percept::Error naming the line.
-std::vector<TelemetrySnapshot> read_telemetry_file(const std::string& path);
+// With `cut_tail`, a last line that has no newline and does not parse (a run killed while it
+// wrote) is left out and *cut_tail set instead; without it, that line is an error too.
+std::vector<TelemetrySnapshot> read_telemetry_file(const std::string& path,
+                                                   bool* cut_tail = nullptr);
 
 }  // namespace percept
