@@ -248,7 +248,8 @@ def extreme_points(class_id, cx, cy, radius, poly):
                      poly[poly[:, 0].argmax()], poly[poly[:, 1].argmax()]])
 
 
-def render_image(rng, width=None, height=None, num_objects=None, masks=None, keypoints=None):
+def render_image(rng, width=None, height=None, num_objects=None, masks=None, keypoints=None,
+                 edge_cut=0.0, max_occlusion=MAX_OCCLUSION):
     """Render one image. Returns (img_bgr uint8 HxWx3, objects).
 
     objects: list of {"class_id": int, "box": [x1, y1, x2, y2]} (float px).
@@ -256,6 +257,10 @@ def render_image(rng, width=None, height=None, num_objects=None, masks=None, key
     `objects`: the pixels of the object that no later object hides (instance masks).
     keypoints: when a list, gets extreme_points() of each object, in the order of `objects`.
     Asking for masks or keypoints draws nothing more from `rng`: the image is the same.
+    edge_cut: when > 0, three objects in ten may lie this fraction of their width across the
+    frame's edge (0.6: the centre up to 0.2 radius outside), as shapes that enter or leave a
+    video do; at 0 (the default) nothing more is drawn from `rng` and images stay as before.
+    max_occlusion: the largest fraction of an object that later ones may hide.
     """
     if width is None:
         width = int(rng.integers(MIN_SIDE, MAX_SIDE + 1))
@@ -275,10 +280,18 @@ def render_image(rng, width=None, height=None, num_objects=None, masks=None, key
         radius = 0.5 * frac * side
         angle = rng.uniform(0, 2 * np.pi)
         ok = False
+        cut = edge_cut > 0 and rng.random() < 0.3
         for _try in range(25):
             m = 0.9 * radius
             cx = rng.uniform(m, width - m)
             cy = rng.uniform(m, height - m)
+            if cut:  # the centre this far from one edge (negative: outside the frame)
+                d = rng.uniform((1.0 - 2.0 * edge_cut) * radius, m)
+                edge = int(rng.integers(0, 4))
+                if edge < 2:
+                    cx = d if edge == 0 else width - d
+                else:
+                    cy = d if edge == 2 else height - d
             poly = shape_polygon(cls, cx, cy, radius, angle)
             cov = coverage_mask(cls, cx, cy, radius, poly, width, height)
             if cov is None:
@@ -286,6 +299,8 @@ def render_image(rng, width=None, height=None, num_objects=None, masks=None, key
             x0, y0, alpha = cov
             newm = alpha > 0.5
             h, w = newm.shape
+            if cut and np.count_nonzero(newm) < 24:
+                continue
             good = True
             for p in placed:  # would this hide too much of an earlier object?
                 ix0, iy0 = max(x0, p["x0"]), max(y0, p["y0"])
@@ -296,7 +311,7 @@ def render_image(rng, width=None, height=None, num_objects=None, masks=None, key
                 a = p["vis"][iy0 - p["y0"]:iy1 - p["y0"], ix0 - p["x0"]:ix1 - p["x0"]]
                 b = newm[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0]
                 hidden = p["area"] - p["vis"].sum() + np.count_nonzero(a & b)
-                if hidden > MAX_OCCLUSION * p["area"]:
+                if hidden > max_occlusion * p["area"]:
                     good = False
                     break
             if good:

@@ -70,8 +70,9 @@ def build_model(nc=sd.NUM_CLASSES):
 # --------------------------------------------------------------------------
 
 def _render_one(args):
-    seed, idx = args
-    img, objs = sd.render_image(sd.image_rng(seed, idx))
+    seed, idx, edge_cut, max_occlusion = args
+    img, objs = sd.render_image(sd.image_rng(seed, idx), edge_cut=edge_cut,
+                                max_occlusion=max_occlusion)
     lb, r, pad = yc.letterbox(img, (IMGSZ, IMGSZ))
     if objs:
         boxes = yc.boxes_to_letterbox([o["box"] for o in objs], r, pad).astype(np.float32)
@@ -83,11 +84,11 @@ def _render_one(args):
     return lb, lab
 
 
-def render_pool(seed, n, workers=2):
+def render_pool(seed, n, workers=2, edge_cut=0.0, max_occlusion=sd.MAX_OCCLUSION):
     t0 = time.time()
     imgs = np.empty((n, IMGSZ, IMGSZ, 3), np.uint8)
     labels = [None] * n
-    jobs = [(seed, i) for i in range(n)]
+    jobs = [(seed, i, edge_cut, max_occlusion) for i in range(n)]
     if workers > 1:
         ctx = mp.get_context("fork")
         with ctx.Pool(workers) as pool:
@@ -332,7 +333,8 @@ def train(args):
     rng = np.random.default_rng(args.seed)
 
     t_start = time.time()
-    imgs, labels = render_pool(args.data_seed, args.pool, workers=args.workers)
+    imgs, labels = render_pool(args.data_seed, args.pool, workers=args.workers,
+                               edge_cut=args.edge_cut, max_occlusion=args.max_occlusion)
     model = build_model()
     print("model: %d parameters (%s)" % (yc.count_params(model), MODEL_CFG), flush=True)
     model = model.to(memory_format=torch.channels_last)  # ~1.7x faster CPU convs (oneDNN)
@@ -435,8 +437,9 @@ def export(model, path, args, steps, train_min, replanned=False, cmd=None):
              "training_steps": steps, "training_minutes": "%.1f" % train_min}
     if not replanned:
         extra["reproduce_command"] = ("/usr/bin/python3 tools/train_detector.py --steps %d --minutes 0 "
-                                      "--seed %d --data-seed %d --pool %d --batch %d --lr %g"
-                                      % (steps, args.seed, args.data_seed, args.pool, args.batch, args.lr))
+                                      "--seed %d --data-seed %d --pool %d --batch %d --lr %g --edge-cut %g --max-occlusion %g"
+                                      % (steps, args.seed, args.data_seed, args.pool, args.batch, args.lr,
+                                         args.edge_cut, args.max_occlusion))
     meta = yc.add_onnx_metadata(
         path, sd.CLASSES, (IMGSZ, IMGSZ),
         description="percept shapes detector: YOLOv8-style, %d params, trained %d steps x %d images "
@@ -463,6 +466,11 @@ def main():
     ap.add_argument("--pool", type=int, default=8000, help="pre-rendered training images")
     ap.add_argument("--seed", type=int, default=0, help="torch / sampling seed")
     ap.add_argument("--data-seed", type=int, default=1000, help="shapes_dataset seed of the training pool")
+    ap.add_argument("--edge-cut", type=float, default=0.0,
+                    help="shapes_dataset edge_cut: 3 in 10 shapes lie up to this fraction of "
+                         "their width outside the frame (as in a video where shapes come and go)")
+    ap.add_argument("--max-occlusion", type=float, default=sd.MAX_OCCLUSION,
+                    help="largest fraction of a shape that later ones may hide")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2, help="processes rendering the pool")
     ap.add_argument("--opset", type=int, default=17)

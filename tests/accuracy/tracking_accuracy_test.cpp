@@ -123,13 +123,13 @@ TEST(TrackingAccuracy, SyntheticSequencesMeetTheTargets) {
   const double sw_per_1000 = 1000.0 * static_cast<double>(sw) / gt;
   std::printf("all: gt %zu  MOTA %.4f  IDF1 %.4f  ID switches %zu (%.2f per 1000 boxes)\n", gt,
               mota, idf1, sw, sw_per_1000);
-  // Issue 16's targets are MOTA >= 0.90, IDF1 >= 0.90 and < 1 switch per 1000 boxes; they are
-  // NOT met yet (docs/TRACKING.md: the detector misses partly hidden shapes, which bounds MOTA,
-  // and bouncing shapes that hide each other switch ids). These floors hold what was reached
-  // (MOTA 0.832, IDF1 0.826, 3.97 per 1000) so that a regression fails.
-  EXPECT_GE(mota, 0.80);
-  EXPECT_GE(idf1, 0.80);
-  EXPECT_LT(sw_per_1000, 5.0);
+  // Issue 16's targets are MOTA >= 0.90, IDF1 >= 0.90 and < 1 switch per 1000 boxes. MOTA is
+  // met since the detector was trained on edge-cut and hidden shapes (0.832 -> 0.915); IDF1
+  // (0.894) and the switches (3.57 per 1000, bouncing shapes that hide each other) are NOT met
+  // yet (docs/TRACKING.md). These floors hold what was reached, so that a regression fails.
+  EXPECT_GE(mota, 0.90);
+  EXPECT_GE(idf1, 0.87);
+  EXPECT_LT(sw_per_1000, 4.5);
 }
 
 }  // namespace
