@@ -22,9 +22,8 @@ namespace fs = std::filesystem;
 // Reads one YAML file with its name at hand, so every error can say FILE:LINE.
 class Reader {
  public:
-  explicit Reader(std::string file) : file_(std::move(file)) {
-    base_ = fs::path(file_).parent_path();
-  }
+  // `file` names the text in messages; relative paths resolve against `base`.
+  Reader(std::string file, fs::path base) : file_(std::move(file)), base_(std::move(base)) {}
 
   [[noreturn]] void fail(const YAML::Node& at, const std::string& msg) const {
     const int line = at.IsDefined() && at.Mark().line >= 0 ? at.Mark().line + 1 : 0;
@@ -487,6 +486,17 @@ ModelConfig read_model(const Reader& r, const YAML::Node& n, const std::string& 
   return m;
 }
 
+YAML::Node parse_yaml(const std::string& text, const std::string& file) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw Error(ErrorCode::invalid_argument,
+                file + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+  } catch (const YAML::Exception& e) {
+    throw Error(ErrorCode::io, file + ": cannot read: " + e.what());
+  }
+}
+
 }  // namespace
 
 PipelineConfig load_pipeline_config(const std::string& file) {
@@ -495,16 +505,19 @@ PipelineConfig load_pipeline_config(const std::string& file) {
   // Bounded and never blocking: a FIFO or /dev/urandom given as the config is refused.
   auto text = read_small_file(file, "config file");
   if (!text) throw text.error();
-  Reader r(file);
-  YAML::Node root;
-  try {
-    root = YAML::Load(*text);
-  } catch (const YAML::ParserException& e) {
-    throw Error(ErrorCode::invalid_argument,
-                file + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
-  } catch (const YAML::Exception& e) {
-    throw Error(ErrorCode::io, file + ": cannot read: " + e.what());
-  }
+  return parse_pipeline_config(*text, file, fs::path(file).parent_path().string());
+}
+
+ModelConfig parse_model_config(const std::string& text, const std::string& name,
+                               const std::string& base_dir) {
+  const Reader r(name, base_dir);
+  return read_model(r, parse_yaml(text, name), "model");
+}
+
+PipelineConfig parse_pipeline_config(const std::string& text, const std::string& file,
+                                     const std::string& base_dir) {
+  const Reader r(file, base_dir);
+  const YAML::Node root = parse_yaml(text, file);
   if (!root.IsMap())
     throw Error(ErrorCode::invalid_argument,
                 file + ": the config must be a mapping with cameras and models");

@@ -134,7 +134,10 @@ class Pipeline {
     // counts into the collector (written, dropped, errors): telemetry and summary.
     std::vector<double> fps;
     for (const CameraState& c : cams_) fps.push_back(c.source->fps());
-    for (std::unique_ptr<Sink>& sink : open_sinks({cfg, info_, std::move(fps)})) {
+    std::vector<std::unique_ptr<Sink>> sinks = open_sinks({cfg, info_, std::move(fps)});
+    if (opt.extra_sinks)
+      for (std::unique_ptr<Sink>& s : opt.extra_sinks(info_)) sinks.push_back(std::move(s));
+    for (std::unique_ptr<Sink>& sink : sinks) {
       LiveSink* live = &telemetry_->add_sink(sink->name());
       sinks_.push_back(
           std::make_unique<SinkWorker>(std::move(sink), cfg.output.queue_depth, lossless_, live));

@@ -184,5 +184,12 @@ struct PipelineConfig {
 
 // Throws percept::Error "FILE:LINE: ..." on any problem with the file or its values.
 PipelineConfig load_pipeline_config(const std::string& path);
+// The same from YAML text (the Python API's percept.Runtime): `name` stands for the file in
+// messages, and relative paths resolve against `base_dir`.
+PipelineConfig parse_pipeline_config(const std::string& text, const std::string& name,
+                                     const std::string& base_dir);
+// One entry of `models:` from YAML text (percept.Model's options), checked like the config's.
+ModelConfig parse_model_config(const std::string& text, const std::string& name,
+                               const std::string& base_dir);
 
 }  // namespace percept

@@ -51,6 +51,11 @@ struct RuntimeOptions {
   // (JPEG encoding, the dashboard) costs the pipeline nothing but the skipped previews.
   std::function<void(const std::string& camera, const Image& annotated)> on_frame;
   double frame_interval_s = 0.2;
+  // Sinks of the embedder's own (the Python API's result queue), made once the pipeline knows
+  // its cameras and models. Each runs like a config's sink: on its own thread behind a queue
+  // of output.queue_depth frames, waited for in lossless mode and dropped from (and counted)
+  // in live mode, in the telemetry and the summary under its name().
+  std::function<std::vector<std::unique_ptr<Sink>>(const PipelineInfo&)> extra_sinks;
 };
 
 // Opens every source, model and output (throws percept::Error naming what failed), runs to
