@@ -102,7 +102,10 @@ class Pipeline {
           c.depth_model = static_cast<int>(m);
       info_.camera_depth_model.push_back(c.depth_model);
       c.intrinsics = c.config->intrinsics;
-      info_.camera_3d.push_back(c.intrinsics.has_value() && c.depth_model >= 0);
+      // Relative depth has no scale: no 3D positions, so no detections_3d topic either.
+      info_.camera_3d.push_back(
+          c.intrinsics.has_value() && c.depth_model >= 0 &&
+          executors_[static_cast<size_t>(c.depth_model)]->task().metric_depth());
       // Files and synthetic scenes read faster than real time keep their own clock (fps() is 0
       // for image folders: their frames take the capture time).
       const SourceKind kind = c.config->source.kind;

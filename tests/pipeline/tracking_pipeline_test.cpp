@@ -143,6 +143,36 @@ TEST_F(TrackingRun, MetricDepthAndIntrinsicsGivePositionsInMetres) {
   EXPECT_GT(with_velocity, 80u);
 }
 
+// Relative depth has no scale: no positions, and the sinks are told so (the ROS 2 sink opens
+// detections_3d only for cameras with camera_3d). Seen through an embedder's sink, which gets
+// the same PipelineInfo as the ROS 2 sink.
+TEST_F(TrackingRun, RelativeDepthGivesNoPositionsAndNo3dOutputs) {
+  for (const bool metric : {true, false}) {
+    std::vector<bool> camera_3d;
+    RuntimeOptions opt;
+    opt.extra_sinks = [&](const PipelineInfo& info) {
+      camera_3d = info.camera_3d;
+      return std::vector<std::unique_ptr<Sink>>{};
+    };
+    opt.max_frames = 10;
+    run_pipeline(load_pipeline_config(
+                     config("  - id: det\n    path: " + kModels +
+                                "/shapes_yolov8.onnx\n    threads: 1\n  - id: depth\n    path: " +
+                                kModels + "/scene_depth.onnx\n    threads: 1\n" +
+                                (metric ? "" : "    depth_unit: relative\n"),
+                            "    intrinsics: {fx: 300, fy: 300, cx: 160, cy: 120}\n")),
+                 opt);
+    ASSERT_EQ(camera_3d, std::vector<bool>{metric}) << (metric ? "metric" : "relative");
+    size_t placed = 0;
+    for (const auto& l : lines("det"))
+      for (const auto& d : l["detections"]) placed += d.contains("position_m");
+    if (metric)
+      EXPECT_GT(placed, 10u);
+    else
+      EXPECT_EQ(placed, 0u);
+  }
+}
+
 TEST_F(TrackingRun, TrackerOnAModelWithoutDetectionsIsRefusedAtOpen) {
   try {
     run_pipeline(load_pipeline_config(config("  - id: depth\n    path: " + kModels +

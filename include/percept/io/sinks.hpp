@@ -29,7 +29,7 @@ struct PipelineInfo {
   // Each model's class names, resolved when it opened: sinks never call back into executors.
   std::vector<std::vector<std::string>> model_labels;
   std::vector<int> camera_depth_model;  // the depth model whose map gave distances, or -1
-  // Whether the camera's detections can have 3D positions (intrinsics and a depth model).
+  // Whether the camera's detections can have 3D positions (intrinsics and a metric depth model).
   std::vector<bool> camera_3d;
   // What a camera's source is doing now (any thread may ask; unset: always ok). The ROS 2
   // diagnostics report a lost source as an error.

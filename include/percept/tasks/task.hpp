@@ -78,6 +78,9 @@ class Task {
   bool dynamic_batch() const { return dynamic_batch_; }
   // Whether preprocess writes the inputs in GPU memory (on the context's stream).
   virtual bool preprocesses_on_gpu() const { return false; }
+  // Whether the depth maps it fills are in metres (known when it opens); false for relative
+  // depth and for tasks without depth. 3D positions need metric depth.
+  virtual bool metric_depth() const { return false; }
 
   // The registry name ("detect") and the results the task fills (set by open_task).
   const std::string& name() const { return name_; }

@@ -41,6 +41,8 @@ class DepthTask final : public ImageTask {
           model());
   }
 
+  bool metric_depth() const override { return unit_ == DepthUnit::metres; }
+
  protected:
   Status read_output(const TensorView& o, std::span<const LetterboxParams> params,
                      std::span<ModelOutput> outputs) override {
