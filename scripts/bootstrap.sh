@@ -23,6 +23,8 @@ APT_PACKAGES=(
   libopencv-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format prometheus
   python3 python3-numpy python3-opencv python3-torch python3-onnx
+  # The Python module (docs/PYTHON.md): pybind11 for Debian's python3 and its headers.
+  pybind11-dev python3-dev
   # Real photos the face tests run on (tests/data/faces_golden.json): imageio's astronaut.png,
   # scikit-image's camera.png, darknet's data/*.jpg.
   python3-imageio python3-skimage darknet
