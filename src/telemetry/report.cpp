@@ -152,18 +152,31 @@ TelemetryAnalysis analyze_telemetry(const std::vector<TelemetrySnapshot>& snaps)
   for (const StageShare& s : a.stages) {
     if (s.stage != "queue" || s.share <= kBottleneckShare) continue;
     std::string why;
+    double busy = 0;
     for (const ExecutorLoad& l : a.loads)
-      if (l.model == s.model) why = fmt("%.0f", std::min(l.busy, 1.0) * 100);
-    a.recommendations.push_back(
-        "Model " + s.model + ": frames wait " + fmt("%.2f", s.mean_ms) + " ms (" +
-        fmt("%.0f", s.share * 100) + "% of end-to-end) for its executor, which was busy " + why +
-        "% of the run" +
-        (a.limit && a.limit->model == s.model
-             ? ": it is the pipeline's limit. Make it faster (more threads, a smaller input, a "
-               "lighter or quantized model, the GPU) or give it fewer cameras; in lossless mode "
-               "the wait itself is by design."
-             : ": it was not saturated, so the wait comes from bursts (frames arriving faster "
-               "than it works, at times) or from batching (max_wait_us)."));
+      if (l.model == s.model) busy = l.busy, why = fmt("%.0f", std::min(l.busy, 1.0) * 100);
+    std::string verdict;
+    if (a.limit && a.limit->model == s.model) {
+      verdict =
+          ": it is the pipeline's limit. Make it faster (more threads, a smaller input, a "
+          "lighter or quantized model, the GPU) or give it fewer cameras; in lossless mode the "
+          "wait itself is by design.";
+    } else if (busy >= kLimitBusy) {
+      // Several executors saturated at once: they share the cores, each one's time includes
+      // waiting for the CPU, and naming it "not saturated" would contradict the figure.
+      verdict = ": it was saturated too, beside the limit (" + a.limit->model +
+                "): the models share the CPU's cores and take turns, so any of them made "
+                "faster, or fewer models per core, shortens the wait; in lossless mode the wait "
+                "itself is by design.";
+    } else {
+      verdict =
+          ": it was not saturated, so the wait comes from bursts (frames arriving faster than "
+          "it works, at times) or from batching (max_wait_us).";
+    }
+    a.recommendations.push_back("Model " + s.model + ": frames wait " + fmt("%.2f", s.mean_ms) +
+                                " ms (" + fmt("%.0f", s.share * 100) +
+                                "% of end-to-end) for its executor, which was busy " + why +
+                                "% of the run" + verdict);
   }
 
   for (const StageShare& s : a.bottlenecks)

@@ -86,8 +86,19 @@ TEST(Report, TheBusiestExecutorIsTheLimitNotTheQueue) {
                        "frames wait 28.00 ms (70% of end-to-end) for its executor, which "
                        "was busy 95% of the run: it is the pipeline's limit"))
       << text;
+  // Both saturated (three models on two cores, the demo): the second one waits as much and
+  // must not be called "not saturated" next to its own 90%.
+  snaps.back().models[1].queue.total_sum_ms = 2000;
+  snaps.back().models[1].inference.total_sum_ms = 2700;
+  const std::string both = findings_text(analyze_telemetry(snaps));
+  EXPECT_TRUE(contains(both,
+                       "which was busy 90% of the run: it was saturated too, beside the "
+                       "limit (shapes)"))
+      << both;
+  EXPECT_FALSE(contains(both, "not saturated")) << both;
   // No executor near saturation: no limit named.
   snaps.back().models[0].inference.total_sum_ms = 1500;
+  snaps.back().models[1].inference.total_sum_ms = 900;
   EXPECT_FALSE(analyze_telemetry(snaps).limit);
 }
 
