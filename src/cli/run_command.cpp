@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <opencv2/imgcodecs.hpp>
@@ -79,7 +80,16 @@ int run_run(const RunArgs& a) {
   PipelineConfig cfg = load_pipeline_config(a.config);
   if (a.mode == "live") cfg.mode = PipelineMode::live;
   if (a.mode == "lossless") cfg.mode = PipelineMode::lossless;
-  if (!a.output_dir.empty()) cfg.output.dir = a.output_dir;
+  if (!a.output_dir.empty()) {
+    // A telemetry file inside output.dir moves with it: --output-dir leaves that folder alone.
+    if (!cfg.telemetry.jsonl.empty()) {
+      const std::filesystem::path rel =
+          std::filesystem::path(cfg.telemetry.jsonl).lexically_relative(cfg.output.dir);
+      if (!rel.empty() && *rel.begin() != "..")
+        cfg.telemetry.jsonl = (std::filesystem::path(a.output_dir) / rel).string();
+    }
+    cfg.output.dir = a.output_dir;
+  }
   RuntimeOptions opt;
   opt.max_frames = a.max_frames;
   opt.stop_flag = &g_stop;
@@ -169,7 +179,9 @@ std::function<int()> add_run_command(CLI::App& app) {
       ->check(CLI::IsMember({"live", "lossless"}));
   // The same config into another folder: a second run beside the first, or tests that must
   // not overwrite what the user's own run wrote into the config's folder.
-  c->add_option("--output-dir", a->output_dir, "Write the outputs here instead of output.dir");
+  c->add_option(
+      "--output-dir", a->output_dir,
+      "Write the outputs here instead of output.dir (a telemetry JSONL inside output.dir too)");
   CLI::Option* serve =
       c->add_flag("--serve", a->serve,
                   "Serve the live dashboard, /metrics and /api while running (docs/DASHBOARD.md)");

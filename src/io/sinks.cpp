@@ -4,8 +4,11 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "percept/core/clock.hpp"
 #include "percept/core/thread_priority.hpp"
@@ -147,6 +150,71 @@ class VideoSink final : public Sink {
   Trails trails_;
 };
 
+// All cameras in one video (mosaic.annotated.avi): a grid of tiles, each camera's latest
+// annotated frame letterboxed into its tile with the camera's id in the corner. A mosaic frame
+// is written on each frame of the first camera (its clock and FPS); the other tiles show their
+// camera's latest frame, so cameras at other rates still appear, and a camera that has not
+// delivered yet is a black tile.
+class MosaicSink final : public Sink {
+ public:
+  MosaicSink(const std::string& dir, const PipelineInfo& info, double fps, int tile_width)
+      : info_(info), tiles_(info.camera_ids.size()) {
+    const size_t n = std::max<size_t>(1, tiles_.size());
+    cols_ = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
+    rows_ = static_cast<int>((n + static_cast<size_t>(cols_) - 1) / static_cast<size_t>(cols_));
+    tile_w_ = tile_width;
+    tile_h_ = tile_width * 9 / 16;
+    mosaic_.resize(cols_ * tile_w_, rows_ * tile_h_, PixelFormat::bgr8);
+    std::memset(mosaic_.data(), 0, mosaic_.stride() * static_cast<size_t>(mosaic_.height()));
+    writer_.configure((fs::path(dir) / "mosaic.annotated.avi").string(), fps);
+  }
+  std::string name() const override { return "mosaic"; }
+  Status write(const Frame& f) override {
+    annotate(f, info_, canvas_, trails_);
+    place(static_cast<size_t>(f.camera));
+    if (f.camera != 0) return {};
+    return writer_.write(mosaic_.view());
+  }
+  void close() override { writer_.close(); }
+  std::vector<std::string> outputs() const override { return writer_.files(); }
+
+ private:
+  // Letterboxes the annotated frame into camera c's tile (colour kept: bgr8 or gray to bgr).
+  void place(size_t c) {
+    cv::Mat out = mat_view(mosaic_);
+    const int x0 = static_cast<int>(c % static_cast<size_t>(cols_)) * tile_w_;
+    const int y0 = static_cast<int>(c / static_cast<size_t>(cols_)) * tile_h_;
+    cv::Mat tile = out(cv::Rect(x0, y0, tile_w_, tile_h_));
+    tile.setTo(cv::Scalar(0, 0, 0));
+    const double s = std::min(static_cast<double>(tile_w_) / canvas_.width(),
+                              static_cast<double>(tile_h_) / canvas_.height());
+    const int w = std::max(1, static_cast<int>(canvas_.width() * s));
+    const int h = std::max(1, static_cast<int>(canvas_.height() * s));
+    cv::Mat dst = tile(cv::Rect((tile_w_ - w) / 2, (tile_h_ - h) / 2, w, h));
+    cv::Mat src = mat_view(canvas_);
+    if (canvas_.format() == PixelFormat::gray8) {
+      cv::resize(src, scaled_, cv::Size(w, h), 0, 0, cv::INTER_AREA);
+      cv::cvtColor(scaled_, dst, cv::COLOR_GRAY2BGR);
+    } else {
+      cv::resize(src, dst, cv::Size(w, h), 0, 0, cv::INTER_AREA);
+      if (canvas_.format() == PixelFormat::rgb8) cv::cvtColor(dst, dst, cv::COLOR_RGB2BGR);
+    }
+    const std::string& id = info_.camera_ids[c];
+    cv::putText(tile, id, cv::Point(9, 23), cv::FONT_HERSHEY_SIMPLEX, 0.7, cv::Scalar(0, 0, 0), 3,
+                cv::LINE_AA);
+    cv::putText(tile, id, cv::Point(8, 22), cv::FONT_HERSHEY_SIMPLEX, 0.7,
+                cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
+  }
+
+  const PipelineInfo& info_;
+  std::vector<char> tiles_;  // one per camera: sizes the grid
+  int cols_ = 1, rows_ = 1, tile_w_ = 640, tile_h_ = 360;
+  Image mosaic_, canvas_;
+  cv::Mat scaled_;
+  Trails trails_;
+  VideoWriter writer_;
+};
+
 class ImageSink final : public Sink {
  public:
   ImageSink(const std::string& dir, const PipelineInfo& info, int every)
@@ -223,6 +291,10 @@ std::unique_ptr<Sink> make_jsonl_sink(const std::string& path, const PipelineInf
 std::unique_ptr<Sink> make_video_sink(const std::string& dir, const PipelineInfo& info,
                                       std::vector<double> camera_fps) {
   return std::make_unique<VideoSink>(dir, info, std::move(camera_fps));
+}
+std::unique_ptr<Sink> make_mosaic_sink(const std::string& dir, const PipelineInfo& info, double fps,
+                                       int tile_width) {
+  return std::make_unique<MosaicSink>(dir, info, fps, tile_width);
 }
 std::unique_ptr<Sink> make_image_sink(const std::string& dir, const PipelineInfo& info, int every) {
   return std::make_unique<ImageSink>(dir, info, every);

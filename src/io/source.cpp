@@ -164,7 +164,9 @@ class ImageFilesSource final : public Source {
 class SyntheticSource final : public Source {
  public:
   explicit SyntheticSource(const SourceConfig& c)
-      : scene_({c.width, c.height, c.objects, c.seed, c.frames}), fps_(c.fps), count_(c.frames) {}
+      : scene_({c.width, c.height, c.objects, c.seed, c.frames, c.wander}),
+        fps_(c.fps),
+        count_(c.frames) {}
   Result<bool> read(Image& frame) override { return scene_.next(frame); }
   double fps() const override { return fps_; }
   int64_t frame_count() const override { return count_; }

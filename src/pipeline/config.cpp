@@ -254,12 +254,12 @@ TrackerConfig read_tracker(const Reader& r, const YAML::Node& n, const std::stri
 
 CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string& where) {
   r.expect_map(n, where);
-  r.check_keys(n, where, {"id",          "source",           "path",      "pace",
-                          "queue_depth", "deadline_ms",      "drop_late", "fps",
-                          "width",       "height",           "frames",    "objects",
-                          "seed",        "frame_id",         "topic",     "qos",
-                          "depth",       "timeout_s",        "reconnect", "rectify",
-                          "blur",        "max_image_pixels", "intrinsics"});
+  r.check_keys(n, where, {"id",          "source",           "path",       "pace",
+                          "queue_depth", "deadline_ms",      "drop_late",  "fps",
+                          "width",       "height",           "frames",     "objects",
+                          "seed",        "frame_id",         "topic",      "qos",
+                          "depth",       "timeout_s",        "reconnect",  "rectify",
+                          "blur",        "max_image_pixels", "intrinsics", "wander"});
   CameraConfig c;
   c.id = r.str(n, "id", where);
   if (c.id.empty()) r.fail(n["id"], where + ".id must not be empty");
@@ -317,7 +317,7 @@ CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string
   if (n["frame_id"]) c.frame_id = r.str(n, "frame_id", where);
   const bool synthetic = s.kind == SourceKind::synthetic;
   // Files, devices and streams say their own rate; fps is only for synthetic cameras.
-  for (const char* k : {"fps", "width", "height", "frames", "objects", "seed"})
+  for (const char* k : {"fps", "width", "height", "frames", "objects", "seed", "wander"})
     if (n[k] && !synthetic) r.fail(n[k], where + "." + k + " is only used by synthetic sources");
   if (n["fps"]) s.fps = r.number(n, "fps", where, 0.1, 10000);
   if (n["width"]) s.width = r.integer(n, "width", where, 16, 16384);
@@ -325,6 +325,7 @@ CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string
   if (n["frames"]) s.frames = r.integer(n, "frames", where, -1, 1000000000);
   if (n["objects"]) s.objects = r.integer(n, "objects", where, 0, 64);
   if (n["seed"]) s.seed = static_cast<uint64_t>(r.integer(n, "seed", where, 0, 1 << 30));
+  if (n["wander"]) s.wander = r.boolean(n, "wander", where);
   if (n["pace"]) c.pace = r.boolean(n, "pace", where);
   if (n["queue_depth"])
     c.queue_depth = static_cast<size_t>(r.integer(n, "queue_depth", where, 1, 1024));
@@ -556,10 +557,14 @@ PipelineConfig parse_pipeline_config(const std::string& text, const std::string&
   if (out.IsDefined()) {
     r.expect_map(out, "output");
     r.check_keys(out, "output",
-                 {"dir", "jsonl", "video", "images", "images_every", "summary", "queue_depth"});
+                 {"dir", "jsonl", "video", "mosaic", "mosaic_tile_width", "images", "images_every",
+                  "summary", "queue_depth"});
     if (out["dir"]) cfg.output.dir = r.path(out, "dir", "output", false);
     if (out["jsonl"]) cfg.output.jsonl = r.boolean(out, "jsonl", "output");
     if (out["video"]) cfg.output.video = r.boolean(out, "video", "output");
+    if (out["mosaic"]) cfg.output.mosaic = r.boolean(out, "mosaic", "output");
+    if (out["mosaic_tile_width"])
+      cfg.output.mosaic_tile_width = r.integer(out, "mosaic_tile_width", "output", 64, 3840);
     if (out["images"]) cfg.output.images = r.boolean(out, "images", "output");
     if (out["images_every"])
       cfg.output.images_every = r.integer(out, "images_every", "output", 1, 1000000);

@@ -20,6 +20,12 @@ const std::vector<SinkSpec>& sink_registry() {
        [](const SinkContext& s) {
          return make_video_sink(s.config.output.dir, s.info, s.camera_fps);
        }},
+      {"mosaic", [](const PipelineConfig& c) { return c.output.mosaic; },
+       [](const SinkContext& s) {
+         return make_mosaic_sink(s.config.output.dir, s.info,
+                                 s.camera_fps.empty() ? 0 : s.camera_fps[0],
+                                 s.config.output.mosaic_tile_width);
+       }},
       {"images", [](const PipelineConfig& c) { return c.output.images; },
        [](const SinkContext& s) {
          return make_image_sink(s.config.output.dir, s.info, s.config.output.images_every);

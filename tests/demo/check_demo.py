@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Scores the demo run's detections.jsonl against the demo clip's ground truth.
 
-    check_demo.py DETECTIONS.jsonl LABELS.jsonl [--min-precision P] [--min-recall R]
+    check_demo.py DETECTIONS.jsonl LABELS.jsonl [--camera C] [--model M]
+                  [--min-precision P] [--min-recall R]
 
 Every detection line must be valid JSON with the documented keys; each frame's detections are
 matched greedily (highest score first) to unmatched ground-truth boxes of the same class at
@@ -27,6 +28,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("detections")
     ap.add_argument("labels")
+    ap.add_argument("--camera", help="only this camera's lines (the clip's)")
+    ap.add_argument("--model", help="only this model's lines")
     ap.add_argument("--min-precision", type=float, default=0.9)
     ap.add_argument("--min-recall", type=float, default=0.9)
     args = ap.parse_args()
@@ -40,9 +43,14 @@ def main():
     with open(args.detections) as f:
         for n, line in enumerate(f, 1):
             j = json.loads(line)
-            for key in ("camera", "frame", "model", "width", "height", "detections", "timing_ms"):
+            for key in ("camera", "frame", "model", "width", "height", "timing_ms"):
                 if key not in j:
                     sys.exit(f"{args.detections}:{n}: missing key '{key}'")
+            if (args.camera and j["camera"] != args.camera) or \
+                    (args.model and j["model"] != args.model):
+                continue
+            if "detections" not in j:
+                sys.exit(f"{args.detections}:{n}: missing key 'detections'")
             gts = truth[j["frame"]]
             used = [False] * len(gts)
             for d in sorted(j["detections"], key=lambda d: -d["score"]):

@@ -14,7 +14,7 @@ namespace {
 TEST(SinkRegistry, ListsEverySinkOnceInOpeningOrder) {
   std::vector<std::string> names;
   for (const SinkSpec& s : sink_registry()) names.push_back(s.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"jsonl", "video", "images", "ros2"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"jsonl", "video", "mosaic", "images", "ros2"}));
 }
 
 TEST(SinkRegistry, OpensExactlyTheSinksTheConfigAsksFor) {

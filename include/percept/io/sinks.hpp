@@ -58,6 +58,10 @@ std::unique_ptr<Sink> make_jsonl_sink(const std::string& path, const PipelineInf
 // disk the video goes on in <camera>.annotated.<n>.avi (io/video_writer.hpp).
 std::unique_ptr<Sink> make_video_sink(const std::string& dir, const PipelineInfo& info,
                                       std::vector<double> camera_fps);
+// <dir>/mosaic.annotated.avi: every camera's annotated frames in one grid of tiles
+// `tile_width` pixels wide (16:9), a frame per frame of the first camera, at `fps`.
+std::unique_ptr<Sink> make_mosaic_sink(const std::string& dir, const PipelineInfo& info, double fps,
+                                       int tile_width);
 // <dir>/<camera>/<frame>.jpg every `every` frames, annotated.
 std::unique_ptr<Sink> make_image_sink(const std::string& dir, const PipelineInfo& info, int every);
 // Annotates each frame it is given and hands it to `callback` (camera id, annotated pixels),

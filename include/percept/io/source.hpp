@@ -38,6 +38,7 @@ struct SourceConfig {
   double fps = 30;  // also the rate synthetic frames are paced at in live mode
   int64_t frames = -1;
   uint64_t seed = 1;
+  bool wander = false;    // shapes leave and come back instead of bouncing (SyntheticOptions)
   Ros2SourceConfig ros2;  // ros2 only: topic, QoS, timeout
 };
 

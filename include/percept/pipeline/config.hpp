@@ -31,7 +31,8 @@
 //         backoff_ms: 100        #   `attempts` tries in a row without a frame (the other
 //         backoff_max_ms: 5000   #   cameras go on)
 //       fps: 30                  # synthetic only: frame rate; also width, height,
-//                                #   frames (-1: endless), objects, seed
+//                                #   frames (-1: endless), objects, seed, wander (shapes
+//                                #   leave the frame and come back instead of bouncing)
 //       rectify: front.yaml      # undistort every frame with this ROS camera_info calibration
 //                                #   (docs/RECTIFY.md); its size must be the frames' size
 //       blur: {sigma: 1.2}       # Gaussian blur after rectification; also ksize (odd, 0:
@@ -76,6 +77,8 @@
 //     dir: out                   # created when missing
 //     jsonl: true                # detections.jsonl, one line per frame and model
 //     video: true                # <camera>.annotated.avi
+//     mosaic: false              # mosaic.annotated.avi: every camera in one grid video
+//     mosaic_tile_width: 640     # pixels per tile (16:9); paced by the first camera
 //     images: false              # <camera>/<frame>.jpg, annotated
 //     images_every: 1            # every Nth frame
 //     queue_depth: 64            # frames waiting per sink; live mode drops when full
@@ -154,6 +157,10 @@ struct OutputConfig {
   bool video = true;
   bool images = false;
   int images_every = 1;
+  // `mosaic: true`: every camera in one video, mosaic.annotated.avi (tiles `mosaic_tile_width`
+  // pixels wide, 16:9; a frame per frame of the first camera).
+  bool mosaic = false;
+  int mosaic_tile_width = 640;
   bool summary = true;
   size_t queue_depth = 64;
 };
