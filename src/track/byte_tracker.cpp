@@ -8,6 +8,8 @@ namespace percept {
 namespace {
 
 constexpr double kStep = 1.0 / KalmanBox::kStepsPerSecond;  // seconds
+// Overlap above which an unmatched box is taken for a second box on a tracked object.
+constexpr float kTwinIou = 0.7f;
 
 bool valid(const Detection& d) {
   const Box& b = d.box;
@@ -56,8 +58,53 @@ void ByteTracker::match(std::vector<int>& track_idx, std::vector<int>& det_idx, 
   remove_flagged(det_idx, used_);
 }
 
+// Lost tracks whose prediction no longer overlaps their object (it drifts while the object is
+// hidden, and the last boxes of a shape being covered pull its velocity astray): a confident
+// box of the track's class whose centre lies near where the object was last seen, or near the
+// prediction, within half the larger box's diagonal.
+void ByteTracker::recover(std::vector<int>& track_idx, std::vector<int>& det_idx, Detections& dets,
+                          int64_t t_ns) {
+  const size_t rows = track_idx.size(), cols = det_idx.size();
+  if (rows == 0 || cols == 0) return;
+  cost_.resize(rows * cols);
+  const auto centre_cost = [](const Box& a, const Box& b) {
+    const float dx = (a.x1 + a.x2 - b.x1 - b.x2) / 2, dy = (a.y1 + a.y2 - b.y1 - b.y2) / 2;
+    const float diag = std::sqrt(std::max(a.width() * a.width() + a.height() * a.height(),
+                                          b.width() * b.width() + b.height() * b.height()));
+    return diag > 0 ? std::sqrt(dx * dx + dy * dy) / (0.5f * diag) : 2.f;
+  };
+  for (size_t r = 0; r < rows; ++r) {
+    const Track& t = tracks_[static_cast<size_t>(track_idx[r])];
+    const Box pred = t.kf.box();
+    for (size_t c = 0; c < cols; ++c) {
+      const Detection& d = dets[static_cast<size_t>(det_idx[c])];
+      cost_[r * cols + c] = d.class_id != t.vote_class
+                                ? 2.f
+                                : std::min(centre_cost(t.seen, d.box), centre_cost(pred, d.box));
+    }
+  }
+  assign_with_limit(cost_, rows, cols, 1.f, row_match_, scratch_);
+  used_.assign(std::max(tracks_.size(), dets.size()), 0);
+  std::vector<uint8_t>& det_used = recover_used_;
+  det_used.assign(dets.size(), 0);
+  for (size_t r = 0; r < rows; ++r) {
+    const int c = row_match_[r];
+    if (c < 0) continue;
+    const int di = det_idx[static_cast<size_t>(c)];
+    Track& t = tracks_[static_cast<size_t>(track_idx[r])];
+    t.kf.init(dets[static_cast<size_t>(di)].box);  // the old motion is what went wrong
+    t.det = di;
+    absorb(t, dets[static_cast<size_t>(di)], t_ns);
+    used_[static_cast<size_t>(track_idx[r])] = 1;
+    det_used[static_cast<size_t>(di)] = 1;
+  }
+  remove_flagged(track_idx, used_);
+  remove_flagged(det_idx, det_used);
+}
+
 void ByteTracker::absorb(Track& t, Detection& d, int64_t t_ns) {
   t.kf.update(d.box);
+  t.seen = d.box;
   t.lost = false;
   t.last_seen_ns = t_ns;
   // Weighted majority vote (Boyer-Moore): the class with the larger share of the score so far.
@@ -155,12 +202,16 @@ void ByteTracker::update(Detections& dets, int64_t t_ns, std::vector<uint8_t>& k
     (t.id > 0 ? pool_ : unconf_).push_back(static_cast<int>(k));
   }
 
-  // 1. Confirmed tracks against the confident boxes.
-  match(pool_, high_, static_cast<float>(config_.match_thresh), true, dets, t_ns);
-  // 2. Tracks that were being followed, against the low-score boxes; the rest are lost.
+  // 1. Confirmed tracks against the confident boxes: first those seen in the last frame, then
+  // the lost ones against the boxes left. A lost track's prediction drifts while its object is
+  // hidden, and in one joint assignment it could take the box of the object in front.
   rest_.clear();
-  for (int k : pool_)
-    if (!tracks_[static_cast<size_t>(k)].lost) rest_.push_back(k);
+  lost_.clear();
+  for (int k : pool_) (tracks_[static_cast<size_t>(k)].lost ? lost_ : rest_).push_back(k);
+  match(rest_, high_, static_cast<float>(config_.match_thresh), true, dets, t_ns);
+  match(lost_, high_, static_cast<float>(config_.match_thresh), true, dets, t_ns);
+  recover(lost_, high_, dets, t_ns);
+  // 2. Tracks that were being followed, against the low-score boxes; the rest are lost.
   match(rest_, low_, 0.5f, false, dets, t_ns);
   for (int k : rest_) tracks_[static_cast<size_t>(k)].lost = true;
   // 3. Unconfirmed tracks against the confident boxes left: confirmed, or dropped.
@@ -175,8 +226,16 @@ void ByteTracker::update(Detections& dets, int64_t t_ns, std::vector<uint8_t>& k
   for (int i : high_) {
     const Detection& d = dets[static_cast<size_t>(i)];
     if (d.score < config_.new_track_thresh) continue;
+    // A second box on an object a track already holds (class-aware NMS keeps a "square" and
+    // a "cross" on one shape) would start a twin track that steals the object's identity.
+    bool twin = false;
+    for (const Track& held : tracks_)
+      twin =
+          twin || (held.det >= 0 && iou(dets[static_cast<size_t>(held.det)].box, d.box) > kTwinIou);
+    if (twin) continue;
     Track t;
     t.kf.init(d.box);
+    t.seen = d.box;
     t.last_seen_ns = t_ns;
     t.vote_class = d.class_id;
     t.vote_weight = d.score;

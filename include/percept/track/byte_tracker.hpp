@@ -81,6 +81,7 @@ class ByteTracker {
     int vote_class = 0;
     float vote_weight = 0;
     int det = -1;  // detection matched in this frame
+    Box seen;      // the last box matched
     bool has3d = false;
     int n3d = 0;
     int64_t last3d_ns = 0;
@@ -88,6 +89,8 @@ class ByteTracker {
   };
   void match(std::vector<int>& track_idx, std::vector<int>& det_idx, float limit, bool fuse_score,
              Detections& dets, int64_t t_ns);
+  void recover(std::vector<int>& track_idx, std::vector<int>& det_idx, Detections& dets,
+               int64_t t_ns);
   void absorb(Track& t, Detection& d, int64_t t_ns);
 
   TrackerConfig config_;
@@ -97,8 +100,8 @@ class ByteTracker {
   int64_t last_ns_ = 0;
   bool started_ = false;
   // Per-frame scratch, reused.
-  std::vector<int> cand_, high_, low_, pool_, unconf_, rest_, row_match_;
-  std::vector<uint8_t> used_;
+  std::vector<int> cand_, high_, low_, pool_, unconf_, rest_, lost_, row_match_;
+  std::vector<uint8_t> used_, recover_used_;
   std::vector<float> cost_;
   AssignmentScratch scratch_;
 };
