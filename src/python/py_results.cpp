@@ -34,6 +34,14 @@ py::array_t<float> rows(size_t n, size_t k, F fill) {
   return a;
 }
 
+// A new (N,) array of one field per item.
+template <class T, class Items, class F>
+py::array_t<T> column(const Items& items, F get) {
+  py::array_t<T> a(static_cast<py::ssize_t>(items.size()));
+  for (size_t i = 0; i < items.size(); ++i) a.mutable_data()[i] = get(items[i]);
+  return a;
+}
+
 py::list content_names(Content c) {
   static const std::pair<Content, const char*> kNames[] = {{Content::detections, "detections"},
                                                            {Content::depth, "depth"},
@@ -90,19 +98,13 @@ are NumPy views of the result's own memory, without a copy; per-detection data a
       .def_property_readonly(
           "scores",
           [](const ResultData& r) {
-            const Detections& d = dets(r);
-            py::array_t<float> a(static_cast<py::ssize_t>(d.size()));
-            for (size_t i = 0; i < d.size(); ++i) a.mutable_data()[i] = d[i].score;
-            return a;
+            return column<float>(dets(r), [](const Detection& d) { return d.score; });
           },
           "float32 (N,).")
       .def_property_readonly(
           "class_ids",
           [](const ResultData& r) {
-            const Detections& d = dets(r);
-            py::array_t<int32_t> a(static_cast<py::ssize_t>(d.size()));
-            for (size_t i = 0; i < d.size(); ++i) a.mutable_data()[i] = d[i].class_id;
-            return a;
+            return column<int32_t>(dets(r), [](const Detection& d) { return d.class_id; });
           },
           "int32 (N,).")
       .def_property_readonly(
@@ -116,10 +118,7 @@ are NumPy views of the result's own memory, without a copy; per-detection data a
       .def_property_readonly(
           "track_ids",
           [](const ResultData& r) {
-            const Detections& d = dets(r);
-            py::array_t<int64_t> a(static_cast<py::ssize_t>(d.size()));
-            for (size_t i = 0; i < d.size(); ++i) a.mutable_data()[i] = d[i].track_id;
-            return a;
+            return column<int64_t>(dets(r), [](const Detection& d) { return d.track_id; });
           },
           "int64 (N,): the track id (>= 1), 0 where the model is not tracked.")
       .def_property_readonly(
@@ -134,11 +133,9 @@ are NumPy views of the result's own memory, without a copy; per-detection data a
       .def_property_readonly(
           "distances",
           [](const ResultData& r) {
-            const Detections& d = dets(r);
-            py::array_t<float> a(static_cast<py::ssize_t>(d.size()));
-            for (size_t i = 0; i < d.size(); ++i)
-              a.mutable_data()[i] = d[i].distance == Detection::kNoDistance ? kNaN : d[i].distance;
-            return a;
+            return column<float>(dets(r), [](const Detection& d) {
+              return d.distance == Detection::kNoDistance ? kNaN : d.distance;
+            });
           },
           "float32 (N,): distance from the camera's depth model, NaN where none.")
       .def_property_readonly(
@@ -267,10 +264,9 @@ are NumPy views of the result's own memory, without a copy; per-detection data a
       .def_property_readonly(
           "face_scores",
           [](const ResultData& r) {
-            const size_t n = holds(r, Content::faces) ? r.out.faces.size() : 0;
-            py::array_t<float> a(static_cast<py::ssize_t>(n));
-            for (size_t i = 0; i < n; ++i) a.mutable_data()[i] = r.out.faces[i].score;
-            return a;
+            static const Faces kNone;
+            return column<float>(holds(r, Content::faces) ? r.out.faces : kNone,
+                                 [](const Face& f) { return f.score; });
           },
           "float32 (F,).")
       .def_property_readonly(
