@@ -1,20 +1,28 @@
 // Multi-object tracking for one camera and one detection model, ByteTrack-class
 // (Zhang et al., "ByteTrack: Multi-Object Tracking by Associating Every Detection Box", 2022):
 //
-//  1. confident boxes (score >= high_thresh) are matched to every confirmed track, tracked or
-//     lost, by 1 - IoU x score against the track's Kalman prediction (cost limit match_thresh);
-//  2. the low-score boxes (low_thresh <= score < high_thresh: an occluded or blurred object) are
-//     matched to the confirmed tracks still unmatched, by 1 - IoU (limit 0.5); a track matched
-//     by neither is lost;
-//  3. unconfirmed tracks (one frame old) are matched to the confident boxes left (limit 0.7):
+//  1. confident boxes (score >= high_thresh) are matched to the confirmed tracks by 1 - IoU x
+//     score against the track's Kalman prediction (cost limit match_thresh): first the tracks
+//     seen in the last frame, then the lost ones against the boxes left (a lost track's
+//     prediction drifts while its object is hidden; it must not take the box in front);
+//  2. recovery: a lost track that no box overlaps takes a confident box of its class whose
+//     centre is within half a box diagonal of where it was last seen or predicted, and its
+//     motion restarts there;
+//  3. the low-score boxes (low_thresh <= score < high_thresh: an occluded or blurred object) are
+//     matched to the tracks seen in the last frame and still unmatched, by 1 - IoU (limit 0.5);
+//     a track matched by neither is lost;
+//  4. unconfirmed tracks (one frame old) are matched to the confident boxes left (limit 0.7):
 //     matched, they are confirmed and get their id; not matched, they are dropped;
-//  4. a confident box left over with score >= new_track_thresh starts an unconfirmed track;
-//  5. a lost track is removed track_buffer / 30 seconds after it was last seen.
+//  5. a confident box left over with score >= new_track_thresh starts an unconfirmed track,
+//     unless it overlaps (IoU > 0.7) a box a track holds: a second box on one object (two
+//     classes kept by class-aware NMS) would start a twin that steals the identity;
+//  6. a lost track is removed track_buffer / 30 seconds after it was last seen.
 //
 // Decisions the issue left to us (docs/TRACKING.md):
-//  - association is class-agnostic (a detector's class flickers between similar shapes, and a
-//    flicker must not break an identity); a track's class is a weighted vote of the classes of
-//    its boxes, and a tracked detection is published with that class;
+//  - association by IoU is class-agnostic (a detector's class flickers between similar shapes,
+//    and a flicker must not break an identity; only step 2 asks for the class); a track's
+//    class is a weighted vote of the classes of its boxes, and a tracked detection is
+//    published with that class;
 //  - a box the model would publish on its own (score >= publish_conf, the model's `conf`) is
 //    always published, with its track id once its track is confirmed, 0 before; a box below
 //    publish_conf (kept only because the tracker lowered the decoding threshold to low_thresh)
