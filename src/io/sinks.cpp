@@ -158,8 +158,8 @@ class VideoSink final : public Sink {
 class MosaicSink final : public Sink {
  public:
   MosaicSink(const std::string& dir, const PipelineInfo& info, double fps, int tile_width)
-      : info_(info), tiles_(info.camera_ids.size()) {
-    const size_t n = std::max<size_t>(1, tiles_.size());
+      : info_(info) {
+    const size_t n = std::max<size_t>(1, info.camera_ids.size());
     cols_ = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
     rows_ = static_cast<int>((n + static_cast<size_t>(cols_) - 1) / static_cast<size_t>(cols_));
     tile_w_ = tile_width;
@@ -207,7 +207,6 @@ class MosaicSink final : public Sink {
   }
 
   const PipelineInfo& info_;
-  std::vector<char> tiles_;  // one per camera: sizes the grid
   int cols_ = 1, rows_ = 1, tile_w_ = 640, tile_h_ = 360;
   Image mosaic_, canvas_;
   cv::Mat scaled_;
