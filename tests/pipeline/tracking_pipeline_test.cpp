@@ -8,6 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include <opencv2/imgcodecs.hpp>
+
+#include "percept/io/image_io.hpp"
+#include "percept/io/synthetic_source.hpp"
 #include "percept/pipeline/runtime.hpp"
 #include "support/config_test_fixture.hpp"
 
@@ -170,6 +174,58 @@ TEST_F(TrackingRun, RelativeDepthGivesNoPositionsAndNo3dOutputs) {
       EXPECT_GT(placed, 10u);
     else
       EXPECT_EQ(placed, 0u);
+  }
+}
+
+// An image folder's frame size is known only when the first frame arrives: a principal point
+// outside it is caught then (logged once with the key's FILE:LINE), and that camera gets no
+// 3D positions, while its distances and tracks go on.
+TEST_F(TrackingRun, PrincipalPointOutsideFramesKnownOnlyAtRunTimeGivesNo3d) {
+  const std::filesystem::path images = dir_ / "images";
+  std::filesystem::create_directories(images);
+  SyntheticOptions o;
+  o.width = 320, o.height = 240, o.objects = 3, o.seed = 4, o.frames = 8;
+  SyntheticScene scene(o);
+  Image img;
+  for (int i = 0; scene.next(img); ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "%03d.png", i);
+    ASSERT_TRUE(cv::imwrite((images / name).string(), mat_view(img)));
+  }
+  for (const double cx : {160.0, 400.0}) {  // inside the 320-pixel width, then outside
+    const std::string p = (dir_ / "c.yaml").string();
+    std::ofstream(p) << "cameras:\n  - id: c\n    source: images\n    path: " << images.string()
+                     << "\n    intrinsics: {fx: 300, fy: 300, cx: " << cx
+                     << ", cy: 120}\nmodels:\n  - id: det\n    path: " << kModels
+                     << "/shapes_yolov8.onnx\n    threads: 1\n    tracker: bytetrack\n"
+                        "  - id: depth\n    path: "
+                     << kModels << "/scene_depth.onnx\n    threads: 1\noutput:\n  dir: "
+                     << (dir_ / "out").string() << "\n  video: false\n";
+    testing::internal::CaptureStdout();
+    testing::internal::CaptureStderr();
+    run_pipeline(load_pipeline_config(p), {});  // loads: the config cannot know the size
+    const std::string log =
+        testing::internal::GetCapturedStdout() + testing::internal::GetCapturedStderr();
+    size_t placed = 0, distances = 0, tracked = 0;
+    const auto v = lines("det");
+    ASSERT_EQ(v.size(), 8u);
+    for (const auto& l : v)
+      for (const auto& d : l["detections"]) {
+        placed += d.contains("position_m");
+        distances += d.contains("distance");
+        tracked += d.contains("track_id");
+      }
+    EXPECT_GT(distances, 10u) << cx;
+    EXPECT_GT(tracked, 10u) << cx;
+    if (cx < 320) {
+      EXPECT_GT(placed, 10u);
+      EXPECT_EQ(log.find("principal point"), std::string::npos) << log;
+    } else {
+      EXPECT_EQ(placed, 0u);
+      EXPECT_NE(log.find("c.yaml:5: the principal point (400, 120) is outside its 320x240 frames"),
+                std::string::npos)
+          << log;
+    }
   }
 }
 
