@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "dds_context.hpp"
+#include "node_graph.hpp"
 #include "percept/core/clock.hpp"
 #include "percept/io/annotate.hpp"
 #include "percept/ros2/ros2.hpp"
@@ -39,8 +40,8 @@ std_msgs_msg_dds__Header_ header(int64_t wall_ns, const std::string& frame_id) {
 }
 
 struct Writer {
-  Entity topic, writer;
-  std::string name;  // ROS 2 name, for messages
+  ros2::Endpoint writer;  // its topic, listed under percept's node
+  std::string name;       // ROS 2 name, for messages
   uint64_t written = 0, failed = 0;
 };
 
@@ -57,7 +58,7 @@ class Ros2Sink final : public Sink {
  public:
   Ros2Sink(const Ros2Config& cfg, const PipelineInfo& info, std::vector<std::string> frame_ids)
       : cfg_(cfg), info_(info), frame_ids_(std::move(frame_ids)) {
-    participant_ = ros2::create_participant(cfg_);
+    node_ = ros2::Node::get(cfg_);
     dds_qos_t* qos = ros2::create_qos(cfg_.qos, cfg_.depth, cfg_.deadline_ms, cfg_.max_blocking_ms,
                                       cfg_.lifespan_ms);
     const std::string prefix = cfg_.ns.empty() ? "" : "/" + cfg_.ns;
@@ -155,7 +156,7 @@ class Ros2Sink final : public Sink {
     for (const Writer& w : writers_) failed += w.failed;
     if (failed) spdlog::warn("ros2: {} DDS writes failed or timed out", failed);
     writers_.clear();
-    participant_ = Entity();
+    node_.reset();
   }
 
   std::vector<std::string> outputs() const override { return {}; }
@@ -167,11 +168,7 @@ class Ros2Sink final : public Sink {
     Writer w;
     w.name = ros_name;
     const std::string topic = ros2_topic_name(ros_name);
-    w.topic =
-        Entity(check(dds_create_topic(participant_.get(), desc, topic.c_str(), nullptr, nullptr),
-                     "ros2: cannot create topic '" + topic + "'"));
-    w.writer = Entity(check(dds_create_writer(participant_.get(), w.topic.get(), qos, nullptr),
-                            "ros2: cannot create a writer on '" + topic + "'"));
+    w.writer = ros2::Endpoint::writer(node_, desc, topic, qos);
     writers_.push_back(std::move(w));
     spdlog::info("ros2: publishing {} ({}, {})", ros_name, desc->m_typename,
                  ros2_qos_name(cfg_.qos));
@@ -490,7 +487,7 @@ class Ros2Sink final : public Sink {
   Ros2Config cfg_;
   const PipelineInfo& info_;
   std::vector<std::string> frame_ids_;
-  Entity participant_;
+  std::shared_ptr<ros2::Node> node_;
   std::vector<Writer> writers_;
   struct ModelWriters {  // writers_ indices per kind of result, -1 for none
     int detections = -1, detections_3d = -1, depth = -1, segmentation = -1;
