@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "camera_info_message.hpp"
 #include "dds_context.hpp"
 #include "node_graph.hpp"
 #include "percept/core/clock.hpp"
@@ -65,6 +66,7 @@ class Ros2Sink final : public Sink {
     const size_t cams = info_.camera_ids.size();
     model_writers_.assign(cams, std::vector<ModelWriters>(info_.model_ids.size()));
     annotated_.assign(cams, -1);
+    camera_info_.assign(cams, -1);
     health_.resize(cams);
     for (size_t c = 0; c < cams; ++c) {
       const std::string base = prefix + "/" + info_.camera_ids[c];
@@ -90,6 +92,9 @@ class Ros2Sink final : public Sink {
       }
       if (cfg_.annotated_hz > 0)
         annotated_[c] = add(base + "/annotated", &sensor_msgs_msg_dds__Image__desc, qos);
+      // The pinhole model of the pixels every result of this camera is in, once per frame.
+      if (c < info_.camera_intrinsics.size() && info_.camera_intrinsics[c])
+        camera_info_[c] = add(base + "/camera_info", &sensor_msgs_msg_dds__CameraInfo__desc, qos);
     }
     if (cfg_.diagnostics_hz > 0)
       diagnostics_ = add("/diagnostics", &diagnostic_msgs_msg_dds__DiagnosticArray__desc, qos);
@@ -131,6 +136,12 @@ class Ros2Sink final : public Sink {
       }
       if (mw.masks >= 0 && has(got, Content::masks))
         ok &= publish_masks(writers_[mw.masks], f, m, frame_id);
+    }
+    if (camera_info_[c] >= 0) {
+      sensor_msgs_msg_dds__CameraInfo_ m = ros2::camera_info_message(
+          *info_.camera_intrinsics[c], f.image.width(), f.image.height(), zero_d_);
+      m.header_ = header(f.capture_wall_ns, frame_id);
+      ok &= write_sample(writers_[camera_info_[c]], &m);
     }
     CameraHealth& h = health_[c];
     if (annotated_[c] >= 0 &&
@@ -496,6 +507,8 @@ class Ros2Sink final : public Sink {
   std::vector<uint16_t> mask_map_;                        // the instance map being published
   std::vector<std::vector<ModelWriters>> model_writers_;  // [camera][model]
   std::vector<int> annotated_;                            // [camera] -> writers_ index, -1
+  std::vector<int> camera_info_;                          // [camera] -> writers_ index, -1
+  std::array<double, 5> zero_d_{};                        // CameraInfo.d: no distortion
   int diagnostics_ = -1;
   std::vector<CameraHealth> health_;
   int64_t last_diag_ns_ = 0;
