@@ -1,16 +1,21 @@
 // Recording (docs/ROS2.md, "Recording"): the CDR the bag stores is byte for byte what a DDS
 // reader receives for the same sample; the MCAP writer on a full disk (/dev/full) reports each
-// lost chunk and goes on.
+// lost chunk and goes on; the `output.bag` config section and its FILE:LINE errors. The files
+// themselves are read back by an independent reader (tests/bag/bag.test.mjs, @mcap/core).
 #include <dds/dds.h>
 #include <dds/ddsi/ddsi_serdata.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <vector>
 
 #include "cdr.hpp"
 #include "dds_test_util.hpp"
 #include "mcap_writer.hpp"
+#include "percept/pipeline/config.hpp"
 #include "ros2_msgs.h"
+#include "support/config_test_fixture.hpp"
 
 namespace percept {
 namespace {
@@ -135,6 +140,53 @@ TEST(BagMcap, CannotCreateIsAnError) {
 
 TEST(Crc32, KnownValue) {
   EXPECT_EQ(mcap::crc32(0, "123456789", 9), 0xCBF43926u);  // the CRC-32 check value
+}
+
+class BagConfigTest : public test::ConfigFileTest {};
+
+constexpr const char* kBase = R"(cameras:
+  - {id: front, source: synthetic}
+models:
+  - {id: det, path: m.onnx}
+output:
+)";
+
+TEST_F(BagConfigTest, ReadsTheSection) {
+  auto cfg = load_pipeline_config(write(std::string(kBase) + R"(  dir: out
+  bag: {path: rec/run.mcap, format: mcap, compression: zstd, images: true, chunk_mib: 2,
+        chunk_s: 0.5}
+)"));
+  ASSERT_TRUE(cfg.output.bag.has_value());
+  EXPECT_EQ(cfg.output.bag->path, (dir_ / "rec/run.mcap").string());
+  EXPECT_EQ(cfg.output.bag->compression, BagCompression::zstd);
+  EXPECT_TRUE(cfg.output.bag->images);
+  EXPECT_EQ(cfg.output.bag->chunk_bytes, 2u << 20);
+  EXPECT_DOUBLE_EQ(cfg.output.bag->chunk_s, 0.5);
+  cfg = load_pipeline_config(write(std::string(kBase) + "  dir: out\n  bag: {}\n"));
+  ASSERT_TRUE(cfg.output.bag.has_value());
+  EXPECT_EQ(cfg.output.bag->path, (dir_ / "out/percept.mcap").string());
+  EXPECT_EQ(cfg.output.bag->compression, BagCompression::none);
+  EXPECT_FALSE(cfg.output.bag->images);
+  cfg = load_pipeline_config(write(std::string(kBase) + "  bag: x.mcap\n"));
+  EXPECT_EQ(cfg.output.bag->path, (dir_ / "x.mcap").string());
+  cfg = load_pipeline_config(write(std::string(kBase) + "  jsonl: true\n"));
+  EXPECT_FALSE(cfg.output.bag.has_value());
+}
+
+TEST_F(BagConfigTest, BadValuesFailWithFileAndLine) {
+  const std::string b = kBase;
+  expect_error(b + "  bag: {format: rosbag}\n", 6,
+               {"output.bag.format", "unknown format 'rosbag'"});
+  expect_error(b + "  bag: {format: sqlite3}\n", 6, {"output.bag.format", "sqlite3"});
+  expect_error(b + "  bag: {compression: gzip}\n", 6, {"output.bag.compression", "zstd, lz4"});
+  expect_error(b + "  bag: {images: maybe}\n", 6, {"output.bag.images", "true or false"});
+  expect_error(b + "  bag: {chunk_s: 0}\n", 6, {"output.bag.chunk_s", "out of range"});
+  expect_error(b + "  bag: {pth: a.mcap}\n", 6, {"unknown key 'pth'", "output.bag"});
+  std::filesystem::create_directories(dir_ / "already_a_folder");
+  expect_error(b + "  bag:\n    path: already_a_folder\n", 7, {"output.bag.path", "is a folder"});
+  std::ofstream(dir_ / "plain_file") << "x";
+  expect_error(b + "  bag: {path: plain_file/run.mcap}\n", 6,
+               {"output.bag.path", "cannot write", "is not a folder"});
 }
 
 }  // namespace
