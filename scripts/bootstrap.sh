@@ -32,6 +32,8 @@ APT_PACKAGES=(
   chromium chromium-driver
   # ROS 2 over DDS (docs/ROS2.md): Cyclone DDS and its IDL compiler; Fast DDS for the interop test.
   cyclonedds-dev cyclonedds-tools libfastrtps-dev
+  # Bags (docs/ROS2.md, "Recording"): MCAP chunk compression.
+  libzstd-dev liblz4-dev zlib1g-dev
   # SHA-256 for ROS 2 type hashes (REP 2011); ip netns for the two-machine ROS 2 test.
   libssl-dev iproute2
   # ThreadSanitizer in CI (scripts/sanitize.sh tsan): GCC 12's TSan fails at start-up on newer
@@ -126,6 +128,20 @@ install_web_modules() {
   echo "$want" > "$stamp"
 }
 
+# The bag tests' independent MCAP reader (@mcap/core, @foxglove/rosmsg2-serialization, fzstd,
+# lz4js), exactly as tests/bag/package-lock.json pins them.
+install_bag_reader() {
+  local stamp=tests/bag/node_modules/.percept-lock.sha256
+  local want
+  want=$(sha256sum tests/bag/package-lock.json | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  echo "bootstrap: npm ci in tests/bag/"
+  (cd tests/bag && npm ci --no-audit --no-fund --prefer-offline --loglevel=error)
+  echo "$want" > "$stamp"
+}
+
 # ONNX Runtime's CUDA and TensorRT providers built for CUDA 13, beside the CPU package's core
 # library and headers (same version, 1.29).
 # The providers need the CUDA 13 runtime, cuBLAS, cuDNN 9 (and TensorRT for its provider) on the
@@ -167,3 +183,4 @@ if [ "$want_gpu" = 1 ]; then
 fi
 fetch_blazeface
 install_web_modules
+install_bag_reader

@@ -13,6 +13,8 @@
 #include <initializer_list>
 #include <set>
 
+#include <unistd.h>
+
 namespace percept {
 
 namespace {
@@ -123,6 +125,64 @@ class Reader {
   std::string file_;
   fs::path base_;
 };
+
+// `output.bag`: a map, or a bare path (`bag: run.mcap`). The path is checked here, so that a bag
+// that cannot be written fails with its FILE:LINE before any camera opens.
+BagOptions read_bag(const Reader& r, const YAML::Node& n, const std::string& out_dir) {
+  const std::string where = "output.bag";
+  BagOptions b;
+  if (n.IsScalar()) {
+    YAML::Node wrap;
+    wrap["path"] = n;
+    b.path = r.path(wrap, "path", where, false);
+  } else {
+    r.expect_map(n, where);
+    r.check_keys(n, where, {"path", "format", "compression", "images", "chunk_mib", "chunk_s"});
+    b.path = n["path"] ? r.path(n, "path", where, false)
+                       : (fs::path(out_dir) / "percept.mcap").lexically_normal().string();
+    if (n["format"]) {
+      const std::string f = r.str(n, "format", where);
+      if (f == "sqlite3")
+        r.fail(n["format"], where + ".format: sqlite3 is not supported yet (mcap is)");
+      if (f != "mcap") r.fail(n["format"], where + ".format: unknown format '" + f + "' (mcap)");
+    }
+    if (n["compression"]) {
+      const std::string c = r.str(n, "compression", where);
+      if (c == "none")
+        b.compression = BagCompression::none;
+      else if (c == "zstd")
+        b.compression = BagCompression::zstd;
+      else if (c == "lz4")
+        b.compression = BagCompression::lz4;
+      else
+        r.fail(n["compression"],
+               where + ".compression: unknown compression '" + c + "' (none, zstd, lz4)");
+    }
+    if (n["images"]) b.images = r.boolean(n, "images", where);
+    if (n["chunk_mib"])
+      b.chunk_bytes = static_cast<size_t>(r.number(n, "chunk_mib", where, 0.001, 1024) * 1048576);
+    if (n["chunk_s"]) b.chunk_s = r.number(n, "chunk_s", where, 0.001, 3600);
+  }
+  const YAML::Node at = n.IsScalar() ? n : (n["path"] ? n["path"] : n);
+  if (!ros2_available())
+    r.fail(at, where +
+                   ": recording needs DDS (its CDR serialiser), and percept was built "
+                   "without it (install cyclonedds-dev and cyclonedds-tools)");
+  const fs::path p(b.path);
+  std::error_code ec;
+  if (fs::is_directory(p, ec))
+    r.fail(at, where + ".path: '" + b.path + "' is a folder (name the .mcap file)");
+  // The nearest existing folder above the file must let us write (missing ones are created).
+  fs::path dir = p.parent_path();
+  while (!dir.empty() && !fs::exists(dir, ec) && dir != dir.parent_path()) dir = dir.parent_path();
+  if (!dir.empty() && fs::exists(dir, ec) &&
+      (!fs::is_directory(dir, ec) || ::access(dir.c_str(), W_OK) != 0))
+    r.fail(at, where + ".path: cannot write '" + b.path + "' ('" + dir.string() +
+                   (fs::is_directory(dir, ec) ? "' is not writable)" : "' is not a folder)"));
+  if (fs::exists(p, ec) && !fs::is_regular_file(p, ec) && ::access(p.c_str(), W_OK) != 0)
+    r.fail(at, where + ".path: cannot write '" + b.path + "'");
+  return b;
+}
 
 Ros2Qos read_qos(const Reader& r, const YAML::Node& n, const std::string& where) {
   const std::string q = r.str(n, "qos", where);
@@ -569,7 +629,7 @@ PipelineConfig parse_pipeline_config(const std::string& text, const std::string&
     r.expect_map(out, "output");
     r.check_keys(out, "output",
                  {"dir", "jsonl", "video", "mosaic", "mosaic_tile_width", "images", "images_every",
-                  "summary", "queue_depth"});
+                  "summary", "queue_depth", "bag"});
     if (out["dir"]) cfg.output.dir = r.path(out, "dir", "output", false);
     if (out["jsonl"]) cfg.output.jsonl = r.boolean(out, "jsonl", "output");
     if (out["video"]) cfg.output.video = r.boolean(out, "video", "output");
@@ -583,6 +643,7 @@ PipelineConfig parse_pipeline_config(const std::string& text, const std::string&
     if (out["queue_depth"])
       cfg.output.queue_depth =
           static_cast<size_t>(r.integer(out, "queue_depth", "output", 1, 100000));
+    if (out["bag"]) cfg.output.bag = read_bag(r, out["bag"], cfg.output.dir);
   }
   const YAML::Node tel = root["telemetry"];
   if (tel.IsDefined()) {

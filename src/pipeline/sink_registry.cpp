@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "percept/ros2/bag.hpp"
 #include "percept/ros2/ros2.hpp"
 
 namespace percept {
@@ -37,6 +38,13 @@ const std::vector<SinkSpec>& sink_registry() {
          std::vector<std::string> frame_ids;
          for (const auto& c : s.config.cameras) frame_ids.push_back(c.frame_id);
          return make_ros2_sink(s.config.ros2, s.info, std::move(frame_ids));
+       }},
+      // A ROS 2 bag of the same messages (docs/ROS2.md, "Recording"); needs no DDS domain.
+      {"bag", [](const PipelineConfig& c) { return c.output.bag.has_value(); },
+       [](const SinkContext& s) {
+         std::vector<std::string> frame_ids;
+         for (const auto& c : s.config.cameras) frame_ids.push_back(c.frame_id);
+         return make_bag_sink(*s.config.output.bag, s.config.ros2.ns, s.info, std::move(frame_ids));
        }},
   };
   return specs;

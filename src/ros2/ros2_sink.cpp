@@ -14,6 +14,7 @@
 
 #include "camera_info_message.hpp"
 #include "dds_context.hpp"
+#include "messages.hpp"
 #include "node_graph.hpp"
 #include "percept/core/clock.hpp"
 #include "percept/io/annotate.hpp"
@@ -26,18 +27,10 @@ namespace {
 
 using ros2::check;
 using ros2::Entity;
+using ros2::header;
 
 char* cstr(const std::string& s) {
   return const_cast<char*>(s.c_str());
-}
-
-std_msgs_msg_dds__Header_ header(int64_t wall_ns, const std::string& frame_id) {
-  std_msgs_msg_dds__Header_ h{};
-  const int64_t sec = wall_ns / 1000000000;
-  h.stamp_.sec_ = static_cast<int32_t>(sec);
-  h.stamp_.nanosec_ = static_cast<uint32_t>(wall_ns - sec * 1000000000);
-  h.frame_id_ = cstr(frame_id);
-  return h;
 }
 
 struct Writer {
@@ -120,22 +113,26 @@ class Ros2Sink final : public Sink {
       if (r.state != ModelResult::State::done) continue;
       const Content got = r.output.contents;
       if (mw.detections >= 0 && has(got, Content::detections))
-        ok &= publish_detections(writers_[mw.detections], f, m, frame_id);
+        ok &= write_sample(writers_[mw.detections],
+                           msgs_.detections(f, m, frame_id, info_.model_labels[m]));
       if (mw.detections_3d >= 0 && has(got, Content::detections))
-        ok &= publish_detections_3d(writers_[mw.detections_3d], f, m, frame_id);
+        ok &= write_sample(writers_[mw.detections_3d],
+                           msgs_.detections_3d(f, m, frame_id, info_.model_labels[m]));
       if (mw.depth >= 0 && has(got, Content::depth)) {
         const DepthMap& d = r.output.depth;
-        ok &= publish_image(writers_[mw.depth], f.capture_wall_ns, frame_id, d.width, d.height,
-                            "32FC1", static_cast<uint32_t>(d.width) * 4,
-                            reinterpret_cast<const uint8_t*>(d.values.data()));
+        ok &= write_sample(writers_[mw.depth],
+                           msgs_.image(f.capture_wall_ns, frame_id, d.width, d.height, "32FC1",
+                                       static_cast<uint32_t>(d.width) * 4,
+                                       reinterpret_cast<const uint8_t*>(d.values.data())));
       }
       if (mw.segmentation >= 0 && has(got, Content::segmentation)) {
         const SegmentationMap& s = r.output.segmentation;
-        ok &= publish_image(writers_[mw.segmentation], f.capture_wall_ns, frame_id, s.width,
-                            s.height, "mono8", static_cast<uint32_t>(s.width), s.classes.data());
+        ok &= write_sample(writers_[mw.segmentation],
+                           msgs_.image(f.capture_wall_ns, frame_id, s.width, s.height, "mono8",
+                                       static_cast<uint32_t>(s.width), s.classes.data()));
       }
       if (mw.masks >= 0 && has(got, Content::masks))
-        ok &= publish_masks(writers_[mw.masks], f, m, frame_id);
+        ok &= write_sample(writers_[mw.masks], msgs_.masks(f, m, frame_id));
     }
     if (camera_info_[c] >= 0) {
       sensor_msgs_msg_dds__CameraInfo_ m = ros2::camera_info_message(
@@ -147,7 +144,8 @@ class Ros2Sink final : public Sink {
     if (annotated_[c] >= 0 &&
         f.publish_ns - h.last_annotated_ns >= static_cast<int64_t>(1e9 / cfg_.annotated_hz)) {
       h.last_annotated_ns = f.publish_ns;
-      ok &= publish_annotated(writers_[annotated_[c]], f, frame_id);
+      ok &= write_sample(writers_[annotated_[c]],
+                         msgs_.annotated(f, frame_id, info_.camera_models[c], info_.model_labels));
     }
     {
       std::lock_guard lock(health_mu_);
@@ -211,171 +209,6 @@ class Ros2Sink final : public Sink {
     }
     ++w.written;
     return true;
-  }
-
-  bool publish_image(Writer& w, int64_t wall_ns, const std::string& frame_id, int width, int height,
-                     const char* encoding, uint32_t step, const uint8_t* data) {
-    sensor_msgs_msg_dds__Image_ msg{};
-    msg.header_ = header(wall_ns, frame_id);
-    msg.height_ = static_cast<uint32_t>(height);
-    msg.width_ = static_cast<uint32_t>(width);
-    msg.encoding_ = const_cast<char*>(encoding);
-    msg.is_bigendian_ = 0;  // x86-64 and aarch64 are little-endian
-    msg.step_ = step;
-    msg.data_._length = msg.data_._maximum = step * static_cast<uint32_t>(height);
-    msg.data_._buffer = const_cast<uint8_t*>(data);
-    msg.data_._release = false;
-    return write_sample(w, &msg);
-  }
-
-  // The frame's instance map, mono16: pixel = index in the Detection2DArray + 1, 0 background.
-  bool publish_masks(Writer& w, const Frame& f, size_t model, const std::string& frame_id) {
-    const int width = f.image.width(), height = f.image.height();
-    mask_map_.resize(static_cast<size_t>(width) * height);
-    paint_instance_map(f.results[model].output.masks, width, height, mask_map_.data());
-    return publish_image(w, f.capture_wall_ns, frame_id, width, height, "mono16",
-                         static_cast<uint32_t>(width) * 2,
-                         reinterpret_cast<const uint8_t*>(mask_map_.data()));
-  }
-
-  bool publish_detections(Writer& w, const Frame& f, size_t model, const std::string& frame_id) {
-    const Detections& dets = f.results[model].output.detections;
-    labels_.resize(dets.size());
-    ids_.resize(dets.size());
-    hyps_.resize(dets.size());
-    d2d_.resize(dets.size());
-    for (size_t i = 0; i < dets.size(); ++i) {
-      const Detection& d = dets[i];
-      labels_[i] = label_of(info_.model_labels[model], d.class_id);
-      vision_msgs_msg_dds__ObjectHypothesisWithPose_& h = hyps_[i];
-      h = hypothesis(labels_[i], d.score);
-      // The fused distance along the optical axis (metres, or the depth model's relative
-      // unit); NaN when no depth model serves the camera. x, y stay 0: the 3D position is
-      // on detections_3d.
-      h.pose_.pose_.position_.z_ = d.distance == Detection::kNoDistance
-                                       ? std::numeric_limits<double>::quiet_NaN()
-                                       : static_cast<double>(d.distance);
-      vision_msgs_msg_dds__Detection2D_& o = d2d_[i];
-      o = {};
-      o.header_ = header(f.capture_wall_ns, frame_id);
-      o.results_._length = o.results_._maximum = 1;
-      o.results_._buffer = &h;
-      o.results_._release = false;
-      o.bbox_.center_.position_.x_ = 0.5 * (static_cast<double>(d.box.x1) + d.box.x2);
-      o.bbox_.center_.position_.y_ = 0.5 * (static_cast<double>(d.box.y1) + d.box.y2);
-      o.bbox_.size_x_ = d.box.width();
-      o.bbox_.size_y_ = d.box.height();
-      o.id_ = cstr(track_id_text(i, d));
-    }
-    vision_msgs_msg_dds__Detection2DArray_ msg{};
-    msg.header_ = header(f.capture_wall_ns, frame_id);
-    msg.detections_._length = msg.detections_._maximum = static_cast<uint32_t>(dets.size());
-    msg.detections_._buffer = d2d_.data();
-    msg.detections_._release = false;
-    return write_sample(w, &msg);
-  }
-
-  // One hypothesis: the label (the string points into `label`), the score, an identity
-  // orientation; position and covariance 0 until the caller sets them.
-  static vision_msgs_msg_dds__ObjectHypothesisWithPose_ hypothesis(const std::string& label,
-                                                                   float score) {
-    vision_msgs_msg_dds__ObjectHypothesisWithPose_ h{};
-    h.hypothesis_.class_id_ = cstr(label);
-    h.hypothesis_.score_ = score;
-    h.pose_.pose_.orientation_.w_ = 1;
-    return h;
-  }
-
-  // The track id as vision_msgs intends `id` (the same object across messages), in decimal; ""
-  // for an untracked detection. ids_ is sized before a message takes pointers into it (short
-  // strings live inside the vector's elements).
-  const std::string& track_id_text(size_t i, const Detection& d) {
-    ids_[i].clear();
-    if (d.track_id > 0) ids_[i] = std::to_string(d.track_id);
-    return ids_[i];
-  }
-
-  // Detections with a 3D position (camera optical frame, metres): the centre in
-  // bbox.center.position, the box's width and height in size.x / size.y; size.z is 0 (one camera
-  // sees the object's front, not its depth). Detections without a position are left out.
-  bool publish_detections_3d(Writer& w, const Frame& f, size_t model, const std::string& frame_id) {
-    const Detections& dets = f.results[model].output.detections;
-    labels3_.resize(dets.size());
-    ids_.resize(dets.size());
-    hyps3_.resize(dets.size());
-    d3d_.resize(dets.size());
-    size_t n = 0;
-    for (size_t i = 0; i < dets.size(); ++i) {
-      const Detection& d = dets[i];
-      if (!d.has_position) continue;
-      labels3_[n] = label_of(info_.model_labels[model], d.class_id);
-      vision_msgs_msg_dds__ObjectHypothesisWithPose_& h = hyps3_[n];
-      h = hypothesis(labels3_[n], d.score);
-      h.pose_.pose_.position_.x_ = d.position_m[0];
-      h.pose_.pose_.position_.y_ = d.position_m[1];
-      h.pose_.pose_.position_.z_ = d.position_m[2];
-      vision_msgs_msg_dds__Detection3D_& o = d3d_[n];
-      o = {};
-      o.header_ = header(f.capture_wall_ns, frame_id);
-      o.results_._length = o.results_._maximum = 1;
-      o.results_._buffer = &h;
-      o.results_._release = false;
-      o.bbox_.center_ = h.pose_.pose_;
-      o.bbox_.size_.x_ = d.size_m[0];
-      o.bbox_.size_.y_ = d.size_m[1];
-      o.id_ = cstr(track_id_text(i, d));
-      ++n;
-    }
-    vision_msgs_msg_dds__Detection3DArray_ msg{};
-    msg.header_ = header(f.capture_wall_ns, frame_id);
-    msg.detections_._length = msg.detections_._maximum = static_cast<uint32_t>(n);
-    msg.detections_._buffer = d3d_.data();
-    msg.detections_._release = false;
-    return write_sample(w, &msg);
-  }
-
-  bool publish_annotated(Writer& w, const Frame& f, const std::string& frame_id) {
-    const ImageView src = f.image.view();
-    canvas_.resize(src.width, src.height, src.format);
-    for (int y = 0; y < src.height; ++y)
-      std::memcpy(canvas_.row(y), src.row(y), static_cast<size_t>(src.width) * src.channels());
-    const size_t c = static_cast<size_t>(f.camera);
-    for (size_t m : info_.camera_models[c]) {
-      const ModelResult& r = f.results[m];
-      if (r.state != ModelResult::State::done) continue;
-      if (has(r.output.contents, Content::segmentation))
-        overlay_segmentation(canvas_, r.output.segmentation);
-    }
-    for (size_t m : info_.camera_models[c]) {
-      const ModelResult& r = f.results[m];
-      if (r.state != ModelResult::State::done) continue;
-      if (has(r.output.contents, Content::detections)) {
-        trails_.update_and_draw(canvas_, f.camera, m, f.index, r.output.detections);
-        draw_detections(canvas_, r.output.detections,
-                        [&](int id) { return label_of(info_.model_labels[m], id); });
-      }
-      if (has(r.output.contents, Content::faces)) draw_faces(canvas_, r.output.faces);
-    }
-    // rgb8, tightly packed (step = 3 * width): what rviz2 and cv_bridge expect most often.
-    const int width = canvas_.width(), height = canvas_.height();
-    rgb_.resize(static_cast<size_t>(width) * height * 3);
-    for (int y = 0; y < height; ++y) {
-      const uint8_t* s = canvas_.row(y);
-      uint8_t* d = rgb_.data() + static_cast<size_t>(y) * width * 3;
-      for (int x = 0; x < width; ++x) {
-        if (canvas_.format() == PixelFormat::gray8) {
-          d[3 * x] = d[3 * x + 1] = d[3 * x + 2] = s[x];
-        } else if (canvas_.format() == PixelFormat::bgr8) {
-          d[3 * x] = s[3 * x + 2];
-          d[3 * x + 1] = s[3 * x + 1];
-          d[3 * x + 2] = s[3 * x];
-        } else {
-          std::memcpy(d + 3 * x, s + 3 * x, 3);
-        }
-      }
-    }
-    return publish_image(w, f.capture_wall_ns, frame_id, width, height, "rgb8",
-                         static_cast<uint32_t>(width) * 3, rgb_.data());
   }
 
   void record(CameraHealth& h, const Frame& f) {
@@ -504,7 +337,6 @@ class Ros2Sink final : public Sink {
     int detections = -1, detections_3d = -1, depth = -1, segmentation = -1;
     int masks = -1;  // instance segmentation
   };
-  std::vector<uint16_t> mask_map_;                        // the instance map being published
   std::vector<std::vector<ModelWriters>> model_writers_;  // [camera][model]
   std::vector<int> annotated_;                            // [camera] -> writers_ index, -1
   std::vector<int> camera_info_;                          // [camera] -> writers_ index, -1
@@ -518,20 +350,11 @@ class Ros2Sink final : public Sink {
   std::thread diag_thread_;
   std::string last_error_;
   // Message scratch, reused across frames.
-  std::vector<std::string> labels_;
-  std::vector<vision_msgs_msg_dds__ObjectHypothesisWithPose_> hyps_;
-  std::vector<vision_msgs_msg_dds__Detection2D_> d2d_;
-  std::vector<std::string> ids_;  // track ids in decimal, per detection
-  std::vector<std::string> labels3_;
-  std::vector<vision_msgs_msg_dds__ObjectHypothesisWithPose_> hyps3_;
-  std::vector<vision_msgs_msg_dds__Detection3D_> d3d_;
+  ros2::MessageBuilder msgs_;
   std::vector<diagnostic_msgs_msg_dds__DiagnosticStatus_> statuses_;
   std::vector<std::vector<diagnostic_msgs_msg_dds__KeyValue_>> kv_;
   std::vector<std::vector<std::pair<std::string, std::string>>> kv_text_;
   std::vector<std::string> names_;
-  Image canvas_;
-  Trails trails_;
-  std::vector<uint8_t> rgb_;
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The sink table: the runtime opens the sinks the config asks for through it, in its order,
 // and knows none by name.
 #include "percept/pipeline/sink_registry.hpp"
+#include "percept/ros2/ros2.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +15,7 @@ namespace {
 TEST(SinkRegistry, ListsEverySinkOnceInOpeningOrder) {
   std::vector<std::string> names;
   for (const SinkSpec& s : sink_registry()) names.push_back(s.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"jsonl", "video", "mosaic", "images", "ros2"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"jsonl", "video", "mosaic", "images", "ros2", "bag"}));
 }
 
 TEST(SinkRegistry, OpensExactlyTheSinksTheConfigAsksFor) {
@@ -44,6 +45,13 @@ TEST(SinkRegistry, OpensExactlyTheSinksTheConfigAsksFor) {
   cfg.output.video = false;
   cfg.output.images = false;
   EXPECT_TRUE(names().empty());
+  if (ros2_available()) {  // the bag sink needs Cyclone's CDR serialiser
+    cfg.output.bag = BagOptions{};
+    cfg.output.bag->path = (dir / "rec" / "b.mcap").string();
+    EXPECT_EQ(names(), (std::vector<std::string>{"bag"}));
+    EXPECT_TRUE(std::filesystem::exists(dir / "rec" / "b.mcap"));
+    cfg.output.bag.reset();
+  }
   std::filesystem::remove_all(dir);
 }
 

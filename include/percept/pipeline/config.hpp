@@ -83,6 +83,13 @@
 //     images_every: 1            # every Nth frame
 //     queue_depth: 64            # frames waiting per sink; live mode drops when full
 //     summary: true              # summary.json
+//     bag:                       # a ROS 2 bag of the published topics (docs/ROS2.md)
+//       path: out/percept.mcap   # default: <dir>/percept.mcap
+//       format: mcap             # mcap (sqlite3 not yet)
+//       compression: none        # none | zstd | lz4, per chunk
+//       images: false            # also /<namespace>/<camera>/image_raw
+//       chunk_mib: 1             # a chunk goes to disk at this size or
+//       chunk_s: 1               #   this age: what a crash can lose
 //   telemetry:                   # off unless jsonl or metrics is set (docs/TELEMETRY.md)
 //     jsonl: out/telemetry.jsonl # one snapshot per interval
 //     interval_s: 1.0
@@ -108,6 +115,7 @@
 
 #include "percept/core/intrinsics.hpp"
 #include "percept/imgproc/camera_info.hpp"
+#include "percept/io/bag_options.hpp"
 #include "percept/io/ros2_options.hpp"
 #include "percept/io/source.hpp"
 #include "percept/pipeline/fuser.hpp"
@@ -163,6 +171,8 @@ struct OutputConfig {
   int mosaic_tile_width = 640;
   bool summary = true;
   size_t queue_depth = 64;
+  // `bag:` record what percept publishes on ROS 2 to an MCAP bag (docs/ROS2.md, "Recording").
+  std::optional<BagOptions> bag;
 };
 
 // `telemetry:` one snapshot every interval_s (docs/TELEMETRY.md), to a JSONL file and/or a
