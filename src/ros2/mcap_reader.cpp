@@ -288,6 +288,14 @@ Status Reader::load_chunk(const Record& r) {
                    where(r.offset) + ": uncompressed chunk whose sizes disagree");
     chunk_data_ = src;  // read in place: record_ stays untouched until the chunk is done
   } else {
+    // A zstd frame says its own content size: a chunk that claims another is refused before
+    // the buffer is allocated.
+    if (compression == "zstd") {
+      const unsigned long long declared = ZSTD_getFrameContentSize(src, records_size);
+      if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != uncompressed_size)
+        return Error(ErrorCode::invalid_argument,
+                     where(r.offset) + ": zstd chunk does not decompress to its declared size");
+    }
     chunk_.resize(uncompressed_size);
     chunk_data_ = chunk_.data();
   }
