@@ -55,6 +55,53 @@ const sensor_msgs_msg_dds__Image_* MessageBuilder::image(int64_t wall_ns,
   return &msg;
 }
 
+const vision_msgs_msg_dds__Classification_* MessageBuilder::classification(
+    const Frame& f, size_t model, const std::string& frame_id,
+    const std::vector<std::string>& labels) {
+  const ClassScores& classes = f.results[model].output.classes;
+  cls_labels_.resize(classes.size());
+  cls_hyps_.resize(classes.size());
+  for (size_t i = 0; i < classes.size(); ++i) {
+    cls_labels_[i] = label_of(labels, classes[i].class_id);
+    cls_hyps_[i].class_id_ = cstr(cls_labels_[i]);
+    cls_hyps_[i].score_ = classes[i].score;
+  }
+  cls_ = {};
+  cls_.header_ = header(f.capture_wall_ns, frame_id);
+  cls_.results_._length = cls_.results_._maximum = static_cast<uint32_t>(classes.size());
+  cls_.results_._buffer = cls_hyps_.data();
+  cls_.results_._release = false;
+  return &cls_;
+}
+
+const vision_msgs_msg_dds__Detection2DArray_* MessageBuilder::faces(const Frame& f, size_t model,
+                                                                    const std::string& frame_id) {
+  static const std::string kFace = "face";
+  static const std::string kNoId;
+  const Faces& faces = f.results[model].output.faces;
+  hyps_.resize(faces.size());
+  d2d_.resize(faces.size());
+  for (size_t i = 0; i < faces.size(); ++i) {
+    const Face& face = faces[i];
+    hyps_[i] = hypothesis(kFace, face.score);
+    hyps_[i].pose_.pose_.position_.z_ = std::numeric_limits<double>::quiet_NaN();  // no distance
+    vision_msgs_msg_dds__Detection2D_& o = d2d_[i];
+    o = {};
+    o.header_ = header(f.capture_wall_ns, frame_id);
+    o.results_ = {1, 1, &hyps_[i], false};
+    o.bbox_.center_.position_.x_ = 0.5 * (static_cast<double>(face.box.x1) + face.box.x2);
+    o.bbox_.center_.position_.y_ = 0.5 * (static_cast<double>(face.box.y1) + face.box.y2);
+    o.bbox_.size_x_ = face.box.width();
+    o.bbox_.size_y_ = face.box.height();
+    o.id_ = cstr(kNoId);
+  }
+  d2_ = {};
+  d2_.header_ = header(f.capture_wall_ns, frame_id);
+  d2_.detections_ = {static_cast<uint32_t>(faces.size()), static_cast<uint32_t>(faces.size()),
+                     d2d_.data(), false};
+  return &d2_;
+}
+
 const sensor_msgs_msg_dds__Image_* MessageBuilder::masks(const Frame& f, size_t model,
                                                          const std::string& frame_id) {
   const int width = f.image.width(), height = f.image.height();

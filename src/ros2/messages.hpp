@@ -36,6 +36,14 @@ class MessageBuilder {
   const vision_msgs_msg_dds__Detection3DArray_* detections_3d(
       const Frame& f, size_t model, const std::string& frame_id,
       const std::vector<std::string>& labels);
+  // The frame's best classes (a classifier), best first, labels from `labels`.
+  const vision_msgs_msg_dds__Classification_* classification(
+      const Frame& f, size_t model, const std::string& frame_id,
+      const std::vector<std::string>& labels);
+  // The frame's faces as boxes (class_id "face", the detector's score); their six keypoints
+  // have no standard ROS 2 message and are not in it.
+  const vision_msgs_msg_dds__Detection2DArray_* faces(const Frame& f, size_t model,
+                                                      const std::string& frame_id);
   // The camera's frame with every model's results drawn, rgb8. Keeps track trails across calls
   // (frames of a camera in capture order).
   const sensor_msgs_msg_dds__Image_* annotated(const Frame& f, const std::string& frame_id,
@@ -58,6 +66,9 @@ class MessageBuilder {
   std::vector<std::string> labels3_;
   std::vector<vision_msgs_msg_dds__ObjectHypothesisWithPose_> hyps3_;
   std::vector<vision_msgs_msg_dds__Detection3D_> d3d_;
+  vision_msgs_msg_dds__Classification_ cls_{};
+  std::vector<vision_msgs_msg_dds__ObjectHypothesis_> cls_hyps_;
+  std::vector<std::string> cls_labels_;
   std::vector<uint8_t> packed_;  // camera_image rows without stride padding
   Image canvas_;
   Trails trails_;

@@ -37,6 +37,7 @@ const std::vector<MsgText>& msg_texts() {
        "std_msgs/Header header\nObjectHypothesisWithPose[] results\nBoundingBox2D bbox\n"
        "string id\n"},
       {"vision_msgs/msg/Detection2DArray", "std_msgs/Header header\nDetection2D[] detections\n"},
+      {"vision_msgs/msg/Classification", "std_msgs/Header header\nObjectHypothesis[] results\n"},
       {"vision_msgs/msg/Detection3D",
        "std_msgs/Header header\nObjectHypothesisWithPose[] results\nBoundingBox3D bbox\n"
        "string id\n"},

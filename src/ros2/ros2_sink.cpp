@@ -65,8 +65,8 @@ class Ros2Sink final : public Sink {
       const std::string base = prefix + "/" + info_.camera_ids[c];
       for (size_t m : info_.camera_models[c]) {
         const std::string mbase = base + "/" + info_.model_ids[m];
-        // One topic per kind of result the model produces. Class scores and faces have no
-        // standard ROS 2 message chosen yet (docs/ROS2.md).
+        // One topic per kind of result the model produces (docs/ROS2.md). Keypoints (pose,
+        // faces) have no standard ROS 2 message and are not published.
         const Content produces = info_.model_produces[m];
         ModelWriters& mw = model_writers_[c][m];
         if (has(produces, Content::detections))
@@ -82,6 +82,11 @@ class Ros2Sink final : public Sink {
         // Instance masks: a mono16 instance map beside the Detection2DArray (docs/ROS2.md).
         if (has(produces, Content::masks))
           mw.masks = add(mbase + "/masks", &sensor_msgs_msg_dds__Image__desc, qos);
+        if (has(produces, Content::classes))
+          mw.classification =
+              add(mbase + "/classification", &vision_msgs_msg_dds__Classification__desc, qos);
+        if (has(produces, Content::faces))
+          mw.faces = add(mbase + "/faces", &vision_msgs_msg_dds__Detection2DArray__desc, qos);
       }
       if (cfg_.annotated_hz > 0)
         annotated_[c] = add(base + "/annotated", &sensor_msgs_msg_dds__Image__desc, qos);
@@ -133,6 +138,11 @@ class Ros2Sink final : public Sink {
       }
       if (mw.masks >= 0 && has(got, Content::masks))
         ok &= write_sample(writers_[mw.masks], msgs_.masks(f, m, frame_id));
+      if (mw.classification >= 0 && has(got, Content::classes))
+        ok &= write_sample(writers_[mw.classification],
+                           msgs_.classification(f, m, frame_id, info_.model_labels[m]));
+      if (mw.faces >= 0 && has(got, Content::faces))
+        ok &= write_sample(writers_[mw.faces], msgs_.faces(f, m, frame_id));
     }
     if (camera_info_[c] >= 0) {
       sensor_msgs_msg_dds__CameraInfo_ m = ros2::camera_info_message(
@@ -336,6 +346,7 @@ class Ros2Sink final : public Sink {
   struct ModelWriters {  // writers_ indices per kind of result, -1 for none
     int detections = -1, detections_3d = -1, depth = -1, segmentation = -1;
     int masks = -1;  // instance segmentation
+    int classification = -1, faces = -1;
   };
   std::vector<std::vector<ModelWriters>> model_writers_;  // [camera][model]
   std::vector<int> annotated_;                            // [camera] -> writers_ index, -1

@@ -384,4 +384,99 @@ ros2:
   dds_delete(pp);
 }
 
+// Classes and faces on standard messages: a classifier's best classes as
+// vision_msgs/Classification, BlazeFace's faces as a Detection2DArray (class_id "face"), on real
+// photos (the astronaut and the camera man, faces located by hand in faces_golden.json).
+TEST(Ros2Publish, ClassesAndFacesOnStandardMessages) {
+  const int domain = percept::test::random_domain();
+  const fs::path dir =
+      fs::path(PERCEPT_BUILD_DIR) / "testdata" / ("ros2_cls_face_" + std::to_string(getpid()));
+  fs::create_directories(dir / "photos");
+  for (const char* p : {"/usr/lib/python3/dist-packages/imageio/resources/images/astronaut.png",
+                        "/usr/lib/python3/dist-packages/skimage/data/camera.png"}) {
+    ASSERT_TRUE(fs::exists(p)) << p << " is missing: run scripts/bootstrap.sh";
+    fs::copy_file(p, dir / "photos" / fs::path(p).filename(), fs::copy_options::overwrite_existing);
+  }
+  const std::string models = PERCEPT_MODELS;
+  const std::string face = std::string(PERCEPT_SOURCE_DIR) +
+                           "/third_party/blazeface/face_detection_front_128x128_barracuda.onnx";
+  ASSERT_TRUE(fs::exists(face)) << face << " is missing: run scripts/bootstrap.sh";
+  percept::test::write_file((dir / "config.yaml").string(), R"(mode: lossless
+cameras:
+  - {id: photos, source: images, path: )" + (dir / "photos").string() +
+                                                                R"(}
+models:
+  - {id: cls, path: )" + models + R"(/shapes_cls.onnx, threads: 1}
+  - {id: face, path: )" + face + R"(, task: face, threads: 1}
+output: {dir: )" + (dir / "out").string() + R"(, video: false}
+ros2:
+  enabled: true
+  domain_id: )" + std::to_string(domain) + R"(
+  depth: 100
+  max_blocking_ms: 1000
+  localhost_only: true
+  diagnostics_hz: 0
+  wait_for_subscribers_s: 30
+  namespace: cf_)" + std::to_string(getpid()) + R"(
+)");
+  const std::string ns = "rt/cf_" + std::to_string(getpid()) + "/photos/";
+  const dds_entity_t pp = percept::test::loopback_participant(domain);
+  ASSERT_GT(pp, 0) << dds_strretcode(pp);
+  const Sub cls =
+      subscribe(pp, &vision_msgs_msg_dds__Classification__desc, ns + "cls/classification");
+  const Sub faces = subscribe(pp, &vision_msgs_msg_dds__Detection2DArray__desc, ns + "face/faces");
+  const std::string cmd = std::string(PERCEPT_BINARY) + " run " + (dir / "config.yaml").string() +
+                          " > " + (dir / "run.log").string() + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "percept run failed, see " << (dir / "run.log");
+  const auto cls_lines =
+      percept::test::jsonl_lines((dir / "out" / "detections.jsonl").string(), "cls");
+  const auto face_lines =
+      percept::test::jsonl_lines((dir / "out" / "detections.jsonl").string(), "face");
+  ASSERT_EQ(cls_lines.size(), 2u);
+  ASSERT_EQ(face_lines.size(), 2u);
+  size_t frame = 0;
+  const int n_cls = take_all<vision_msgs_msg_dds__Classification_>(cls, [&](const auto& m) {
+    check_header(m.header_, "photos");
+    const nlohmann::json& top = cls_lines[frame++].at("top");
+    ASSERT_EQ(m.results_._length, top.size());
+    ASSERT_GT(m.results_._length, 0u);
+    for (uint32_t i = 0; i < m.results_._length; ++i) {
+      EXPECT_EQ(std::string(m.results_._buffer[i].class_id_),
+                top[i].at("label").get<std::string>());
+      EXPECT_NEAR(m.results_._buffer[i].score_, top[i].at("score").get<double>(), 1e-4);
+      if (i) {
+        EXPECT_LE(m.results_._buffer[i].score_, m.results_._buffer[i - 1].score_);
+      }
+    }
+  });
+  EXPECT_EQ(n_cls, 2);
+  frame = 0;
+  int found = 0;
+  const int n_faces = take_all<vision_msgs_msg_dds__Detection2DArray_>(faces, [&](const auto& m) {
+    check_header(m.header_, "photos");
+    const nlohmann::json& want = face_lines[frame++].at("faces");
+    ASSERT_EQ(m.detections_._length, want.size());
+    for (uint32_t i = 0; i < m.detections_._length; ++i) {
+      const auto& d = m.detections_._buffer[i];
+      ++found;
+      ASSERT_EQ(d.results_._length, 1u);
+      EXPECT_STREQ(d.results_._buffer[0].hypothesis_.class_id_, "face");
+      EXPECT_NEAR(d.results_._buffer[0].hypothesis_.score_, want[i].at("score").get<double>(),
+                  1e-4);
+      const auto& box = want[i].at("box");
+      const double x1 = box[0], y1 = box[1], x2 = box[2], y2 = box[3];
+      EXPECT_NEAR(d.bbox_.center_.position_.x_, (x1 + x2) / 2, 0.01);
+      EXPECT_NEAR(d.bbox_.center_.position_.y_, (y1 + y2) / 2, 0.01);
+      EXPECT_NEAR(d.bbox_.size_x_, x2 - x1, 0.01);
+      EXPECT_NEAR(d.bbox_.size_y_, y2 - y1, 0.01);
+    }
+  });
+  EXPECT_EQ(n_faces, 2);
+  // The front (short-range) model finds the astronaut's face; the camera man's, smaller in its
+  // frame, is the back model's (faces_golden.json).
+  EXPECT_GE(found, 1) << "the astronaut's face";
+  dds_delete(pp);
+  fs::remove_all(dir);
+}
+
 }  // namespace

@@ -21,6 +21,10 @@ bool ros2_available();
 //   /<ns>/<camera>/<model>/detections   vision_msgs/Detection2DArray  (detect models)
 //   /<ns>/<camera>/<model>/depth        sensor_msgs/Image 32FC1       (depth models)
 //   /<ns>/<camera>/<model>/segmentation sensor_msgs/Image mono8       (segment models)
+//   /<ns>/<camera>/<model>/masks        sensor_msgs/Image mono16      (instance_segment)
+//   /<ns>/<camera>/<model>/classification vision_msgs/Classification  (classify models)
+//   /<ns>/<camera>/<model>/faces        vision_msgs/Detection2DArray  (face models)
+//   /<ns>/<camera>/camera_info          sensor_msgs/CameraInfo        (cameras with intrinsics)
 //   /<ns>/<camera>/annotated            sensor_msgs/Image rgb8        (annotated_hz > 0)
 //   /diagnostics                        diagnostic_msgs/DiagnosticArray, one status per camera
 // Headers carry the frame's capture time (system clock) and frame_ids[camera]. Throws
