@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const percept::mcap::ChannelInfo& c : r.channels()) {
     r.rewind();
     percept::mcap::MessageView m;
-    int images = 0, errors = 0;
+    [[maybe_unused]] int images = 0, errors = 0;
     [[maybe_unused]] int read_errors = 0;
     [[maybe_unused]] std::string first_error;
     // Every error skips what it names, so this ends; the bound is a second guard.
