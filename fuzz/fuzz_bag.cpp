@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "image_cdr.hpp"
 #include "mcap_reader.hpp"
@@ -20,7 +21,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 #endif
   if (!opened) return 0;
   percept::Image img;
-  for (const percept::mcap::ChannelInfo& c : r.channels()) {
+  // A copy: reading may meet Channel records the summary did not list, and channels() grows
+  // (the first 300 s run found this harness reading a reallocated vector).
+  const std::vector<percept::mcap::ChannelInfo> channels = r.channels();
+  for (const percept::mcap::ChannelInfo& c : channels) {
     r.rewind();
     percept::mcap::MessageView m;
     [[maybe_unused]] int images = 0, errors = 0;

@@ -50,6 +50,8 @@ class Reader {
   // The same over bytes in memory (the fuzz target); `name` stands for the path in errors. The
   // bytes must outlive the reader.
   Status open_memory(const uint8_t* data, size_t size, const std::string& name);
+  // Every channel seen so far. next() may add channels the summary did not list (a Channel
+  // record later in the data), so a reference into it does not survive a call to next().
   const std::vector<ChannelInfo>& channels() const { return channels_; }
   // The next message of `channel` in file order: false at the end of the data. An error (a
   // corrupt chunk, a malformed record) skips what it names: the next call goes on after it.
