@@ -32,8 +32,8 @@ APT_PACKAGES=(
   chromium chromium-driver
   # ROS 2 over DDS (docs/ROS2.md): Cyclone DDS and its IDL compiler; Fast DDS for the interop test.
   cyclonedds-dev cyclonedds-tools libfastrtps-dev
-  # Bags (docs/ROS2.md, "Recording"): MCAP chunk compression.
-  libzstd-dev liblz4-dev zlib1g-dev
+  # Bags (docs/ROS2.md, "Recording"): MCAP chunk compression, rosbag2's sqlite3 storage.
+  libzstd-dev liblz4-dev zlib1g-dev libsqlite3-dev
   # SHA-256 for ROS 2 type hashes (REP 2011).
   libssl-dev
   # ThreadSanitizer in CI (scripts/sanitize.sh tsan): GCC 12's TSan fails at start-up on newer
