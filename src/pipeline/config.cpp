@@ -220,7 +220,7 @@ void read_ros2(const Reader& r, const YAML::Node& n, Ros2Config& c) {
   r.check_keys(n, where,
                {"enabled", "domain_id", "qos", "depth", "deadline_ms", "lifespan_ms",
                 "max_blocking_ms", "localhost_only", "namespace", "annotated_hz", "diagnostics_hz",
-                "wait_for_subscribers_s", "socket_buffer_bytes"});
+                "wait_for_subscribers_s", "socket_buffer_bytes", "node_name", "distro"});
   if (n["enabled"]) c.enabled = r.boolean(n, "enabled", where);
   if (n["domain_id"]) c.domain_id = r.integer(n, "domain_id", where, 0, 232);
   if (n["qos"]) c.qos = read_qos(r, n, where);
@@ -241,6 +241,17 @@ void read_ros2(const Reader& r, const YAML::Node& n, Ros2Config& c) {
     c.wait_for_subscribers_s = r.number(n, "wait_for_subscribers_s", where, 0, 3600);
   if (n["socket_buffer_bytes"])
     c.socket_buffer_bytes = r.integer(n, "socket_buffer_bytes", where, 65536, 1 << 30);
+  if (n["node_name"]) {
+    c.node_name = r.str(n, "node_name", where);
+    if (!is_ros2_name_token(c.node_name))
+      r.fail(n["node_name"], "ros2.node_name: '" + c.node_name +
+                                 "' is not a ROS 2 node name (letters, digits, _; not starting "
+                                 "with a digit)");
+  }
+  if (n["distro"] && !parse_ros2_distro(r.str(n, "distro", where), c.distro))
+    r.fail(n["distro"], "ros2.distro: '" + r.str(n, "distro", where) +
+                            "' is not a ROS 2 distro (humble, iron, jazzy, kilted, rolling; "
+                            "foxy and galactic read as humble)");
 }
 
 ReconnectConfig read_reconnect(const Reader& r, const YAML::Node& n, const std::string& where) {

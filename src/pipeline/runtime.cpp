@@ -102,6 +102,7 @@ class Pipeline {
           c.depth_model = static_cast<int>(m);
       info_.camera_depth_model.push_back(c.depth_model);
       c.intrinsics = c.config->intrinsics;
+      info_.camera_intrinsics.push_back(c.intrinsics);
       // Relative depth has no scale: no 3D positions, so no detections_3d topic either.
       info_.camera_3d.push_back(
           c.intrinsics.has_value() && c.depth_model >= 0 &&

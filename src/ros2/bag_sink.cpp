@@ -156,7 +156,7 @@ class BagSink final : public Sink {
   // A channel (MCAP) or topic row (sqlite3) for `topic`, its definition stored once per type.
   uint16_t add(const std::string& topic, const dds_topic_descriptor_t* desc) {
     const std::string type = ros2::ros_type_name(desc->m_typename);
-    const std::string definition = ros2::ros2msg_schema(type, ros2::Distro::jazzy);
+    const std::string definition = ros2::ros2msg_schema(type, Ros2Distro::jazzy);
     const std::string hash = ros2::type_hash(type);
     uint16_t id = 0;
     if (db3_) {

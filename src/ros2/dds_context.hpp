@@ -11,7 +11,18 @@
 
 namespace percept::ros2 {
 
-// The Cyclone DDS configuration XML for `c` (appended to $CYCLONEDDS_URI when that is set).
+// What $CYCLONEDDS_URI (comma-separated XML fragments, file:// URIs or paths) already selects,
+// so percept's own settings do not repeat it: Cyclone refuses the same interface twice.
+struct UserDdsConfig {
+  std::string uri;                  // $CYCLONEDDS_URI, "" when unset
+  bool selects_interfaces = false;  // <Interfaces> / <NetworkInterfaceAddress>
+  bool sets_peers = false;          // <Peers>
+  std::string unreadable;           // a file:// or path it names that cannot be read
+};
+UserDdsConfig read_user_dds_config(const char* uri);
+
+// The Cyclone DDS configuration XML for `c`: $CYCLONEDDS_URI first when set, then percept's
+// settings less what the user's configuration already selects.
 std::string domain_config_xml(const Ros2Config& c);
 
 // An owned DDS entity; deleting a participant deletes everything it created.
@@ -33,10 +44,11 @@ class Entity {
   dds_entity_t e_ = 0;
 };
 
-// A participant on the config's domain. The domain is created on first use with
-// domain_config_xml(c); later participants on the same domain id share it (Cyclone allows one
-// configuration per domain per process). Throws percept::Error.
-Entity create_participant(const Ros2Config& c);
+// A participant on the config's domain with QoS `qos` (may be null). The domain is created on
+// first use with domain_config_xml(c); later participants on the same domain id share it
+// (Cyclone allows one configuration per domain per process). Throws percept::Error saying what
+// was tried and what to change.
+Entity create_participant(const Ros2Config& c, const dds_qos_t* qos = nullptr);
 
 // Writer / reader QoS for a preset (ROS 2's profiles), XCDR1 data representation; deadline and
 // lifespan (writers) when over 0.

@@ -86,7 +86,7 @@ struct Library {
   std::map<std::string, MsgDefinition> defs;
 };
 
-const Library& library(Distro d) {
+const Library& library(Ros2Distro d) {
   static std::once_flag once;
   static Library libs[2];
   std::call_once(once, [] {
@@ -97,7 +97,7 @@ const Library& library(Distro d) {
     }
     libs[0].defs["rmw_dds_common/msg/Gid"] = parse_msg("rmw_dds_common/msg/Gid", humble_gid_text());
   });
-  return libs[d == Distro::humble ? 0 : 1];
+  return libs[d == Ros2Distro::humble ? 0 : 1];
 }
 
 void append_description(std::string& out, const MsgDefinition& def) {
@@ -114,16 +114,6 @@ void append_description(std::string& out, const MsgDefinition& def) {
 }
 
 }  // namespace
-
-Distro parse_distro(const std::string& s) {
-  if (s == "humble") return Distro::humble;
-  if (s == "iron" || s == "jazzy" || s == "kilted" || s == "rolling") return Distro::jazzy;
-  throw Error("unknown ROS 2 distro '" + s + "' (humble, iron, jazzy, kilted or rolling)");
-}
-
-const char* distro_name(Distro d) {
-  return d == Distro::humble ? "humble" : "jazzy";
-}
 
 MsgDefinition parse_msg(const std::string& type_name, std::string_view text) {
   const size_t slash = type_name.find('/');
@@ -157,14 +147,14 @@ MsgDefinition parse_msg(const std::string& type_name, std::string_view text) {
   return def;
 }
 
-const MsgDefinition& msg_definition(const std::string& type_name, Distro d) {
+const MsgDefinition& msg_definition(const std::string& type_name, Ros2Distro d) {
   const Library& lib = library(d);
   const auto it = lib.defs.find(type_name);
   if (it == lib.defs.end()) throw Error("no message definition for ROS 2 type '" + type_name + "'");
   return it->second;
 }
 
-std::vector<std::string> referenced_types(const std::string& type_name, Distro d) {
+std::vector<std::string> referenced_types(const std::string& type_name, Ros2Distro d) {
   std::set<std::string> seen;
   std::vector<std::string> stack{type_name};
   while (!stack.empty()) {
@@ -178,7 +168,7 @@ std::vector<std::string> referenced_types(const std::string& type_name, Distro d
   return {seen.begin(), seen.end()};  // std::set: sorted by name
 }
 
-std::string type_description_json(const std::string& type_name, Distro d) {
+std::string type_description_json(const std::string& type_name, Ros2Distro d) {
   std::string out = "{\"type_description\": ";
   append_description(out, msg_definition(type_name, d));
   out += ", \"referenced_type_descriptions\": [";
@@ -191,7 +181,7 @@ std::string type_description_json(const std::string& type_name, Distro d) {
   return out;
 }
 
-std::string type_hash(const std::string& type_name, Distro d) {
+std::string type_hash(const std::string& type_name, Ros2Distro d) {
   const std::string json = type_description_json(type_name, d);
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(json.data()), json.size(), digest);
@@ -204,11 +194,11 @@ std::string type_hash(const std::string& type_name, Distro d) {
   return out;
 }
 
-std::string typehash_user_data(const std::string& type_name, Distro d) {
+std::string typehash_user_data(const std::string& type_name, Ros2Distro d) {
   return "typehash=" + type_hash(type_name, d) + ";";
 }
 
-std::string ros2msg_schema(const std::string& type_name, Distro d) {
+std::string ros2msg_schema(const std::string& type_name, Ros2Distro d) {
   std::string out = msg_definition(type_name, d).text;
   for (const std::string& ref : referenced_types(type_name, d)) {
     const size_t m = ref.find("/msg/");

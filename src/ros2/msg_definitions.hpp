@@ -10,16 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "percept/io/ros2_options.hpp"  // Ros2Distro: Gid is char[24] on Humble, [16] later
+
 namespace percept::ros2 {
-
-// The one type whose layout differs between distros: rmw_dds_common/msg/Gid is char[24] on
-// Humble and char[16] from Iron on.
-enum class Distro { humble, jazzy };
-
-// "humble" or "jazzy" (Iron, Jazzy, Kilted, Rolling read as jazzy); throws percept::Error on
-// anything else, naming the accepted values.
-Distro parse_distro(const std::string& s);
-const char* distro_name(Distro d);
 
 // One field as REP 2011 describes it (type ids of rosidl's FieldType: 1 nested, 2 int8 ...).
 struct MsgField {
@@ -41,23 +34,24 @@ struct MsgDefinition {
 MsgDefinition parse_msg(const std::string& type_name, std::string_view text);
 
 // The definition of a known type; throws percept::Error for a type percept does not know.
-const MsgDefinition& msg_definition(const std::string& type_name, Distro d = Distro::jazzy);
+const MsgDefinition& msg_definition(const std::string& type_name, Ros2Distro d = Ros2Distro::jazzy);
 
 // Every type `type_name` references, transitively, once each, sorted by name.
-std::vector<std::string> referenced_types(const std::string& type_name, Distro d = Distro::jazzy);
+std::vector<std::string> referenced_types(const std::string& type_name,
+                                          Ros2Distro d = Ros2Distro::jazzy);
 
 // The REP 2011 hashed JSON: {"type_description": ..., "referenced_type_descriptions": [...]}.
-std::string type_description_json(const std::string& type_name, Distro d = Distro::jazzy);
+std::string type_description_json(const std::string& type_name, Ros2Distro d = Ros2Distro::jazzy);
 
 // "RIHS01_" + the lowercase hex SHA-256 of type_description_json.
-std::string type_hash(const std::string& type_name, Distro d = Distro::jazzy);
+std::string type_hash(const std::string& type_name, Ros2Distro d = Ros2Distro::jazzy);
 
 // The USER_DATA rmw layers put on an endpoint: "typehash=RIHS01_<64 hex>;".
-std::string typehash_user_data(const std::string& type_name, Distro d = Distro::jazzy);
+std::string typehash_user_data(const std::string& type_name, Ros2Distro d = Ros2Distro::jazzy);
 
 // The `ros2msg` schema of a type as rosbag2 writes it: its .msg text, then for every referenced
 // type a line of 80 '=', "MSG: pkg/Name" and its text.
-std::string ros2msg_schema(const std::string& type_name, Distro d = Distro::jazzy);
+std::string ros2msg_schema(const std::string& type_name, Ros2Distro d = Ros2Distro::jazzy);
 
 // "vision_msgs::msg::dds_::Detection2DArray_" -> "vision_msgs/msg/Detection2DArray"; throws
 // percept::Error for a name that is not a ROS 2 DDS type name.

@@ -12,8 +12,10 @@
 #include <mutex>
 #include <thread>
 
+#include "camera_info_message.hpp"
 #include "dds_context.hpp"
 #include "messages.hpp"
+#include "node_graph.hpp"
 #include "percept/core/clock.hpp"
 #include "percept/io/annotate.hpp"
 #include "percept/ros2/ros2.hpp"
@@ -32,8 +34,8 @@ char* cstr(const std::string& s) {
 }
 
 struct Writer {
-  Entity topic, writer;
-  std::string name;  // ROS 2 name, for messages
+  ros2::Endpoint writer;  // its topic, listed under percept's node
+  std::string name;       // ROS 2 name, for messages
   uint64_t written = 0, failed = 0;
 };
 
@@ -50,13 +52,14 @@ class Ros2Sink final : public Sink {
  public:
   Ros2Sink(const Ros2Config& cfg, const PipelineInfo& info, std::vector<std::string> frame_ids)
       : cfg_(cfg), info_(info), frame_ids_(std::move(frame_ids)) {
-    participant_ = ros2::create_participant(cfg_);
+    node_ = ros2::Node::get(cfg_);
     dds_qos_t* qos = ros2::create_qos(cfg_.qos, cfg_.depth, cfg_.deadline_ms, cfg_.max_blocking_ms,
                                       cfg_.lifespan_ms);
     const std::string prefix = cfg_.ns.empty() ? "" : "/" + cfg_.ns;
     const size_t cams = info_.camera_ids.size();
     model_writers_.assign(cams, std::vector<ModelWriters>(info_.model_ids.size()));
     annotated_.assign(cams, -1);
+    camera_info_.assign(cams, -1);
     health_.resize(cams);
     for (size_t c = 0; c < cams; ++c) {
       const std::string base = prefix + "/" + info_.camera_ids[c];
@@ -82,6 +85,9 @@ class Ros2Sink final : public Sink {
       }
       if (cfg_.annotated_hz > 0)
         annotated_[c] = add(base + "/annotated", &sensor_msgs_msg_dds__Image__desc, qos);
+      // The pinhole model of the pixels every result of this camera is in, once per frame.
+      if (c < info_.camera_intrinsics.size() && info_.camera_intrinsics[c])
+        camera_info_[c] = add(base + "/camera_info", &sensor_msgs_msg_dds__CameraInfo__desc, qos);
     }
     if (cfg_.diagnostics_hz > 0)
       diagnostics_ = add("/diagnostics", &diagnostic_msgs_msg_dds__DiagnosticArray__desc, qos);
@@ -128,6 +134,12 @@ class Ros2Sink final : public Sink {
       if (mw.masks >= 0 && has(got, Content::masks))
         ok &= write_sample(writers_[mw.masks], msgs_.masks(f, m, frame_id));
     }
+    if (camera_info_[c] >= 0) {
+      sensor_msgs_msg_dds__CameraInfo_ m = ros2::camera_info_message(
+          *info_.camera_intrinsics[c], f.image.width(), f.image.height(), zero_d_);
+      m.header_ = header(f.capture_wall_ns, frame_id);
+      ok &= write_sample(writers_[camera_info_[c]], &m);
+    }
     CameraHealth& h = health_[c];
     if (annotated_[c] >= 0 &&
         f.publish_ns - h.last_annotated_ns >= static_cast<int64_t>(1e9 / cfg_.annotated_hz)) {
@@ -153,7 +165,7 @@ class Ros2Sink final : public Sink {
     for (const Writer& w : writers_) failed += w.failed;
     if (failed) spdlog::warn("ros2: {} DDS writes failed or timed out", failed);
     writers_.clear();
-    participant_ = Entity();
+    node_.reset();
   }
 
   std::vector<std::string> outputs() const override { return {}; }
@@ -165,11 +177,7 @@ class Ros2Sink final : public Sink {
     Writer w;
     w.name = ros_name;
     const std::string topic = ros2_topic_name(ros_name);
-    w.topic =
-        Entity(check(dds_create_topic(participant_.get(), desc, topic.c_str(), nullptr, nullptr),
-                     "ros2: cannot create topic '" + topic + "'"));
-    w.writer = Entity(check(dds_create_writer(participant_.get(), w.topic.get(), qos, nullptr),
-                            "ros2: cannot create a writer on '" + topic + "'"));
+    w.writer = ros2::Endpoint::writer(node_, desc, topic, qos);
     writers_.push_back(std::move(w));
     spdlog::info("ros2: publishing {} ({}, {})", ros_name, desc->m_typename,
                  ros2_qos_name(cfg_.qos));
@@ -323,7 +331,7 @@ class Ros2Sink final : public Sink {
   Ros2Config cfg_;
   const PipelineInfo& info_;
   std::vector<std::string> frame_ids_;
-  Entity participant_;
+  std::shared_ptr<ros2::Node> node_;
   std::vector<Writer> writers_;
   struct ModelWriters {  // writers_ indices per kind of result, -1 for none
     int detections = -1, detections_3d = -1, depth = -1, segmentation = -1;
@@ -331,6 +339,8 @@ class Ros2Sink final : public Sink {
   };
   std::vector<std::vector<ModelWriters>> model_writers_;  // [camera][model]
   std::vector<int> annotated_;                            // [camera] -> writers_ index, -1
+  std::vector<int> camera_info_;                          // [camera] -> writers_ index, -1
+  std::array<double, 5> zero_d_{};                        // CameraInfo.d: no distortion
   int diagnostics_ = -1;
   std::vector<CameraHealth> health_;
   int64_t last_diag_ns_ = 0;

@@ -5,6 +5,7 @@
 
 #include "dds_context.hpp"
 #include "image_message.hpp"
+#include "node_graph.hpp"
 #include "percept/core/clock.hpp"
 #include "percept/ros2/ros2.hpp"
 #include "ros2_msgs.h"
@@ -22,18 +23,18 @@ class Ros2Source final : public Source {
   Ros2Source(const std::string& camera, const Ros2SourceConfig& src, const Ros2Config& dds,
              const std::atomic<bool>* stop)
       : topic_(src.topic), timeout_s_(src.timeout_s), stop_(stop) {
-    participant_ = ros2::create_participant(dds);
+    node_ = ros2::Node::get(dds);
     const std::string name = ros2_topic_name(src.topic);
-    topic_entity_ =
-        Entity(check(dds_create_topic(participant_.get(), &sensor_msgs_msg_dds__Image__desc,
-                                      name.c_str(), nullptr, nullptr),
-                     "camera '" + camera + "': cannot create topic '" + name + "'"));
     dds_qos_t* qos = ros2::create_qos(src.qos, src.depth, 0, 0);
-    reader_ = Entity(check(dds_create_reader(participant_.get(), topic_entity_.get(), qos, nullptr),
-                           "camera '" + camera + "': cannot subscribe to '" + name + "'"));
+    try {
+      reader_ = ros2::Endpoint::reader(node_, &sensor_msgs_msg_dds__Image__desc, name, qos);
+    } catch (const Error& e) {
+      dds_delete_qos(qos);
+      throw Error("camera '" + camera + "': " + e.what());
+    }
     dds_delete_qos(qos);
     check(dds_set_status_mask(reader_.get(), DDS_DATA_AVAILABLE_STATUS), "dds_set_status_mask");
-    waitset_ = Entity(check(dds_create_waitset(participant_.get()), "dds_create_waitset"));
+    waitset_ = Entity(check(dds_create_waitset(node_->participant()), "dds_create_waitset"));
     check(dds_waitset_attach(waitset_.get(), reader_.get(), 0), "dds_waitset_attach");
     spdlog::info("camera '{}': subscribed to {} (sensor_msgs/Image, {})", camera, src.topic,
                  ros2_qos_name(src.qos));
@@ -41,9 +42,8 @@ class Ros2Source final : public Source {
 
   ~Ros2Source() override {
     waitset_ = Entity();
-    reader_ = Entity();
-    topic_entity_ = Entity();
-    participant_ = Entity();
+    reader_.reset();
+    node_.reset();
   }
 
   Result<bool> read(Image& frame) override {
@@ -82,7 +82,9 @@ class Ros2Source final : public Source {
   std::string topic_;
   double timeout_s_;
   const std::atomic<bool>* stop_;
-  Entity participant_, topic_entity_, reader_, waitset_;
+  std::shared_ptr<ros2::Node> node_;
+  ros2::Endpoint reader_;
+  Entity waitset_;
   int64_t stamp_ns_ = 0;
 };
 

@@ -54,6 +54,8 @@ TEST_F(Ros2ConfigTest, ReadsTheSectionAndRos2Cameras) {
   diagnostics_hz: 2
   wait_for_subscribers_s: 3
   socket_buffer_bytes: 4194304
+  node_name: arm_perception
+  distro: humble
 )"));
   const Ros2Config& r = cfg.ros2;
   EXPECT_TRUE(r.enabled);
@@ -69,6 +71,8 @@ TEST_F(Ros2ConfigTest, ReadsTheSectionAndRos2Cameras) {
   EXPECT_DOUBLE_EQ(r.diagnostics_hz, 2);
   EXPECT_DOUBLE_EQ(r.wait_for_subscribers_s, 3);
   EXPECT_EQ(r.socket_buffer_bytes, 4194304);
+  EXPECT_EQ(r.node_name, "arm_perception");
+  EXPECT_EQ(r.distro, Ros2Distro::humble);
   EXPECT_EQ(cfg.cameras[0].frame_id, "front_optical");
   EXPECT_EQ(cfg.cameras[1].frame_id, "");
   const SourceConfig& s = cfg.cameras[1].source;
@@ -83,7 +87,10 @@ TEST_F(Ros2ConfigTest, ReadsTheSectionAndRos2Cameras) {
 TEST_F(Ros2ConfigTest, DefaultsComeFromTheRosEnvironment) {
   setenv("ROS_DOMAIN_ID", "17", 1);
   setenv("ROS_LOCALHOST_ONLY", "1", 1);
+  setenv("ROS_DISTRO", "humble", 1);
   const auto cfg = load_pipeline_config(write(std::string(kCameras)));
+  EXPECT_EQ(cfg.ros2.distro, Ros2Distro::humble);
+  EXPECT_EQ(cfg.ros2.node_name, "percept");
   EXPECT_FALSE(cfg.ros2.enabled);
   EXPECT_EQ(cfg.ros2.domain_id, 17);
   EXPECT_TRUE(cfg.ros2.localhost_only);
@@ -92,6 +99,11 @@ TEST_F(Ros2ConfigTest, DefaultsComeFromTheRosEnvironment) {
   EXPECT_EQ(cfg.cameras[1].source.ros2.qos, Ros2Qos::reliable);
   const auto cfg2 = load_pipeline_config(write(std::string(kCameras) + "ros2: {domain_id: 3}\n"));
   EXPECT_EQ(cfg2.ros2.domain_id, 3);  // the file wins over the environment
+  setenv("ROS_DISTRO", "rolling", 1);
+  EXPECT_EQ(load_pipeline_config(write(std::string(kCameras))).ros2.distro, Ros2Distro::jazzy);
+  setenv("ROS_DISTRO", "ardent", 1);  // unknown: a warning, and jazzy's layout
+  EXPECT_EQ(load_pipeline_config(write(std::string(kCameras))).ros2.distro, Ros2Distro::jazzy);
+  unsetenv("ROS_DISTRO");
   unsetenv("ROS_DOMAIN_ID");
   unsetenv("ROS_LOCALHOST_ONLY");
 }
@@ -103,6 +115,8 @@ TEST_F(Ros2ConfigTest, ErrorsNameFileLineAndKey) {
   expect_error(c + "ros2: {qos: best_effort}\n", 13, {"ros2.qos", "sensor_data or reliable"});
   expect_error(c + "ros2: {domain_id: 300}\n", 13, {"ros2.domain_id", "out of range"});
   expect_error(c + "ros2: {namespace: 'a b'}\n", 13, {"ros2.namespace", "not a ROS 2 name"});
+  expect_error(c + "ros2: {node_name: 9lives}\n", 13, {"ros2.node_name", "not a ROS 2 node name"});
+  expect_error(c + "ros2: {distro: foxglove}\n", 13, {"ros2.distro: 'foxglove'", "humble, iron"});
   expect_error(R"(cameras:
   - id: front-left
     source: synthetic

@@ -287,10 +287,13 @@ ros2:
   dds::TypeSupport d2(
       new ReaderType<int>("vision_msgs::msg::dds_::Detection2DArray_", read_nothing));
   dds::TypeSupport img(new ReaderType<int>("sensor_msgs::msg::dds_::Image_", read_nothing));
+  dds::TypeSupport cam(new ReaderType<int>("sensor_msgs::msg::dds_::CameraInfo_", read_nothing));
   ASSERT_EQ(d2.register_type(pp), ReturnCode_t::RETCODE_OK);
   ASSERT_EQ(img.register_type(pp), ReturnCode_t::RETCODE_OK);
+  ASSERT_EQ(cam.register_type(pp), ReturnCode_t::RETCODE_OK);
   for (const auto& [name, t] : {std::pair{base + "detector/detections", d2.get_type_name()},
-                                std::pair{base + "depth/depth", img.get_type_name()}}) {
+                                std::pair{base + "depth/depth", img.get_type_name()},
+                                std::pair{base + "camera_info", cam.get_type_name()}}) {
     dds::Topic* other = pp->create_topic(name, t, dds::TOPIC_QOS_DEFAULT);
     ASSERT_NE(other, nullptr) << name;
     ASSERT_NE(sub->create_datareader(other, rqos), nullptr) << name;

@@ -301,6 +301,8 @@ ros2:
                               ns + "/front/detector/detections_3d");
   // Subscribed so that percept does not wait for a subscriber on it; not checked here.
   const Sub depth = subscribe(pp, &sensor_msgs_msg_dds__Image__desc, ns + "/front/depth/depth");
+  // The camera has intrinsics: its CameraInfo goes out with every frame.
+  const Sub info = subscribe(pp, &sensor_msgs_msg_dds__CameraInfo__desc, ns + "/front/camera_info");
   const std::string cmd = std::string(PERCEPT_BINARY) + " run " + (dir / "config.yaml").string() +
                           " > " + (dir / "run.log").string() + " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << "percept run failed, see " << (dir / "run.log");
@@ -356,6 +358,29 @@ ros2:
   EXPECT_EQ(n3, kTracked);
   EXPECT_GT(placed, kTracked);
   EXPECT_EQ(take_all<sensor_msgs_msg_dds__Image_>(depth, [](const auto&) {}), kTracked);
+  frame = 0;
+  const int n_info = take_all<sensor_msgs_msg_dds__CameraInfo_>(info, [&](const auto& m) {
+    check_header(m.header_, "front_optical");
+    // Stamped like the results of the same frame, so message_filters can pair them.
+    EXPECT_NEAR(m.header_.stamp_.sec_ + m.header_.stamp_.nanosec_ * 1e-9,
+                lines[static_cast<size_t>(frame++)].at("capture_time_s").get<double>(), 1e-5);
+    EXPECT_EQ(m.width_, 320u);
+    EXPECT_EQ(m.height_, 240u);
+    EXPECT_STREQ(m.distortion_model_, "plumb_bob");
+    ASSERT_EQ(m.d_._length, 5u);
+    for (uint32_t i = 0; i < 5; ++i) EXPECT_EQ(m.d_._buffer[i], 0.0);
+    const double k[9] = {300, 0, 160, 0, 300, 120, 0, 0, 1};
+    const double r[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    const double p[12] = {300, 0, 160, 0, 0, 300, 120, 0, 0, 0, 1, 0};
+    for (int i = 0; i < 9; ++i) {
+      EXPECT_EQ(m.k_[i], k[i]) << "K[" << i << "]";
+      EXPECT_EQ(m.r_[i], r[i]) << "R[" << i << "]";
+    }
+    for (int i = 0; i < 12; ++i) EXPECT_EQ(m.p_[i], p[i]) << "P[" << i << "]";
+    EXPECT_EQ(m.binning_x_, 0u);
+    EXPECT_EQ(m.roi_.width_, 0u);
+  });
+  EXPECT_EQ(n_info, kTracked);
   dds_delete(pp);
 }
 

@@ -31,12 +31,13 @@ TEST(TypeHash, PublishedHashesOfNestedTypes) {
 }
 
 TEST(TypeHash, DiscoveryInfoHashOnJazzyAndADifferentOneOnHumble) {
-  EXPECT_EQ(type_hash("rmw_dds_common/msg/ParticipantEntitiesInfo", Distro::jazzy),
+  EXPECT_EQ(type_hash("rmw_dds_common/msg/ParticipantEntitiesInfo", Ros2Distro::jazzy),
             "RIHS01_91a0593bacdcc50ea9bdcf849a938b128412cc1ea821245c663bcd26f83c295e");
   // Humble's 24-byte gid is another type: its description, and so its hash, differ.
-  EXPECT_NE(type_hash("rmw_dds_common/msg/ParticipantEntitiesInfo", Distro::humble),
-            type_hash("rmw_dds_common/msg/ParticipantEntitiesInfo", Distro::jazzy));
-  EXPECT_EQ(msg_definition("rmw_dds_common/msg/Gid", Distro::humble).fields.at(0).capacity, 24u);
+  EXPECT_NE(type_hash("rmw_dds_common/msg/ParticipantEntitiesInfo", Ros2Distro::humble),
+            type_hash("rmw_dds_common/msg/ParticipantEntitiesInfo", Ros2Distro::jazzy));
+  EXPECT_EQ(msg_definition("rmw_dds_common/msg/Gid", Ros2Distro::humble).fields.at(0).capacity,
+            24u);
 }
 
 TEST(TypeHash, UserDataIsWhatRmwWrites) {
@@ -86,8 +87,12 @@ TEST(TypeHash, BadInputNamesTheTypeAndLine) {
     EXPECT_NE(std::string(e.what()).find("pkg/msg/T:2"), std::string::npos) << e.what();
   }
   EXPECT_THROW(msg_definition("nope/msg/Nope"), Error);
-  EXPECT_THROW(parse_distro("foxy"), Error);
-  EXPECT_EQ(parse_distro("iron"), Distro::jazzy);
+  Ros2Distro d = Ros2Distro::humble;
+  EXPECT_FALSE(parse_ros2_distro("ardent", d));
+  EXPECT_TRUE(parse_ros2_distro("iron", d));
+  EXPECT_EQ(d, Ros2Distro::jazzy);
+  EXPECT_TRUE(parse_ros2_distro("foxy", d));
+  EXPECT_EQ(d, Ros2Distro::humble);
 }
 
 TEST(TypeHash, RosTypeNamesFromDdsTypeNames) {

@@ -13,6 +13,13 @@ namespace percept {
 enum class Ros2Qos { sensor_data, reliable };
 const char* ros2_qos_name(Ros2Qos q);
 
+// The rmw_dds_common layout of the node graph (ros_discovery_info): Humble and older carry
+// 24-byte gids, Iron and later 16 (docs/ROS2.md, "Node graph").
+enum class Ros2Distro { humble, jazzy };
+const char* ros2_distro_name(Ros2Distro d);
+// humble, foxy, galactic -> humble; iron, jazzy, kilted, rolling -> jazzy; false otherwise.
+bool parse_ros2_distro(const std::string& s, Ros2Distro& out);
+
 struct Ros2Config {
   bool enabled = false;             // publish results (the section's presence alone does not)
   int domain_id = 0;                // default: $ROS_DOMAIN_ID when set, else 0
@@ -30,6 +37,10 @@ struct Ros2Config {
   // Only 127.0.0.1 (no multicast, unicast discovery to local peers), like
   // ROS_LOCALHOST_ONLY=1; default: $ROS_LOCALHOST_ONLY == 1.
   bool localhost_only = false;
+  // How percept shows in `ros2 node list`: node name, and the graph layout of the ROS 2 distro
+  // it talks to (default: $ROS_DISTRO, else jazzy).
+  std::string node_name = "percept";
+  Ros2Distro distro = Ros2Distro::jazzy;
   std::string ns = "percept";  // topic prefix: /<ns>/<camera>/<model>/detections
   double annotated_hz = 0;     // /<ns>/<camera>/annotated (rgb8) at most this often; 0: off
   double diagnostics_hz = 1;   // /diagnostics (DiagnosticArray) per camera; 0: off
@@ -40,7 +51,8 @@ struct Ros2Config {
   int socket_buffer_bytes = 8 << 20;
 };
 
-// $ROS_DOMAIN_ID and $ROS_LOCALHOST_ONLY=1 as defaults (before a config's explicit keys).
+// $ROS_DOMAIN_ID, $ROS_LOCALHOST_ONLY=1 and $ROS_DISTRO as defaults (before a config's
+// explicit keys).
 void apply_ros_environment(Ros2Config& c);
 
 // Settings of one `source: ros2` camera (sensor_msgs/Image subscription).

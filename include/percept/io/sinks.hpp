@@ -8,10 +8,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "percept/core/intrinsics.hpp"
 #include "percept/core/jsonl_writer.hpp"
 #include "percept/io/frame.hpp"
 #include "percept/io/video_writer.hpp"
@@ -31,6 +33,10 @@ struct PipelineInfo {
   std::vector<int> camera_depth_model;  // the depth model whose map gave distances, or -1
   // Whether the camera's detections can have 3D positions (intrinsics and a metric depth model).
   std::vector<bool> camera_3d;
+  // Each camera's pinhole model in the pixels percept processes (after `rectify:`), when the
+  // config gives one (`intrinsics:` or the calibration's P); the ROS 2 sink publishes it as
+  // sensor_msgs/CameraInfo.
+  std::vector<std::optional<Intrinsics>> camera_intrinsics;
   // What a camera's source is doing now (any thread may ask; unset: always ok). The ROS 2
   // diagnostics report a lost source as an error.
   std::function<SourceState(size_t camera)> source_state;
