@@ -4,6 +4,9 @@
 
 #include <filesystem>
 
+#include <array>
+
+#include "camera_info_message.hpp"
 #include "cdr.hpp"
 #include "db3_writer.hpp"
 #include "mcap_writer.hpp"
@@ -74,10 +77,14 @@ class BagSink final : public Sink {
     const size_t cams = info_.camera_ids.size();
     channels_.assign(cams, std::vector<Channels>(info_.model_ids.size()));
     image_channel_.assign(cams, 0);
+    camera_info_channel_.assign(cams, 0);
     for (size_t c = 0; c < cams; ++c) {
       const std::string base = prefix + "/" + info_.camera_ids[c];
       if (options_.images)
         image_channel_[c] = add(base + "/image_raw", &sensor_msgs_msg_dds__Image__desc);
+      if (c < info_.camera_intrinsics.size() && info_.camera_intrinsics[c])
+        camera_info_channel_[c] =
+            add(base + "/camera_info", &sensor_msgs_msg_dds__CameraInfo__desc);
       // The ros2 sink's topics (ros2.hpp), one channel each.
       for (size_t m : info_.camera_models[c]) {
         const std::string mbase = base + "/" + info_.model_ids[m];
@@ -109,6 +116,12 @@ class BagSink final : public Sink {
     const std::string& frame_id = frame_ids_[c];
     status_ = {};
     if (image_channel_[c]) record(image_channel_[c], f, msgs_.camera_image(f, frame_id));
+    if (camera_info_channel_[c]) {  // as the ros2 sink publishes it, once per frame
+      sensor_msgs_msg_dds__CameraInfo_ m = ros2::camera_info_message(
+          *info_.camera_intrinsics[c], f.image.width(), f.image.height(), zero_d_);
+      m.header_ = ros2::header(f.capture_wall_ns, frame_id);
+      record(camera_info_channel_[c], f, &m);
+    }
     for (size_t m : info_.camera_models[c]) {
       const Channels& ch = channels_[c][m];
       const ModelResult& r = f.results[m];
@@ -199,6 +212,8 @@ class BagSink final : public Sink {
   std::vector<const dds_topic_descriptor_t*> types_{nullptr};  // by channel id
   std::vector<std::vector<Channels>> channels_;                // [camera][model]
   std::vector<uint16_t> image_channel_;                        // [camera], 0 for none
+  std::vector<uint16_t> camera_info_channel_;                  // [camera], 0 for none
+  std::array<double, 5> zero_d_{};                             // CameraInfo.d: no distortion
   Status status_;
 };
 

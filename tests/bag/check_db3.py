@@ -24,6 +24,7 @@ import yaml
 FRAMES = 12
 TOPICS = {
     "/percept/a/image_raw": "sensor_msgs/msg/Image",
+    "/percept/a/camera_info": "sensor_msgs/msg/CameraInfo",
     "/percept/a/det/detections": "vision_msgs/msg/Detection2DArray",
     "/percept/a/det/detections_3d": "vision_msgs/msg/Detection3DArray",
     "/percept/a/depth/depth": "sensor_msgs/msg/Image",
@@ -126,6 +127,10 @@ def check_messages(db, complete):
                 want = (160, 120) if cam == "a" else (128, 96)
                 if (w, h) != want or n != step * h or c.o + n > len(c.b):
                     problems.append(f"{name}: {w}x{h} {enc} step {step} data {n}")
+            elif type_ == "sensor_msgs/msg/CameraInfo":
+                h, w, model = c.u32(), c.u32(), c.string()
+                if (w, h, model) != (160, 120, "plumb_bob"):
+                    problems.append(f"{name}: {w}x{h} {model}")
             elif type_ == "vision_msgs/msg/Detection2DArray":
                 detections.setdefault(cam, []).append(c.u32())
         except (ValueError, struct.error, UnicodeDecodeError, IndexError) as e:

@@ -15,7 +15,8 @@
 namespace percept {
 
 // A sink writing, per frame, what the ros2 sink would publish under `ros_namespace` (the
-// topics of ros2.hpp except /diagnostics and annotated images; with options.images, also
+// topics of ros2.hpp, camera_info included, except /diagnostics and annotated images; with
+// options.images, also
 // /<ns>/<camera>/image_raw, the camera's frame): one MCAP channel (or topics row) per topic, log
 // and publish time = the frame's capture time (header.stamp). Throws percept::Error when the file
 // cannot be created. write() runs on the sink's thread only; a chunk that cannot be written (disk
