@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Recording's cost on the pipeline (docs/PERFORMANCE.md, "Recording to MCAP"): the same config
-# run without a bag, with a bag of the results, and with a bag of the results plus every camera
-# frame (uncompressed, zstd, lz4), REPS times each, interleaved (A B C A B C ...) so that the machine's noise hits
-# every variant alike. Prints each run's FPS (summary.json) and the medians.
+# run without a bag, with a bag of the results, with a bag of the results plus every camera
+# frame (uncompressed, zstd, lz4), and with the results in a sqlite3 bag, REPS times each
+# (VARIANTS="none results sqlite3" picks some), interleaved (A B C A B C ...) so that the
+# machine's noise hits every variant alike. Prints each run's FPS (summary.json) and the medians.
 #   bench/bag_fps.sh [config] [max_frames]     (default configs/demo.yaml, 150 frames a camera)
 #   REPS=5 PERCEPT=build/percept bench/bag_fps.sh configs/reference_scenario.yaml 150
 set -euo pipefail
@@ -17,7 +18,7 @@ trap 'rm -rf "$work"' EXIT
 # The variants: the config as it is, then with output.bag added (paths stay relative to the
 # config's folder, so the copies sit beside it under a hidden name and are removed at exit).
 dir=$(dirname "$config")
-variants=(none results images images_zstd images_lz4)
+read -r -a variants <<<"${VARIANTS:-none results images images_zstd images_lz4 sqlite3}"
 for v in "${variants[@]}"; do
   /usr/bin/python3 - "$config" "$dir/.bag_fps_$v.yaml" "$v" "$work/$v.mcap" <<'EOF'
 import sys, yaml
@@ -25,6 +26,8 @@ src, dst, variant, bag = sys.argv[1:5]
 cfg = yaml.safe_load(open(src))
 if variant == "results":
     cfg["output"]["bag"] = {"path": bag}
+elif variant == "sqlite3":
+    cfg["output"]["bag"] = {"path": bag, "format": "sqlite3"}
 elif variant.startswith("images"):
     comp = variant.split("_")[1] if "_" in variant else "none"
     cfg["output"]["bag"] = {"path": bag, "images": True, "compression": comp}
@@ -44,10 +47,10 @@ for ((r = 1; r <= reps; ++r)); do
     fps=$(/usr/bin/python3 -c "import json,sys; s=json.load(open(sys.argv[1])); \
 print(f\"{s['fps']:.1f} {s['sinks'].get('bag',{}).get('dropped',0)} {s['sinks'].get('bag',{}).get('errors',0)}\")" \
       "$out/summary.json")
-    size=$([ -f "$work/$v.mcap" ] && stat -c %s "$work/$v.mcap" || echo 0)
+    size=$([ -e "$work/$v.mcap" ] && du -sb "$work/$v.mcap" | cut -f1 || echo 0)
     echo "run $r $v: fps ${fps%% *}  bag drops/errors ${fps#* }  bag bytes $size"
     runs[$v]+="${fps%% *} "
-    rm -f "$work/$v.mcap"
+    rm -rf "$work/$v.mcap"
   done
 done
 # Medians, and the median of each run's ratio to the run without a bag just before it (the
