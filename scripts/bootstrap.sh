@@ -32,7 +32,7 @@ APT_PACKAGES=(
   chromium chromium-driver
   # ROS 2 over DDS (docs/ROS2.md): Cyclone DDS and its IDL compiler; Fast DDS for the interop test.
   cyclonedds-dev cyclonedds-tools libfastrtps-dev
-  # Bags (docs/ROS2.md, "Recording"): MCAP chunk compression, rosbag2's sqlite3 storage.
+  # Bags (docs/ROS2.md, "Recording", "Replay"): MCAP chunk compression, rosbag2's sqlite3.
   libzstd-dev liblz4-dev zlib1g-dev libsqlite3-dev
   # SHA-256 for ROS 2 type hashes (REP 2011); ip netns for the two-machine ROS 2 test.
   libssl-dev iproute2

@@ -33,10 +33,14 @@ if [ -z "$(ls -A "$corpus")" ]; then  # seeds
     yolo_decode) printf '\x06\x05\x02\x00\x40\x00' >"$corpus/v8" ;;
     yolo_heads) cp fuzz/seeds/yolo_heads/* "$corpus/" ;;
     dds_image) cp fuzz/seeds/dds_image/* "$corpus/" ;;
+    bag) cp fuzz/seeds/bag/* "$corpus/" ;;  # bags percept recorded (none, zstd, lz4), cut, corrupt
     http_request) cp fuzz/seeds/http_request/* "$corpus/" ;;  # hand-written CDR, see tests/CMakeLists.txt
   esac
 fi
+# Inputs up to 4 KiB, except bags: their seeds hold three camera frames (9 to 15 KiB).
+max_len=4096
+[ "$target" = bag ] && max_len=32768
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-"$build/fuzz/fuzz_$target" -max_total_time="$seconds" -print_final_stats=1 -max_len=4096 \
+"$build/fuzz/fuzz_$target" -max_total_time="$seconds" -print_final_stats=1 -max_len="$max_len" \
   -artifact_prefix="$crashes/" "$corpus" 2>&1 | tail -n 25

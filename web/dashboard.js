@@ -130,6 +130,10 @@
       const sizes = Object.entries(m.batch_sizes).map(([n, c]) => `${n}×${c}`).join('  ');
       tr.append(el('td', {'data-field': 'batch_sizes'}, sizes || '–'));
       tr.append(el('td', {'data-field': 'buffers'}, buffersText(m.buffers)));
+      // Track ids handed out since start (models with a tracker); refused boxes in the title.
+      const t = m.tracking;
+      tr.append(el('td', t ? {'data-field': 'tracks', title: `boxes refused: ${t.invalid_boxes_total} invalid, ${t.capped_boxes_total} over max_detections`}
+                           : {'data-field': 'tracks'}, t ? String(t.tracks_total) : '–'));
       return tr;
     }));
   }

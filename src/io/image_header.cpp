@@ -12,14 +12,20 @@ namespace percept {
 
 namespace {
 
-// Random access to the first bytes of a file; reads past the end give nothing.
+// Random access to the first bytes of a file or a buffer in memory; reads past the end give
+// nothing.
 class Bytes {
  public:
   explicit Bytes(const std::string& path) : f_(path, std::ios::binary) {}
-  bool ok() const { return f_.is_open(); }
+  Bytes(const uint8_t* data, size_t size) : mem_(data), mem_size_(size) {}
+  bool ok() const { return mem_ || f_.is_open(); }
 
   // `n` bytes at `offset`, or an empty string when the file is shorter.
   std::string at(uint64_t offset, size_t n) {
+    if (mem_) {
+      if (offset > mem_size_ || mem_size_ - offset < n) return {};
+      return std::string(reinterpret_cast<const char*>(mem_ + offset), n);
+    }
     std::string out(n, '\0');
     f_.clear();
     f_.seekg(static_cast<std::streamoff>(offset));
@@ -28,6 +34,7 @@ class Bytes {
   }
   // Up to `n` bytes from the start: fewer when the file is shorter.
   std::string prefix(size_t n) {
+    if (mem_) return std::string(reinterpret_cast<const char*>(mem_), std::min(n, mem_size_));
     std::string out(n, '\0');
     f_.clear();
     f_.seekg(0);
@@ -38,6 +45,8 @@ class Bytes {
 
  private:
   std::ifstream f_;
+  const uint8_t* mem_ = nullptr;
+  size_t mem_size_ = 0;
 };
 
 uint64_t be(const std::string& b, size_t i, size_t n) {
@@ -198,9 +207,9 @@ uint64_t ImageSize::pixels() const {
   return width * height;
 }
 
-Result<ImageSize> read_image_size(const std::string& path) {
-  Bytes f(path);
-  if (!f.ok()) return Error(ErrorCode::io, std::string("cannot open: ") + std::strerror(errno));
+namespace {
+
+Result<ImageSize> size_from(Bytes& f) {
   const std::string head = f.prefix(32);
   const auto starts = [&](const char* sig, size_t n) {
     return head.size() >= n && std::memcmp(head.data(), sig, n) == 0;
@@ -216,6 +225,19 @@ Result<ImageSize> read_image_size(const std::string& path) {
     return webp_size(head);
   if (head.size() >= 2 && head[0] == 'P' && head[1] >= '1' && head[1] <= '6') return pnm_size(f);
   return bad("not a PNG, JPEG, BMP, TIFF, WebP or PNM image");
+}
+
+}  // namespace
+
+Result<ImageSize> read_image_size(const std::string& path) {
+  Bytes f(path);
+  if (!f.ok()) return Error(ErrorCode::io, std::string("cannot open: ") + std::strerror(errno));
+  return size_from(f);
+}
+
+Result<ImageSize> image_size_in_memory(const uint8_t* data, size_t size) {
+  Bytes f(data, size);
+  return size_from(f);
 }
 
 std::string over_limit_text(const ImageSize& size, uint64_t max_pixels) {

@@ -19,9 +19,10 @@ Result<SourceKind> parse_source_kind(const std::string& s) {
   if (s == "stream") return SourceKind::stream;
   if (s == "synthetic") return SourceKind::synthetic;
   if (s == "ros2") return SourceKind::ros2;
+  if (s == "bag") return SourceKind::bag;
   return Error(ErrorCode::invalid_argument,
                "unknown source type '" + s +
-                   "' (expected video, images, device, stream, synthetic or ros2)");
+                   "' (expected video, images, device, stream, synthetic, ros2 or bag)");
 }
 
 namespace {
@@ -191,6 +192,8 @@ std::unique_ptr<Source> open_source(const SourceConfig& c) {
       return std::make_unique<SyntheticSource>(c);
     case SourceKind::ros2:  // needs the pipeline's DDS settings: open_ros2_source (ros2.hpp)
       throw Error("camera '" + c.camera + "': ros2 sources are opened by the pipeline");
+    case SourceKind::bag:  // its readers live in the ros2 module: open_bag_source (ros2.hpp)
+      throw Error("camera '" + c.camera + "': bag sources are opened by the pipeline");
   }
   throw Error(ErrorCode::invalid_argument, "unknown source kind");
 }

@@ -384,12 +384,29 @@ CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string
     case SourceKind::ros2:
       read_ros2_source(r, n, where, s.ros2);
       break;
+    case SourceKind::bag: {
+      // An .mcap, a .db3 or a rosbag2 folder (docs/ROS2.md, "Replay").
+      s.path = r.path(n, "path", where, true);
+      std::error_code ec;
+      if (!fs::is_directory(s.path, ec))
+        if (Status st = check_regular_file(s.path, "file"); !st)
+          r.fail(n["path"], where + ".path: " + st.error().message());
+      s.ros2.topic = r.str(n, "topic", where);
+      if (!is_ros2_name(s.ros2.topic))
+        r.fail(n["topic"],
+               where + ".topic: '" + s.ros2.topic + "' is not a ROS 2 name (letters, digits, _)");
+      if (s.ros2.topic[0] != '/') s.ros2.topic = "/" + s.ros2.topic;  // bags store /names
+      break;
+    }
   }
-  for (const char* k : {"topic", "qos", "depth", "timeout_s"})
+  if (n["topic"] && s.kind != SourceKind::ros2 && s.kind != SourceKind::bag)
+    r.fail(n["topic"], where + ".topic is only used by ros2 and bag sources");
+  for (const char* k : {"qos", "depth", "timeout_s"})
     if (n[k] && s.kind != SourceKind::ros2)
       r.fail(n[k], where + "." + k + " is only used by ros2 sources");
   if (n["max_image_pixels"]) {
-    // Synthetic frames have their own width and height; DDS images are bounded by the message.
+    // Synthetic frames have their own width and height; DDS images are bounded by the message
+    // (a bag's CompressedImage is checked against it before decoding).
     if (s.kind == SourceKind::synthetic || s.kind == SourceKind::ros2)
       r.fail(n["max_image_pixels"],
              where + ".max_image_pixels is only used by images, video, device and stream sources");
@@ -683,10 +700,11 @@ PipelineConfig parse_pipeline_config(const std::string& text, const std::string&
   apply_ros_environment(cfg.ros2);
   if (root["ros2"]) read_ros2(r, root["ros2"], cfg.ros2);
   bool uses_ros2 = cfg.ros2.enabled;
-  for (const auto& c : cfg.cameras) uses_ros2 = uses_ros2 || c.source.kind == SourceKind::ros2;
+  for (const auto& c : cfg.cameras)
+    uses_ros2 = uses_ros2 || c.source.kind == SourceKind::ros2 || c.source.kind == SourceKind::bag;
   if (uses_ros2 && !ros2_available())
     r.fail(root["ros2"] ? root["ros2"] : root,
-           "ROS 2 is asked for (ros2.enabled or a ros2 camera) but percept was built without "
+           "ROS 2 is asked for (ros2.enabled, a ros2 or bag camera) but percept was built without "
            "DDS (install cyclonedds-dev and cyclonedds-tools, configure with PERCEPT_DDS=AUTO)");
   if (cfg.ros2.enabled) {  // ids become ROS 2 topic name tokens
     for (size_t i = 0; i < cfg.cameras.size(); ++i)

@@ -225,6 +225,7 @@ class Pipeline {
     if (opt_.open_source) return opt_.open_source(sc);
     if (sc.kind == SourceKind::ros2)
       return open_ros2_source(sc.camera, sc.ros2, cfg_.ros2, opt_.stop_flag);
+    if (sc.kind == SourceKind::bag) return open_bag_source(sc);
     return open_source(sc);
   }
 

@@ -27,4 +27,8 @@ std::unique_ptr<Source> open_ros2_source(const std::string& camera, const Ros2So
   no_dds("camera '" + camera + "': source ros2");
 }
 
+std::unique_ptr<Source> open_bag_source(const SourceConfig& config) {
+  no_dds("camera '" + config.camera + "': source bag");
+}
+
 }  // namespace percept

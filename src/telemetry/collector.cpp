@@ -83,6 +83,13 @@ TelemetrySnapshot TelemetryCollector::collect() {
     mt.failed = delta(m.live->failed.load(std::memory_order_relaxed), m.failed);
     mt.batches = delta(m.live->batches.load(std::memory_order_relaxed), m.batches);
     mt.oom_degrades = delta(m.live->oom_degrades.load(std::memory_order_relaxed), m.oom_degrades);
+    if (m.live->tracked.load(std::memory_order_relaxed)) {
+      TrackingTelemetry t;
+      t.tracks = delta(m.live->tracks.load(std::memory_order_relaxed), m.tracks);
+      t.invalid = delta(m.live->track_invalid.load(std::memory_order_relaxed), m.track_invalid);
+      t.capped = delta(m.live->track_capped.load(std::memory_order_relaxed), m.track_capped);
+      mt.tracking = t;
+    }
     mt.queue = stats(m.live->queue, m.stages[0], *m.run_stages[0]);
     mt.preprocess = stats(m.live->preprocess, m.stages[1], *m.run_stages[1]);
     mt.inference = stats(m.live->inference, m.stages[2], *m.run_stages[2]);

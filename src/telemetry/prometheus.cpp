@@ -129,6 +129,21 @@ std::string prometheus_text(const TelemetrySnapshot& s) {
            "Out of memory on a batch: the model's max_batch was halved and the frames retried.");
   for (const auto& m : s.models)
     w.sample("percept_model_oom_degrades_total", mod(m), static_cast<double>(m.oom_degrades.total));
+  w.family("percept_model_tracks_total", "counter",
+           "Track ids the model's trackers handed out (confirmed tracks); models with a tracker.");
+  for (const auto& m : s.models)
+    if (m.tracking)
+      w.sample("percept_model_tracks_total", mod(m), static_cast<double>(m.tracking->tracks.total));
+  w.family("percept_model_track_refused_boxes_total", "counter",
+           "Boxes a tracker did not track: invalid (NaN, infinite, empty) or capped (over "
+           "max_detections, published untracked).");
+  for (const auto& m : s.models)
+    if (m.tracking) {
+      w.sample("percept_model_track_refused_boxes_total", join(mod(m), label("reason", "invalid")),
+               static_cast<double>(m.tracking->invalid.total));
+      w.sample("percept_model_track_refused_boxes_total", join(mod(m), label("reason", "capped")),
+               static_cast<double>(m.tracking->capped.total));
+    }
   w.family("percept_model_buffer_bytes", "gauge",
            "The model's output buffers kept between runs: held by outputs (in_use), its highest "
            "(peak) and free blocks kept for reuse (cached).");

@@ -179,6 +179,13 @@ std::string telemetry_jsonl(const TelemetrySnapshot& s) {
       w.field("cache_misses", b.cache_misses).field("fragmentation", b.fragmentation);
       w.end_object();
     }
+    if (m.tracking) {
+      w.key("tracking").begin_object();
+      put_count(w, "tracks", m.tracking->tracks);
+      put_count(w, "invalid_boxes", m.tracking->invalid);
+      put_count(w, "capped_boxes", m.tracking->capped);
+      w.end_object();
+    }
     w.end_object();
   }
   w.end_array();
@@ -270,6 +277,13 @@ TelemetrySnapshot parse_telemetry_jsonl(const std::string& line) {
       bt.cache_misses = get<uint64_t>(b, "cache_misses", wb);
       bt.fragmentation = get<double>(b, "fragmentation", wb);
       mt.buffers = bt;
+    }
+    if (m.contains("tracking")) {  // absent for a model without a tracker
+      const Json& t = at(m, "tracking", w);
+      const std::string wt = w + "tracking.";
+      mt.tracking =
+          TrackingTelemetry{parse_count(t, "tracks", wt), parse_count(t, "invalid_boxes", wt),
+                            parse_count(t, "capped_boxes", wt)};
     }
     s.models.push_back(std::move(mt));
   }

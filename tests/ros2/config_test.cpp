@@ -147,7 +147,35 @@ models:
 models:
   - {id: det, path: m.onnx}
 )",
-               4, {"cameras[0].topic is only used by ros2 sources"});
+               4, {"cameras[0].topic is only used by ros2 and bag sources"});
+  // source: bag: a path that exists, a topic that is a ROS 2 name, no DDS-only keys.
+  expect_error(R"(cameras:
+  - id: cam
+    source: bag
+    path: missing.mcap
+    topic: /cam
+models:
+  - {id: det, path: m.onnx}
+)",
+               4, {"cameras[0].path", "missing.mcap"});
+  expect_error(R"(cameras:
+  - id: cam
+    source: bag
+    path: .
+models:
+  - {id: det, path: m.onnx}
+)",
+               2, {"cameras[0].topic must be a string"});
+  expect_error(R"(cameras:
+  - id: cam
+    source: bag
+    path: .
+    topic: /cam
+    qos: reliable
+models:
+  - {id: det, path: m.onnx}
+)",
+               6, {"cameras[0].qos is only used by ros2 sources"});
 }
 
 TEST(Ros2Names, TopicNamesAndTokens) {

@@ -54,6 +54,7 @@ inline TelemetrySnapshot sample_snapshot(bool with_gpu = true) {
   buffers.cache_misses = 2;
   buffers.fragmentation = 0.0625;
   m.buffers = buffers;
+  m.tracking = TrackingTelemetry{{3, 41}, {0, 2}, {1, 5}};
   s.models = {m};
   SinkTelemetry jsonl;
   jsonl.name = "jsonl";

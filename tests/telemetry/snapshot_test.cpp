@@ -80,6 +80,9 @@ TEST(TelemetryJsonl, FaultsAndSinksAreOptionalWhenReadingOlderFiles) {
   EXPECT_EQ(j["sinks"][1]["dropped_total"], 9);
   EXPECT_EQ(j["models"][0]["buffers"]["peak_bytes"], 5242880);
   EXPECT_EQ(j["models"][0]["buffers"]["cache_hits"], 298);
+  EXPECT_EQ(j["models"][0]["tracking"]["tracks_total"], 41);
+  EXPECT_EQ(j["models"][0]["tracking"]["tracks"], 3);
+  EXPECT_EQ(j["models"][0]["tracking"]["capped_boxes_total"], 5);
   // Lines written before these keys existed still read, with zero counts and "ok".
   for (auto& c : j["cameras"])
     for (const char* k :
@@ -88,12 +91,14 @@ TEST(TelemetryJsonl, FaultsAndSinksAreOptionalWhenReadingOlderFiles) {
   j["models"][0].erase("oom_degrades");
   j["models"][0].erase("oom_degrades_total");
   j["models"][0].erase("buffers");
+  j["models"][0].erase("tracking");
   j.erase("sinks");
   const TelemetrySnapshot s = parse_telemetry_jsonl(j.dump());
   EXPECT_EQ(s.cameras[1].source, "ok");
   EXPECT_EQ(s.cameras[1].reconnects.total, 0u);
   EXPECT_EQ(s.models[0].oom_degrades.total, 0u);
   EXPECT_FALSE(s.models[0].buffers.has_value());
+  EXPECT_FALSE(s.models[0].tracking.has_value());
   EXPECT_TRUE(s.sinks.empty());
 }
 
@@ -144,6 +149,11 @@ TEST(Prometheus, CountersSummariesAndGauges) {
   EXPECT_TRUE(has("percept_camera_read_errors_total{camera=\"front\"} 0\n"));
   EXPECT_TRUE(has("percept_camera_reconnects_total{camera=\"rear \\\"wide\\\"\\\\\\n\"} 1\n"));
   EXPECT_TRUE(has("percept_model_oom_degrades_total{model=\"yolo\"} 1\n"));
+  // The model's trackers (issue 16): ids handed out, boxes refused by reason.
+  EXPECT_TRUE(has("percept_model_tracks_total{model=\"yolo\"} 41\n"));
+  EXPECT_TRUE(has("percept_model_track_refused_boxes_total{model=\"yolo\",reason=\"capped\"} 5\n"));
+  EXPECT_TRUE(
+      has("percept_model_track_refused_boxes_total{model=\"yolo\",reason=\"invalid\"} 2\n"));
   // The model's kept output buffers.
   EXPECT_TRUE(has("percept_model_buffer_bytes{model=\"yolo\",state=\"peak\"} 5242880\n"));
   EXPECT_TRUE(has("percept_model_buffer_bytes{model=\"yolo\",state=\"cached\"} 1310720\n"));

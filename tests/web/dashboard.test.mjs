@@ -106,7 +106,7 @@ cameras:
   - {id: front, source: synthetic, width: 320, height: 240, fps: 10, seed: 1}
   - {id: rear, source: synthetic, width: 320, height: 240, fps: 10, seed: 2}
 models:
-  - {id: shapes, path: ${JSON.stringify(path.resolve(args.model))}, cameras: [front, rear], max_batch: 2, threads: 1}
+  - {id: shapes, path: ${JSON.stringify(path.resolve(args.model))}, cameras: [front, rear], max_batch: 2, threads: 1, tracker: bytetrack}
 output: {dir: ${JSON.stringify(path.join(work, 'out'))}, jsonl: false, video: false}
 telemetry: {interval_s: 0.5}
 `);
@@ -210,6 +210,9 @@ telemetry: {interval_s: 0.5}
         check(!!m.buffers && row.buffers.startsWith(f(m.buffers.bytes_in_use / 1048576, 1) + ' MiB (peak ' +
                                                     f(m.buffers.peak_bytes / 1048576, 1) + ')'),
               `model ${m.id}: output buffers "${row.buffers}"`);
+        // The detector tracks (tracker: bytetrack): ids handed out, as in the snapshot.
+        check(!!m.tracking && row.tracks === String(m.tracking.tracks_total),
+              `model ${m.id}: tracks "${row.tracks}" = ${m.tracking && m.tracking.tracks_total}`);
       }
       if (snap.system.gpu === null) check(shown.gpu === 'no GPU', 'no GPU here: the page says "no GPU"');
       else check(shown.gpu !== '–', 'GPU figures shown');

@@ -28,6 +28,8 @@ struct ImageSize {
 // ErrorCode::io when the file cannot be opened. The caller has checked that `path` is a regular
 // file (a FIFO would block the open).
 Result<ImageSize> read_image_size(const std::string& path);
+// The same for an encoded image in memory (a ROS 2 CompressedImage's data).
+Result<ImageSize> image_size_in_memory(const uint8_t* data, size_t size);
 
 // "W x H image (N pixels) is over the limit of M pixels" as one phrase, for errors.
 std::string over_limit_text(const ImageSize& size, uint64_t max_pixels);

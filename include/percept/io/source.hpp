@@ -19,11 +19,12 @@ enum class SourceKind {
   stream,     // a network stream URL through OpenCV/FFmpeg: rtsp://, http://, udp://
   synthetic,  // SyntheticScene: moving shapes with ground truth (tests, benchmarks)
   ros2,       // sensor_msgs/Image from a ROS 2 topic over DDS (opened by the pipeline: ros2.hpp)
+  bag,        // Image / CompressedImage messages of a topic of a ROS 2 bag (ros2.hpp)
 };
 Result<SourceKind> parse_source_kind(const std::string& s);
 // Files have an end and can be replayed without loss; devices and streams are live.
 inline bool is_file_source(SourceKind k) {
-  return k == SourceKind::video || k == SourceKind::images;
+  return k == SourceKind::video || k == SourceKind::images || k == SourceKind::bag;
 }
 
 struct SourceConfig {
@@ -39,7 +40,7 @@ struct SourceConfig {
   int64_t frames = -1;
   uint64_t seed = 1;
   bool wander = false;    // shapes leave and come back instead of bouncing (SyntheticOptions)
-  Ros2SourceConfig ros2;  // ros2 only: topic, QoS, timeout
+  Ros2SourceConfig ros2;  // ros2: topic, QoS, timeout; bag: topic
 };
 
 class Source {

@@ -14,12 +14,15 @@
 //                                #   | synthetic (moving shapes with ground truth)
 //                                #   | ros2 (sensor_msgs/Image from `topic`: rgb8,
 //                                #   bgr8, mono8; rgba8/bgra8 lose their alpha)
+//                                #   | bag (Image or CompressedImage messages of `topic` in
+//                                #   a bag: path: an .mcap, a .db3 or a rosbag2 folder)
 //       path: clip.avi
-//       max_image_pixels: 100000000  # images, video, device, stream: an image whose header
+//       max_image_pixels: 100000000  # images, video, device, stream, bag: an image whose header
 //                                #   declares more pixels is a read error before it is decoded;
 //                                #   a video whose frames are larger is refused at open
 //       frame_id: front_optical  # header.frame_id of its ROS 2 messages (default: the id)
-//       topic: /cam/image_raw    # ros2 only; also qos: sensor_data | reliable (default
+//       topic: /cam/image_raw    # ros2 and bag; ros2 also takes qos: sensor_data | reliable
+//       (default
 //                                #   sensor_data), depth: 1, timeout_s: 0 (end of stream
 //                                #   after this long without a message; 0: never)
 //       pace: false              # play files at their own FPS (default: true in live mode)

@@ -36,6 +36,13 @@ std::unique_ptr<Source> open_ros2_source(const std::string& camera, const Ros2So
                                          const Ros2Config& dds,
                                          const std::atomic<bool>* stop = nullptr);
 
+// A camera replaying sensor_msgs/Image or CompressedImage messages of `config.ros2.topic` from
+// a ROS 2 bag at `config.path` (an .mcap file, a rosbag2 .db3, or a rosbag2 folder), in
+// recorded order, each frame stamped with its message's header stamp; fps() is the recorded
+// rate. Throws percept::Error naming the file (not a bag, corrupt) or listing the topics the
+// bag has when it lacks this one. Needs no DDS domain, but ships with the DDS build.
+std::unique_ptr<Source> open_bag_source(const SourceConfig& config);
+
 // A ROS 2 name ("/percept/front/detector/detections") as a DDS topic name ("rt/percept/...").
 std::string ros2_topic_name(const std::string& ros_name);
 // ROS 2 name tokens: letters, digits and underscores, not starting with a digit.

@@ -121,6 +121,7 @@ class TelemetryCollector {
     ModelInfo info;
     std::unique_ptr<LiveModel> live;
     uint64_t frames = 0, failed = 0, batches = 0, oom_degrades = 0;
+    uint64_t tracks = 0, track_invalid = 0, track_capped = 0;
     Totals stages[4];
     std::unique_ptr<Histogram> run_stages[4] = {
         std::make_unique<Histogram>(), std::make_unique<Histogram>(), std::make_unique<Histogram>(),

@@ -56,6 +56,13 @@ struct BufferPoolTelemetry {
   double fragmentation = 0;  // share of bytes_in_use nobody asked for (size-class rounding)
 };
 
+// A model's trackers (all its cameras; docs/TRACKING.md).
+struct TrackingTelemetry {
+  Count tracks;   // track ids handed out (confirmed tracks)
+  Count invalid;  // boxes refused (NaN, infinite, empty)
+  Count capped;   // boxes over max_detections, published untracked
+};
+
 struct ModelTelemetry {
   std::string id;
   Count frames;  // inferred
@@ -67,6 +74,7 @@ struct ModelTelemetry {
   // batch_sizes[n] = batches of n frames since start ([0] unused).
   std::vector<uint64_t> batch_sizes;
   std::optional<BufferPoolTelemetry> buffers;  // absent: the backend keeps no buffers
+  std::optional<TrackingTelemetry> tracking;   // absent: the model has no tracker
 };
 
 struct SinkTelemetry {
