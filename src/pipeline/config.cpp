@@ -138,14 +138,18 @@ BagOptions read_bag(const Reader& r, const YAML::Node& n, const std::string& out
   } else {
     r.expect_map(n, where);
     r.check_keys(n, where, {"path", "format", "compression", "images", "chunk_mib", "chunk_s"});
-    b.path = n["path"] ? r.path(n, "path", where, false)
-                       : (fs::path(out_dir) / "percept.mcap").lexically_normal().string();
     if (n["format"]) {
       const std::string f = r.str(n, "format", where);
       if (f == "sqlite3")
-        r.fail(n["format"], where + ".format: sqlite3 is not supported yet (mcap is)");
-      if (f != "mcap") r.fail(n["format"], where + ".format: unknown format '" + f + "' (mcap)");
+        b.format = BagFormat::sqlite3;
+      else if (f != "mcap")
+        r.fail(n["format"], where + ".format: unknown format '" + f + "' (mcap, sqlite3)");
     }
+    const bool db3 = b.format == BagFormat::sqlite3;
+    b.path = n["path"] ? r.path(n, "path", where, false)
+                       : (fs::path(out_dir) / (db3 ? "percept_bag" : "percept.mcap"))
+                             .lexically_normal()
+                             .string();
     if (n["compression"]) {
       const std::string c = r.str(n, "compression", where);
       if (c == "none")
@@ -157,6 +161,10 @@ BagOptions read_bag(const Reader& r, const YAML::Node& n, const std::string& out
       else
         r.fail(n["compression"],
                where + ".compression: unknown compression '" + c + "' (none, zstd, lz4)");
+      if (db3 && b.compression != BagCompression::none)
+        r.fail(n["compression"], where + ".compression: " + c +
+                                     " compresses MCAP chunks; sqlite3 bags store messages as "
+                                     "they are (none)");
     }
     if (n["images"]) b.images = r.boolean(n, "images", where);
     if (n["chunk_mib"])
@@ -170,8 +178,10 @@ BagOptions read_bag(const Reader& r, const YAML::Node& n, const std::string& out
                    "without it (install cyclonedds-dev and cyclonedds-tools)");
   const fs::path p(b.path);
   std::error_code ec;
-  if (fs::is_directory(p, ec))
+  if (b.format == BagFormat::mcap && fs::is_directory(p, ec))
     r.fail(at, where + ".path: '" + b.path + "' is a folder (name the .mcap file)");
+  if (b.format == BagFormat::sqlite3 && fs::exists(p, ec) && !fs::is_directory(p, ec))
+    r.fail(at, where + ".path: '" + b.path + "' is a file (sqlite3 bags are folders)");
   // The nearest existing folder above the file must let us write (missing ones are created).
   fs::path dir = p.parent_path();
   while (!dir.empty() && !fs::exists(dir, ec) && dir != dir.parent_path()) dir = dir.parent_path();

@@ -4,7 +4,11 @@
 
 #include <filesystem>
 
+#include <array>
+
+#include "camera_info_message.hpp"
 #include "cdr.hpp"
+#include "db3_writer.hpp"
 #include "mcap_writer.hpp"
 #include "messages.hpp"
 #include "msg_definitions.hpp"
@@ -59,15 +63,28 @@ class BagSink final : public Sink {
     wo.compression = compression_of(options_.compression);
     wo.chunk_bytes = options_.chunk_bytes;
     wo.chunk_ns = static_cast<int64_t>(options_.chunk_s * 1e9);
-    if (Status st = writer_.open(options_.path, wo); !st.ok()) throw st.error();
+    if (options_.format == BagFormat::sqlite3) {
+      db3::WriterOptions dbo;
+      dbo.commit_bytes = wo.chunk_bytes;
+      dbo.commit_ns = wo.chunk_ns;
+      db3_ = std::make_unique<db3::Writer>();
+      if (Status st = db3_->open(options_.path, dbo); !st.ok()) throw st.error();
+    } else {
+      mcap_ = std::make_unique<mcap::Writer>();
+      if (Status st = mcap_->open(options_.path, wo); !st.ok()) throw st.error();
+    }
     const std::string prefix = ns.empty() ? "" : "/" + ns;
     const size_t cams = info_.camera_ids.size();
     channels_.assign(cams, std::vector<Channels>(info_.model_ids.size()));
     image_channel_.assign(cams, 0);
+    camera_info_channel_.assign(cams, 0);
     for (size_t c = 0; c < cams; ++c) {
       const std::string base = prefix + "/" + info_.camera_ids[c];
       if (options_.images)
         image_channel_[c] = add(base + "/image_raw", &sensor_msgs_msg_dds__Image__desc);
+      if (c < info_.camera_intrinsics.size() && info_.camera_intrinsics[c])
+        camera_info_channel_[c] =
+            add(base + "/camera_info", &sensor_msgs_msg_dds__CameraInfo__desc);
       // The ros2 sink's topics (ros2.hpp), one channel each.
       for (size_t m : info_.camera_models[c]) {
         const std::string mbase = base + "/" + info_.model_ids[m];
@@ -99,6 +116,12 @@ class BagSink final : public Sink {
     const std::string& frame_id = frame_ids_[c];
     status_ = {};
     if (image_channel_[c]) record(image_channel_[c], f, msgs_.camera_image(f, frame_id));
+    if (camera_info_channel_[c]) {  // as the ros2 sink publishes it, once per frame
+      sensor_msgs_msg_dds__CameraInfo_ m = ros2::camera_info_message(
+          *info_.camera_intrinsics[c], f.image.width(), f.image.height(), zero_d_);
+      m.header_ = ros2::header(f.capture_wall_ns, frame_id);
+      record(camera_info_channel_[c], f, &m);
+    }
     for (size_t m : info_.camera_models[c]) {
       const Channels& ch = channels_[c][m];
       const ModelResult& r = f.results[m];
@@ -128,12 +151,12 @@ class BagSink final : public Sink {
   }
 
   void close() override {
-    const Status st = writer_.close();
+    const Status st = db3_ ? db3_->close() : mcap_->close();
     if (!st.ok()) spdlog::warn("{}", st.error().message());
-    spdlog::info("bag: {} messages in {}{}", writer_.messages_written(), options_.path,
-                 writer_.messages_lost()
-                     ? " (" + std::to_string(writer_.messages_lost()) + " lost: disk errors)"
-                     : "");
+    const uint64_t written = db3_ ? db3_->messages_written() : mcap_->messages_written();
+    const uint64_t lost = db3_ ? db3_->messages_lost() : mcap_->messages_lost();
+    spdlog::info("bag: {} messages in {}{}", written, options_.path,
+                 lost ? " (" + std::to_string(lost) + " lost: disk errors)" : "");
   }
 
   std::vector<std::string> outputs() const override { return {options_.path}; }
@@ -143,15 +166,22 @@ class BagSink final : public Sink {
     uint16_t detections = 0, detections_3d = 0, depth = 0, segmentation = 0, masks = 0;
   };
 
-  // A channel for `topic`, its schema written once per type.
+  // A channel (MCAP) or topic row (sqlite3) for `topic`, its definition stored once per type.
   uint16_t add(const std::string& topic, const dds_topic_descriptor_t* desc) {
     const std::string type = ros2::ros_type_name(desc->m_typename);
-    uint16_t& schema = schema_ids_[type];
-    if (!schema)
-      schema = writer_.add_schema(type, "ros2msg", ros2::ros2msg_schema(type, Ros2Distro::jazzy));
-    const uint16_t id = writer_.add_channel(
-        schema, topic, "cdr",
-        {{"offered_qos_profiles", kOfferedQos}, {"topic_type_hash", ros2::type_hash(type)}});
+    const std::string definition = ros2::ros2msg_schema(type, Ros2Distro::jazzy);
+    const std::string hash = ros2::type_hash(type);
+    uint16_t id = 0;
+    if (db3_) {
+      auto topic_id = db3_->add_topic(topic, type, kOfferedQos, hash, definition);
+      if (!topic_id.ok()) throw topic_id.error();
+      id = static_cast<uint16_t>(*topic_id);
+    } else {
+      uint16_t& schema = schema_ids_[type];
+      if (!schema) schema = mcap_->add_schema(type, "ros2msg", definition);
+      id = mcap_->add_channel(schema, topic, "cdr",
+                              {{"offered_qos_profiles", kOfferedQos}, {"topic_type_hash", hash}});
+    }
     if (types_.size() <= id) types_.resize(id + 1, nullptr);
     types_[id] = desc;
     return id;
@@ -166,20 +196,24 @@ class BagSink final : public Sink {
     }
     const auto t = static_cast<uint64_t>(f.capture_wall_ns);  // header.stamp
     const std::vector<uint8_t>& bytes = **cdr;
-    Status st = writer_.write(channel, t, t, nullptr, 0, bytes.data(), bytes.size());
+    Status st = db3_ ? db3_->write(channel, static_cast<int64_t>(t), bytes.data(), bytes.size())
+                     : mcap_->write(channel, t, t, nullptr, 0, bytes.data(), bytes.size());
     if (!st.ok() && status_.ok()) status_ = std::move(st);
   }
 
   BagOptions options_;
   const PipelineInfo& info_;
   std::vector<std::string> frame_ids_;
-  mcap::Writer writer_;
+  std::unique_ptr<mcap::Writer> mcap_;  // one of the two
+  std::unique_ptr<db3::Writer> db3_;
   ros2::MessageBuilder msgs_;
   ros2::CdrSerializer cdr_;
   std::map<std::string, uint16_t> schema_ids_;
   std::vector<const dds_topic_descriptor_t*> types_{nullptr};  // by channel id
   std::vector<std::vector<Channels>> channels_;                // [camera][model]
   std::vector<uint16_t> image_channel_;                        // [camera], 0 for none
+  std::vector<uint16_t> camera_info_channel_;                  // [camera], 0 for none
+  std::array<double, 5> zero_d_{};                             // CameraInfo.d: no distortion
   Status status_;
 };
 

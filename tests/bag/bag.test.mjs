@@ -61,6 +61,7 @@ fs.writeFileSync(cfg, config);
 // What percept publishes for this config (docs/ROS2.md), and the ROS 2 type of each topic.
 const expectedTopics = {
   '/percept/a/image_raw': 'sensor_msgs/msg/Image',
+  '/percept/a/camera_info': 'sensor_msgs/msg/CameraInfo',
   '/percept/a/det/detections': 'vision_msgs/msg/Detection2DArray',
   '/percept/a/det/detections_3d': 'vision_msgs/msg/Detection3DArray',
   '/percept/a/depth/depth': 'sensor_msgs/msg/Image',
@@ -98,6 +99,12 @@ function checkMessage(msg, channel, schema, problems) {
     if (m.width !== w || m.height !== h || m.encoding !== enc || m.data.length !== m.step * m.height)
       problems.push(`${channel.topic}: image ${m.width}x${m.height} ${m.encoding} step ${m.step} ` +
                     `data ${m.data.length}`);
+  }
+  if (schema.name === 'sensor_msgs/msg/CameraInfo') {  // camera a: intrinsics 150, 150, 80, 60
+    const k = Array.from(m.k);
+    if (m.width !== 160 || m.height !== 120 || m.distortion_model !== 'plumb_bob' ||
+        JSON.stringify(k) !== JSON.stringify([150, 0, 80, 0, 150, 60, 0, 0, 1]))
+      problems.push(`${channel.topic}: ${m.width}x${m.height} ${m.distortion_model} K ${k}`);
   }
   return m;
 }

@@ -167,7 +167,11 @@ TEST_F(BagConfigTest, ReadsTheSection) {
   EXPECT_EQ(cfg.output.bag->path, (dir_ / "out/percept.mcap").string());
   EXPECT_EQ(cfg.output.bag->compression, BagCompression::none);
   EXPECT_FALSE(cfg.output.bag->images);
+  cfg = load_pipeline_config(write(std::string(kBase) + "  dir: out\n  bag: {format: sqlite3}\n"));
+  EXPECT_EQ(cfg.output.bag->format, BagFormat::sqlite3);
+  EXPECT_EQ(cfg.output.bag->path, (dir_ / "out/percept_bag").string());
   cfg = load_pipeline_config(write(std::string(kBase) + "  bag: x.mcap\n"));
+  EXPECT_EQ(cfg.output.bag->format, BagFormat::mcap);
   EXPECT_EQ(cfg.output.bag->path, (dir_ / "x.mcap").string());
   cfg = load_pipeline_config(write(std::string(kBase) + "  jsonl: true\n"));
   EXPECT_FALSE(cfg.output.bag.has_value());
@@ -176,8 +180,12 @@ TEST_F(BagConfigTest, ReadsTheSection) {
 TEST_F(BagConfigTest, BadValuesFailWithFileAndLine) {
   const std::string b = kBase;
   expect_error(b + "  bag: {format: rosbag}\n", 6,
-               {"output.bag.format", "unknown format 'rosbag'"});
-  expect_error(b + "  bag: {format: sqlite3}\n", 6, {"output.bag.format", "sqlite3"});
+               {"output.bag.format", "unknown format 'rosbag'", "mcap, sqlite3"});
+  expect_error(b + "  bag: {format: sqlite3, compression: zstd}\n", 6,
+               {"output.bag.compression", "sqlite3 bags store messages as they are"});
+  std::ofstream(dir_ / "a_file") << "x";
+  expect_error(b + "  bag: {format: sqlite3, path: a_file}\n", 6,
+               {"output.bag.path", "sqlite3 bags are folders"});
   expect_error(b + "  bag: {compression: gzip}\n", 6, {"output.bag.compression", "zstd, lz4"});
   expect_error(b + "  bag: {images: maybe}\n", 6, {"output.bag.images", "true or false"});
   expect_error(b + "  bag: {chunk_s: 0}\n", 6, {"output.bag.chunk_s", "out of range"});

@@ -87,12 +87,12 @@
 //     queue_depth: 64            # frames waiting per sink; live mode drops when full
 //     summary: true              # summary.json
 //     bag:                       # a ROS 2 bag of the published topics (docs/ROS2.md)
-//       path: out/percept.mcap   # default: <dir>/percept.mcap
-//       format: mcap             # mcap (sqlite3 not yet)
-//       compression: none        # none | zstd | lz4, per chunk
+//       path: out/percept.mcap   # default <dir>/percept.mcap; sqlite3: <dir>/percept_bag
+//       format: mcap             # mcap | sqlite3 (a folder: .db3 + metadata.yaml)
+//       compression: none        # none | zstd | lz4, per chunk (mcap only)
 //       images: false            # also /<namespace>/<camera>/image_raw
-//       chunk_mib: 1             # a chunk goes to disk at this size or
-//       chunk_s: 1               #   this age: what a crash can lose
+//       chunk_mib: 1             # a chunk (sqlite3: a transaction) goes to disk at
+//       chunk_s: 1               #   this size or this age: what a crash can lose
 //   telemetry:                   # off unless jsonl or metrics is set (docs/TELEMETRY.md)
 //     jsonl: out/telemetry.jsonl # one snapshot per interval
 //     interval_s: 1.0
