@@ -9,23 +9,12 @@
 #include <cstring>
 #include <memory>
 
+#include "mcap_records.hpp"
 #include "mcap_writer.hpp"  // crc32
 
 namespace percept::mcap {
 
 namespace {
-
-constexpr char kMagic[] = "\x89MCAP0\r\n";
-constexpr size_t kMagicSize = 8;
-enum Op : uint8_t {
-  kFooter = 0x02,
-  kStatistics = 0x0B,
-  kSchema = 0x03,
-  kChannel = 0x04,
-  kMessage = 0x05,
-  kChunk = 0x06,
-  kDataEnd = 0x0F,
-};
 
 // Reads fields from a record body; any read past its end sets !ok and returns zeros.
 class Fields {

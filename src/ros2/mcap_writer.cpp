@@ -3,6 +3,8 @@
 // byte length; each record is an opcode byte and a uint64 content length.
 #include "mcap_writer.hpp"
 
+#include "mcap_records.hpp"
+
 #include <fcntl.h>
 #include <lz4frame.h>
 #include <unistd.h>
@@ -15,21 +17,6 @@
 namespace percept::mcap {
 
 namespace {
-
-constexpr char kMagic[] = "\x89MCAP0\r\n";
-enum Op : uint8_t {
-  kHeader = 0x01,
-  kFooter = 0x02,
-  kSchema = 0x03,
-  kChannel = 0x04,
-  kMessage = 0x05,
-  kChunk = 0x06,
-  kMessageIndex = 0x07,
-  kChunkIndex = 0x08,
-  kStatistics = 0x0B,
-  kSummaryOffset = 0x0E,
-  kDataEnd = 0x0F,
-};
 
 template <class T>
 void put(std::string& out, T v) {
@@ -151,7 +138,7 @@ void Writer::channel_record(std::string& out, const Channel& c) const {
 // The magic, Header, and every Schema and Channel: a streaming reader knows all channels before
 // the first chunk.
 Status Writer::write_preamble() {
-  std::string out(kMagic, 8);
+  std::string out(kMagic, kMagicSize);
   const size_t r = begin_record(out, kHeader);
   put_string(out, options_.profile);
   put_string(out, options_.library);
@@ -376,7 +363,7 @@ Status Writer::close() {
     // The summary CRC covers the summary through the footer's summary_offset_start field.
     const size_t summary_from = static_cast<size_t>(summary_start - file_size_);
     put<uint32_t>(out, crc32(0, out.data() + summary_from, out.size() - summary_from));
-    out.append(kMagic, 8);
+    out.append(kMagic, kMagicSize);
     Status tail = append_to_file(out);
     if (st.ok()) st = std::move(tail);
   }
