@@ -101,6 +101,11 @@ class BagSink final : public Sink {
           ch.segmentation = add(mbase + "/segmentation", &sensor_msgs_msg_dds__Image__desc);
         if (has(produces, Content::masks))
           ch.masks = add(mbase + "/masks", &sensor_msgs_msg_dds__Image__desc);
+        if (has(produces, Content::classes))
+          ch.classification =
+              add(mbase + "/classification", &vision_msgs_msg_dds__Classification__desc);
+        if (has(produces, Content::faces))
+          ch.faces = add(mbase + "/faces", &vision_msgs_msg_dds__Detection2DArray__desc);
       }
     }
     spdlog::info(
@@ -146,6 +151,9 @@ class BagSink final : public Sink {
                            static_cast<uint32_t>(s.width), s.classes.data()));
       }
       if (ch.masks && has(got, Content::masks)) record(ch.masks, f, msgs_.masks(f, m, frame_id));
+      if (ch.classification && has(got, Content::classes))
+        record(ch.classification, f, msgs_.classification(f, m, frame_id, labels));
+      if (ch.faces && has(got, Content::faces)) record(ch.faces, f, msgs_.faces(f, m, frame_id));
     }
     return status_;
   }
@@ -164,6 +172,7 @@ class BagSink final : public Sink {
  private:
   struct Channels {  // MCAP channel ids per kind of result, 0 for none
     uint16_t detections = 0, detections_3d = 0, depth = 0, segmentation = 0, masks = 0;
+    uint16_t classification = 0, faces = 0;
   };
 
   // A channel (MCAP) or topic row (sqlite3) for `topic`, its definition stored once per type.
