@@ -21,10 +21,10 @@
 //                                #   declares more pixels is a read error before it is decoded;
 //                                #   a video whose frames are larger is refused at open
 //       frame_id: front_optical  # header.frame_id of its ROS 2 messages (default: the id)
-//       topic: /cam/image_raw    # ros2 and bag; ros2 also takes qos: sensor_data | reliable
-//       (default
-//                                #   sensor_data), depth: 1, timeout_s: 0 (end of stream
-//                                #   after this long without a message; 0: never)
+//       topic: /cam/image_raw    # ros2 and bag; ros2 also takes qos: sensor_data |
+//                                #   reliable (default sensor_data), depth: 1, timeout_s: 0
+//                                #   (end of stream after this long without a message;
+//                                #   0: never)
 //       pace: false              # play files at their own FPS (default: true in live mode)
 //       queue_depth: 1           # frames waiting per model; live mode drops the oldest
 //       deadline_ms: 33          # a result later than this is a deadline miss (0: none)
