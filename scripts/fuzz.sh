@@ -34,12 +34,14 @@ if [ -z "$(ls -A "$corpus")" ]; then  # seeds
     yolo_heads) cp fuzz/seeds/yolo_heads/* "$corpus/" ;;
     dds_image) cp fuzz/seeds/dds_image/* "$corpus/" ;;
     bag) cp fuzz/seeds/bag/* "$corpus/" ;;  # bags percept recorded (none, zstd, lz4), cut, corrupt
+    bag_db3) cp fuzz/seeds/bag_db3/* "$corpus/" ;;
     http_request) cp fuzz/seeds/http_request/* "$corpus/" ;;  # hand-written CDR, see tests/CMakeLists.txt
   esac
 fi
 # Inputs up to 4 KiB, except bags: their seeds hold three camera frames (9 to 15 KiB).
 max_len=4096
 [ "$target" = bag ] && max_len=32768
+[ "$target" = bag_db3 ] && max_len=65536
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 "$build/fuzz/fuzz_$target" -max_total_time="$seconds" -print_final_stats=1 -max_len="$max_len" \

@@ -81,13 +81,15 @@ class McapFile final : public BagFile {
 class Db3File final : public BagFile {
  public:
   Db3File(const std::string& path, const std::string& topic) : path_(path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
-      throw Error(ErrorCode::io, "bag '" + path + "': " + sqlite3_errmsg(db_));
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    db_.reset(db);  // closed on every path out, a throw from this constructor included
+    if (rc != SQLITE_OK) throw Error(ErrorCode::io, "bag '" + path + "': " + sqlite3_errmsg(db));
     std::vector<std::pair<std::string, std::string>> topics;
     int64_t id = -1;
     std::string format;
     {
-      Stmt s(db_, path_, "SELECT id, name, type, serialization_format FROM topics");
+      Stmt s(db_.get(), path_, "SELECT id, name, type, serialization_format FROM topics");
       while (s.step()) {
         const std::string name = s.text(1);
         topics.emplace_back(name, s.text(2));
@@ -105,7 +107,7 @@ class Db3File final : public BagFile {
       throw Error(ErrorCode::invalid_argument, "bag '" + path + "': topic '" + topic +
                                                    "' is serialised as '" + format + "', not cdr");
     {
-      Stmt s(db_, path_,
+      Stmt s(db_.get(), path_,
              "SELECT COUNT(*), MIN(timestamp), MAX(timestamp) FROM messages WHERE topic_id = " +
                  std::to_string(id));
       if (s.step()) {
@@ -115,18 +117,17 @@ class Db3File final : public BagFile {
       }
     }
     rows_ =
-        std::make_unique<Stmt>(db_, path_,
+        std::make_unique<Stmt>(db_.get(), path_,
                                "SELECT data FROM messages WHERE topic_id = " + std::to_string(id) +
                                    " ORDER BY timestamp, id");
   }
-  ~Db3File() override {
-    rows_.reset();
-    sqlite3_close(db_);
-  }
   Result<bool> next(const uint8_t*& data, size_t& size) override {
+    if (ended_) return false;
     try {
       if (!rows_->step()) return false;
     } catch (const Error& e) {
+      // SQLite cannot step past a corrupt page: one error, then the end of this file.
+      ended_ = true;
       return e;
     }
     // sqlite hands back at most what is stored: a declared size cannot lie here.
@@ -169,10 +170,11 @@ class Db3File final : public BagFile {
     std::string path_;
   };
   std::string path_;
-  sqlite3* db_ = nullptr;
-  std::unique_ptr<Stmt> rows_;
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db_{nullptr, sqlite3_close};
+  std::unique_ptr<Stmt> rows_;  // declared after db_: finalised before the database closes
   std::string type_;
   uint64_t count_ = 0, first_ = 0, last_ = 0;
+  bool ended_ = false;
 };
 
 std::unique_ptr<BagFile> open_file(const fs::path& p, const std::string& topic) {
