@@ -209,7 +209,7 @@ class BagSource final : public Source {
         throw Error(ErrorCode::invalid_argument,
                     "bag '" + p.string() + "': topic '" + topic_ + "' has type '" + t +
                         "'; a camera reads sensor_msgs/msg/Image or CompressedImage");
-      type_ = t;
+      if (type_.empty()) type_ = t;
       count_ += f->count();
       if (f->count()) {
         first = std::min(first, f->first_ns());
@@ -227,7 +227,12 @@ class BagSource final : public Source {
     while (true) {
       if (!file_) {
         if (next_file_ == files_.size()) return false;
-        file_ = open_file(files_[next_file_++], topic_);
+        try {  // opened once at start already: this fails only if the file changed since
+          file_ = open_file(files_[next_file_++], topic_);
+        } catch (const Error& e) {
+          return e;
+        }
+        file_type_ = file_->type();
       }
       const uint8_t* data = nullptr;
       size_t size = 0;
@@ -237,10 +242,13 @@ class BagSource final : public Source {
         file_.reset();
         continue;
       }
-      const std::string what = "bag topic " + topic_ + " message " + std::to_string(index_++);
-      const Status st = type_ == kImage ? ros2::image_from_cdr(data, size, what, frame, stamp_ns_)
-                                        : ros2::compressed_image_from_cdr(data, size, what, frame,
-                                                                          stamp_ns_, max_pixels_);
+      const std::string what = "bag '" + files_[next_file_ - 1].string() + "' topic " + topic_ +
+                               " message " + std::to_string(index_++);
+      // Split files of one recording may differ (raw in one, compressed in the next).
+      const Status st =
+          file_type_ == kImage
+              ? ros2::image_from_cdr(data, size, what, frame, stamp_ns_)
+              : ros2::compressed_image_from_cdr(data, size, what, frame, stamp_ns_, max_pixels_);
       if (!st) return st.error();
       return true;
     }
@@ -255,7 +263,7 @@ class BagSource final : public Source {
   std::vector<fs::path> files_;
   size_t next_file_ = 0;
   std::unique_ptr<BagFile> file_;
-  std::string type_;
+  std::string type_, file_type_;  // the first file's (for the log), the open file's
   uint64_t count_ = 0, index_ = 0;
   double fps_ = 0;
   int64_t stamp_ns_ = 0;

@@ -338,7 +338,7 @@ TEST(BagReplay, MessagesThatLieAreReadErrorsNamingTheMessage) {
     errors.push_back(got ? "" : got.error().message());
   }
   ASSERT_EQ(errors.size(), 4u);
-  EXPECT_NE(errors[0].find("message 0"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[0].find("lies.mcap' topic /raw message 0"), std::string::npos) << errors[0];
   EXPECT_NE(errors[0].find("step"), std::string::npos) << errors[0];
   EXPECT_NE(errors[1].find("yuv422"), std::string::npos) << errors[1];
   EXPECT_NE(errors[2].find("runs past the message"), std::string::npos) << errors[2];
