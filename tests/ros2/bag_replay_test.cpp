@@ -204,6 +204,28 @@ TEST(BagReplay, ImagesAndCompressedImagesFromDb3AndARosbag2Folder) {
   fs::remove_all(d);
 }
 
+// A rosbag2 folder whose split files hold one topic with different types (a recorder switched
+// to compressed images): each file is decoded by its own type, frames stay in order.
+TEST(BagReplay, SplitFilesOfOneFolderMayHoldDifferentImageTypes) {
+  const fs::path d = test_dir("split");
+  for (int part = 0; part < 2; ++part) {
+    mcap::Writer w;
+    ASSERT_TRUE(w.open((d / ("rec_" + std::to_string(part) + ".mcap")).string(), {}));
+    const bool raw = part == 0;
+    const uint16_t schema = w.add_schema(
+        raw ? "sensor_msgs/msg/Image" : "sensor_msgs/msg/CompressedImage", "ros2msg", "");
+    const uint16_t ch = w.add_channel(schema, "/cam", "cdr", {});
+    for (int k = part * 2; k < part * 2 + 2; ++k) {  // frames 0, 1 raw; 2, 3 PNG
+      const uint64_t t = static_cast<uint64_t>(kT0 + k * kStep);
+      const Bytes b = raw ? image_cdr(k) : compressed_cdr(k);
+      ASSERT_TRUE(w.write(ch, t, t, nullptr, 0, b.data(), b.size()));
+    }
+    ASSERT_TRUE(w.close());
+  }
+  expect_frames(bag(d, "/cam"));
+  fs::remove_all(d);
+}
+
 std::string open_error(const SourceConfig& c) {
   try {
     open_bag_source(c);
