@@ -26,6 +26,22 @@ vision_msgs_msg_dds__ObjectHypothesisWithPose_ hypothesis(const std::string& lab
   return h;
 }
 
+// One Detection2D of a box: its header, the one hypothesis `h` and the id (both borrowed), the
+// box as centre and size in the frame's pixels (theta 0). Detections and faces share it.
+vision_msgs_msg_dds__Detection2D_ detection_2d(const std_msgs_msg_dds__Header_& hdr, const Box& box,
+                                               vision_msgs_msg_dds__ObjectHypothesisWithPose_* h,
+                                               const std::string& id) {
+  vision_msgs_msg_dds__Detection2D_ o{};
+  o.header_ = hdr;
+  o.results_ = {1, 1, h, false};
+  o.bbox_.center_.position_.x_ = 0.5 * (static_cast<double>(box.x1) + box.x2);
+  o.bbox_.center_.position_.y_ = 0.5 * (static_cast<double>(box.y1) + box.y2);
+  o.bbox_.size_x_ = box.width();
+  o.bbox_.size_y_ = box.height();
+  o.id_ = cstr(id);
+  return o;
+}
+
 }  // namespace
 
 std_msgs_msg_dds__Header_ header(int64_t wall_ns, const std::string& frame_id) {
@@ -85,15 +101,7 @@ const vision_msgs_msg_dds__Detection2DArray_* MessageBuilder::faces(const Frame&
     const Face& face = faces[i];
     hyps_[i] = hypothesis(kFace, face.score);
     hyps_[i].pose_.pose_.position_.z_ = std::numeric_limits<double>::quiet_NaN();  // no distance
-    vision_msgs_msg_dds__Detection2D_& o = d2d_[i];
-    o = {};
-    o.header_ = header(f.capture_wall_ns, frame_id);
-    o.results_ = {1, 1, &hyps_[i], false};
-    o.bbox_.center_.position_.x_ = 0.5 * (static_cast<double>(face.box.x1) + face.box.x2);
-    o.bbox_.center_.position_.y_ = 0.5 * (static_cast<double>(face.box.y1) + face.box.y2);
-    o.bbox_.size_x_ = face.box.width();
-    o.bbox_.size_y_ = face.box.height();
-    o.id_ = cstr(kNoId);
+    d2d_[i] = detection_2d(header(f.capture_wall_ns, frame_id), face.box, &hyps_[i], kNoId);
   }
   d2_ = {};
   d2_.header_ = header(f.capture_wall_ns, frame_id);
@@ -131,17 +139,7 @@ const vision_msgs_msg_dds__Detection2DArray_* MessageBuilder::detections(
     h.pose_.pose_.position_.z_ = d.distance == Detection::kNoDistance
                                      ? std::numeric_limits<double>::quiet_NaN()
                                      : static_cast<double>(d.distance);
-    vision_msgs_msg_dds__Detection2D_& o = d2d_[i];
-    o = {};
-    o.header_ = header(f.capture_wall_ns, frame_id);
-    o.results_._length = o.results_._maximum = 1;
-    o.results_._buffer = &h;
-    o.results_._release = false;
-    o.bbox_.center_.position_.x_ = 0.5 * (static_cast<double>(d.box.x1) + d.box.x2);
-    o.bbox_.center_.position_.y_ = 0.5 * (static_cast<double>(d.box.y1) + d.box.y2);
-    o.bbox_.size_x_ = d.box.width();
-    o.bbox_.size_y_ = d.box.height();
-    o.id_ = cstr(track_id_text(i, d));
+    d2d_[i] = detection_2d(header(f.capture_wall_ns, frame_id), d.box, &h, track_id_text(i, d));
   }
   vision_msgs_msg_dds__Detection2DArray_& msg = d2_;
   msg = {};
