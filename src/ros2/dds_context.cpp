@@ -55,8 +55,9 @@ UserDdsConfig read_user_dds_config(const char* uri) {
   return u;
 }
 
-std::string domain_config_xml(const Ros2Config& c) {
-  const UserDdsConfig user = read_user_dds_config(std::getenv("CYCLONEDDS_URI"));
+namespace {
+
+std::string config_xml(const Ros2Config& c, const UserDdsConfig& user) {
   const std::string buf = std::to_string(c.socket_buffer_bytes) + "B";
   std::string xml = "<CycloneDDS><Domain id=\"any\"><General>";
   // Loopback only. Discovery both ways ROS 2 peers may use: SPDP multicast on lo (what
@@ -84,12 +85,10 @@ std::string domain_config_xml(const Ros2Config& c) {
   return xml;
 }
 
-namespace {
-
 // Says what was tried and what the user can change (Cyclone's own log, on stderr, names the
 // element it refused).
-std::string start_failure(const Ros2Config& c, const std::string& xml, const char* why) {
-  const UserDdsConfig u = read_user_dds_config(std::getenv("CYCLONEDDS_URI"));
+std::string start_failure(const Ros2Config& c, const UserDdsConfig& u, const char* why) {
+  const std::string xml = config_xml(c, u);
   std::string m = "cannot start DDS on domain " + std::to_string(c.domain_id) + ": " + why +
                   ". Tried Cyclone DDS configuration: " + xml + ". ";
   if (!u.unreadable.empty())
@@ -108,6 +107,10 @@ std::string start_failure(const Ros2Config& c, const std::string& xml, const cha
 
 }  // namespace
 
+std::string domain_config_xml(const Ros2Config& c) {
+  return config_xml(c, read_user_dds_config(std::getenv("CYCLONEDDS_URI")));
+}
+
 dds_entity_t check(dds_entity_t rc, const std::string& what) {
   if (rc < 0) throw Error(what + ": " + dds_strretcode(rc));
   return rc;
@@ -117,21 +120,21 @@ Entity create_participant(const Ros2Config& c, const dds_qos_t* qos) {
   static std::mutex mu;
   static std::set<int> created;  // domains this process configured (they live until exit)
   const auto id = static_cast<dds_domainid_t>(c.domain_id);
+  const UserDdsConfig user = read_user_dds_config(std::getenv("CYCLONEDDS_URI"));
   {
     std::lock_guard lock(mu);
     if (!created.count(c.domain_id)) {
-      const std::string xml = domain_config_xml(c);
+      const std::string xml = config_xml(c, user);
       const dds_entity_t d = dds_create_domain(id, xml.c_str());
       if (d < 0 && d != DDS_RETCODE_PRECONDITION_NOT_MET)  // exists: made by someone else
-        throw Error(start_failure(c, xml, dds_strretcode(d)));
-      if (const UserDdsConfig u = read_user_dds_config(std::getenv("CYCLONEDDS_URI"));
-          c.localhost_only && u.selects_interfaces)
+        throw Error(start_failure(c, user, dds_strretcode(d)));
+      if (c.localhost_only && user.selects_interfaces)
         spdlog::info("ros2: localhost_only: keeping the interfaces CYCLONEDDS_URI selects");
       created.insert(c.domain_id);
     }
   }
   const dds_entity_t p = dds_create_participant(id, qos, nullptr);
-  if (p < 0) throw Error(start_failure(c, domain_config_xml(c), dds_strretcode(p)));
+  if (p < 0) throw Error(start_failure(c, user, dds_strretcode(p)));
   return Entity(p);
 }
 
