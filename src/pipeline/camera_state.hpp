@@ -52,6 +52,9 @@ struct CameraState {
   std::optional<int64_t> preview_ns;
   std::optional<FramePrep> prep;  // rectify / blur before the models (capture thread)
   std::atomic<int> source_state{static_cast<int>(SourceState::ok)};  // SourceState; any thread
+  // The deadline controller's skip (controller.cpp): only 1 frame in skip_stride goes to the
+  // models; the others are read (a live camera's driver must be drained) and let go.
+  std::atomic<int> skip_stride{1};
 
   // What the source is doing, for the telemetry and the sinks (ROS 2 diagnostics).
   void set_source_state(SourceState st) {

@@ -71,11 +71,11 @@ void run_capture(CameraState& c, const CaptureContext& ctx) {
   int64_t index = 0;
   int consecutive_errors = 0;
   // This thread's own tallies (read back from the counters it alone writes).
-  uint64_t captured = 0, read_errors = 0;
+  uint64_t captured = 0, read_errors = 0, skipped = 0;
   std::vector<FrameRef> displaced;
   while (!ctx.stop_requested()) {
     if (ctx.options.max_frames >= 0 &&
-        static_cast<int64_t>(captured + read_errors) >= ctx.options.max_frames)
+        static_cast<int64_t>(captured + read_errors + skipped) >= ctx.options.max_frames)
       break;
     if (period.count() > 0) {  // a live camera delivers frames at its own rate
       std::this_thread::sleep_until(next);
@@ -101,8 +101,17 @@ void run_capture(CameraState& c, const CaptureContext& ctx) {
     }
     consecutive_errors = 0;
     c.reconnect_streak = 0;
+    // The controller's skip for a lower-priority camera: counted, never captured. The frame
+    // keeps its index, so that a skipped frame leaves a gap in the outputs' frame numbers.
+    const int64_t frame_index = index++;
+    if (const int stride = c.skip_stride.load(std::memory_order_relaxed);
+        stride > 1 && frame_index % stride != 0) {
+      ++skipped;
+      c.live->skipped.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
     f->camera = static_cast<int>(c.index);
-    f->index = index++;
+    f->index = frame_index;
     f->capture_ns = now_ns();
     const int64_t stamp = c.source->capture_wall_ns();  // a ROS 2 header stamp, or 0
     f->capture_wall_ns = stamp > 0 ? stamp : wall_ns();

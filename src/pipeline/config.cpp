@@ -340,7 +340,8 @@ CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string
                           "width",       "height",           "frames",     "objects",
                           "seed",        "frame_id",         "topic",      "qos",
                           "depth",       "timeout_s",        "reconnect",  "rectify",
-                          "blur",        "max_image_pixels", "intrinsics", "wander"});
+                          "blur",        "max_image_pixels", "intrinsics", "wander",
+                          "priority"});
   CameraConfig c;
   c.id = r.str(n, "id", where);
   if (c.id.empty()) r.fail(n["id"], where + ".id must not be empty");
@@ -428,6 +429,7 @@ CameraConfig read_camera(const Reader& r, const YAML::Node& n, const std::string
   if (n["queue_depth"])
     c.queue_depth = static_cast<size_t>(r.integer(n, "queue_depth", where, 1, 1024));
   if (n["deadline_ms"]) c.deadline_ms = r.number(n, "deadline_ms", where, 0, 1e6);
+  if (n["priority"]) c.priority = r.integer(n, "priority", where, -1000, 1000);
   if (n["drop_late"]) c.drop_late = r.boolean(n, "drop_late", where);
   if (n["reconnect"]) {
     // Files and synthetic scenes end normally; a ros2 source waits for its publisher instead.
@@ -490,7 +492,8 @@ ModelConfig read_model(const Reader& r, const YAML::Node& n, const std::string& 
                 "std",
                 "resize",
                 "depth_unit",
-                "tracker"});
+                "tracker",
+                "variants"});
   ModelConfig m;
   m.id = r.str(n, "id", where);
   TaskConfig& t = m.task;
@@ -573,6 +576,21 @@ ModelConfig read_model(const Reader& r, const YAML::Node& n, const std::string& 
     t.conf = std::min(static_cast<float>(m.tracker->publish_conf),
                       static_cast<float>(m.tracker->low_thresh));
   }
+  if (const YAML::Node v = n["variants"]; v.IsDefined()) {
+    if (!v.IsSequence() || v.size() == 0)
+      r.fail(v, where + ".variants must be a non-empty list of model files, heaviest first");
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].IsScalar()) r.fail(v[i], where + ".variants must list model files");
+      // Checked like `path`: an existing regular file, relative to the config.
+      const std::string full = r.resolve(v[i].Scalar());
+      if (Status st = check_regular_file(full, "model"); !st)
+        r.fail(v[i], where + ".variants[" + std::to_string(i) + "]: " + st.error().message());
+      if (full == t.model_path)
+        r.fail(v[i], where + ".variants[" + std::to_string(i) + "] is the model itself");
+      m.variants.push_back(full);
+    }
+    m.variants_where = r.where_of(v);
+  }
   if (n["cameras"]) {
     const YAML::Node cams = n["cameras"];
     if (!cams.IsSequence() || cams.size() == 0)
@@ -583,6 +601,49 @@ ModelConfig read_model(const Reader& r, const YAML::Node& n, const std::string& 
     }
   }
   return m;
+}
+
+// `control:` the deadline controller (docs/CONTROL.md). Thresholds that contradict each other
+// are refused here: with no gap between degrade and restore it would flap.
+ControlConfig read_control(const Reader& r, const YAML::Node& n) {
+  const std::string where = "control";
+  r.expect_map(n, where);
+  r.check_keys(n, where,
+               {"enabled", "interval_s", "window_s", "miss_high", "miss_low", "p99_high", "p99_low",
+                "settle_s", "restore_after_s", "max_restore_after_s", "max_skip", "min_frames"});
+  ControlConfig c;
+  c.where = r.where_of(n);
+  if (n["enabled"]) c.enabled = r.boolean(n, "enabled", where);
+  if (n["interval_s"]) c.interval_s = r.number(n, "interval_s", where, 0.01, 60);
+  if (n["window_s"]) c.window_s = r.number(n, "window_s", where, 0.05, 600);
+  if (n["miss_high"]) c.miss_high = r.number(n, "miss_high", where, 0, 1);
+  if (n["miss_low"]) c.miss_low = r.number(n, "miss_low", where, 0, 1);
+  if (n["p99_high"]) c.p99_high = r.number(n, "p99_high", where, 0.01, 100);
+  if (n["p99_low"]) c.p99_low = r.number(n, "p99_low", where, 0, 100);
+  if (n["settle_s"]) c.settle_s = r.number(n, "settle_s", where, 0, 600);
+  if (n["restore_after_s"]) c.restore_after_s = r.number(n, "restore_after_s", where, 0, 3600);
+  if (n["max_restore_after_s"])
+    c.max_restore_after_s = r.number(n, "max_restore_after_s", where, 0, 86400);
+  if (n["max_skip"]) c.max_skip = r.integer(n, "max_skip", where, 1, 1000);
+  if (n["min_frames"]) c.min_frames = r.integer(n, "min_frames", where, 1, 1000000);
+  const auto below = [&](const char* lo, double lo_v, const char* hi, double hi_v) {
+    if (lo_v < hi_v) return;
+    r.fail(n[lo] ? n[lo] : n, where + "." + lo + " (" + std::to_string(lo_v) + ") must be below " +
+                                  where + "." + hi + " (" + std::to_string(hi_v) +
+                                  "): the controller would restore and degrade on the same "
+                                  "figures and oscillate");
+  };
+  below("miss_low", c.miss_low, "miss_high", c.miss_high);
+  below("p99_low", c.p99_low, "p99_high", c.p99_high);
+  if (c.window_s < c.interval_s)
+    r.fail(n["window_s"] ? n["window_s"] : n, where + ".window_s (" + std::to_string(c.window_s) +
+                                                  ") must be at least " + where + ".interval_s (" +
+                                                  std::to_string(c.interval_s) + ")");
+  if (c.max_restore_after_s < c.restore_after_s)
+    r.fail(n["max_restore_after_s"] ? n["max_restore_after_s"] : n,
+           where + ".max_restore_after_s must be at least restore_after_s (" +
+               std::to_string(c.restore_after_s) + ")");
+  return c;
 }
 
 YAML::Node parse_yaml(const std::string& text, const std::string& file) {
@@ -621,7 +682,7 @@ PipelineConfig parse_pipeline_config(const std::string& text, const std::string&
     throw Error(ErrorCode::invalid_argument,
                 file + ": the config must be a mapping with cameras and models");
   r.check_keys(root, "the config",
-               {"mode", "cameras", "models", "fusion", "output", "telemetry", "ros2"});
+               {"mode", "cameras", "models", "fusion", "output", "telemetry", "ros2", "control"});
 
   PipelineConfig cfg;
   cfg.file = file;
@@ -728,6 +789,33 @@ PipelineConfig parse_pipeline_config(const std::string& text, const std::string&
       cfg.distance = *d;
     }
   }
+  if (root["control"]) {
+    const YAML::Node ctl = root["control"];
+    cfg.control = read_control(r, ctl);
+    const ControlConfig& c = cfg.control;
+    if (c.enabled) {
+      // Nothing to judge or nothing to act on is a config that cannot work: say so now.
+      if (std::none_of(cfg.cameras.begin(), cfg.cameras.end(),
+                       [](const CameraConfig& cam) { return cam.deadline_ms > 0; }))
+        r.fail(ctl,
+               "control: no camera has a deadline_ms; the controller judges cameras by "
+               "their deadline");
+      bool levers = false;
+      for (const ModelConfig& m : cfg.models)
+        levers = levers || !m.variants.empty() || m.max_wait_us > 0;
+      for (const CameraConfig& cam : cfg.cameras)
+        levers = levers || cam.priority != cfg.cameras.front().priority;
+      if (!levers)
+        r.fail(ctl,
+               "control: nothing to act on; give a model `variants:` (lighter models), "
+               "a model max_wait_us > 0, or the cameras different `priority:` values");
+    }
+  }
+  for (size_t i = 0; i < cfg.models.size(); ++i)
+    if (!cfg.models[i].variants.empty() && !cfg.control.enabled)
+      r.fail(models[i]["variants"], "models[" + std::to_string(i) +
+                                        "].variants are only used by the deadline controller: "
+                                        "enable it with control: {enabled: true}");
   // Lossless by default only when every source can wait (files); live cameras cannot.
   bool all_files = true;
   for (const auto& c : cfg.cameras) all_files = all_files && is_file_source(c.source.kind);

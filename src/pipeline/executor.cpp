@@ -14,10 +14,34 @@ Executor::Executor(const TaskConfig& config, ExecutorOptions opt, FrameBoard& bo
       board_(board),
       on_done_(std::move(on_done)),
       live_(opt_.live ? *opt_.live : throw Error("executor '" + opt_.id + "': no live counters")) {
-  OpenedTask model = open_task(config, opt_.wrap_backend);
-  stream_ = std::move(model.stream);
-  backend_ = std::move(model.backend);
-  task_ = std::move(model.task);
+  opened_.push_back(open_task(config, opt_.wrap_backend));
+  variant_paths_.push_back(config.model_path);
+  task_ = opened_.front().task.get();
+  for (const std::string& path : opt_.variants) {
+    TaskConfig vc = config;
+    vc.model_path = path;
+    OpenedTask v;
+    try {
+      v = open_task(vc, opt_.wrap_backend);
+    } catch (const std::exception& e) {
+      // A variant that does not open is not worth stopping the run for: the controller works
+      // with the ones that did and the model itself.
+      spdlog::warn("model '{}': variant '{}' not used: {}", opt_.id, path, e.what());
+      variant_errors_.push_back(path + ": " + e.what());
+      continue;
+    }
+    // Switching must not change what the outputs mean: the same task and the same labels.
+    if (v->name() != task_->name() || v->labels() != task_->labels())
+      throw Error(ErrorCode::invalid_argument,
+                  "model '" + opt_.id + "': variant '" + path + "' is a " + v->name() +
+                      " model with " + std::to_string(v->labels().size()) +
+                      " labels; the model is a " + task_->name() + " model with " +
+                      std::to_string(task_->labels().size()) +
+                      ": variants must have the model's task and labels");
+    opened_.push_back(std::move(v));
+    variant_paths_.push_back(path);
+  }
+  max_wait_us_.store(opt_.max_wait.count(), std::memory_order_relaxed);
   if (!task_->dynamic_batch() && opt_.max_batch > 1) {
     spdlog::info(
         "model '{}': batch dimension is fixed, running frame by frame (max_batch {} "
@@ -47,8 +71,21 @@ void Executor::join() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Executor::switch_variant() {
+  const size_t want = std::min(want_variant_.load(std::memory_order_relaxed), opened_.size() - 1);
+  if (want == active_) return;
+  spdlog::info("model '{}': now running '{}' (was '{}')", opt_.id, variant_paths_[want],
+               variant_paths_[active_]);
+  active_ = want;
+  task_ = opened_[want].task.get();
+}
+
 void Executor::loop() {
-  while (board_.take_batch(opt_.model_index, opt_.max_batch, opt_.max_wait, batch_)) {
+  for (;;) {
+    switch_variant();
+    // A variant with a fixed batch dimension runs frame by frame.
+    const size_t max_batch = task_->dynamic_batch() ? opt_.max_batch : 1;
+    if (!board_.take_batch(opt_.model_index, max_batch, max_wait(), batch_)) break;
     const int64_t now = now_ns();
     // Frames already too old for their camera's deadline are not worth inferring.
     size_t kept = 0;
@@ -100,7 +137,7 @@ void Executor::run_frames(std::span<FrameRef> frames) {
   // (run_batch fails it), so this ends.
   std::string oom;
   for (size_t i = 0; i < frames.size();) {
-    const size_t m = std::min(opt_.max_batch, frames.size() - i);
+    const size_t m = std::min(task_->dynamic_batch() ? opt_.max_batch : 1, frames.size() - i);
     if (run_batch(frames.subspan(i, m), oom) != Outcome::out_of_memory) {
       i += m;
       continue;

@@ -1,6 +1,7 @@
 #include "percept/pipeline/runtime.hpp"
 
 #include "capture.hpp"
+#include "controller.hpp"
 #include "sequencer.hpp"
 
 #include <spdlog/spdlog.h>
@@ -73,6 +74,7 @@ class Pipeline {
       eo.max_wait = std::chrono::microseconds(mc.max_wait_us);
       eo.drop_older_than_ns.assign(cams_.size(), 0);
       eo.live = &telemetry_->model(m);
+      if (cfg.control.enabled) eo.variants = mc.variants;
       for (const auto& id : mc.cameras)
         for (CameraState& c : cams_)
           if (c.config->id == id) {
@@ -130,6 +132,11 @@ class Pipeline {
                     cfg.models[m].tracker_where + ": models[" + std::to_string(m) + "].tracker: '" +
                         cfg.models[m].id + "' is a " + executors_[m]->task().name() +
                         " model; only models that produce detections can be tracked");
+    if (cfg.control.enabled) {
+      for (CameraState& c : cams_) c.live->watched = c.deadline_ns > 0;
+      controller_ = std::make_unique<Controller>(cfg.control, cams_, executors_, info_.model_ids,
+                                                 telemetry_->enable_control());
+    }
     info_.source_state = [this](size_t c) {
       return static_cast<SourceState>(cams_[c].source_state.load(std::memory_order_relaxed));
     };
@@ -151,6 +158,7 @@ class Pipeline {
   }
 
   ~Pipeline() {
+    if (controller_) controller_->stop();
     board_.close_all();  // wakes executors that never saw their cameras end (setup errors)
     executors_.clear();
   }
@@ -164,6 +172,7 @@ class Pipeline {
       tel->start();
     }
     for (auto& e : executors_) e->start();
+    if (controller_) controller_->start();
     try {
       for (CameraState& c : cams_)
         c.thread = std::thread([this, &c] {
@@ -197,6 +206,8 @@ class Pipeline {
     // Drain in order: sources end (or stop), then executors finish what they hold, which
     // completes every accepted frame, then sinks write what they were given.
     for (CameraState& c : cams_) c.thread.join();
+    // No more frames: what the controller would see now is the drain, not the load.
+    if (controller_) controller_->stop();
     for (auto& e : executors_) e->join();
     for (auto& s : sinks_) s->finish();
     if (preview_) preview_->finish();
@@ -241,7 +252,8 @@ class Pipeline {
   FrameBoard board_;
   std::vector<std::unique_ptr<Executor>> executors_;
   std::vector<std::unique_ptr<SinkWorker>> sinks_;
-  std::unique_ptr<SinkWorker> preview_;  // on_frame, when set; not a sink of the summary
+  std::unique_ptr<SinkWorker> preview_;     // on_frame, when set; not a sink of the summary
+  std::unique_ptr<Controller> controller_;  // `control: {enabled: true}` (docs/CONTROL.md)
   Sequencer sequencer_{cams_, sinks_, preview_, cfg_.distance, opt_.frame_interval_s};
   const CaptureContext capture_context_{opt_,
                                         pool_,

@@ -49,6 +49,7 @@ void Sequencer::publish(CameraState& c, FrameRef& f) {
   live.completed.fetch_add(1, relaxed);
   const int64_t e2e = f->complete_ns - f->capture_ns;
   live.end_to_end.record(e2e);
+  if (live.watched) live.control_e2e.record(e2e);
   if (c.deadline_ns > 0 && e2e > c.deadline_ns) {
     live.deadline_misses.fetch_add(1, relaxed);
     f->deadline_missed = true;

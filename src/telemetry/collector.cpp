@@ -39,6 +39,35 @@ LiveSink& TelemetryCollector::add_sink(std::string name) {
   return *s.live;
 }
 
+LiveControl& TelemetryCollector::enable_control() {
+  if (!control_) control_ = std::make_unique<LiveControl>();
+  return *control_;
+}
+
+void LiveControl::publish(const ControlTelemetry& state, const ControlAction* action) {
+  std::lock_guard lock(mu_);
+  state_ = state;
+  state_.actions.clear();  // actions travel in pending_ and all_
+  if (!action) return;
+  pending_.push_back(*action);
+  if (all_.size() < kMaxKept) all_.push_back(*action);
+}
+
+ControlTelemetry LiveControl::take() {
+  std::lock_guard lock(mu_);
+  ControlTelemetry t = state_;
+  t.actions = std::move(pending_);
+  pending_.clear();
+  return t;
+}
+
+ControlTelemetry LiveControl::run() const {
+  std::lock_guard lock(mu_);
+  ControlTelemetry t = state_;
+  t.actions = all_;
+  return t;
+}
+
 LatencyStats TelemetryCollector::stats(LiveHistogram& h, Totals& t, Histogram& run,
                                        Histogram* merge_into) {
   h.take(spare_);
@@ -69,6 +98,7 @@ TelemetrySnapshot TelemetryCollector::collect() {
     c.run_imgproc->merge(*spare_);
     ct.read_errors = delta(c.live->read_errors.load(std::memory_order_relaxed), c.read_errors);
     ct.reconnects = delta(c.live->reconnects.load(std::memory_order_relaxed), c.reconnects);
+    ct.skipped = delta(c.live->skipped.load(std::memory_order_relaxed), c.skipped);
     static const char* kStates[] = {"ok", "reconnecting", "lost"};
     ct.source = kStates[c.live->source.load(std::memory_order_relaxed) % 3];
     s.fps += ct.fps;
@@ -121,6 +151,7 @@ TelemetrySnapshot TelemetryCollector::collect() {
     st.errors = delta(k.live->errors.load(std::memory_order_relaxed), k.errors);
     s.sinks.push_back(std::move(st));
   }
+  if (control_) s.control = control_->take();
   s.system.cpu_percent = process_.cpu_percent();
   s.system.rss_bytes = ProcessSampler::rss_bytes();
   s.system.gpu = gpu_.sample();
@@ -146,6 +177,7 @@ RunSummary TelemetryCollector::summary(double wall_s) const {
     cs.deadline_misses = l.deadline_misses.load(relaxed);
     cs.late_dropped = l.late_dropped.load(relaxed);
     cs.published = l.published.load(relaxed);
+    cs.skipped = l.skipped.load(relaxed);
     cs.fps = wall_s > 0 ? static_cast<double>(cs.completed) / wall_s : 0;
     cs.end_to_end_ns = *c.run_e2e;
     cs.imgproc_ns = *c.run_imgproc;
@@ -180,6 +212,7 @@ RunSummary TelemetryCollector::summary(double wall_s) const {
     sum.sinks.emplace_back(k.name,
                            SinkStats{k.live->written.load(relaxed), k.live->dropped.load(relaxed),
                                      k.live->errors.load(relaxed)});
+  if (control_) sum.control = control_->run();
   return sum;
 }
 

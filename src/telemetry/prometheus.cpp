@@ -197,6 +197,34 @@ std::string prometheus_text(const TelemetrySnapshot& s) {
       for (const auto& k : s.sinks) w.sample(name, snk(k), static_cast<double>((k.*count).total));
     }
 
+  if (s.control) {  // the deadline controller (docs/CONTROL.md), when enabled
+    const ControlTelemetry& c = *s.control;
+    w.family("percept_camera_skipped_frames_total", "counter",
+             "Frames the deadline controller left out (a lower-priority camera's skip).");
+    for (const auto& cm : s.cameras)
+      w.sample("percept_camera_skipped_frames_total", cam(cm),
+               static_cast<double>(cm.skipped.total));
+    w.family("percept_control_level", "gauge",
+             "Steps of the controller's ladder in effect (0: the config's own settings).");
+    w.sample("percept_control_level", "", c.level);
+    w.family("percept_control_steps", "gauge", "Steps the controller's ladder has.");
+    w.sample("percept_control_steps", "", c.steps);
+    w.family("percept_control_at_limit", "gauge",
+             "1 while the pipeline misses at the ladder's lightest setting.");
+    w.sample("percept_control_at_limit", "", c.state == "at_limit" ? 1 : 0);
+    w.family("percept_control_actions_total", "counter",
+             "Controller actions: a step down (degrade) or back up (restore).");
+    w.sample("percept_control_actions_total", label("direction", "degrade"),
+             static_cast<double>(c.degrades_total));
+    w.sample("percept_control_actions_total", label("direction", "restore"),
+             static_cast<double>(c.restores_total));
+    w.family("percept_control_late_ratio", "gauge",
+             "Worst camera's late share (misses + unprocessed) in the controller's last window.");
+    w.sample("percept_control_late_ratio", "", c.late_share);
+    w.family("percept_control_cpu_seconds_total", "counter", "The controller thread's CPU time.");
+    w.sample("percept_control_cpu_seconds_total", "", c.cpu_s);
+  }
+
   if (s.system.cpu_percent) {
     w.family("percept_process_cpu_usage_ratio", "gauge",
              "Process CPU time over wall time in the last interval (2 = two cores busy).");

@@ -65,6 +65,7 @@ std::string summary_json(const RunSummary& s) {
         .field("deadline_misses", c.deadline_misses)
         .field("late_dropped", c.late_dropped)
         .field("published", c.published);
+    if (s.control) w.field("skipped", c.skipped);
     stage_json(w, "end_to_end_ms", c.end_to_end_ns);
     // Only for cameras that rectify or blur: the stage's own time (capture thread).
     if (c.imgproc_ns.count() > 0) stage_json(w, "imgproc_ms", c.imgproc_ns);
@@ -108,6 +109,10 @@ std::string summary_json(const RunSummary& s) {
         .field("errors", st.errors)
         .end_object();
   w.end_object();
+  if (s.control) {
+    w.key("control");
+    control_json(w, *s.control);
+  }
   w.key("outputs").begin_array();
   for (const auto& o : s.outputs) w.value(o);
   w.end_array().end_object();
@@ -169,6 +174,21 @@ std::string summary_text(const RunSummary& s) {
                     static_cast<unsigned long long>(st.errors));
       out += line;
     }
+  if (s.control) {
+    const ControlTelemetry& c = *s.control;
+    std::snprintf(line, sizeof line,
+                  "  control: %llu steps down, %llu back up; ended at step %d of %d (%s)\n",
+                  static_cast<unsigned long long>(c.degrades_total),
+                  static_cast<unsigned long long>(c.restores_total), c.level, c.steps,
+                  c.state.c_str());
+    out += line;
+    for (const auto& cm : s.cameras)
+      if (cm.skipped) {
+        std::snprintf(line, sizeof line, "  camera %-10s skipped by the controller %llu\n",
+                      cm.id.c_str(), static_cast<unsigned long long>(cm.skipped));
+        out += line;
+      }
+  }
   return out;
 }
 

@@ -146,6 +146,7 @@ std::string telemetry_jsonl(const TelemetrySnapshot& s) {
     put_count(w, "read_errors", c.read_errors);
     put_count(w, "reconnects", c.reconnects);
     w.field("source", c.source);
+    if (s.control) put_count(w, "skipped", c.skipped);
     w.end_object();
   }
   w.end_array();
@@ -210,7 +211,12 @@ std::string telemetry_jsonl(const TelemetrySnapshot& s) {
     gpu_json(w, *s.system.gpu);
   else
     w.null();
-  w.end_object().end_object();
+  w.end_object();
+  if (s.control) {
+    w.key("control");
+    control_json(w, *s.control);
+  }
+  w.end_object();
   return w.str();
 }
 
@@ -240,6 +246,7 @@ TelemetrySnapshot parse_telemetry_jsonl(const std::string& line) {
     ct.read_errors = parse_count_opt(c, "read_errors", w);
     ct.reconnects = parse_count_opt(c, "reconnects", w);
     if (c.contains("source")) ct.source = get<std::string>(c, "source", w);
+    ct.skipped = parse_count_opt(c, "skipped", w);
     s.cameras.push_back(std::move(ct));
   }
   for (const Json& m : at(j, "models", "")) {
@@ -314,7 +321,61 @@ TelemetrySnapshot parse_telemetry_jsonl(const std::string& line) {
     gt.sm_clock_mhz = get_opt<double>(g, "sm_clock_mhz", w);
     s.system.gpu = std::move(gt);
   }
+  if (j.contains("control")) {  // only with `control: {enabled: true}`
+    const Json& c = at(j, "control", "");
+    const std::string w = "control.";
+    ControlTelemetry ct;
+    ct.level = get<int>(c, "level", w);
+    ct.steps = get<int>(c, "steps", w);
+    ct.state = get<std::string>(c, "state", w);
+    ct.late_share = get<double>(c, "late_share", w);
+    ct.p99_ratio = get<double>(c, "p99_ratio", w);
+    ct.restore_wait_s = get<double>(c, "restore_wait_s", w);
+    ct.cpu_s = get<double>(c, "cpu_s", w);
+    ct.degrades_total = get<uint64_t>(c, "degrades_total", w);
+    ct.restores_total = get<uint64_t>(c, "restores_total", w);
+    for (const Json& a : at(c, "actions", w)) {
+      const std::string wa = w + "actions[].";
+      ControlAction ca;
+      ca.t = get<double>(a, "t", wa);
+      ca.direction = get<std::string>(a, "direction", wa);
+      ca.action = get<std::string>(a, "action", wa);
+      ca.target = get<std::string>(a, "target", wa);
+      ca.from = get<std::string>(a, "from", wa);
+      ca.to = get<std::string>(a, "to", wa);
+      ca.reason = get<std::string>(a, "reason", wa);
+      ca.level = get<int>(a, "level", wa);
+      ct.actions.push_back(std::move(ca));
+    }
+    s.control = std::move(ct);
+  }
   return s;
+}
+
+void control_json(JsonWriter& w, const ControlTelemetry& c) {
+  w.begin_object()
+      .field("level", c.level)
+      .field("steps", c.steps)
+      .field("state", c.state)
+      .field("late_share", std::round(c.late_share * 10000) / 10000)
+      .field("p99_ratio", r3(c.p99_ratio))
+      .field("restore_wait_s", r3(c.restore_wait_s))
+      .field("cpu_s", r3(c.cpu_s))
+      .field("degrades_total", c.degrades_total)
+      .field("restores_total", c.restores_total);
+  w.key("actions").begin_array();
+  for (const ControlAction& a : c.actions)
+    w.begin_object()
+        .field("t", std::round(a.t * 1000) / 1000)
+        .field("direction", a.direction)
+        .field("action", a.action)
+        .field("target", a.target)
+        .field("from", a.from)
+        .field("to", a.to)
+        .field("reason", a.reason)
+        .field("level", a.level)
+        .end_object();
+  w.end_array().end_object();
 }
 
 }  // namespace percept

@@ -64,6 +64,21 @@ inline TelemetrySnapshot sample_snapshot(bool with_gpu = true) {
   video.name = "video";
   video.dropped = {4, 9};
   s.sinks = {jsonl, video};
+  // The deadline controller: one step down in this interval, with words that need escaping.
+  s.cameras[1].skipped = {5, 12};
+  ControlTelemetry ctl;
+  ctl.level = 2;
+  ctl.steps = 3;
+  ctl.state = "degraded";
+  ctl.late_share = 0.125;
+  ctl.p99_ratio = 1.25;
+  ctl.restore_wait_s = 10;
+  ctl.cpu_s = 0.004;
+  ctl.degrades_total = 3;
+  ctl.restores_total = 1;
+  ctl.actions = {{1760000000.25, "degrade", "variant", "yolo", "m_640.onnx", "m_<480>.onnx",
+                  "late 12.5% > 5.0% on \"front\"", 2}};
+  s.control = ctl;
   s.system.cpu_percent = 143.5;
   s.system.rss_bytes = 123456789;
   if (with_gpu) {

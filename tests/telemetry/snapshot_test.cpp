@@ -56,6 +56,27 @@ TEST(TelemetryJsonl, OneLineWithTheTopLevelKeysTeamsAlreadyLog) {
   EXPECT_EQ(sys["rss_bytes"].get<uint64_t>(), 123456789u);
   EXPECT_DOUBLE_EQ(sys["gpu"]["sm_clock_mhz"].get<double>(), 1980);
   EXPECT_TRUE(sys["gpu"]["memory_utilization_percent"].is_null());
+
+  // The deadline controller (docs/CONTROL.md): its state and this interval's actions.
+  const json& ctl = j["control"];
+  EXPECT_EQ(ctl["level"], 2);
+  EXPECT_EQ(ctl["steps"], 3);
+  EXPECT_EQ(ctl["state"], "degraded");
+  EXPECT_DOUBLE_EQ(ctl["late_share"].get<double>(), 0.125);
+  EXPECT_EQ(ctl["degrades_total"], 3);
+  ASSERT_EQ(ctl["actions"].size(), 1u);
+  EXPECT_EQ(ctl["actions"][0]["to"], "m_<480>.onnx");
+  EXPECT_EQ(ctl["actions"][0]["reason"], "late 12.5% > 5.0% on \"front\"");
+  EXPECT_EQ(j["cameras"][1]["skipped_total"], 12);
+}
+
+TEST(TelemetryJsonl, NoControllerNoControlKeys) {
+  TelemetrySnapshot s = test::sample_snapshot();
+  s.control.reset();
+  const json j = json::parse(telemetry_jsonl(s));
+  EXPECT_FALSE(j.contains("control"));
+  EXPECT_FALSE(j["cameras"][0].contains("skipped"));
+  EXPECT_FALSE(prometheus_text(s).find("percept_control_") != std::string::npos);
 }
 
 TEST(TelemetryJsonl, NoGpuMeansNullsNotZeros) {
@@ -162,6 +183,13 @@ TEST(Prometheus, CountersSummariesAndGauges) {
   EXPECT_TRUE(has("percept_sink_dropped_frames_total{sink=\"video\"} 9\n"));
   EXPECT_TRUE(has("percept_gpu_sm_clock_hertz{gpu=\"0\",name=\"NVIDIA H100\"} 1.98e+09\n"));
   EXPECT_FALSE(has("memory_utilization"));  // null: left out
+  // The deadline controller: level, actions by direction, skipped frames per camera.
+  EXPECT_TRUE(has("percept_control_level 2\n"));
+  EXPECT_TRUE(has("percept_control_steps 3\n"));
+  EXPECT_TRUE(has("percept_control_at_limit 0\n"));
+  EXPECT_TRUE(has("percept_control_actions_total{direction=\"degrade\"} 3\n"));
+  EXPECT_TRUE(has("percept_control_actions_total{direction=\"restore\"} 1\n"));
+  EXPECT_TRUE(has("percept_camera_skipped_frames_total{camera=\"front\"} 0\n"));
   // Every HELP comes with a TYPE, every family once.
   size_t helps = 0, types = 0;
   for (size_t p = 0; (p = text.find("# HELP ", p)) != std::string::npos; ++p) ++helps;

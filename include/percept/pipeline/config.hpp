@@ -40,6 +40,8 @@
 //                                #   (docs/RECTIFY.md); its size must be the frames' size
 //       blur: {sigma: 1.2}       # Gaussian blur after rectification; also ksize (odd, 0:
 //                                #   from sigma as OpenCV). Both on the capture thread
+//       priority: 0              # the deadline controller skips frames of the cameras with
+//                                #   the lowest priority first (docs/CONTROL.md)
 //       intrinsics: {fx: 600, fy: 600, cx: 320, cy: 240}  # pixels; default: the P of the
 //                                #   `rectify:` calibration. With a metric depth model on the
 //                                #   camera, detections get position_m / size_m (docs/TRACKING.md)
@@ -73,6 +75,12 @@
 //                                #   max_detections: 1000}. The model decodes down to
 //                                #   low_thresh; boxes under `conf` are published only when they
 //                                #   continue a track
+//       variants: [m_480.onnx]   # lighter models (same task and labels), heaviest first: the
+//                                #   deadline controller switches to them under load
+//   control:                     # the deadline controller (docs/CONTROL.md); off by default
+//     enabled: true              # also interval_s, window_s, miss_high, miss_low, p99_high,
+//                                #   p99_low, settle_s, restore_after_s, max_restore_after_s,
+//                                #   max_skip, min_frames
 //   fusion:
 //     distance: cluster          # cluster | median | mean | min | p10 of the depth inside
 //                                #   each box (cluster: the densest depth band, the object)
@@ -121,6 +129,7 @@
 #include "percept/io/bag_options.hpp"
 #include "percept/io/ros2_options.hpp"
 #include "percept/io/source.hpp"
+#include "percept/pipeline/control.hpp"
 #include "percept/pipeline/fuser.hpp"
 #include "percept/tasks/task.hpp"
 #include "percept/track/byte_tracker.hpp"
@@ -150,6 +159,7 @@ struct CameraConfig {
   int blur_ksize = 0;
   std::optional<Intrinsics> intrinsics;  // `intrinsics:`, else the rectify calibration's P
   std::string intrinsics_where;          // "FILE:LINE" of the key, for errors found later
+  int priority = 0;  // the deadline controller skips frames of lower priorities first
 };
 
 struct ModelConfig {
@@ -160,6 +170,8 @@ struct ModelConfig {
   int64_t max_wait_us = 0;
   std::optional<TrackerConfig> tracker;  // `tracker:`; task.conf is lowered to its low_thresh
   std::string tracker_where;             // "FILE:LINE" of the key, for errors found at open
+  std::vector<std::string> variants;     // lighter models for the deadline controller, in order
+  std::string variants_where;            // "FILE:LINE" of the key
 };
 
 struct OutputConfig {
@@ -200,6 +212,7 @@ struct PipelineConfig {
   OutputConfig output;
   TelemetryConfig telemetry;
   Ros2Config ros2;
+  ControlConfig control;  // `control:` the deadline controller (docs/CONTROL.md); off by default
 };
 
 // Throws percept::Error "FILE:LINE: ..." on any problem with the file or its values.

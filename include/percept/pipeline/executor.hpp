@@ -8,6 +8,7 @@
 // It counts into the model's LiveModel (ExecutorOptions::live), the run's one set of counters.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -38,6 +39,10 @@ struct ExecutorOptions {
   LiveModel* live = nullptr;
   // Wraps the backend before the task opens on it (fault-injection tests), or empty.
   BackendWrapper wrap_backend;
+  // Lighter models the deadline controller may switch to (`variants:`), opened at start. One
+  // that fails to open is left out (variant_errors says why); one with another task or other
+  // labels than the model is refused (percept::Error).
+  std::vector<std::string> variants;
 };
 
 class Executor {
@@ -51,8 +56,23 @@ class Executor {
   Executor(const TaskConfig& config, ExecutorOptions opt, FrameBoard& board, DoneFn on_done);
   ~Executor();
 
-  const Task& task() const { return *task_; }
+  // The model as configured (variant 0): what the outputs' labels and contents come from.
+  const Task& task() const { return *opened_.front().task; }
   const ExecutorOptions& options() const { return opt_; }
+
+  // The deadline controller's levers (pipeline/controller.cpp), from any thread; each takes
+  // effect at the executor's next batch.
+  size_t variant_count() const { return opened_.size(); }  // the model and the loaded variants
+  const std::string& variant_path(size_t i) const { return variant_paths_[i]; }
+  const std::vector<std::string>& variant_errors() const { return variant_errors_; }
+  void use_variant(size_t i) { want_variant_.store(i, std::memory_order_relaxed); }
+  size_t variant() const { return want_variant_.load(std::memory_order_relaxed); }
+  void set_max_wait(std::chrono::microseconds w) {
+    max_wait_us_.store(w.count(), std::memory_order_relaxed);
+  }
+  std::chrono::microseconds max_wait() const {
+    return std::chrono::microseconds(max_wait_us_.load(std::memory_order_relaxed));
+  }
   void start();
   void join();  // returns once every camera of the model is closed and drained
 
@@ -70,10 +90,17 @@ class Executor {
   void publish_buffer_stats();
   void fail_pending(const char* what);  // frames of batch_ without a result: failed
 
-  // Destroyed in reverse: the task before the backend it borrows, the backend before its stream.
-  gpu::ComputeStream stream_;
-  std::unique_ptr<Backend> backend_;
-  std::unique_ptr<Task> task_;
+  // Switches to the variant the controller asked for, between batches (executor thread).
+  void switch_variant();
+
+  // [0] the model, then the variants that opened; each destroys its task before its backend,
+  // its backend before its stream. task_ is the one running (executor thread).
+  std::vector<OpenedTask> opened_;
+  std::vector<std::string> variant_paths_, variant_errors_;
+  Task* task_ = nullptr;
+  size_t active_ = 0;
+  std::atomic<size_t> want_variant_{0};
+  std::atomic<int64_t> max_wait_us_{0};
   ExecutorOptions opt_;
   FrameBoard& board_;
   DoneFn on_done_;

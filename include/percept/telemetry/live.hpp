@@ -50,6 +50,11 @@ struct LiveCamera {
   std::atomic<uint64_t> completed{0}, drops{0}, deadline_misses{0};
   std::atomic<uint64_t> read_errors{0}, reconnects{0};
   std::atomic<uint64_t> captured{0}, slot_drops{0}, partial{0}, late_dropped{0}, published{0};
+  std::atomic<uint64_t> skipped{0};  // left out by the deadline controller (capture thread)
+  // The deadline controller's own copy of end_to_end (taken on its thread, not the
+  // telemetry's); recorded only while `watched` (control enabled).
+  LiveHistogram control_e2e;
+  bool watched = false;  // set before any thread starts
   std::atomic<bool> gave_up{false};
   std::atomic<int> source{static_cast<int>(SourceState::ok)};
 };
@@ -71,6 +76,24 @@ struct LiveModel {
   std::atomic<bool> has_buffers{false};
   std::atomic<uint64_t> buffer_bytes_in_use{0}, buffer_bytes_requested{0}, buffer_peak_bytes{0},
       buffer_bytes_cached{0}, buffer_cache_hits{0}, buffer_cache_misses{0};
+};
+
+// The deadline controller's state and actions, written by its thread (pipeline/controller.cpp)
+// and taken by the telemetry thread: a mutex, as both sides run a few times a second.
+class LiveControl {
+ public:
+  // Controller: its state now, and the action it just took (or none).
+  void publish(const ControlTelemetry& state, const ControlAction* action);
+  // Telemetry: the state and the actions since the last take().
+  ControlTelemetry take();
+  // Summary: the state and every action of the run (the first kMaxKept).
+  ControlTelemetry run() const;
+  static constexpr size_t kMaxKept = 1000;
+
+ private:
+  mutable std::mutex mu_;
+  ControlTelemetry state_;
+  std::vector<ControlAction> pending_, all_;
 };
 
 // A sink's frames written, dropped (queue full, live mode) and failed writes.
@@ -96,6 +119,9 @@ class TelemetryCollector {
   LiveModel& model(size_t i) { return *models_[i].live; }
   // Registers a sink; only before the telemetry thread starts collecting.
   LiveSink& add_sink(std::string name);
+  // The deadline controller, when the config turns it on; before collecting starts.
+  LiveControl& enable_control();
+  const LiveControl* control() const { return control_.get(); }
 
   // Telemetry thread only: the interval since the previous collect() (or construction).
   TelemetrySnapshot collect();
@@ -112,7 +138,7 @@ class TelemetryCollector {
   struct Cam {
     CameraInfo info;
     std::unique_ptr<LiveCamera> live;
-    uint64_t completed = 0, drops = 0, misses = 0, read_errors = 0, reconnects = 0;
+    uint64_t completed = 0, drops = 0, misses = 0, read_errors = 0, reconnects = 0, skipped = 0;
     Totals e2e;
     std::unique_ptr<Histogram> run_e2e = std::make_unique<Histogram>();
     std::unique_ptr<Histogram> run_imgproc = std::make_unique<Histogram>();
@@ -137,6 +163,7 @@ class TelemetryCollector {
   std::vector<Cam> cameras_;
   std::vector<Mod> models_;
   std::vector<Snk> sinks_;
+  std::unique_ptr<LiveControl> control_;
   std::unique_ptr<Histogram> spare_ = std::make_unique<Histogram>();
   Totals all_;
   int64_t last_ns_;

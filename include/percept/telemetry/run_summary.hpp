@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "percept/telemetry/histogram.hpp"
+#include "percept/telemetry/snapshot.hpp"
 
 namespace percept {
 
@@ -26,6 +28,7 @@ struct CameraSummary {
   uint64_t deadline_misses = 0;
   uint64_t late_dropped = 0;  // completed after the deadline with drop_late: not published
   uint64_t published = 0;
+  uint64_t skipped = 0;     // left out by the deadline controller (docs/CONTROL.md)
   double fps = 0;           // completed / wall time
   Histogram end_to_end_ns;  // capture -> every model done
   Histogram imgproc_ns;     // rectify + blur on the capture thread (empty when neither is set)
@@ -71,6 +74,8 @@ struct RunSummary {
   // like a sink's errors, they make `percept run` exit 1. Not in summary.json itself.
   std::vector<std::string> write_errors;
   size_t frames_allocated = 0;  // frame pool high-water mark
+  // The deadline controller's end state and every action (the first 1000), when enabled.
+  std::optional<ControlTelemetry> control;
 
   uint64_t completed() const;
   double fps() const { return wall_s > 0 ? static_cast<double>(completed()) / wall_s : 0; }

@@ -44,6 +44,7 @@ struct CameraTelemetry {
   Count read_errors;                  // frames the source could not deliver or decode
   Count reconnects;                   // a lost live source reopened
   std::string source = "ok";          // ok | reconnecting | lost (given up)
+  Count skipped;                      // left out by the deadline controller (docs/CONTROL.md)
 };
 
 // The model's output buffers kept between runs (BackendOptions::io_binding): bytes now, the
@@ -101,6 +102,29 @@ struct SystemTelemetry {
   std::optional<GpuTelemetry> gpu;  // null without a GPU or without NVML
 };
 
+// One action of the deadline controller (docs/CONTROL.md).
+struct ControlAction {
+  double t = 0;           // unix time, seconds
+  std::string direction;  // degrade | restore
+  std::string action;     // max_wait | skip | variant
+  std::string target;     // the model id (max_wait, variant) or the camera id (skip)
+  std::string from, to;   // the setting before and after: "400 us", "1 in 2", "m_small.onnx"
+  std::string reason;     // what the controller saw
+  int level = 0;          // steps of the ladder in effect after it
+};
+
+// The controller's state at the end of an interval, and its actions during it.
+struct ControlTelemetry {
+  int level = 0, steps = 0;       // steps in effect, of the ladder's
+  std::string state = "nominal";  // nominal | degraded | at_limit (overloaded, nothing left)
+  double late_share = 0;          // the last judged window: the worst camera's late share
+  double p99_ratio = 0;           //   and end-to-end p99 / deadline
+  double restore_wait_s = 0;      // headroom needed before the next restore (grows on flaps)
+  double cpu_s = 0;               // the controller thread's CPU time since start
+  uint64_t degrades_total = 0, restores_total = 0;
+  std::vector<ControlAction> actions;  // in the interval (the summary: the run's, up to 1000)
+};
+
 struct TelemetrySnapshot {
   double t = 0;           // unix time of the end of the interval, seconds
   double interval_s = 0;  // length of the interval
@@ -110,6 +134,7 @@ struct TelemetrySnapshot {
   std::vector<ModelTelemetry> models;
   std::vector<SinkTelemetry> sinks;
   SystemTelemetry system;
+  std::optional<ControlTelemetry> control;  // absent unless `control: {enabled: true}`
 
   // The GPU utilisation the top-level `gpu_usage` key reports (null without a GPU).
   std::optional<double> gpu_usage() const {
@@ -129,6 +154,10 @@ TelemetrySnapshot parse_telemetry_jsonl(const std::string& line);
 // summaries in seconds with quantile labels over the last interval, gauges for fps, CPU,
 // memory and GPU (GPU metrics are left out when null).
 std::string prometheus_text(const TelemetrySnapshot& s);
+
+class JsonWriter;
+// The controller's object in a telemetry line and in summary.json (docs/CONTROL.md).
+void control_json(JsonWriter& w, const ControlTelemetry& c);
 
 // Escapes a label value for the text format (backslash, double quote, newline).
 std::string prometheus_escape_label(const std::string& value);

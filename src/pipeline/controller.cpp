@@ -1,0 +1,251 @@
+#include "controller.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+
+#include "percept/core/error.hpp"
+
+namespace percept {
+
+namespace {
+
+double unix_s() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+double thread_cpu_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+}  // namespace
+
+Controller::Controller(const ControlConfig& config, std::vector<CameraState>& cameras,
+                       const std::vector<std::unique_ptr<Executor>>& executors,
+                       const std::vector<std::string>& model_ids, LiveControl& live)
+    : cfg_(config), cams_(cameras), execs_(executors), model_ids_(model_ids), live_(live) {
+  for (const CameraState& c : cams_)
+    if (c.deadline_ns > 0) judged_.push_back(c.index);
+  // The config file's check, again for configs built in code (embedders, Python).
+  if (judged_.empty())
+    throw Error(ErrorCode::invalid_argument,
+                cfg_.where + (cfg_.where.empty() ? "" : ": ") +
+                    "control: no camera has a deadline_ms; the controller judges cameras by "
+                    "their deadline");
+  build_ladder(model_ids);
+  policy_ = ControlPolicy(cfg_, steps());
+  const size_t n = judged_.size();
+  seen_completed_.assign(n, 0);
+  seen_drops_.assign(n, 0);
+  seen_misses_.assign(n, 0);
+  // Enough intervals for a whole window, allocated once: the loop itself allocates nothing
+  // but the words of an action.
+  ring_.resize(static_cast<size_t>(std::ceil(cfg_.window_s / cfg_.interval_s)) + 1);
+  for (Slot& s : ring_) {
+    s.t = -1e300;
+    s.results.assign(n, 0);
+    s.late.assign(n, 0);
+    for (size_t i = 0; i < n; ++i) s.e2e.push_back(std::make_unique<Histogram>());
+  }
+  state_.steps = steps();
+  state_.restore_wait_s = cfg_.restore_after_s;
+  live_.publish(state_, nullptr);
+  std::string ladder;
+  for (const Step& s : ladder_)
+    ladder += (ladder.empty() ? "" : ", ") + describe(s, s.after) + " (" + target_name(s) + ")";
+  spdlog::info("control: {} steps, cheapest first: {}", steps(), ladder);
+}
+
+Controller::~Controller() {
+  stop();
+}
+
+void Controller::build_ladder(const std::vector<std::string>& model_ids) {
+  // 1. No waiting for fuller batches: costs nothing but batching efficiency.
+  for (size_t m = 0; m < execs_.size(); ++m)
+    if (const int64_t w = execs_[m]->max_wait().count(); w > 0)
+      ladder_.push_back({Step::Kind::max_wait, m, w, 0});
+  // 2. Frames of the lower-priority cameras, the lowest first, 1 in 2, 1 in 4, ... max_skip.
+  int top = cams_.empty() ? 0 : cams_.front().config->priority;
+  for (const CameraState& c : cams_) top = std::max(top, c.config->priority);
+  std::vector<size_t> low;
+  for (const CameraState& c : cams_)
+    if (c.config->priority < top) low.push_back(c.index);
+  std::stable_sort(low.begin(), low.end(), [&](size_t a, size_t b) {
+    return cams_[a].config->priority < cams_[b].config->priority;
+  });
+  for (size_t c : low)
+    for (int64_t stride = 1; stride < cfg_.max_skip;) {
+      const int64_t next = std::min<int64_t>(stride * 2, cfg_.max_skip);
+      ladder_.push_back({Step::Kind::skip, c, stride, next});
+      stride = next;
+    }
+  // 3. Lighter models, as the config lists them (the ones that opened).
+  for (size_t m = 0; m < execs_.size(); ++m) {
+    for (const std::string& e : execs_[m]->variant_errors())
+      spdlog::warn("control: model '{}': not a step of the ladder: {}", model_ids[m], e);
+    for (size_t v = 1; v < execs_[m]->variant_count(); ++v)
+      ladder_.push_back(
+          {Step::Kind::variant, m, static_cast<int64_t>(v - 1), static_cast<int64_t>(v)});
+  }
+}
+
+void Controller::start() {
+  thread_ = std::thread([this] { loop(); });
+}
+
+void Controller::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Controller::loop() {
+  const auto period = std::chrono::duration<double>(cfg_.interval_s);
+  const auto start = std::chrono::steady_clock::now();
+  auto next = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
+  std::unique_lock lock(mu_);
+  while (!cv_.wait_until(lock, next, [this] { return stop_; })) {
+    next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
+    lock.unlock();
+    tick(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    lock.lock();
+  }
+}
+
+ControlWindow Controller::window(double now_s) {
+  // This interval's slot: counter deltas and the latencies recorded since the last tick.
+  Slot& slot = ring_[next_slot_];
+  next_slot_ = (next_slot_ + 1) % ring_.size();
+  slot.t = now_s;
+  for (size_t j = 0; j < judged_.size(); ++j) {
+    LiveCamera& l = *cams_[judged_[j]].live;
+    const uint64_t completed = l.completed.load(std::memory_order_relaxed);
+    const uint64_t drops = l.drops.load(std::memory_order_relaxed);
+    const uint64_t misses = l.deadline_misses.load(std::memory_order_relaxed);
+    slot.results[j] = (completed - seen_completed_[j]) + (drops - seen_drops_[j]);
+    slot.late[j] = (misses - seen_misses_[j]) + (drops - seen_drops_[j]);
+    seen_completed_[j] = completed;
+    seen_drops_[j] = drops;
+    seen_misses_[j] = misses;
+    l.control_e2e.take(spare_);
+    std::swap(slot.e2e[j], spare_);
+  }
+  // The window: the slots of the last window_s seconds after the last action (what came before
+  // it judged the settings it replaced).
+  const double from = std::max(now_s - cfg_.window_s, policy_.last_action_s().value_or(-1e300));
+  ControlWindow w;
+  w.seconds = std::min(cfg_.window_s, now_s - from);
+  for (size_t j = 0; j < judged_.size(); ++j) {
+    uint64_t results = 0, late = 0;
+    merged_.reset();
+    for (const Slot& s : ring_)
+      if (s.t > from) {
+        results += s.results[j];
+        late += s.late[j];
+        merged_.merge(*s.e2e[j]);
+      }
+    const CameraState& c = cams_[judged_[j]];
+    w.results += results;
+    const double share = results ? static_cast<double>(late) / static_cast<double>(results) : 0;
+    if (share >= w.late_share) {
+      w.late_share = share;
+      w.late_camera = c.config->id;
+    }
+    const double ratio =
+        static_cast<double>(merged_.quantile(0.99)) / static_cast<double>(c.deadline_ns);
+    if (ratio >= w.p99_ratio) {
+      w.p99_ratio = ratio;
+      w.p99_camera = c.config->id;
+    }
+  }
+  return w;
+}
+
+std::string Controller::target_name(const Step& s) const {
+  return s.kind == Step::Kind::skip ? cams_[s.target].config->id : model_ids_[s.target];
+}
+
+std::string Controller::describe(const Step& s, int64_t value) const {
+  switch (s.kind) {
+    case Step::Kind::max_wait:
+      return "max_wait " + std::to_string(value) + " us";
+    case Step::Kind::skip:
+      return "1 in " + std::to_string(value);
+    case Step::Kind::variant:
+      return std::filesystem::path(execs_[s.target]->variant_path(static_cast<size_t>(value)))
+          .filename()
+          .string();
+  }
+  return {};
+}
+
+void Controller::apply(const Step& s, bool down) {
+  const int64_t v = down ? s.after : s.before;
+  switch (s.kind) {
+    case Step::Kind::max_wait:
+      execs_[s.target]->set_max_wait(std::chrono::microseconds(v));
+      break;
+    case Step::Kind::skip:
+      cams_[s.target].skip_stride.store(static_cast<int>(v), std::memory_order_relaxed);
+      break;
+    case Step::Kind::variant:
+      execs_[s.target]->use_variant(static_cast<size_t>(v));
+      break;
+  }
+}
+
+void Controller::tick(double now_s) {
+  const ControlWindow w = window(now_s);
+  const ControlPolicy::Decision d = policy_.decide(now_s, w);
+  ControlAction action;
+  const bool acted = d != ControlPolicy::Decision::none;
+  if (acted) {
+    const bool down = d == ControlPolicy::Decision::degrade;
+    // The policy has moved its level already: a step down applies ladder_[level - 1], a step
+    // up undoes ladder_[level].
+    const Step& s = ladder_[static_cast<size_t>(policy_.level() - (down ? 1 : 0))];
+    apply(s, down);
+    action.t = unix_s();
+    action.direction = down ? "degrade" : "restore";
+    action.action = s.kind == Step::Kind::max_wait ? "max_wait"
+                    : s.kind == Step::Kind::skip   ? "skip"
+                                                   : "variant";
+    action.target = target_name(s);
+    action.from = describe(s, down ? s.before : s.after);
+    action.to = describe(s, down ? s.after : s.before);
+    action.reason = policy_.reason();
+    action.level = policy_.level();
+    (down ? state_.degrades_total : state_.restores_total)++;
+    if (down)
+      spdlog::warn("control: {} -> {} for '{}' ({}), step {}/{}", action.from, action.to,
+                   action.target, action.reason, action.level, steps());
+    else
+      spdlog::info("control: back to {} for '{}' ({}), step {}/{}", action.to, action.target,
+                   action.reason, action.level, steps());
+  }
+  if (policy_.at_limit() && !reported_limit_)
+    spdlog::warn("control: at the lightest setting ({} steps) and still missing: {}", steps(),
+                 policy_.reason());
+  reported_limit_ = policy_.at_limit();
+  state_.level = policy_.level();
+  state_.state = policy_.at_limit() ? "at_limit" : policy_.level() > 0 ? "degraded" : "nominal";
+  if (w.results >= static_cast<uint64_t>(cfg_.min_frames)) {
+    state_.late_share = w.late_share;
+    state_.p99_ratio = w.p99_ratio;
+  }
+  state_.restore_wait_s = policy_.restore_wait_s();
+  state_.cpu_s = thread_cpu_s();
+  live_.publish(state_, acted ? &action : nullptr);
+}
+
+}  // namespace percept
