@@ -48,6 +48,7 @@
   }
 
   function push(s) {
+    noteActions(s);
     if (lastT !== null && s.t <= lastT) return;
     lastT = s.t;
     lat[0].push(s.t);
@@ -138,6 +139,42 @@
     }));
   }
 
+  // The deadline controller (docs/CONTROL.md), only when the run has one: its state now and a
+  // timeline of every action seen (each snapshot carries the actions of its interval; the
+  // history and each poll fill the timeline, keyed by time and target so none shows twice).
+  const actions = new Map();
+  const KEEP_ACTIONS = 200;
+  function noteActions(s) {
+    if (!s.control) return;
+    for (const a of s.control.actions) actions.set(`${a.t}/${a.target}/${a.direction}`, a);
+    if (actions.size > KEEP_ACTIONS) {
+      const keys = [...actions.keys()].slice(0, actions.size - KEEP_ACTIONS);
+      for (const k of keys) actions.delete(k);
+    }
+  }
+  function showControl(s) {
+    const c = s.control;
+    $('control-section').hidden = !c;
+    if (!c) return;
+    const st = $('control-state');
+    st.dataset.state = c.state;
+    st.className = c.state === 'nominal' ? '' : 'bad';
+    st.textContent = `${c.state}: step ${c.level} of ${c.steps} · last window: late ` +
+        `${fmt(100 * c.late_share, 1)} %, p99 ${fmt(c.p99_ratio, 2)}× the deadline · ` +
+        `${c.degrades_total} steps down, ${c.restores_total} back up · next restore after ` +
+        `${fmt(c.restore_wait_s, 1)} s of headroom`;
+    const rows = [...actions.values()].sort((a, b) => b.t - a.t);  // newest first
+    $('control-actions').tBodies[0].replaceChildren(...rows.map((a) => {
+      const tr = el('tr', {'data-t': String(a.t), class: a.direction === 'degrade' ? 'bad' : ''});
+      for (const [k, v] of [['time', new Date(a.t * 1000).toLocaleTimeString()],
+                            ['action', `${a.direction} ${a.action}`], ['target', a.target],
+                            ['from', a.from], ['to', a.to], ['level', String(a.level)],
+                            ['reason', a.reason]])
+        tr.append(el('td', {'data-field': k}, v));
+      return tr;
+    }));
+  }
+
   function showSystem(s) {
     $('total-fps').textContent = fmt(s.fps, 1);
     $('e2e-p50').textContent = s.latency_ms.count ? fmt(s.latency_ms.p50, 2) : '–';
@@ -164,6 +201,7 @@
     showSystem(s);
     showCameras(s);
     showModels(s);
+    showControl(s);
     $('updated').textContent = new Date(s.t * 1000).toLocaleTimeString();
   }
 
@@ -182,6 +220,10 @@
   async function pollStats() {
     try {
       const s = await getJson('api/stats');
+      // A poll that came late may have missed a snapshot, and with it a controller action:
+      // the history has it.
+      if (s.control && lastT !== null && s.t - lastT > 1.5 * s.interval_s)
+        for (const h of await getJson('api/history')) noteActions(h);
       push(s);
       show(s);
       redrawCharts();

@@ -255,6 +255,31 @@ std::vector<TelemetrySnapshot> read_telemetry_file(const std::string& path, bool
   return out;
 }
 
+// The deadline controller's actions over the run (docs/CONTROL.md); nothing when it was off.
+static std::string controller_section(const std::vector<TelemetrySnapshot>& snaps, double t0) {
+  const TelemetrySnapshot* last = nullptr;
+  for (const auto& s : snaps)
+    if (s.control) last = &s;
+  if (!last) return {};
+  const ControlTelemetry& c = *last->control;
+  std::string h = "<section id=\"controller\"><h2>Deadline controller</h2><p>" +
+                  std::to_string(c.degrades_total) + " steps down, " +
+                  std::to_string(c.restores_total) + " back up; ended at step " +
+                  std::to_string(c.level) + " of " + std::to_string(c.steps) + " (" +
+                  html_escape(c.state) + "); its own CPU time " + fmt("%.3f s", c.cpu_s) + ".</p>";
+  h += "<table><tr><th>s</th><th>action</th><th>of</th><th>from</th><th>to</th><th>step</th>"
+       "<th>why</th></tr>";
+  for (const auto& s : snaps)
+    if (s.control)
+      for (const ControlAction& a : s.control->actions)
+        h += "<tr class=\"" + html_escape(a.direction) + "\"><td>" + fmt("%.1f", a.t - t0) +
+             "</td><td>" + html_escape(a.direction + " " + a.action) + "</td><td>" +
+             html_escape(a.target) + "</td><td>" + html_escape(a.from) + "</td><td>" +
+             html_escape(a.to) + "</td><td>" + std::to_string(a.level) +
+             "</td><td style=\"text-align:left\">" + html_escape(a.reason) + "</td></tr>";
+  return h + "</table></section>\n";
+}
+
 std::string render_report_html(const std::vector<TelemetrySnapshot>& snaps,
                                const std::string& title) {
   const TelemetryAnalysis a = analyze_telemetry(snaps);
@@ -331,6 +356,8 @@ std::string render_report_html(const std::vector<TelemetrySnapshot>& snaps,
        (gpu.points.empty() ? std::string("<p>no GPU (no NVML figures in the telemetry)</p>")
                            : line_chart({gpu}, "percent")) +
        "</section>\n";
+
+  h += controller_section(snaps, t0);
 
   h += "<section id=\"bottlenecks\"><h2>Bottlenecks</h2>";
   if (a.limit)

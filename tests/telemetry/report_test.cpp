@@ -32,6 +32,22 @@ TEST(Report, BuildsFromARecordedTelemetryFileWithEverySectionAndNoNetwork) {
   EXPECT_TRUE(contains(html, "no GPU"));
 }
 
+TEST(Report, ListsTheControllersActionsWhenItRan) {
+  std::vector<TelemetrySnapshot> snaps(3, test::sample_snapshot());
+  for (size_t i = 0; i < snaps.size(); ++i) snaps[i].t += static_cast<double>(i);
+  snaps[1].control->actions.clear();  // an interval without an action
+  const std::string html = render_report_html(snaps, "controlled");
+  ASSERT_TRUE(contains(html, "id=\"controller\""));
+  EXPECT_TRUE(contains(html, "3 steps down, 1 back up; ended at step 2 of 3 (degraded)"));
+  size_t rows = 0;
+  for (size_t p = 0; (p = html.find("<tr class=\"degrade\">", p)) != std::string::npos; ++p) ++rows;
+  EXPECT_EQ(rows, 2u) << "one row per action, from the two intervals that had one";
+  EXPECT_TRUE(contains(html, "m_&lt;480&gt;.onnx")) << "escaped";
+  EXPECT_TRUE(contains(html, "on &quot;front&quot;"));
+  for (auto& s : snaps) s.control.reset();
+  EXPECT_FALSE(contains(render_report_html(snaps, "off"), "id=\"controller\""));
+}
+
 TEST(Report, FindsTheBottlenecksAndRecommendationsTheNumbersCallFor) {
   const TelemetryAnalysis a = analyze_telemetry(read_telemetry_file(kSample));
   // Sample: preprocess ~9.25 ms and inference ~12.5 ms of ~30 ms end to end; queue ~4.25 ms.

@@ -250,6 +250,17 @@ telemetry: {interval_s: 0.5}
                                          memory_used_bytes: 2147483648, memory_total_bytes: 8589934592,
                                          temperature_c: 61, power_w: 95, sm_clock_mhz: 1800}};
     fake.cameras = fake.cameras.map((c) => ({...c, deadline_ms: 50, deadline_misses_total: 3}));
+    // ... whose deadline controller has stepped down twice (docs/CONTROL.md); the real run
+    // above has no controller, and its panel stayed hidden.
+    check(await page.evaluate(() => document.getElementById('control-section').hidden),
+          'no controller in the run: its panel is hidden');
+    const t1 = fake.t - 0.6, t2 = fake.t - 0.3;
+    fake.control = {level: 2, steps: 3, state: 'degraded', late_share: 0.0625, p99_ratio: 1.25,
+                    restore_wait_s: 10, cpu_s: 0.002, degrades_total: 2, restores_total: 0,
+                    actions: [{t: t1, direction: 'degrade', action: 'max_wait', target: 'shapes', from: 'max_wait 500 us',
+                               to: 'max_wait 0 us', reason: 'late 9.0% > 5.0% on front', level: 1},
+                              {t: t2, direction: 'degrade', action: 'skip', target: 'rear', from: '1 in 1',
+                               to: '1 in 2', reason: '<b>late</b> 6.3% > 5.0% on front', level: 2}]};
     await page.route('**/api/stats*', (route) => route.fulfill({json: fake}));
     await page.waitForFunction((t) => document.body.dataset.t === String(t), fake.t, {timeout: 10_000});
     const gpu = await page.evaluate(() => ({head: document.getElementById('gpu').textContent,
@@ -260,6 +271,19 @@ telemetry: {interval_s: 0.5}
     check(gpu.details.includes('Test GPU') && gpu.details.includes('2048 / 8192 MiB') && gpu.details.includes('61 °C'),
           `GPU memory and temperature: "${gpu.details}"`);
     check(gpu.misses.every(([v, cls]) => v === '3' && cls === 'bad'), 'deadline misses shown, in red');
+    const ctl = await page.evaluate(() => ({
+      hidden: document.getElementById('control-section').hidden,
+      state: document.getElementById('control-state').textContent,
+      rows: [...document.querySelectorAll('#control-actions tbody tr')].map((tr) =>
+          Object.fromEntries([...tr.cells].map((td) => [td.dataset.field, td.textContent])))}));
+    check(!ctl.hidden, 'a run with a controller shows its panel');
+    check(ctl.state.startsWith('degraded: step 2 of 3') && ctl.state.includes('late 6.3 %') &&
+          ctl.state.includes('2 steps down, 0 back up'), `controller state: "${ctl.state}"`);
+    check(ctl.rows.length === 2 && ctl.rows[0].action === 'degrade skip' && ctl.rows[0].target === 'rear' &&
+          ctl.rows[0].to === '1 in 2' && ctl.rows[1].action === 'degrade max_wait' && ctl.rows[1].from === 'max_wait 500 us',
+          'controller timeline, newest first: ' + JSON.stringify(ctl.rows.map((r) => r.action)));
+    check(ctl.rows.length === 2 && ctl.rows[0].reason === '<b>late</b> 6.3% > 5.0% on front',
+          'an action\'s words are shown as text, not markup');
     await page.unroute('**/api/stats*');
     await page.close();
   } finally {

@@ -45,7 +45,8 @@ TelemetryAnalysis analyze_telemetry(const std::vector<TelemetrySnapshot>& snapsh
 std::string findings_text(const TelemetryAnalysis& an);
 
 // The HTML page. Sections (element ids): summary, latency-over-time, stage-breakdown,
-// latency-histogram, fps-per-camera, gpu-utilisation, bottlenecks, recommendations.
+// latency-histogram, fps-per-camera, gpu-utilisation, controller (only when the deadline
+// controller ran: its actions), bottlenecks, recommendations.
 std::string render_report_html(const std::vector<TelemetrySnapshot>& snapshots,
                                const std::string& title);
 
