@@ -162,7 +162,7 @@
     st.textContent = `${c.state}: step ${c.level} of ${c.steps} · last window: late ` +
         `${fmt(100 * c.late_share, 1)} %, p99 ${fmt(c.p99_ratio, 2)}× the deadline · ` +
         `${c.degrades_total} steps down, ${c.restores_total} back up · next restore after ` +
-        `${fmt(c.restore_wait_s, 1)} s of headroom`;
+        `${fmt(c.restore_wait_s, 1)} s of headroom` + (c.note ? ` · ${c.note}` : '');
     const rows = [...actions.values()].sort((a, b) => b.t - a.t);  // newest first
     $('control-actions').tBodies[0].replaceChildren(...rows.map((a) => {
       const tr = el('tr', {'data-t': String(a.t), class: a.direction === 'degrade' ? 'bad' : ''});

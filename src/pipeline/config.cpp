@@ -608,9 +608,10 @@ ModelConfig read_model(const Reader& r, const YAML::Node& n, const std::string& 
 ControlConfig read_control(const Reader& r, const YAML::Node& n) {
   const std::string where = "control";
   r.expect_map(n, where);
-  r.check_keys(n, where,
-               {"enabled", "interval_s", "window_s", "miss_high", "miss_low", "p99_high", "p99_low",
-                "settle_s", "restore_after_s", "max_restore_after_s", "max_skip", "min_frames"});
+  r.check_keys(
+      n, where,
+      {"enabled", "interval_s", "window_s", "miss_high", "miss_low", "p99_high", "p99_low",
+       "settle_s", "restore_after_s", "max_restore_after_s", "max_skip", "min_frames", "max_busy"});
   ControlConfig c;
   c.where = r.where_of(n);
   if (n["enabled"]) c.enabled = r.boolean(n, "enabled", where);
@@ -625,6 +626,7 @@ ControlConfig read_control(const Reader& r, const YAML::Node& n) {
   if (n["max_restore_after_s"])
     c.max_restore_after_s = r.number(n, "max_restore_after_s", where, 0, 86400);
   if (n["max_skip"]) c.max_skip = r.integer(n, "max_skip", where, 1, 1000);
+  if (n["max_busy"]) c.max_busy = r.number(n, "max_busy", where, 0.05, 1);
   if (n["min_frames"]) c.min_frames = r.integer(n, "min_frames", where, 1, 1000000);
   const auto below = [&](const char* lo, double lo_v, const char* hi, double hi_v) {
     if (lo_v < hi_v) return;

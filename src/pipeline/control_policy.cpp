@@ -25,6 +25,7 @@ ControlPolicy::ControlPolicy(const ControlConfig& config, int steps)
     : c_(config), steps_(steps), restore_wait_(config.restore_after_s) {}
 
 ControlPolicy::Decision ControlPolicy::decide(double now_s, const ControlWindow& w) {
+  held_back_ = false;
   if (last_action_ && now_s - *last_action_ < c_.settle_s) return Decision::none;
   if (w.results < static_cast<uint64_t>(c_.min_frames)) return Decision::none;
   const bool late = w.late_share > c_.miss_high;
@@ -53,10 +54,19 @@ ControlPolicy::Decision ControlPolicy::decide(double now_s, const ControlWindow&
     return Decision::none;
   }
   if (!headroom_since_) headroom_since_ = now_s;
-  if (level_ == 0 || now_s - *headroom_since_ < restore_wait_) return Decision::none;
-  reason_ = "headroom for " + std::to_string(static_cast<int>(now_s - *headroom_since_)) +
-            " s (late " + percent(w.late_share) + ", p99 " + times(w.p99_ratio) +
-            " of the deadline)";
+  const double calm = now_s - *headroom_since_;
+  if (level_ == 0 || calm < restore_wait_) return Decision::none;
+  // The step back must be predicted to fit; after max_restore_after_s of headroom it is tried
+  // anyway (the prediction may be wrong, and a flap doubles the next wait).
+  const bool probe = !w.restore_fits;
+  if (probe && calm < c_.max_restore_after_s) {
+    reason_ = "headroom, but " + w.restore_blocked;
+    held_back_ = true;
+    return Decision::none;
+  }
+  reason_ = "headroom for " + std::to_string(static_cast<int>(calm)) + " s (late " +
+            percent(w.late_share) + ", p99 " + times(w.p99_ratio) + " of the deadline)" +
+            (probe ? "; a probe: " + w.restore_blocked : std::string());
   --level_;
   last_action_ = now_s;
   last_restore_ = now_s;

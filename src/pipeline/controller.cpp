@@ -44,6 +44,9 @@ Controller::Controller(const ControlConfig& config, std::vector<CameraState>& ca
   seen_completed_.assign(n, 0);
   seen_drops_.assign(n, 0);
   seen_misses_.assign(n, 0);
+  seen_busy_.assign(execs_.size(), 0);
+  seen_frames_.assign(execs_.size(), 0);
+  seen_offered_.assign(cams_.size(), 0);
   // Enough intervals for a whole window, allocated once: the loop itself allocates nothing
   // but the words of an action.
   ring_.resize(static_cast<size_t>(std::ceil(cfg_.window_s / cfg_.interval_s)) + 1);
@@ -52,7 +55,13 @@ Controller::Controller(const ControlConfig& config, std::vector<CameraState>& ca
     s.results.assign(n, 0);
     s.late.assign(n, 0);
     for (size_t i = 0; i < n; ++i) s.e2e.push_back(std::make_unique<Histogram>());
+    s.busy_ns.assign(execs_.size(), 0);
+    s.frames.assign(execs_.size(), 0);
+    s.offered.assign(cams_.size(), 0);
   }
+  load_.busy_ns.assign(execs_.size(), 0);
+  load_.frames.assign(execs_.size(), 0);
+  load_.offered.assign(cams_.size(), 0);
   state_.steps = steps();
   state_.restore_wait_s = cfg_.restore_after_s;
   live_.publish(state_, nullptr);
@@ -140,11 +149,39 @@ ControlWindow Controller::window(double now_s) {
     l.control_e2e.take(spare_);
     std::swap(slot.e2e[j], spare_);
   }
+  for (size_t m = 0; m < execs_.size(); ++m) {
+    const LiveModel& l = execs_[m]->live();
+    const uint64_t busy = l.busy_ns.load(std::memory_order_relaxed);
+    const uint64_t frames = l.frames.load(std::memory_order_relaxed);
+    slot.busy_ns[m] = busy - seen_busy_[m];
+    slot.frames[m] = frames - seen_frames_[m];
+    seen_busy_[m] = busy;
+    seen_frames_[m] = frames;
+  }
+  for (size_t c = 0; c < cams_.size(); ++c) {
+    const LiveCamera& l = *cams_[c].live;
+    const uint64_t offered =
+        l.captured.load(std::memory_order_relaxed) + l.skipped.load(std::memory_order_relaxed);
+    slot.offered[c] = offered - seen_offered_[c];
+    seen_offered_[c] = offered;
+  }
   // The window: the slots of the last window_s seconds after the last action (what came before
   // it judged the settings it replaced).
   const double from = std::max(now_s - cfg_.window_s, policy_.last_action_s().value_or(-1e300));
   ControlWindow w;
   w.seconds = std::min(cfg_.window_s, now_s - from);
+  load_.seconds = w.seconds;
+  std::fill(load_.busy_ns.begin(), load_.busy_ns.end(), 0);
+  std::fill(load_.frames.begin(), load_.frames.end(), 0);
+  std::fill(load_.offered.begin(), load_.offered.end(), 0);
+  for (const Slot& s : ring_)
+    if (s.t > from) {
+      for (size_t m = 0; m < execs_.size(); ++m) {
+        load_.busy_ns[m] += s.busy_ns[m];
+        load_.frames[m] += s.frames[m];
+      }
+      for (size_t c = 0; c < cams_.size(); ++c) load_.offered[c] += s.offered[c];
+    }
   for (size_t j = 0; j < judged_.size(); ++j) {
     uint64_t results = 0, late = 0;
     merged_.reset();
@@ -204,8 +241,84 @@ void Controller::apply(const Step& s, bool down) {
   }
 }
 
+void Controller::note_evidence(double now_s) {
+  if (policy_.level() == 0) return;
+  Step& s = ladder_[static_cast<size_t>(policy_.level() - 1)];
+  if (s.kind != Step::Kind::variant || s.light_ref_ns > 0 || now_s - s.taken_s < cfg_.settle_s)
+    return;
+  s.light_ref_ns = execs_[s.target]->frame_ns(static_cast<size_t>(s.after));
+}
+
+void Controller::predict_restore(ControlWindow& w) const {
+  if (policy_.level() == 0 || load_.seconds <= 0) return;
+  const Step& s = ladder_[static_cast<size_t>(policy_.level() - 1)];
+  char buf[256];
+  // Whether model m stays under max_busy with `extra_fps` more frames, each costing `frame_ns`
+  // (0: what a frame costs it now); `setting` names the model file for the message.
+  const auto check = [&](size_t m, const std::string& setting, double frame_ns, double extra_fps) {
+    const double fps = static_cast<double>(load_.frames[m]) / load_.seconds;
+    if (frame_ns <= 0 && load_.frames[m] > 0)
+      frame_ns = static_cast<double>(load_.busy_ns[m]) / static_cast<double>(load_.frames[m]);
+    const double busy = frame_ns * 1e-9 * (fps + extra_fps);
+    if (busy <= cfg_.max_busy) return true;
+    std::snprintf(buf, sizeof buf,
+                  "model '%s' at %s: %.1f ms a frame x %.1f frames/s = busy %.0f%% > %.0f%%",
+                  model_ids_[m].c_str(), setting.c_str(), frame_ns * 1e-6, fps + extra_fps,
+                  busy * 100, cfg_.max_busy * 100);
+    w.restore_fits = false;
+    w.restore_blocked = buf;
+    return false;
+  };
+  const auto file_of = [&](size_t m, size_t v) {
+    return std::filesystem::path(execs_[m]->variant_path(v)).filename().string();
+  };
+  switch (s.kind) {
+    case Step::Kind::max_wait:
+      return;
+    case Step::Kind::variant: {
+      if (s.heavy_ns <= 0 || s.light_ref_ns <= 0) return;  // no evidence: the time rule alone
+      // The heavier variant's cost then, scaled by how the lighter one's changed since: a
+      // slower machine (a CPU hog, a hot GPU) slows both alike.
+      const double now_ns =
+          static_cast<double>(execs_[s.target]->frame_ns(static_cast<size_t>(s.after)));
+      const double predicted =
+          static_cast<double>(s.heavy_ns) * now_ns / static_cast<double>(s.light_ref_ns);
+      if (!check(s.target, describe(s, s.before), predicted, 0)) return;
+      // One frame must also fit the tightest deadline of the model's cameras with headroom.
+      for (const CameraState& c : cams_)
+        if (c.deadline_ns > 0 &&
+            std::find(c.models.begin(), c.models.end(), s.target) != c.models.end() &&
+            predicted > cfg_.p99_low * static_cast<double>(c.deadline_ns)) {
+          std::snprintf(buf, sizeof buf,
+                        "model '%s' at %s: %.1f ms a frame > %.0f%% of camera '%s''s %.0f ms "
+                        "deadline",
+                        model_ids_[s.target].c_str(), describe(s, s.before).c_str(),
+                        predicted * 1e-6, cfg_.p99_low * 100, c.config->id.c_str(),
+                        static_cast<double>(c.deadline_ns) * 1e-6);
+          w.restore_fits = false;
+          w.restore_blocked = buf;
+          return;
+        }
+      return;
+    }
+    case Step::Kind::skip: {
+      // Back from 1 in `after` to 1 in `before`: the camera's extra frames on each model it
+      // feeds, at what a frame costs there now.
+      const CameraState& c = cams_[s.target];
+      const double rate = static_cast<double>(load_.offered[s.target]) / load_.seconds;
+      const double extra =
+          rate * (1.0 / static_cast<double>(s.before) - 1.0 / static_cast<double>(s.after));
+      for (size_t m : c.models)
+        if (!check(m, file_of(m, execs_[m]->variant()), 0, extra)) return;
+      return;
+    }
+  }
+}
+
 void Controller::tick(double now_s) {
-  const ControlWindow w = window(now_s);
+  ControlWindow w = window(now_s);
+  note_evidence(now_s);
+  predict_restore(w);
   const ControlPolicy::Decision d = policy_.decide(now_s, w);
   ControlAction action;
   const bool acted = d != ControlPolicy::Decision::none;
@@ -213,7 +326,16 @@ void Controller::tick(double now_s) {
     const bool down = d == ControlPolicy::Decision::degrade;
     // The policy has moved its level already: a step down applies ladder_[level - 1], a step
     // up undoes ladder_[level].
-    const Step& s = ladder_[static_cast<size_t>(policy_.level() - (down ? 1 : 0))];
+    Step& s = ladder_[static_cast<size_t>(policy_.level() - (down ? 1 : 0))];
+    if (down && s.kind == Step::Kind::variant) {
+      // The evidence a restore will need: this variant's cost now, the lighter one's later.
+      // The average lags a load that just stepped up; the last batch does not.
+      const Executor& e = *execs_[s.target];
+      s.heavy_ns = std::max(e.frame_ns(static_cast<size_t>(s.before)),
+                            e.variant() == static_cast<size_t>(s.before) ? e.last_frame_ns() : 0);
+      s.light_ref_ns = 0;
+    }
+    s.taken_s = now_s;
     apply(s, down);
     action.t = unix_s();
     action.direction = down ? "degrade" : "restore";
@@ -244,6 +366,8 @@ void Controller::tick(double now_s) {
     state_.p99_ratio = w.p99_ratio;
   }
   state_.restore_wait_s = policy_.restore_wait_s();
+  // The reason it holds back a step back up (the prediction says it would not fit).
+  state_.note = policy_.held_back() ? policy_.reason() : std::string();
   state_.cpu_s = thread_cpu_s();
   live_.publish(state_, acted ? &action : nullptr);
 }

@@ -44,18 +44,33 @@ class Controller {
     enum class Kind { max_wait, skip, variant } kind;
     size_t target;          // model index (max_wait, variant) or camera index (skip)
     int64_t before, after;  // microseconds, stride, or variant index
+    // A variant step's evidence for its restore: what a frame of the heavier variant cost when
+    // the step was taken, and what one of the lighter cost once it had settled.
+    int64_t heavy_ns = 0, light_ref_ns = 0;
+    double taken_s = 0;
   };
   // One interval's figures per judged camera: results, late frames, end-to-end latencies.
   struct Slot {
     double t = 0;
     std::vector<uint64_t> results, late;
     std::vector<std::unique_ptr<Histogram>> e2e;
+    std::vector<uint64_t> busy_ns, frames;  // per model
+    std::vector<uint64_t> offered;          // per camera (all): frames read, skipped included
+  };
+  // The window's sums of the per-model and per-camera figures, for restore_fits.
+  struct Load {
+    double seconds = 0;
+    std::vector<uint64_t> busy_ns, frames, offered;
   };
 
   void build_ladder(const std::vector<std::string>& model_ids);
   void loop();
   void tick(double now_s);
   ControlWindow window(double now_s);
+  // Whether undoing ladder_[level - 1] is predicted to fit (max_busy, the deadline); sets
+  // w.restore_fits and w.restore_blocked.
+  void predict_restore(ControlWindow& w) const;
+  void note_evidence(double now_s);  // a variant step's light_ref_ns, once settled
   void apply(const Step& s, bool down);
   std::string describe(const Step& s, int64_t value) const;
   std::string target_name(const Step& s) const;
@@ -70,6 +85,8 @@ class Controller {
   std::vector<size_t> judged_;  // camera indices with a deadline
   // Counters already seen, per judged camera: completed, drops, deadline misses.
   std::vector<uint64_t> seen_completed_, seen_drops_, seen_misses_;
+  std::vector<uint64_t> seen_busy_, seen_frames_, seen_offered_;  // per model, per camera
+  Load load_;                                                     // the last window's
   std::vector<Slot> ring_;  // the last ring_.size() intervals, oldest overwritten
   size_t next_slot_ = 0;
   std::unique_ptr<Histogram> spare_ = std::make_unique<Histogram>();

@@ -42,6 +42,8 @@ Executor::Executor(const TaskConfig& config, ExecutorOptions opt, FrameBoard& bo
     variant_paths_.push_back(path);
   }
   max_wait_us_.store(opt_.max_wait.count(), std::memory_order_relaxed);
+  frame_ns_ = std::make_unique<std::atomic<int64_t>[]>(opened_.size());
+  for (size_t i = 0; i < opened_.size(); ++i) frame_ns_[i].store(0, std::memory_order_relaxed);
   if (!task_->dynamic_batch() && opt_.max_batch > 1) {
     spdlog::info(
         "model '{}': batch dimension is fixed, running frame by frame (max_batch {} "
@@ -211,6 +213,16 @@ Executor::Outcome Executor::run_batch(std::span<FrameRef> batch, std::string& oo
   live_.inference.record(t.inference_ns);
   live_.postprocess.record(t.postprocess_ns);
   live_.frames.fetch_add(n, std::memory_order_relaxed);
+  {
+    const int64_t busy = t.preprocess_ns + t.inference_ns + t.postprocess_ns;
+    live_.busy_ns.fetch_add(static_cast<uint64_t>(busy), std::memory_order_relaxed);
+    // A moving average (1/4 weight on the newest batch): the controller's cost of a frame.
+    std::atomic<int64_t>& avg = frame_ns_[active_];
+    const int64_t per_frame = busy / static_cast<int64_t>(n);
+    last_frame_ns_.store(per_frame, std::memory_order_relaxed);
+    const int64_t old = avg.load(std::memory_order_relaxed);
+    avg.store(old == 0 ? per_frame : old + (per_frame - old) / 4, std::memory_order_relaxed);
+  }
   for (size_t i = 0; i < n; ++i) {
     ModelResult& r = batch[i]->results[opt_.model_index];
     std::swap(r.output, results_[i]);  // buffers circulate between frames: no allocation

@@ -334,6 +334,7 @@ TelemetrySnapshot parse_telemetry_jsonl(const std::string& line) {
     ct.cpu_s = get<double>(c, "cpu_s", w);
     ct.degrades_total = get<uint64_t>(c, "degrades_total", w);
     ct.restores_total = get<uint64_t>(c, "restores_total", w);
+    if (c.contains("note")) ct.note = get<std::string>(c, "note", w);
     for (const Json& a : at(c, "actions", w)) {
       const std::string wa = w + "actions[].";
       ControlAction ca;
@@ -362,7 +363,8 @@ void control_json(JsonWriter& w, const ControlTelemetry& c) {
       .field("restore_wait_s", r3(c.restore_wait_s))
       .field("cpu_s", r3(c.cpu_s))
       .field("degrades_total", c.degrades_total)
-      .field("restores_total", c.restores_total);
+      .field("restores_total", c.restores_total)
+      .field("note", c.note);
   w.key("actions").begin_array();
   for (const ControlAction& a : c.actions)
     w.begin_object()

@@ -27,7 +27,8 @@ TEST_F(ControlConfigTest, ReadsEveryKey) {
             "models:\n  - id: m\n    path: m.onnx\n    variants: [light.onnx]\n"
             "control:\n  enabled: true\n  interval_s: 0.1\n  window_s: 1\n  miss_high: 0.1\n"
             "  miss_low: 0.02\n  p99_high: 1.2\n  p99_low: 0.7\n  settle_s: 0.5\n"
-            "  restore_after_s: 3\n  max_restore_after_s: 30\n  max_skip: 8\n  min_frames: 5\n"));
+            "  restore_after_s: 3\n  max_restore_after_s: 30\n  max_skip: 8\n  min_frames: 5\n"
+            "  max_busy: 0.7\n"));
   const ControlConfig& c = cfg.control;
   EXPECT_TRUE(c.enabled);
   EXPECT_DOUBLE_EQ(c.interval_s, 0.1);
@@ -41,6 +42,7 @@ TEST_F(ControlConfigTest, ReadsEveryKey) {
   EXPECT_DOUBLE_EQ(c.max_restore_after_s, 30);
   EXPECT_EQ(c.max_skip, 8);
   EXPECT_EQ(c.min_frames, 5);
+  EXPECT_DOUBLE_EQ(c.max_busy, 0.7);
   EXPECT_EQ(cfg.cameras[0].priority, 0);
   EXPECT_EQ(cfg.cameras[1].priority, -1);
   ASSERT_EQ(cfg.models[0].variants.size(), 1u);

@@ -93,6 +93,26 @@ TEST(ControlPolicy, AFlapDoublesTheRestoreWaitUpToItsCap) {
   }
 }
 
+TEST(ControlPolicy, AStepBackThatWouldNotFitWaitsForEvidenceOrTheLongestWait) {
+  ControlPolicy p(config(), 1);
+  ASSERT_EQ(p.decide(0.0, late(0.5)), D::degrade);
+  ControlWindow w = fine();
+  w.restore_fits = false;
+  w.restore_blocked = "model 'm' at heavy.onnx: busy 90% > 80%";
+  ASSERT_EQ(p.decide(1.0, w), D::none);
+  EXPECT_EQ(p.decide(6.0, w), D::none) << "restore_after_s has passed, but it would not fit";
+  EXPECT_TRUE(p.held_back());
+  EXPECT_EQ(p.reason(), "headroom, but model 'm' at heavy.onnx: busy 90% > 80%");
+  EXPECT_EQ(p.decide(7.0, fine()), D::restore) << "the evidence came";
+  EXPECT_FALSE(p.held_back());
+  // Without the evidence, a probe after max_restore_after_s (20 s here) of headroom.
+  ASSERT_EQ(p.decide(8.5, late(0.5)), D::degrade);
+  ASSERT_EQ(p.decide(10.0, w), D::none);
+  EXPECT_EQ(p.decide(29.9, w), D::none);
+  EXPECT_EQ(p.decide(30.0, w), D::restore);
+  EXPECT_NE(p.reason().find("a probe"), std::string::npos) << p.reason();
+}
+
 TEST(ControlPolicy, AtTheLastStepItStaysAndSaysSo) {
   ControlPolicy p(config(), 1);
   ASSERT_EQ(p.decide(0.0, late(0.9)), D::degrade);

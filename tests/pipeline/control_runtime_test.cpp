@@ -155,18 +155,16 @@ TEST_F(ControlRuntimeTest, SwitchesToTheLighterVariantUnderLoadAndBackAfterIt) {
   for (const ControlAction& a : c.actions)
     std::printf("%.2f s after the start: %s %s -> %s (%s)\n", a.t - changes_[0],
                 a.direction.c_str(), a.from.c_str(), a.to.c_str(), a.reason.c_str());
-  // Down soon after the load steps up; then, while the load lasts, a restore may come back to
-  // the heavy model after restore_after_s of headroom on the light one, find it too slow and go
-  // down again (a flap): that doubles the restore wait, so there are at most two of them in
-  // 3 s. Finally back up after the load steps down.
-  ASSERT_GE(c.actions.size(), 2u);
-  ASSERT_LE(c.actions.size(), 6u);
-  ASSERT_EQ(c.actions.size() % 2, 0u);
-  EXPECT_EQ(c.degrades_total, c.actions.size() / 2);
-  EXPECT_EQ(c.restores_total, c.actions.size() / 2);
+  // Down soon after the load steps up. While the load lasts the light variant has headroom,
+  // but the heavy one is predicted not to fit (60 ms a frame x 15 frames/s = busy 90%), so it
+  // stays; back up soon after the load steps down (the headroom has lasted restore_after_s by
+  // then, and the light variant got 3x faster: heavy predicted at 20 ms).
+  ASSERT_EQ(c.actions.size(), 2u);
+  EXPECT_EQ(c.degrades_total, 1u);
+  EXPECT_EQ(c.restores_total, 1u);
   for (size_t i = 0; i < c.actions.size(); ++i) {
     const ControlAction& a = c.actions[i];
-    const bool down = i % 2 == 0;
+    const bool down = i == 0;
     EXPECT_EQ(a.direction, down ? "degrade" : "restore") << i;
     EXPECT_EQ(a.action, "variant");
     EXPECT_EQ(a.target, "det");
@@ -174,19 +172,27 @@ TEST_F(ControlRuntimeTest, SwitchesToTheLighterVariantUnderLoadAndBackAfterIt) {
     EXPECT_EQ(a.to, down ? "light.onnx" : "heavy.onnx");
     EXPECT_EQ(a.level, down ? 1 : 0);
     EXPECT_FALSE(a.reason.empty());
-    if (down) {
-      EXPECT_GT(a.t, changes_[1]) << "a step down before the load came";
-    }
   }
   // Reaction: within a window and a tick or two of the step up.
+  EXPECT_GT(c.actions[0].t, changes_[1]);
   EXPECT_LT(c.actions[0].t - changes_[1], 1.5)
       << "took " << c.actions[0].t - changes_[1] << " s to react";
-  // Restore: restore_after_s (1 s, or 2 s after a flap) of headroom after the load dropped.
   const ControlAction& up = c.actions.back();
-  EXPECT_GT(up.t - changes_[2], 0.9);
-  EXPECT_LT(up.t - changes_[2], 3.0) << "took " << up.t - changes_[2] << " s to restore";
-  if (c.actions.size() > 2) {
-    EXPECT_GT(c.restore_wait_s, 1.0) << "a flap doubles the wait";
+  EXPECT_GT(up.t, changes_[2]) << "restored while the load lasted";
+  EXPECT_LT(up.t - changes_[2], 2.0) << "took " << up.t - changes_[2] << " s to restore";
+  // While it held back, the telemetry said why.
+  bool said_why = false;
+  {
+    std::lock_guard lock(mu_);
+    for (const TelemetrySnapshot& s : snapshots_)
+      said_why = said_why || (s.control && s.control->note.rfind(
+                                               "headroom, but model 'det' at heavy.onnx", 0) == 0);
+  }
+  EXPECT_TRUE(said_why) << "no snapshot said why the heavy model was not restored";
+  {
+    std::lock_guard lock(mu_);
+    for (const TelemetrySnapshot& s : snapshots_)
+      if (s.control && !s.control->note.empty()) std::printf("note: %s\n", s.control->note.c_str());
   }
   EXPECT_EQ(c.level, 0);
   EXPECT_EQ(c.state, "nominal");

@@ -76,6 +76,7 @@ inline TelemetrySnapshot sample_snapshot(bool with_gpu = true) {
   ctl.cpu_s = 0.004;
   ctl.degrades_total = 3;
   ctl.restores_total = 1;
+  ctl.note = "headroom, but model 'yolo' at m_640.onnx: busy 90% > 80%";
   ctl.actions = {{1760000000.25, "degrade", "variant", "yolo", "m_640.onnx", "m_<480>.onnx",
                   "late 12.5% > 5.0% on \"front\"", 2}};
   s.control = ctl;

@@ -80,7 +80,7 @@
 //   control:                     # the deadline controller (docs/CONTROL.md); off by default
 //     enabled: true              # also interval_s, window_s, miss_high, miss_low, p99_high,
 //                                #   p99_low, settle_s, restore_after_s, max_restore_after_s,
-//                                #   max_skip, min_frames
+//                                #   max_skip, min_frames, max_busy
 //   fusion:
 //     distance: cluster          # cluster | median | mean | min | p10 of the depth inside
 //                                #   each box (cluster: the densest depth band, the object)

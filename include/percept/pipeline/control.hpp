@@ -4,7 +4,9 @@
 // of settings ordered by cost (a batch wait of 0, skipped frames of lower-priority cameras,
 // lighter model variants): one step down when a camera misses, one step back up after
 // restore_after_s of headroom. A restore that is followed by a miss within the restore wait
-// doubles that wait (hysteresis: it cannot oscillate faster than the wait grows).
+// doubles that wait (hysteresis: it cannot oscillate faster than the wait grows). A step back up
+// must also be predicted to fit (ControlWindow::restore_fits); without that it is only tried
+// after max_restore_after_s of headroom.
 #pragma once
 
 #include <optional>
@@ -27,9 +29,14 @@ struct ControlConfig {
   double settle_s = 1.0;              // after an action, nothing is judged for this long
   double restore_after_s = 5.0;       // headroom this long undoes one step
   double max_restore_after_s = 60.0;  // the doubled restore wait stops growing here
-  int max_skip = 4;                   // a lower-priority camera keeps at least 1 frame in max_skip
-  int min_frames = 10;                // a window with fewer results (all cameras) is not judged
-  std::string where;                  // FILE:LINE of `control:`, for errors found at open
+  // A step back up must fit: the model it loads again is predicted to be busy at most this
+  // share of the time (from what its frames cost when it last ran, scaled by how much faster
+  // the current setting got since). Without that evidence it is tried after
+  // max_restore_after_s of headroom.
+  double max_busy = 0.8;
+  int max_skip = 4;     // a lower-priority camera keeps at least 1 frame in max_skip
+  int min_frames = 10;  // a window with fewer results (all cameras) is not judged
+  std::string where;    // FILE:LINE of `control:`, for errors found at open
 };
 
 // What the window since the last action held, over the judged cameras (those with a deadline).
@@ -40,6 +47,10 @@ struct ControlWindow {
   double p99_ratio = 0;     // the worst camera's end-to-end p99 / its deadline
   std::string late_camera;  // which camera late_share is about
   std::string p99_camera;   // which camera p99_ratio is about
+  // Whether undoing the last step is predicted to fit (the controller's estimate), and if not,
+  // why ("model 'det' with heavy.onnx: 60.0 ms a frame x 15.0 frames/s = busy 90% > 80%").
+  bool restore_fits = true;
+  std::string restore_blocked;
 };
 
 // The decision rule alone (no clocks, no threads), so that tests can drive it with made-up
@@ -56,6 +67,9 @@ class ControlPolicy {
   // Overloaded at the last step of the ladder: nothing left to do (it stays, never flaps).
   bool at_limit() const { return at_limit_; }
   double restore_wait_s() const { return restore_wait_; }
+  // The last decide() had headroom long enough but the step back was predicted not to fit
+  // (reason() says why).
+  bool held_back() const { return held_back_; }
   // The time of the last action, or nullopt before the first: the window starts there.
   std::optional<double> last_action_s() const { return last_action_; }
   // Why the last decision was taken, in words ("late 12.0% > 5.0% on front").
@@ -66,6 +80,7 @@ class ControlPolicy {
   int steps_;
   int level_ = 0;
   bool at_limit_ = false;
+  bool held_back_ = false;
   double restore_wait_;
   std::optional<double> last_action_, last_restore_, headroom_since_;
   std::string reason_;

@@ -59,6 +59,7 @@ class Executor {
   // The model as configured (variant 0): what the outputs' labels and contents come from.
   const Task& task() const { return *opened_.front().task; }
   const ExecutorOptions& options() const { return opt_; }
+  const LiveModel& live() const { return live_; }
 
   // The deadline controller's levers (pipeline/controller.cpp), from any thread; each takes
   // effect at the executor's next batch.
@@ -67,6 +68,11 @@ class Executor {
   const std::vector<std::string>& variant_errors() const { return variant_errors_; }
   void use_variant(size_t i) { want_variant_.store(i, std::memory_order_relaxed); }
   size_t variant() const { return want_variant_.load(std::memory_order_relaxed); }
+  // What a frame costs variant i (its batches' wall time per frame, a moving average over the
+  // last few batches, nanoseconds); 0 until it has run.
+  int64_t frame_ns(size_t i) const { return frame_ns_[i].load(std::memory_order_relaxed); }
+  // The same for the last batch of the variant running now (0 before any).
+  int64_t last_frame_ns() const { return last_frame_ns_.load(std::memory_order_relaxed); }
   void set_max_wait(std::chrono::microseconds w) {
     max_wait_us_.store(w.count(), std::memory_order_relaxed);
   }
@@ -100,6 +106,8 @@ class Executor {
   Task* task_ = nullptr;
   size_t active_ = 0;
   std::atomic<size_t> want_variant_{0};
+  std::unique_ptr<std::atomic<int64_t>[]> frame_ns_;  // per variant, see frame_ns()
+  std::atomic<int64_t> last_frame_ns_{0};
   std::atomic<int64_t> max_wait_us_{0};
   ExecutorOptions opt_;
   FrameBoard& board_;

@@ -63,6 +63,9 @@ struct LiveModel {
   explicit LiveModel(size_t batch) : max_batch(batch), batch_sizes(batch + 1) {}
   LiveHistogram queue, preprocess, inference, postprocess;
   std::atomic<uint64_t> frames{0}, failed{0}, batches{0}, oom_degrades{0}, dropped_late{0};
+  // Wall time of the model's successful batches (preprocess + inference + postprocess), for the
+  // deadline controller's busy share (docs/CONTROL.md).
+  std::atomic<uint64_t> busy_ns{0};
   // The model's trackers (all its cameras): ids handed out, boxes refused, boxes over the cap.
   std::atomic<bool> tracked{false};
   std::atomic<uint64_t> tracks{0}, track_invalid{0}, track_capped{0};

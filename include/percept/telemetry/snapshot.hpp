@@ -122,6 +122,9 @@ struct ControlTelemetry {
   double restore_wait_s = 0;      // headroom needed before the next restore (grows on flaps)
   double cpu_s = 0;               // the controller thread's CPU time since start
   uint64_t degrades_total = 0, restores_total = 0;
+  // Why it holds back, when it does: "headroom, but model 'det' at m.onnx: ... busy 90% > 80%"
+  // (empty otherwise).
+  std::string note;
   std::vector<ControlAction> actions;  // in the interval (the summary: the run's, up to 1000)
 };
 
