@@ -146,7 +146,8 @@
   const KEEP_ACTIONS = 200;
   function noteActions(s) {
     if (!s.control) return;
-    for (const a of s.control.actions) actions.set(`${a.t}/${a.target}/${a.direction}`, a);
+    // Two steps can share a tick (and a millisecond): the level tells them apart.
+    for (const a of s.control.actions) actions.set(`${a.t}/${a.target}/${a.direction}/${a.level}`, a);
     if (actions.size > KEEP_ACTIONS) {
       const keys = [...actions.keys()].slice(0, actions.size - KEEP_ACTIONS);
       for (const k of keys) actions.delete(k);
@@ -163,7 +164,9 @@
         `${fmt(100 * c.late_share, 1)} %, p99 ${fmt(c.p99_ratio, 2)}× the deadline · ` +
         `${c.degrades_total} steps down, ${c.restores_total} back up · next restore after ` +
         `${fmt(c.restore_wait_s, 1)} s of headroom` + (c.note ? ` · ${c.note}` : '');
-    const rows = [...actions.values()].sort((a, b) => b.t - a.t);  // newest first
+    // Newest first; steps of one tick by their level (the later step down has the higher one).
+    const rows = [...actions.values()].sort((a, b) => b.t - a.t ||
+        (a.direction === 'degrade' ? b.level - a.level : a.level - b.level));
     $('control-actions').tBodies[0].replaceChildren(...rows.map((a) => {
       const tr = el('tr', {'data-t': String(a.t), class: a.direction === 'degrade' ? 'bad' : ''});
       for (const [k, v] of [['time', new Date(a.t * 1000).toLocaleTimeString()],

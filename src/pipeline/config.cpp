@@ -622,7 +622,7 @@ ControlConfig read_control(const Reader& r, const YAML::Node& n) {
   if (n["p99_high"]) c.p99_high = r.number(n, "p99_high", where, 0.01, 100);
   if (n["p99_low"]) c.p99_low = r.number(n, "p99_low", where, 0, 100);
   if (n["settle_s"]) c.settle_s = r.number(n, "settle_s", where, 0, 600);
-  if (n["restore_after_s"]) c.restore_after_s = r.number(n, "restore_after_s", where, 0, 3600);
+  if (n["restore_after_s"]) c.restore_after_s = r.number(n, "restore_after_s", where, 0.1, 3600);
   if (n["max_restore_after_s"])
     c.max_restore_after_s = r.number(n, "max_restore_after_s", where, 0, 86400);
   if (n["max_skip"]) c.max_skip = r.integer(n, "max_skip", where, 1, 1000);
@@ -641,6 +641,10 @@ ControlConfig read_control(const Reader& r, const YAML::Node& n) {
     r.fail(n["window_s"] ? n["window_s"] : n, where + ".window_s (" + std::to_string(c.window_s) +
                                                   ") must be at least " + where + ".interval_s (" +
                                                   std::to_string(c.interval_s) + ")");
+  // The window is kept as one slot per interval, each with a latency histogram per camera.
+  if (c.window_s / c.interval_s > 1000)
+    r.fail(n["window_s"] ? n["window_s"] : n,
+           where + ".window_s / interval_s is over 1000 intervals: lengthen interval_s");
   if (c.max_restore_after_s < c.restore_after_s)
     r.fail(n["max_restore_after_s"] ? n["max_restore_after_s"] : n,
            where + ".max_restore_after_s must be at least restore_after_s (" +
@@ -805,12 +809,13 @@ PipelineConfig parse_pipeline_config(const std::string& text, const std::string&
       bool levers = false;
       for (const ModelConfig& m : cfg.models)
         levers = levers || !m.variants.empty() || m.max_wait_us > 0;
-      for (const CameraConfig& cam : cfg.cameras)
-        levers = levers || cam.priority != cfg.cameras.front().priority;
+      for (const CameraConfig& cam : cfg.cameras)  // skips need max_skip > 1
+        levers = levers || (cam.priority != cfg.cameras.front().priority && c.max_skip > 1);
       if (!levers)
         r.fail(ctl,
                "control: nothing to act on; give a model `variants:` (lighter models), "
-               "a model max_wait_us > 0, or the cameras different `priority:` values");
+               "a model max_wait_us > 0, or the cameras different `priority:` values (with "
+               "max_skip > 1)");
     }
   }
   for (size_t i = 0; i < cfg.models.size(); ++i)

@@ -26,6 +26,12 @@ ControlPolicy::ControlPolicy(const ControlConfig& config, int steps)
 
 ControlPolicy::Decision ControlPolicy::decide(double now_s, const ControlWindow& w) {
   held_back_ = false;
+  // A restore that held for its whole flap horizon was right: the wait it needed shrinks back
+  // (halved, down to restore_after_s), so that one early flap does not slow every later one.
+  if (last_restore_ && now_s - *last_restore_ >= flap_horizon()) {
+    restore_wait_ = std::max(c_.restore_after_s, restore_wait_ / 2);
+    last_restore_.reset();
+  }
   if (last_action_ && now_s - *last_action_ < c_.settle_s) return Decision::none;
   if (w.results < static_cast<uint64_t>(c_.min_frames)) return Decision::none;
   const bool late = w.late_share > c_.miss_high;
@@ -41,8 +47,11 @@ ControlPolicy::Decision ControlPolicy::decide(double now_s, const ControlWindow&
       return Decision::none;
     }
     // A miss this soon after a restore means the restore came too early: wait longer next time.
-    if (last_restore_ && now_s - *last_restore_ < restore_wait_ + c_.settle_s + c_.window_s)
+    // Once per restore: the further steps down of the same overload are not more flaps.
+    if (last_restore_ && now_s - *last_restore_ < flap_horizon()) {
       restore_wait_ = std::min(restore_wait_ * 2, c_.max_restore_after_s);
+      last_restore_.reset();
+    }
     ++level_;
     last_action_ = now_s;
     return Decision::degrade;
@@ -70,8 +79,15 @@ ControlPolicy::Decision ControlPolicy::decide(double now_s, const ControlWindow&
   --level_;
   last_action_ = now_s;
   last_restore_ = now_s;
+  restore_wait_at_restore_ = restore_wait_;
   headroom_since_.reset();
   return Decision::restore;
+}
+
+void ControlPolicy::take_next(double now_s) {
+  if (level_ >= steps_) return;
+  ++level_;
+  last_action_ = now_s;
 }
 
 }  // namespace percept

@@ -51,7 +51,7 @@ Controller::Controller(const ControlConfig& config, std::vector<CameraState>& ca
   // but the words of an action.
   ring_.resize(static_cast<size_t>(std::ceil(cfg_.window_s / cfg_.interval_s)) + 1);
   for (Slot& s : ring_) {
-    s.t = -1e300;
+    s.t = -1;  // never filled
     s.results.assign(n, 0);
     s.late.assign(n, 0);
     for (size_t i = 0; i < n; ++i) s.e2e.push_back(std::make_unique<Histogram>());
@@ -126,7 +126,13 @@ void Controller::loop() {
   while (!cv_.wait_until(lock, next, [this] { return stop_; })) {
     next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
     lock.unlock();
-    tick(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    try {
+      tick(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    } catch (const std::exception& e) {
+      // Only words and the log allocate here; the pipeline goes on with the settings it has
+      // (a thread that throws would end the process).
+      spdlog::error("control: tick failed: {}", e.what());
+    }
     lock.lock();
   }
 }
@@ -135,7 +141,9 @@ ControlWindow Controller::window(double now_s) {
   // This interval's slot: counter deltas and the latencies recorded since the last tick.
   Slot& slot = ring_[next_slot_];
   next_slot_ = (next_slot_ + 1) % ring_.size();
+  slot.start = last_tick_;
   slot.t = now_s;
+  last_tick_ = now_s;
   for (size_t j = 0; j < judged_.size(); ++j) {
     LiveCamera& l = *cams_[judged_[j]].live;
     const uint64_t completed = l.completed.load(std::memory_order_relaxed);
@@ -165,17 +173,23 @@ ControlWindow Controller::window(double now_s) {
     slot.offered[c] = offered - seen_offered_[c];
     seen_offered_[c] = offered;
   }
-  // The window: the slots of the last window_s seconds after the last action (what came before
-  // it judged the settings it replaced).
-  const double from = std::max(now_s - cfg_.window_s, policy_.last_action_s().value_or(-1e300));
+  // The window: the slots of the last window_s seconds, after the last action (or the start)
+  // plus half the settle time. Frames completed just after an action were mostly captured
+  // before it, and would judge the settings it replaced.
+  const double from =
+      std::max(now_s - cfg_.window_s, policy_.last_action_s().value_or(0.0) + cfg_.settle_s / 2);
+  const auto in_window = [from](const Slot& s) { return s.t >= 0 && s.start >= from; };
   ControlWindow w;
-  w.seconds = std::min(cfg_.window_s, now_s - from);
+  double oldest = now_s;
+  for (const Slot& s : ring_)
+    if (in_window(s)) oldest = std::min(oldest, s.start);
+  w.seconds = now_s - oldest;  // what the included slots cover
   load_.seconds = w.seconds;
   std::fill(load_.busy_ns.begin(), load_.busy_ns.end(), 0);
   std::fill(load_.frames.begin(), load_.frames.end(), 0);
   std::fill(load_.offered.begin(), load_.offered.end(), 0);
   for (const Slot& s : ring_)
-    if (s.t > from) {
+    if (in_window(s)) {
       for (size_t m = 0; m < execs_.size(); ++m) {
         load_.busy_ns[m] += s.busy_ns[m];
         load_.frames[m] += s.frames[m];
@@ -186,10 +200,10 @@ ControlWindow Controller::window(double now_s) {
     uint64_t results = 0, late = 0;
     merged_.reset();
     for (const Slot& s : ring_)
-      if (s.t > from) {
+      if (in_window(s)) {
         results += s.results[j];
         late += s.late[j];
-        merged_.merge(*s.e2e[j]);
+        if (s.e2e[j]->count() > 0) merged_.merge(*s.e2e[j]);
       }
     const CameraState& c = cams_[judged_[j]];
     w.results += results;
@@ -315,45 +329,90 @@ void Controller::predict_restore(ControlWindow& w) const {
   }
 }
 
+void Controller::act(Step& s, bool down, double now_s, const std::string& reason) {
+  if (down && s.kind == Step::Kind::variant) {
+    // The evidence a restore will need: this variant's cost now, the lighter one's later.
+    // The average lags a load that just stepped up; the last batch does not.
+    const Executor& e = *execs_[s.target];
+    s.heavy_ns = std::max(e.frame_ns(static_cast<size_t>(s.before)),
+                          e.variant() == static_cast<size_t>(s.before) ? e.last_frame_ns() : 0);
+    s.light_ref_ns = 0;
+  }
+  s.taken_s = now_s;
+  apply(s, down);
+  ControlAction action;
+  action.t = unix_s();
+  action.direction = down ? "degrade" : "restore";
+  action.action = s.kind == Step::Kind::max_wait ? "max_wait"
+                  : s.kind == Step::Kind::skip   ? "skip"
+                                                 : "variant";
+  action.target = target_name(s);
+  action.from = describe(s, down ? s.before : s.after);
+  action.to = describe(s, down ? s.after : s.before);
+  action.reason = reason;
+  action.level = policy_.level();
+  (down ? state_.degrades_total : state_.restores_total)++;
+  if (down)
+    spdlog::warn("control: {} -> {} for '{}' ({}), step {}/{}", action.from, action.to,
+                 action.target, action.reason, action.level, steps());
+  else
+    spdlog::info("control: back to {} for '{}' ({}), step {}/{}", action.to, action.target,
+                 action.reason, action.level, steps());
+  state_.level = policy_.level();
+  live_.publish(state_, &action);
+}
+
+std::string Controller::cannot_help(const Step& s, const ControlWindow& w) const {
+  if (s.kind != Step::Kind::skip) return {};
+  const std::string& id = w.late_share > cfg_.miss_high ? w.late_camera : w.p99_camera;
+  const auto it = std::find_if(cams_.begin(), cams_.end(),
+                               [&](const CameraState& c) { return c.config->id == id; });
+  if (it == cams_.end()) return {};
+  const CameraState& missed = *it;
+  const CameraState& skipped = cams_[s.target];
+  bool shared = false;
+  for (size_t m : missed.models)
+    shared = shared ||
+             std::find(skipped.models.begin(), skipped.models.end(), m) != skipped.models.end();
+  if (!shared) return "skipping '" + skipped.config->id + "' frees no model of '" + id + "'";
+  // Fewer frames shorten the queue, not a frame: a frame slower than the deadline stays so.
+  for (size_t m : missed.models) {
+    const Executor& e = *execs_[m];
+    // The moving average: one slow batch must not jump the ladder.
+    const int64_t frame = e.frame_ns(e.variant());
+    if (static_cast<double>(frame) > cfg_.p99_high * static_cast<double>(missed.deadline_ns)) {
+      char buf[256];
+      std::snprintf(buf, sizeof buf,
+                    "a frame of '%s' costs %.0f ms on '%s', over %.2fx its %.0f ms deadline: "
+                    "skipping '%s' cannot fix that",
+                    id.c_str(), static_cast<double>(frame) * 1e-6, model_ids_[m].c_str(),
+                    cfg_.p99_high, static_cast<double>(missed.deadline_ns) * 1e-6,
+                    skipped.config->id.c_str());
+      return buf;
+    }
+  }
+  return {};
+}
+
 void Controller::tick(double now_s) {
   ControlWindow w = window(now_s);
   note_evidence(now_s);
   predict_restore(w);
-  const ControlPolicy::Decision d = policy_.decide(now_s, w);
-  ControlAction action;
-  const bool acted = d != ControlPolicy::Decision::none;
-  if (acted) {
-    const bool down = d == ControlPolicy::Decision::degrade;
-    // The policy has moved its level already: a step down applies ladder_[level - 1], a step
-    // up undoes ladder_[level].
-    Step& s = ladder_[static_cast<size_t>(policy_.level() - (down ? 1 : 0))];
-    if (down && s.kind == Step::Kind::variant) {
-      // The evidence a restore will need: this variant's cost now, the lighter one's later.
-      // The average lags a load that just stepped up; the last batch does not.
-      const Executor& e = *execs_[s.target];
-      s.heavy_ns = std::max(e.frame_ns(static_cast<size_t>(s.before)),
-                            e.variant() == static_cast<size_t>(s.before) ? e.last_frame_ns() : 0);
-      s.light_ref_ns = 0;
+  // The first settle_s of the run is its warm-up (first inferences, caches): not judged.
+  const ControlPolicy::Decision d =
+      now_s < cfg_.settle_s ? ControlPolicy::Decision::none : policy_.decide(now_s, w);
+  if (d == ControlPolicy::Decision::degrade) {
+    act(ladder_[static_cast<size_t>(policy_.level() - 1)], true, now_s, policy_.reason());
+    // A step that cannot help the camera that missed is not worth a settle time of its own:
+    // the next one is taken with it (the ladder is cumulative: the next includes it anyway).
+    for (std::string why;
+         policy_.level() < steps() &&
+         !(why = cannot_help(ladder_[static_cast<size_t>(policy_.level() - 1)], w)).empty();) {
+      policy_.take_next(now_s);
+      act(ladder_[static_cast<size_t>(policy_.level() - 1)], true, now_s, why);
     }
-    s.taken_s = now_s;
-    apply(s, down);
-    action.t = unix_s();
-    action.direction = down ? "degrade" : "restore";
-    action.action = s.kind == Step::Kind::max_wait ? "max_wait"
-                    : s.kind == Step::Kind::skip   ? "skip"
-                                                   : "variant";
-    action.target = target_name(s);
-    action.from = describe(s, down ? s.before : s.after);
-    action.to = describe(s, down ? s.after : s.before);
-    action.reason = policy_.reason();
-    action.level = policy_.level();
-    (down ? state_.degrades_total : state_.restores_total)++;
-    if (down)
-      spdlog::warn("control: {} -> {} for '{}' ({}), step {}/{}", action.from, action.to,
-                   action.target, action.reason, action.level, steps());
-    else
-      spdlog::info("control: back to {} for '{}' ({}), step {}/{}", action.to, action.target,
-                   action.reason, action.level, steps());
+  } else if (d == ControlPolicy::Decision::restore) {
+    act(ladder_[static_cast<size_t>(policy_.level())], false, now_s, policy_.reason());
   }
   if (policy_.at_limit() && !reported_limit_)
     spdlog::warn("control: at the lightest setting ({} steps) and still missing: {}", steps(),
@@ -369,7 +428,7 @@ void Controller::tick(double now_s) {
   // The reason it holds back a step back up (the prediction says it would not fit).
   state_.note = policy_.held_back() ? policy_.reason() : std::string();
   state_.cpu_s = thread_cpu_s();
-  live_.publish(state_, acted ? &action : nullptr);
+  live_.publish(state_, nullptr);
 }
 
 }  // namespace percept

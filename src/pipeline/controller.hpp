@@ -51,7 +51,7 @@ class Controller {
   };
   // One interval's figures per judged camera: results, late frames, end-to-end latencies.
   struct Slot {
-    double t = 0;
+    double start = 0, t = -1;  // the interval it covers (seconds since the controller started)
     std::vector<uint64_t> results, late;
     std::vector<std::unique_ptr<Histogram>> e2e;
     std::vector<uint64_t> busy_ns, frames;  // per model
@@ -72,6 +72,10 @@ class Controller {
   void predict_restore(ControlWindow& w) const;
   void note_evidence(double now_s);  // a variant step's light_ref_ns, once settled
   void apply(const Step& s, bool down);
+  // Applies `s` (down, or back up), logs it and hands the action to LiveControl.
+  void act(Step& s, bool down, double now_s, const std::string& reason);
+  // Why step `s`, just taken, cannot help the camera that missed in `w` (empty: it may).
+  std::string cannot_help(const Step& s, const ControlWindow& w) const;
   std::string describe(const Step& s, int64_t value) const;
   std::string target_name(const Step& s) const;
 
@@ -89,6 +93,7 @@ class Controller {
   Load load_;                                                     // the last window's
   std::vector<Slot> ring_;  // the last ring_.size() intervals, oldest overwritten
   size_t next_slot_ = 0;
+  double last_tick_ = 0;
   std::unique_ptr<Histogram> spare_ = std::make_unique<Histogram>();
   Histogram merged_;
   ControlTelemetry state_;

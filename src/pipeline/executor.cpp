@@ -43,6 +43,7 @@ Executor::Executor(const TaskConfig& config, ExecutorOptions opt, FrameBoard& bo
   }
   max_wait_us_.store(opt_.max_wait.count(), std::memory_order_relaxed);
   frame_ns_ = std::make_unique<std::atomic<int64_t>[]>(opened_.size());
+  batches_run_.assign(opened_.size(), 0);
   for (size_t i = 0; i < opened_.size(); ++i) frame_ns_[i].store(0, std::memory_order_relaxed);
   if (!task_->dynamic_batch() && opt_.max_batch > 1) {
     spdlog::info(
@@ -220,8 +221,12 @@ Executor::Outcome Executor::run_batch(std::span<FrameRef> batch, std::string& oo
     std::atomic<int64_t>& avg = frame_ns_[active_];
     const int64_t per_frame = busy / static_cast<int64_t>(n);
     last_frame_ns_.store(per_frame, std::memory_order_relaxed);
-    const int64_t old = avg.load(std::memory_order_relaxed);
-    avg.store(old == 0 ? per_frame : old + (per_frame - old) / 4, std::memory_order_relaxed);
+    // A variant's first batch pays for its first run (allocations, kernel choices): not a cost
+    // to predict with.
+    if (batches_run_[active_]++ > 0) {
+      const int64_t old = avg.load(std::memory_order_relaxed);
+      avg.store(old == 0 ? per_frame : old + (per_frame - old) / 4, std::memory_order_relaxed);
+    }
   }
   for (size_t i = 0; i < n; ++i) {
     ModelResult& r = batch[i]->results[opt_.model_index];

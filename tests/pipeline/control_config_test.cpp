@@ -68,6 +68,8 @@ TEST_F(ControlConfigTest, ThresholdsThatWouldOscillateAreRefused) {
                13, {"max_restore_after_s must be at least restore_after_s"});
   expect_error(kCameras + models + "control:\n  enabled: true\n  miss_high: 2\n", 13,
                {"control.miss_high", "out of range [0, 1]"});
+  expect_error(kCameras + models + "control:\n  interval_s: 0.01\n  window_s: 60\n", 13,
+               {"over 1000 intervals"});
   expect_error(kCameras + models + "control:\n  enabled: true\n  hysteresis: 3\n", 13,
                {"unknown key 'hysteresis' in control"});
 }
@@ -82,6 +84,9 @@ TEST_F(ControlConfigTest, AControllerWithNothingToJudgeOrNothingToDoIsRefused) {
   expect_error("cameras:\n  - id: a\n    path: clip.avi\n    deadline_ms: 33\n" + models +
                    "control:\n  enabled: true\n",
                9, {"nothing to act on", "variants", "max_wait_us", "priority"});
+  // Different priorities with max_skip 1 skip nothing.
+  expect_error(kCameras + models + "control:\n  enabled: true\n  max_skip: 1\n", 12,
+               {"nothing to act on"});
   // Any one lever is enough: a batch wait, here.
   EXPECT_NO_THROW(
       load_pipeline_config(write("cameras:\n  - id: a\n    path: clip.avi\n    deadline_ms: 33\n" +

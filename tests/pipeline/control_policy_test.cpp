@@ -113,6 +113,37 @@ TEST(ControlPolicy, AStepBackThatWouldNotFitWaitsForEvidenceOrTheLongestWait) {
   EXPECT_NE(p.reason().find("a probe"), std::string::npos) << p.reason();
 }
 
+TEST(ControlPolicy, OneEarlyRestoreDoublesTheWaitOnceAndAHeldOneShrinksIt) {
+  ControlPolicy p(config(), 3);
+  ASSERT_EQ(p.decide(0.0, late(0.5)), D::degrade);
+  ASSERT_EQ(p.decide(1.0, fine()), D::none);
+  ASSERT_EQ(p.decide(6.0, fine()), D::restore);
+  // The overload comes back and takes three steps down: one flap, one doubling.
+  ASSERT_EQ(p.decide(7.5, late(0.5)), D::degrade);
+  ASSERT_EQ(p.decide(9.0, late(0.5)), D::degrade);
+  ASSERT_EQ(p.decide(10.5, late(0.5)), D::degrade);
+  EXPECT_EQ(p.restore_wait_s(), 10.0) << "doubled once, not once per step down";
+  // Back up one step after 10 s of headroom; it holds past its flap horizon (10 + 1 + 2 s):
+  // the wait halves back to restore_after_s.
+  ASSERT_EQ(p.decide(12.0, fine()), D::none);
+  ASSERT_EQ(p.decide(22.0, fine()), D::restore);
+  EXPECT_EQ(p.decide(34.9, fine()), D::none);
+  EXPECT_EQ(p.restore_wait_s(), 10.0);
+  EXPECT_EQ(p.decide(35.0, fine()), D::none);
+  EXPECT_EQ(p.restore_wait_s(), 5.0);
+  EXPECT_EQ(p.decide(40.0, fine()), D::restore) << "the shorter wait again";
+}
+
+TEST(ControlPolicy, TakeNextStepsAgainAtOnce) {
+  ControlPolicy p(config(), 2);
+  ASSERT_EQ(p.decide(0.0, late(0.5)), D::degrade);
+  p.take_next(0.0);
+  EXPECT_EQ(p.level(), 2);
+  p.take_next(0.0);
+  EXPECT_EQ(p.level(), 2) << "no step past the last";
+  EXPECT_EQ(p.decide(0.5, late(0.5)), D::none) << "settling after the pair";
+}
+
 TEST(ControlPolicy, AtTheLastStepItStaysAndSaysSo) {
   ControlPolicy p(config(), 1);
   ASSERT_EQ(p.decide(0.0, late(0.9)), D::degrade);

@@ -196,7 +196,9 @@ TEST_F(ControlRuntimeTest, SwitchesToTheLighterVariantUnderLoadAndBackAfterIt) {
   }
   EXPECT_EQ(c.level, 0);
   EXPECT_EQ(c.state, "nominal");
-  EXPECT_LT(c.cpu_s, 0.1) << "the controller's own CPU time over a ~8 s run";
+  // A sanity bound that holds under the sanitizers; bench/control_bench measures the release
+  // build's cost (docs/PERFORMANCE.md).
+  EXPECT_LT(c.cpu_s, 0.4) << "the controller's own CPU time over a ~8 s run";
 
   // Each action reached the telemetry once, in order, and /metrics counts them.
   std::vector<ControlAction> seen;
@@ -242,6 +244,10 @@ TEST_F(ControlRuntimeTest, AtTheLightestSettingItStaysAndReports) {
   EXPECT_EQ(c.actions[0].from, "1 in 1");
   EXPECT_EQ(c.actions[0].to, "1 in 2");
   EXPECT_EQ(c.actions[1].to, "1 in 4");
+  // 80 ms a frame against 50 ms: skipping cannot help, so the second skip came with the first.
+  EXPECT_NE(c.actions[1].reason.find("skipping 'rear' cannot fix that"), std::string::npos)
+      << c.actions[1].reason;
+  EXPECT_LT(c.actions[1].t - c.actions[0].t, 0.05);
   ASSERT_EQ(sum.cameras.size(), 2u);
   EXPECT_EQ(sum.cameras[0].skipped, 0u);
   EXPECT_GT(sum.cameras[1].skipped, 10u);

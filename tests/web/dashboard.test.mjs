@@ -254,7 +254,7 @@ telemetry: {interval_s: 0.5}
     // above has no controller, and its panel stayed hidden.
     check(await page.evaluate(() => document.getElementById('control-section').hidden),
           'no controller in the run: its panel is hidden');
-    const t1 = fake.t - 0.6, t2 = fake.t - 0.3;
+    const t1 = fake.t - 0.6, t2 = t1;  // two steps in one tick: both shown
     fake.control = {level: 2, steps: 3, state: 'degraded', late_share: 0.0625, p99_ratio: 1.25,
                     restore_wait_s: 10, cpu_s: 0.002, degrades_total: 2, restores_total: 0,
                     actions: [{t: t1, direction: 'degrade', action: 'max_wait', target: 'shapes', from: 'max_wait 500 us',

@@ -108,6 +108,7 @@ class Executor {
   std::atomic<size_t> want_variant_{0};
   std::unique_ptr<std::atomic<int64_t>[]> frame_ns_;  // per variant, see frame_ns()
   std::atomic<int64_t> last_frame_ns_{0};
+  std::vector<uint64_t> batches_run_;  // per variant (executor thread)
   std::atomic<int64_t> max_wait_us_{0};
   ExecutorOptions opt_;
   FrameBoard& board_;
