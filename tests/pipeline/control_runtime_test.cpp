@@ -24,15 +24,17 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// A real backend that takes base_ms x load milliseconds per run: base_ms is heavy_ms, or
-// light_ms for a model file whose name has "light" in it (the variant).
+// A real backend that takes base_ms x load milliseconds per run: base_ms is heavy_ms for a model
+// file whose name has "heavy" in it, light_ms for one with "light" (the variant), else 1 ms.
 class LoadedBackend final : public Backend {
  public:
   LoadedBackend(std::unique_ptr<Backend> inner, const std::atomic<double>& load, double heavy_ms,
                 double light_ms)
       : inner_(std::move(inner)),
         load_(load),
-        base_ms_(inner_->model_path().find("light") != std::string::npos ? light_ms : heavy_ms) {}
+        base_ms_(inner_->model_path().find("light") != std::string::npos   ? light_ms
+                 : inner_->model_path().find("heavy") != std::string::npos ? heavy_ms
+                                                                           : 1.0) {}
   std::string name() const override { return "loaded(" + inner_->name() + ")"; }
   const std::string& model_path() const override { return inner_->model_path(); }
   const std::vector<TensorInfo>& inputs() const override { return inner_->inputs(); }
@@ -255,6 +257,71 @@ TEST_F(ControlRuntimeTest, AtTheLightestSettingItStaysAndReports) {
   EXPECT_NE(text.find("control: 2 steps down, 0 back up; ended at step 2 of 2 (at_limit)"),
             std::string::npos)
       << text;
+}
+
+TEST_F(ControlRuntimeTest, SkipsThatFreeNoModelOfTheMissingCameraAreTakenInOneGo) {
+  // front is served by det (80 ms a frame against 50 ms), rear only by a second, fast model:
+  // skipping rear frees nothing of front's, so both skips come with the variant, in one tick.
+  fs::copy_file(model_, dir_ / "other.onnx");
+  PipelineConfig cfg =
+      config({camera("front", 50, 0), camera("rear", 0, -1)}, {(dir_ / "light.onnx").string()});
+  cfg.models[0].cameras = {"front"};
+  ModelConfig other = cfg.models[0];
+  other.id = "other";
+  other.task.model_path = (dir_ / "other.onnx").string();
+  other.variants.clear();
+  other.cameras = {"rear"};
+  cfg.models.push_back(other);
+  const RunSummary sum = run(cfg, 80, 4, {{3.0, 1.0}});
+  ASSERT_TRUE(sum.control.has_value());
+  const ControlTelemetry& c = *sum.control;
+  EXPECT_EQ(c.steps, 3);
+  ASSERT_EQ(c.actions.size(), 3u);
+  EXPECT_EQ(c.actions[0].to, "1 in 2");
+  EXPECT_EQ(c.actions[1].to, "1 in 4");
+  EXPECT_EQ(c.actions[2].to, "light.onnx");
+  for (size_t i = 1; i < 3; ++i) {
+    EXPECT_NE(c.actions[i].reason.find("skipping 'rear' frees no model of 'front'"),
+              std::string::npos)
+        << c.actions[i].reason;
+    EXPECT_LT(c.actions[i].t - c.actions[0].t, 0.05);
+  }
+  EXPECT_EQ(c.restores_total, 0u);
+}
+
+TEST_F(ControlRuntimeTest, ASkipIsUndoneOnlyWhenItsFramesWouldFitOrAsAProbe) {
+  // One 40 ms model for front (priority 1, 100 ms deadline) and rear, 15 frames/s each: 1.2 s
+  // of work a second. rear at 1 in 2 fits (22.5 x 40 ms = 0.9 s a second, no misses); back to
+  // 1 in 1 would not (30 frames/s = busy 120% > 80%): held back and said so, then tried as a
+  // probe after max_restore_after_s (3 s); it misses again and steps back down.
+  PipelineConfig cfg = config({camera("front", 100, 1), camera("rear", 0, 0)}, {});
+  cfg.control.max_restore_after_s = 3.0;
+  // At 90% busy the p99 wanders near 0.8 x the deadline: a wider headroom band keeps the 3 s of
+  // headroom the probe needs from restarting.
+  cfg.control.p99_low = 0.95;
+  cfg.control.miss_low = 0.02;
+  const RunSummary sum = run(cfg, 40, 40, {{9.0, 1.0}});
+  ASSERT_TRUE(sum.control.has_value());
+  const ControlTelemetry& c = *sum.control;
+  EXPECT_EQ(c.steps, 2);
+  ASSERT_GE(c.actions.size(), 3u);
+  EXPECT_EQ(c.actions[0].direction, "degrade");
+  EXPECT_EQ(c.actions[0].to, "1 in 2");
+  EXPECT_EQ(c.actions[1].direction, "restore");
+  EXPECT_EQ(c.actions[1].to, "1 in 1");
+  EXPECT_NE(c.actions[1].reason.find("a probe: model 'det' at heavy.onnx"), std::string::npos)
+      << c.actions[1].reason;
+  EXPECT_GT(c.actions[1].t - c.actions[0].t, 3.0) << "a probe, not the 1 s restore wait";
+  EXPECT_EQ(c.actions[2].direction, "degrade");
+  EXPECT_EQ(c.actions[2].to, "1 in 2");
+  bool held_back = false;
+  {
+    std::lock_guard lock(mu_);
+    for (const TelemetrySnapshot& s : snapshots_)
+      held_back =
+          held_back || (s.control && s.control->note.find("frames/s = busy") != std::string::npos);
+  }
+  EXPECT_TRUE(held_back) << "no snapshot said why rear's frames were not restored";
 }
 
 TEST_F(ControlRuntimeTest, AVariantThatDoesNotOpenIsLeftOutAndTheRunGoesOn) {
