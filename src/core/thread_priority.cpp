@@ -1,6 +1,7 @@
 #include "percept/core/thread_priority.hpp"
 
 #if defined(__linux__)
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -22,7 +23,14 @@ int thread_nice() {
   const int v = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
   return errno == 0 ? v : 0;
 }
+
+void name_this_thread(std::string_view name) {
+  char buf[16] = {};
+  name.copy(buf, sizeof buf - 1);
+  pthread_setname_np(pthread_self(), buf);
+}
 #else
+void name_this_thread(std::string_view) {}
 bool lower_thread_priority() {
   return false;
 }

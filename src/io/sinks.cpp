@@ -335,6 +335,7 @@ void SinkWorker::finish() {
 }
 
 void SinkWorker::loop() {
+  name_this_thread("sink:" + sink_->name());
   if (sink_->background()) lower_thread_priority();
   for (;;) {
     FrameRef f;

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "percept/core/error.hpp"
+#include "percept/core/thread_priority.hpp"
 
 namespace percept {
 
@@ -106,7 +107,10 @@ void Controller::build_ladder(const std::vector<std::string>& model_ids) {
 }
 
 void Controller::start() {
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    name_this_thread("control");
+    loop();
+  });
 }
 
 void Controller::stop() {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "percept/core/clock.hpp"
+#include "percept/core/thread_priority.hpp"
 #include "percept/core/trace.hpp"
 
 namespace percept {
@@ -67,7 +68,10 @@ Executor::~Executor() {
 }
 
 void Executor::start() {
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    name_this_thread("exec:" + opt_.id);
+    loop();
+  });
 }
 
 void Executor::join() {

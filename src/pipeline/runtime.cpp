@@ -14,6 +14,7 @@
 
 #include "percept/core/clock.hpp"
 #include "percept/core/json_writer.hpp"
+#include "percept/core/thread_priority.hpp"
 #include "percept/core/whole_file.hpp"
 #include "percept/io/source.hpp"
 #include "percept/pipeline/sink_registry.hpp"
@@ -176,6 +177,7 @@ class Pipeline {
     try {
       for (CameraState& c : cams_)
         c.thread = std::thread([this, &c] {
+          name_this_thread("cap:" + c.config->id);
           // A broken camera must not take the others down, and must not pass unseen: the
           // frame it was on is lost (a read error, so the summary and the exit status say so;
           // a std::bad_alloc here once ended a run with exit 0, issue 24) and the source is

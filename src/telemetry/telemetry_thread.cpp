@@ -24,6 +24,7 @@ TelemetryThread::~TelemetryThread() {
 
 void TelemetryThread::start() {
   thread_ = std::thread([this] {
+    name_this_thread("telemetry");
     lower_thread_priority();  // sampling and writing are not on a frame's path
     const auto period = std::chrono::duration<double>(interval_s_);
     auto next = std::chrono::steady_clock::now();

@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <fstream>
+#include <string>
+#include <thread>
 
 #include "percept/io/sinks.hpp"
 
@@ -47,6 +50,23 @@ TEST(ThreadPriority, FileSinksRunInTheBackgroundPublishersDoNot) {
   EXPECT_EQ(nice_seen_by(true), std::max(base, kBackgroundNice));
   EXPECT_EQ(nice_seen_by(false), base);
   EXPECT_EQ(thread_nice(), base);  // only the sink's thread changed
+}
+
+}  // namespace
+}  // namespace percept
+
+namespace percept {
+namespace {
+
+// Pipeline threads carry names (cap:<camera>, exec:<model>, sink:<name>, telemetry, control) so
+// that top -H, gdb and perf say which is which; Linux keeps 15 bytes.
+TEST(ThreadName, NamesTheCallingThreadCutTo15Bytes) {
+  std::string comm;
+  std::thread([&comm] {
+    name_this_thread("exec:a_detector_with_a_long_id");
+    std::ifstream("/proc/thread-self/comm") >> comm;
+  }).join();
+  EXPECT_EQ(comm, "exec:a_detector");
 }
 
 }  // namespace

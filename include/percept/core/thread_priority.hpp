@@ -4,6 +4,8 @@
 // docs/PERFORMANCE.md: p99/p50 median 1.33 -> 1.28 on the 3-camera scenario, 2 cores).
 #pragma once
 
+#include <string_view>
+
 namespace percept {
 
 // The nice value background threads run at (Linux: per thread under SCHED_OTHER).
@@ -16,5 +18,10 @@ bool lower_thread_priority();
 
 // The calling thread's nice value (for tests and logs); 0 where unknown.
 int thread_nice();
+
+// Names the calling thread for top -H, gdb, perf and /proc/<pid>/task/*/comm: "cap:front",
+// "exec:detector", "sink:jsonl", "telemetry", "control". Linux keeps 15 bytes; the rest is cut.
+// No-op elsewhere.
+void name_this_thread(std::string_view name);
 
 }  // namespace percept
