@@ -104,23 +104,15 @@ using namespace percept;
 namespace fs = std::filesystem;
 
 // The real backend; what it allocates inside run() is ONNX Runtime's, not the frame path's.
-class UncountedRun final : public Backend {
+class UncountedRun final : public ForwardingBackend {
  public:
-  explicit UncountedRun(std::unique_ptr<Backend> inner) : inner_(std::move(inner)) {}
-  std::string name() const override { return inner_->name(); }
-  const std::string& model_path() const override { return inner_->model_path(); }
-  const std::vector<TensorInfo>& inputs() const override { return inner_->inputs(); }
-  const std::vector<TensorInfo>& outputs() const override { return inner_->outputs(); }
-  const std::map<std::string, std::string>& metadata() const override { return inner_->metadata(); }
+  using ForwardingBackend::ForwardingBackend;
   Result<std::span<const TensorView>> run(std::span<const TensorView> in) override {
     t_in_backend = true;
-    auto r = inner_->run(in);
+    auto r = inner().run(in);
     t_in_backend = false;
     return r;
   }
-
- private:
-  std::unique_ptr<Backend> inner_;
 };
 
 struct Args {

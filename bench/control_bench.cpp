@@ -33,25 +33,19 @@ using namespace percept;
 namespace fs = std::filesystem;
 
 // The real backend, then a sleep of (factor - 1) x what the run took: latency x factor.
-class SteppedBackend final : public Backend {
+class SteppedBackend final : public ForwardingBackend {
  public:
   SteppedBackend(std::unique_ptr<Backend> inner, const std::atomic<double>& factor)
-      : inner_(std::move(inner)), factor_(factor) {}
-  std::string name() const override { return inner_->name(); }
-  const std::string& model_path() const override { return inner_->model_path(); }
-  const std::vector<TensorInfo>& inputs() const override { return inner_->inputs(); }
-  const std::vector<TensorInfo>& outputs() const override { return inner_->outputs(); }
-  const std::map<std::string, std::string>& metadata() const override { return inner_->metadata(); }
+      : ForwardingBackend(std::move(inner)), factor_(factor) {}
   Result<std::span<const TensorView>> run(std::span<const TensorView> in) override {
     const auto t0 = std::chrono::steady_clock::now();
-    auto r = inner_->run(in);
+    auto r = inner().run(in);
     const double f = factor_.load(std::memory_order_relaxed);
     if (f > 1) std::this_thread::sleep_for((std::chrono::steady_clock::now() - t0) * (f - 1));
     return r;
   }
 
  private:
-  std::unique_ptr<Backend> inner_;
   const std::atomic<double>& factor_;
 };
 

@@ -26,28 +26,23 @@ using namespace std::chrono_literals;
 
 // A real backend that takes base_ms x load milliseconds per run: base_ms is heavy_ms for a model
 // file whose name has "heavy" in it, light_ms for one with "light" (the variant), else 1 ms.
-class LoadedBackend final : public Backend {
+class LoadedBackend final : public ForwardingBackend {
  public:
   LoadedBackend(std::unique_ptr<Backend> inner, const std::atomic<double>& load, double heavy_ms,
                 double light_ms)
-      : inner_(std::move(inner)),
+      : ForwardingBackend(std::move(inner)),
         load_(load),
-        base_ms_(inner_->model_path().find("light") != std::string::npos   ? light_ms
-                 : inner_->model_path().find("heavy") != std::string::npos ? heavy_ms
-                                                                           : 1.0) {}
-  std::string name() const override { return "loaded(" + inner_->name() + ")"; }
-  const std::string& model_path() const override { return inner_->model_path(); }
-  const std::vector<TensorInfo>& inputs() const override { return inner_->inputs(); }
-  const std::vector<TensorInfo>& outputs() const override { return inner_->outputs(); }
-  const std::map<std::string, std::string>& metadata() const override { return inner_->metadata(); }
+        base_ms_(model_path().find("light") != std::string::npos   ? light_ms
+                 : model_path().find("heavy") != std::string::npos ? heavy_ms
+                                                                   : 1.0) {}
+  std::string name() const override { return "loaded(" + ForwardingBackend::name() + ")"; }
   Result<std::span<const TensorView>> run(std::span<const TensorView> in) override {
     std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(
         base_ms_ * load_.load(std::memory_order_relaxed)));
-    return inner_->run(in);
+    return inner().run(in);
   }
 
  private:
-  std::unique_ptr<Backend> inner_;
   const std::atomic<double>& load_;
   double base_ms_;
 };

@@ -86,6 +86,31 @@ class Backend {
   virtual int cuda_device() const { return -1; }
 };
 
+// A backend that hands everything to another one: the base of wrappers that change one thing
+// (RuntimeOptions::wrap_backend: a latency step, a fault, an uncounted run), which override
+// what they change, usually run().
+class ForwardingBackend : public Backend {
+ public:
+  explicit ForwardingBackend(std::unique_ptr<Backend> inner) : inner_(std::move(inner)) {}
+  std::string name() const override { return inner_->name(); }
+  const std::string& model_path() const override { return inner_->model_path(); }
+  const std::vector<TensorInfo>& inputs() const override { return inner_->inputs(); }
+  const std::vector<TensorInfo>& outputs() const override { return inner_->outputs(); }
+  const std::map<std::string, std::string>& metadata() const override { return inner_->metadata(); }
+  Result<std::span<const TensorView>> run(std::span<const TensorView> inputs) override {
+    return inner_->run(inputs);
+  }
+  std::optional<gpu::PoolStats> buffer_stats() const override { return inner_->buffer_stats(); }
+  bool accepts_device_inputs() const override { return inner_->accepts_device_inputs(); }
+  int cuda_device() const override { return inner_->cuda_device(); }
+
+ protected:
+  Backend& inner() { return *inner_; }
+
+ private:
+  std::unique_ptr<Backend> inner_;
+};
+
 // Checks `given` against the declared inputs: count, dtype, rank and every fixed dimension.
 // The message names the model file and the tensor.
 Status check_inputs(const Backend& backend, std::span<const TensorView> given);
