@@ -472,17 +472,13 @@ TEST(ParityHarness, PerturbedRealOutputsFailWithTheRightMessage) {
 
 // Multiplies the float outputs of run number `at` by `factor`, for the images of the batch
 // from `from_image` on: a device that computes something else.
-class PerturbingBackend final : public Backend {
+class PerturbingBackend final : public ForwardingBackend {
  public:
   PerturbingBackend(std::unique_ptr<Backend> inner, int at, int64_t from_image, float factor)
-      : inner_(std::move(inner)), at_(at), from_(from_image), factor_(factor) {}
-  std::string name() const override { return "perturbed(" + inner_->name() + ")"; }
-  const std::string& model_path() const override { return inner_->model_path(); }
-  const std::vector<TensorInfo>& inputs() const override { return inner_->inputs(); }
-  const std::vector<TensorInfo>& outputs() const override { return inner_->outputs(); }
-  const std::map<std::string, std::string>& metadata() const override { return inner_->metadata(); }
+      : ForwardingBackend(std::move(inner)), at_(at), from_(from_image), factor_(factor) {}
+  std::string name() const override { return "perturbed(" + ForwardingBackend::name() + ")"; }
   Result<std::span<const TensorView>> run(std::span<const TensorView> in) override {
-    auto out = inner_->run(in);
+    auto out = inner().run(in);
     if (!out || ++runs_ != at_) return out;
     for (const TensorView& t : *out) {
       if (t.dtype != DType::f32 || t.shape.empty()) continue;
@@ -493,7 +489,6 @@ class PerturbingBackend final : public Backend {
   }
 
  private:
-  std::unique_ptr<Backend> inner_;
   int at_;
   int64_t from_;
   float factor_;

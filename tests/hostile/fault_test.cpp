@@ -53,24 +53,19 @@ class DyingSource final : public Source {
 
 // Delegates to a real backend, but run number `error_at` returns an error value and run number
 // `throw_at` throws (as a custom backend or an allocation might).
-class FlakyBackend final : public Backend {
+class FlakyBackend final : public ForwardingBackend {
  public:
   FlakyBackend(std::unique_ptr<Backend> inner, int error_at, int throw_at)
-      : inner_(std::move(inner)), error_at_(error_at), throw_at_(throw_at) {}
-  std::string name() const override { return "flaky(" + inner_->name() + ")"; }
-  const std::string& model_path() const override { return inner_->model_path(); }
-  const std::vector<TensorInfo>& inputs() const override { return inner_->inputs(); }
-  const std::vector<TensorInfo>& outputs() const override { return inner_->outputs(); }
-  const std::map<std::string, std::string>& metadata() const override { return inner_->metadata(); }
+      : ForwardingBackend(std::move(inner)), error_at_(error_at), throw_at_(throw_at) {}
+  std::string name() const override { return "flaky(" + ForwardingBackend::name() + ")"; }
   Result<std::span<const TensorView>> run(std::span<const TensorView> in) override {
     ++runs_;
     if (runs_ == error_at_) return Error("injected: device lost");
     if (runs_ == throw_at_) throw std::runtime_error("injected: exception inside the backend");
-    return inner_->run(in);
+    return inner().run(in);
   }
 
  private:
-  std::unique_ptr<Backend> inner_;
   int error_at_, throw_at_, runs_ = 0;
 };
 
@@ -81,15 +76,14 @@ enum class OomAs { error_code, bad_alloc, words_only };
 
 // Runs out of memory whenever a batch is larger than `max_ok`, and also on single-frame run
 // number `oom_single_at` (0: never).
-class OomBackend final : public Backend {
+class OomBackend final : public ForwardingBackend {
  public:
   OomBackend(std::unique_ptr<Backend> inner, int64_t max_ok, OomAs as, int oom_single_at)
-      : inner_(std::move(inner)), max_ok_(max_ok), as_(as), oom_single_at_(oom_single_at) {}
-  std::string name() const override { return "oom(" + inner_->name() + ")"; }
-  const std::string& model_path() const override { return inner_->model_path(); }
-  const std::vector<TensorInfo>& inputs() const override { return inner_->inputs(); }
-  const std::vector<TensorInfo>& outputs() const override { return inner_->outputs(); }
-  const std::map<std::string, std::string>& metadata() const override { return inner_->metadata(); }
+      : ForwardingBackend(std::move(inner)),
+        max_ok_(max_ok),
+        as_(as),
+        oom_single_at_(oom_single_at) {}
+  std::string name() const override { return "oom(" + ForwardingBackend::name() + ")"; }
   Result<std::span<const TensorView>> run(std::span<const TensorView> in) override {
     const int64_t batch = in[0].shape[0];
     if (batch > max_ok_ || (batch == 1 && ++single_runs_ == oom_single_at_)) {
@@ -98,11 +92,10 @@ class OomBackend final : public Backend {
                    "injected: Non-zero status code returned while running Conv node. Status "
                    "Message: Failed to allocate memory for requested buffer of size 26214400");
     }
-    return inner_->run(in);
+    return inner().run(in);
   }
 
  private:
-  std::unique_ptr<Backend> inner_;
   int64_t max_ok_;
   OomAs as_;
   int oom_single_at_, single_runs_ = 0;
