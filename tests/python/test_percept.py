@@ -272,6 +272,31 @@ class RuntimeTest(Tmp):
         self.assertLess(time.monotonic() - t0, 60)
         self.assertIsNotNone(rt.summary)
 
+    def test_the_deadline_controller_reaches_the_summary(self):
+        # A 1 ms deadline no frame can meet: the controller skips the lower-priority camera's
+        # frames (both steps at once: skipping cannot make a frame faster), then stays at its
+        # lightest setting and says so (docs/CONTROL.md).
+        cfg = synthetic_config(os.path.join(self.dir, "out"), frames=-1, tracker=False,
+                               mode="live")
+        cfg["cameras"][0].update({"deadline_ms": 1, "priority": 1, "fps": 15})
+        cfg["cameras"][1].update({"fps": 15})
+        cfg["control"] = {"enabled": True, "interval_s": 0.1, "window_s": 0.5,
+                          "settle_s": 0.3, "min_frames": 4}
+        rt = percept.Runtime(cfg)
+        t0 = time.monotonic()
+        for _ in rt:
+            if time.monotonic() - t0 > 2.5:
+                rt.stop()
+        c = rt.summary["control"]
+        self.assertEqual(c["steps"], 2)
+        self.assertEqual(c["state"], "at_limit")
+        self.assertEqual(c["degrades_total"], 2)
+        self.assertEqual([a["to"] for a in c["actions"]], ["1 in 2", "1 in 4"])
+        self.assertTrue(all(a["target"] == "b" for a in c["actions"]))
+        skipped = {cam["id"]: cam["skipped"] for cam in rt.summary["cameras"]}
+        self.assertEqual(skipped["a"], 0)
+        self.assertGreater(skipped["b"], 5)
+
     def test_wait_without_iterating_does_not_hold_the_run(self):
         rt = percept.Runtime(synthetic_config(os.path.join(self.dir, "out"), frames=40))
         s = rt.wait()  # lossless, queue of 8: it would block if results waited for Python
