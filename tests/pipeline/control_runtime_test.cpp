@@ -288,27 +288,39 @@ TEST_F(ControlRuntimeTest, ASkipIsUndoneOnlyWhenItsFramesWouldFitOrAsAProbe) {
   // One 40 ms model for front (priority 1, 100 ms deadline) and rear, 15 frames/s each: 1.2 s
   // of work a second. rear at 1 in 2 fits (22.5 x 40 ms = 0.9 s a second, no misses); back to
   // 1 in 1 would not (30 frames/s = busy 120% > 80%): held back and said so, then tried as a
-  // probe after max_restore_after_s (3 s); it misses again and steps back down.
+  // probe after max_restore_after_s (3 s); it misses again and steps back down. Under CPU
+  // contention (a loaded CI machine) 1 in 4 may come too, and its probe back to 1 in 2 may
+  // hold: the test allows for both.
   PipelineConfig cfg = config({camera("front", 100, 1), camera("rear", 0, 0)}, {});
   cfg.control.max_restore_after_s = 3.0;
   // At 90% busy the p99 wanders near 0.8 x the deadline: a wider headroom band keeps the 3 s of
   // headroom the probe needs from restarting.
   cfg.control.p99_low = 0.95;
   cfg.control.miss_low = 0.02;
-  const RunSummary sum = run(cfg, 40, 40, {{9.0, 1.0}});
+  const RunSummary sum = run(cfg, 40, 40, {{11.0, 1.0}});
   ASSERT_TRUE(sum.control.has_value());
   const ControlTelemetry& c = *sum.control;
   EXPECT_EQ(c.steps, 2);
   ASSERT_GE(c.actions.size(), 3u);
   EXPECT_EQ(c.actions[0].direction, "degrade");
   EXPECT_EQ(c.actions[0].to, "1 in 2");
-  EXPECT_EQ(c.actions[1].direction, "restore");
-  EXPECT_EQ(c.actions[1].to, "1 in 1");
-  EXPECT_NE(c.actions[1].reason.find("a probe: model 'det' at heavy.onnx"), std::string::npos)
-      << c.actions[1].reason;
-  EXPECT_GT(c.actions[1].t - c.actions[0].t, 3.0) << "a probe, not the 1 s restore wait";
-  EXPECT_EQ(c.actions[2].direction, "degrade");
-  EXPECT_EQ(c.actions[2].to, "1 in 2");
+  // On a busy machine 1 in 2 may not be enough and 1 in 4 follows; either way, no step back is
+  // ever predicted to fit here, so every restore is a probe, after 3 s of headroom, and the
+  // first one misses and steps down again.
+  size_t first_restore = 0;
+  for (size_t i = 1; i < c.actions.size(); ++i) {
+    const ControlAction& a = c.actions[i];
+    if (a.direction != "restore") continue;
+    if (first_restore == 0) first_restore = i;
+    EXPECT_NE(a.reason.find("a probe: model 'det' at heavy.onnx"), std::string::npos) << a.reason;
+    EXPECT_GT(a.t - c.actions[i - 1].t, 3.0) << "a probe, not the 1 s restore wait";
+  }
+  ASSERT_GT(first_restore, 0u) << "no probe in 11 s";
+  bool missed_again = false;  // a probe back to every frame of rear cannot hold
+  for (size_t i = first_restore; i + 1 < c.actions.size(); ++i)
+    missed_again = missed_again ||
+                   (c.actions[i].direction == "restore" && c.actions[i + 1].direction == "degrade");
+  EXPECT_TRUE(missed_again) << "no probe stepped down again";
   bool held_back = false;
   {
     std::lock_guard lock(mu_);
