@@ -187,8 +187,7 @@ ControlWindow Controller::window(double now_s) {
   double oldest = now_s;
   for (const Slot& s : ring_)
     if (in_window(s)) oldest = std::min(oldest, s.start);
-  w.seconds = now_s - oldest;  // what the included slots cover
-  load_.seconds = w.seconds;
+  load_.seconds = now_s - oldest;  // what the included slots cover
   std::fill(load_.busy_ns.begin(), load_.busy_ns.end(), 0);
   std::fill(load_.frames.begin(), load_.frames.end(), 0);
   std::fill(load_.offered.begin(), load_.offered.end(), 0);
@@ -230,6 +229,10 @@ std::string Controller::target_name(const Step& s) const {
   return s.kind == Step::Kind::skip ? cams_[s.target].config->id : model_ids_[s.target];
 }
 
+std::string Controller::variant_file(size_t model, size_t variant) const {
+  return std::filesystem::path(execs_[model]->variant_path(variant)).filename().string();
+}
+
 std::string Controller::describe(const Step& s, int64_t value) const {
   switch (s.kind) {
     case Step::Kind::max_wait:
@@ -237,9 +240,7 @@ std::string Controller::describe(const Step& s, int64_t value) const {
     case Step::Kind::skip:
       return "1 in " + std::to_string(value);
     case Step::Kind::variant:
-      return std::filesystem::path(execs_[s.target]->variant_path(static_cast<size_t>(value)))
-          .filename()
-          .string();
+      return variant_file(s.target, static_cast<size_t>(value));
   }
   return {};
 }
@@ -287,9 +288,7 @@ void Controller::predict_restore(ControlWindow& w) const {
     w.restore_blocked = buf;
     return false;
   };
-  const auto file_of = [&](size_t m, size_t v) {
-    return std::filesystem::path(execs_[m]->variant_path(v)).filename().string();
-  };
+
   switch (s.kind) {
     case Step::Kind::max_wait:
       return;
@@ -327,7 +326,7 @@ void Controller::predict_restore(ControlWindow& w) const {
       const double extra =
           rate * (1.0 / static_cast<double>(s.before) - 1.0 / static_cast<double>(s.after));
       for (size_t m : c.models)
-        if (!check(m, file_of(m, execs_[m]->variant()), 0, extra)) return;
+        if (!check(m, variant_file(m, execs_[m]->variant()), 0, extra)) return;
       return;
     }
   }

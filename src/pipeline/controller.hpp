@@ -78,6 +78,7 @@ class Controller {
   std::string cannot_help(const Step& s, const ControlWindow& w) const;
   std::string describe(const Step& s, int64_t value) const;
   std::string target_name(const Step& s) const;
+  std::string variant_file(size_t model, size_t variant) const;  // the file name, for words
 
   ControlConfig cfg_;
   std::vector<CameraState>& cams_;

@@ -43,9 +43,8 @@ Executor::Executor(const TaskConfig& config, ExecutorOptions opt, FrameBoard& bo
     variant_paths_.push_back(path);
   }
   max_wait_us_.store(opt_.max_wait.count(), std::memory_order_relaxed);
-  frame_ns_ = std::make_unique<std::atomic<int64_t>[]>(opened_.size());
+  frame_ns_ = std::make_unique<std::atomic<int64_t>[]>(opened_.size());  // all 0
   batches_run_.assign(opened_.size(), 0);
-  for (size_t i = 0; i < opened_.size(); ++i) frame_ns_[i].store(0, std::memory_order_relaxed);
   if (!task_->dynamic_batch() && opt_.max_batch > 1) {
     spdlog::info(
         "model '{}': batch dimension is fixed, running frame by frame (max_batch {} "
@@ -90,9 +89,7 @@ void Executor::switch_variant() {
 void Executor::loop() {
   for (;;) {
     switch_variant();
-    // A variant with a fixed batch dimension runs frame by frame.
-    const size_t max_batch = task_->dynamic_batch() ? opt_.max_batch : 1;
-    if (!board_.take_batch(opt_.model_index, max_batch, max_wait(), batch_)) break;
+    if (!board_.take_batch(opt_.model_index, batch_limit(), max_wait(), batch_)) break;
     const int64_t now = now_ns();
     // Frames already too old for their camera's deadline are not worth inferring.
     size_t kept = 0;
@@ -144,7 +141,7 @@ void Executor::run_frames(std::span<FrameRef> frames) {
   // (run_batch fails it), so this ends.
   std::string oom;
   for (size_t i = 0; i < frames.size();) {
-    const size_t m = std::min(task_->dynamic_batch() ? opt_.max_batch : 1, frames.size() - i);
+    const size_t m = std::min(batch_limit(), frames.size() - i);
     if (run_batch(frames.subspan(i, m), oom) != Outcome::out_of_memory) {
       i += m;
       continue;

@@ -42,7 +42,6 @@ struct ControlConfig {
 
 // What the window since the last action held, over the judged cameras (those with a deadline).
 struct ControlWindow {
-  double seconds = 0;
   uint64_t results = 0;     // frames completed or dropped unprocessed, all cameras
   double late_share = 0;    // the worst camera's (misses + unprocessed) / results
   double p99_ratio = 0;     // the worst camera's end-to-end p99 / its deadline

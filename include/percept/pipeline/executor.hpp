@@ -98,6 +98,8 @@ class Executor {
 
   // Switches to the variant the controller asked for, between batches (executor thread).
   void switch_variant();
+  // The largest batch the running variant takes: max_batch, or 1 for a fixed batch dimension.
+  size_t batch_limit() const { return task_->dynamic_batch() ? opt_.max_batch : 1; }
 
   // [0] the model, then the variants that opened; each destroys its task before its backend,
   // its backend before its stream. task_ is the one running (executor thread).
