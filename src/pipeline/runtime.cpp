@@ -75,7 +75,14 @@ class Pipeline {
       eo.max_wait = std::chrono::microseconds(mc.max_wait_us);
       eo.drop_older_than_ns.assign(cams_.size(), 0);
       eo.live = &telemetry_->model(m);
-      if (cfg.control.enabled) eo.variants = mc.variants;
+      // The config file's check, again for configs built in code: unused variants would be
+      // models opened for nothing.
+      if (!mc.variants.empty() && !cfg.control.enabled)
+        throw Error(ErrorCode::invalid_argument,
+                    "model '" + mc.id +
+                        "': variants are only used by the deadline controller: enable it with "
+                        "control: {enabled: true}");
+      eo.variants = mc.variants;
       for (const auto& id : mc.cameras)
         for (CameraState& c : cams_)
           if (c.config->id == id) {

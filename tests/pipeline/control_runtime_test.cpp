@@ -341,6 +341,19 @@ TEST_F(ControlRuntimeTest, AVariantThatDoesNotOpenIsLeftOutAndTheRunGoesOn) {
   EXPECT_GT(sum.completed(), 5u);
 }
 
+TEST_F(ControlRuntimeTest, VariantsWithoutTheControllerAreRefusedInCodeBuiltConfigs) {
+  PipelineConfig cfg = config({camera("front", 50, 0)}, {(dir_ / "light.onnx").string()});
+  cfg.control.enabled = false;
+  try {
+    run(cfg, 1, 1, {{0.1, 1.0}});
+    FAIL() << "variants nobody uses were opened";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("variants are only used by the deadline controller"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST_F(ControlRuntimeTest, AVariantWithOtherLabelsIsRefusedAtStart) {
   const PipelineConfig cfg =
       config({camera("front", 50, 0)}, {std::string(PERCEPT_MODELS) + "/shapes_yolov8.onnx"});
