@@ -15,6 +15,7 @@
 #include "percept/io/pfm.hpp"
 #include "percept/pipeline/fuser.hpp"
 #include "percept/tasks/task.hpp"
+#include "task_metrics.hpp"
 
 namespace percept {
 namespace {
@@ -43,88 +44,24 @@ ModelOutput run(Task& t, const Image& img) {
   return out;
 }
 
-double median(std::vector<double> v) {
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
-
 // AbsRel = mean |pred - gt| / gt over valid pixels, per image, averaged over images; for
 // relative models the prediction is first scaled by median(gt) / median(pred) per image.
 TEST(DenseAccuracy, DepthAbsRelOnFreshScenes) {
-  auto task = open("scene_depth.onnx");
-  const auto j = labels(kSceneDir);
-  ASSERT_GE(j["images"].size(), 30u);
-  double sum_raw = 0, sum_scaled = 0;
-  for (const auto& e : j["images"]) {
-    Image img = read_image(kSceneDir + "/" + e["file"].get<std::string>()).value_or_throw();
-    DepthMap gt = read_pfm(kSceneDir + "/" + e["depth"].get<std::string>()).value_or_throw();
-    ModelOutput out = run(*task, img);
-    ASSERT_EQ(out.depth.unit, DepthUnit::metres);  // from the model's metadata
-    ASSERT_EQ(out.depth.width, gt.width);
-    ASSERT_EQ(out.depth.height, gt.height);
-    std::vector<double> p, g;
-    for (size_t k = 0; k < gt.values.size(); ++k)
-      if (gt.values[k] > 0 && std::isfinite(gt.values[k])) {
-        p.push_back(out.depth.values[k]);
-        g.push_back(gt.values[k]);
-      }
-    ASSERT_FALSE(g.empty());
-    const double s = median(g) / median(p);
-    double raw = 0, scaled = 0;
-    for (size_t k = 0; k < g.size(); ++k) {
-      raw += std::abs(p[k] - g[k]) / g[k];
-      scaled += std::abs(p[k] * s - g[k]) / g[k];
-    }
-    sum_raw += raw / static_cast<double>(g.size());
-    sum_scaled += scaled / static_cast<double>(g.size());
-  }
-  const double n = static_cast<double>(j["images"].size());
-  RecordProperty("abs_rel_metric", std::to_string(sum_raw / n));
-  RecordProperty("abs_rel_median_scaled", std::to_string(sum_scaled / n));
-  std::printf("depth AbsRel over %d images: metric %.4f, median-scaled %.4f\n", static_cast<int>(n),
-              sum_raw / n, sum_scaled / n);
-  EXPECT_LE(sum_scaled / n, 0.15);
-  EXPECT_LE(sum_raw / n, 0.15);
+  ASSERT_GE(labels(kSceneDir)["images"].size(), 30u);
+  const eval::DepthScores s = eval::depth_abs_rel(kModels + "/scene_depth.onnx", kSceneDir);
+  RecordProperty("abs_rel_metric", std::to_string(s.metric));
+  RecordProperty("abs_rel_median_scaled", std::to_string(s.scaled));
+  std::printf("depth AbsRel over %d images: metric %.4f, median-scaled %.4f\n", s.images, s.metric,
+              s.scaled);
+  EXPECT_LE(s.scaled, 0.15);
+  EXPECT_LE(s.metric, 0.15);
 }
 
 // mIoU over the classes present in the set (intersection and union summed over all images).
 TEST(DenseAccuracy, SegmentationMeanIoUOnFreshScenes) {
-  auto task = open("scene_seg.onnx");
-  const auto j = labels(kSceneDir);
-  const size_t nc = j["classes"].size();
-  ASSERT_EQ(task->labels().size(), nc);
-  std::vector<double> inter(nc, 0), uni(nc, 0);
-  for (const auto& e : j["images"]) {
-    Image img = read_image(kSceneDir + "/" + e["file"].get<std::string>()).value_or_throw();
-    cv::Mat gt = cv::imread(kSceneDir + "/" + e["seg"].get<std::string>(), cv::IMREAD_GRAYSCALE);
-    ASSERT_FALSE(gt.empty());
-    ModelOutput out = run(*task, img);
-    ASSERT_EQ(out.segmentation.width, gt.cols);
-    for (int y = 0; y < gt.rows; ++y)
-      for (int x = 0; x < gt.cols; ++x) {
-        const size_t g = gt.at<uint8_t>(y, x);
-        const size_t p = out.segmentation.classes[static_cast<size_t>(y) * gt.cols + x];
-        ASSERT_LT(g, nc);
-        if (g == p) {
-          inter[g] += 1;
-          uni[g] += 1;
-        } else {
-          uni[g] += 1;
-          if (p < nc) uni[p] += 1;
-        }
-      }
-  }
-  double miou = 0;
-  int present = 0;
-  for (size_t c = 0; c < nc; ++c)
-    if (uni[c] > 0) {
-      std::printf("  %-8s IoU %.4f\n", task->label(static_cast<int>(c)).c_str(), inter[c] / uni[c]);
-      miou += inter[c] / uni[c];
-      ++present;
-    }
-  miou /= present;
+  const double miou = eval::segmentation_miou(kModels + "/scene_seg.onnx", kSceneDir, true);
   RecordProperty("miou", std::to_string(miou));
-  std::printf("segmentation mIoU over %d classes: %.4f\n", present, miou);
+  std::printf("segmentation mIoU: %.4f\n", miou);
   EXPECT_GE(miou, 0.80);
 }
 
@@ -177,17 +114,8 @@ TEST(DenseAccuracy, ObjectDistancesFromTheDepthModel) {
 }
 
 TEST(DenseAccuracy, ClassificationTop1OnFreshShapes) {
-  auto task = open("shapes_cls.onnx");
-  const auto j = labels(kClassifyDir);
-  ASSERT_GE(j["images"].size(), 100u);
-  int right = 0;
-  for (const auto& e : j["images"]) {
-    Image img = read_image(kClassifyDir + "/" + e["file"].get<std::string>()).value_or_throw();
-    ModelOutput out = run(*task, img);
-    ASSERT_FALSE(out.classes.empty());
-    right += out.classes[0].class_id == e["class_id"].get<int>();
-  }
-  const double top1 = right / static_cast<double>(j["images"].size());
+  ASSERT_GE(labels(kClassifyDir)["images"].size(), 100u);
+  const double top1 = eval::classification_top1(kModels + "/shapes_cls.onnx", kClassifyDir);
   RecordProperty("top1", std::to_string(top1));
   std::printf("classification top-1: %.4f\n", top1);
   EXPECT_GE(top1, 0.90);
