@@ -34,6 +34,8 @@ APT_PACKAGES=(
   cyclonedds-dev cyclonedds-tools libfastrtps-dev
   # Bags (docs/ROS2.md, "Recording", "Replay"): MCAP chunk compression, rosbag2's sqlite3.
   libzstd-dev liblz4-dev zlib1g-dev libsqlite3-dev
+  # `percept quantize` (docs/QUANTIZE.md): ONNX's graph classes, checker and shape inference.
+  libonnx-dev libprotobuf-dev
   # SHA-256 for ROS 2 type hashes (REP 2011); ip netns for the two-machine ROS 2 test.
   libssl-dev iproute2
   # ThreadSanitizer in CI (scripts/sanitize.sh tsan): GCC 12's TSan fails at start-up on newer

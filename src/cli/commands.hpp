@@ -18,5 +18,6 @@ std::function<int()> add_bench_command(CLI::App& app);
 std::function<int()> add_tune_command(CLI::App& app);
 std::function<int()> add_report_command(CLI::App& app);
 std::function<int()> add_doctor_command(CLI::App& app);
+std::function<int()> add_quantize_command(CLI::App& app);
 
 }  // namespace percept::cli

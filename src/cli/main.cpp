@@ -36,13 +36,14 @@ int main(int argc, char** argv) {
   auto tune = add_tune_command(app);
   auto report = add_report_command(app);
   auto doctor = add_doctor_command(app);
+  auto quantize = add_quantize_command(app);
 
   // CLI11 would report an unknown command as a missing one; name it instead.
   const std::string first = argc > 1 ? argv[1] : "";
   if (!first.empty() && first[0] != '-' && first != "infer" && first != "run" && first != "bench" &&
-      first != "tune" && first != "report" && first != "doctor") {
+      first != "tune" && first != "report" && first != "doctor" && first != "quantize") {
     std::cerr << "percept: unknown command '" << argv[1]
-              << "' (commands: infer, run, bench, tune, report, doctor; see "
+              << "' (commands: infer, run, bench, tune, report, doctor, quantize; see "
               << "percept --help)\n";
     return kExitBadInput;
   }
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("tune")) return tune();
     if (app.got_subcommand("report")) return report();
     if (app.got_subcommand("doctor")) return doctor();
+    if (app.got_subcommand("quantize")) return quantize();
   } catch (const percept::Error& e) {
     std::cerr << "percept: error: " << e.what() << "\n";
     return kExitBadInput;

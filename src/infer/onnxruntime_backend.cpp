@@ -232,13 +232,23 @@ void append_cuda(Ort::SessionOptions& so, int id, const BackendOptions& opt) {
   so.AppendExecutionProvider_CUDA(o);
 }
 
-void append_tensorrt(Ort::SessionOptions& so, int id, const BackendOptions& opt) {
+// `qdq`: the model is explicitly quantized. TensorRT builds it in INT8 only with its INT8 flag
+// set, and refuses a calibration table for a model with Q/DQ nodes (ONNX Runtime's TensorRT
+// provider documentation, trt_int8_calibration_table_name), so the table is left out then.
+void append_tensorrt(Ort::SessionOptions& so, int id, const BackendOptions& opt, bool qdq) {
+  if (qdq && !opt.trt_int8_calibration_table.empty())
+    spdlog::warn(
+        "the model has Q/DQ nodes: TensorRT takes their scales; the calibration table "
+        "'{}' is not used",
+        opt.trt_int8_calibration_table);
   const OrtApi& api = Ort::GetApi();
   if (OptionsGuard<OrtTensorRTProviderOptionsV2> o{nullptr, api.ReleaseTensorRTProviderOptions};
       created(api.CreateTensorRTProviderOptions(&o.p))) {
     std::vector<std::pair<std::string, std::string>> kv = {
         {"device_id", std::to_string(id)}, {"trt_fp16_enable", opt.trt_fp16 ? "1" : "0"}};
-    if (!opt.trt_int8_calibration_table.empty()) {
+    if (qdq) {
+      kv.emplace_back("trt_int8_enable", "1");  // explicit quantization: the Q/DQ nodes' scales
+    } else if (!opt.trt_int8_calibration_table.empty()) {
       kv.emplace_back("trt_int8_enable", "1");
       kv.emplace_back("trt_int8_calibration_table_name", opt.trt_int8_calibration_table);
     }
@@ -262,8 +272,8 @@ void append_tensorrt(Ort::SessionOptions& so, int id, const BackendOptions& opt)
   o.trt_min_subgraph_size = 1;
   o.trt_max_workspace_size = size_t{1} << 30;
   o.trt_fp16_enable = opt.trt_fp16 ? 1 : 0;
-  o.trt_int8_enable = opt.trt_int8_calibration_table.empty() ? 0 : 1;
-  o.trt_int8_calibration_table_name = opt.trt_int8_calibration_table.c_str();
+  o.trt_int8_enable = qdq || !opt.trt_int8_calibration_table.empty() ? 1 : 0;
+  o.trt_int8_calibration_table_name = qdq ? "" : opt.trt_int8_calibration_table.c_str();
   o.trt_engine_cache_enable = opt.trt_engine_cache_dir.empty() ? 0 : 1;
   o.trt_engine_cache_path = opt.trt_engine_cache_dir.c_str();
   o.has_user_compute_stream = opt.cuda_stream ? 1 : 0;
@@ -307,7 +317,7 @@ class OnnxRuntimeBackend final : public Backend {
       for (const std::string& p : chain) {
         try {
           if (p == "tensorrt")
-            append_tensorrt(so, dev.id, opt);
+            append_tensorrt(so, dev.id, opt, model_has_qdq_nodes(path));
           else
             append_cuda(so, dev.id, opt);
           used.push_back(p);
@@ -731,6 +741,25 @@ ErrorCode onnxruntime_error_code(int ort_code, std::string_view message) {
   return ErrorCode::unknown;
 }
 
+bool model_has_qdq_nodes(const std::string& model_path) {
+  // NodeProto.op_type is field 4, length-delimited: tag byte 0x22, then the length.
+  static const std::string kQ = std::string("\x22\x0e") + "QuantizeLinear";
+  static const std::string kDq = std::string("\x22\x10") + "DequantizeLinear";
+  std::ifstream f(model_path, std::ios::binary);
+  if (!f) return false;
+  std::string buf(size_t{1} << 20, '\0');
+  std::string tail;  // the end of the previous chunk, so a name across two chunks is found
+  while (f) {
+    f.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const auto n = static_cast<size_t>(f.gcount());
+    if (n == 0) break;
+    const std::string chunk = tail + buf.substr(0, n);
+    if (chunk.find(kQ) != std::string::npos || chunk.find(kDq) != std::string::npos) return true;
+    tail = chunk.substr(chunk.size() - std::min(chunk.size(), kDq.size()));
+  }
+  return false;
+}
+
 std::string onnxruntime_version() {
   const OrtApiBase* base = OrtGetApiBase();
   return base ? base->GetVersionString() : "unknown";
@@ -759,7 +788,7 @@ std::vector<ProviderProbe> probe_execution_providers() {
         if (std::string_view(name) == "cuda")
           append_cuda(so, 0, BackendOptions{});
         else
-          append_tensorrt(so, 0, BackendOptions{});
+          append_tensorrt(so, 0, BackendOptions{}, false);
         probe.loads = true;
       } catch (const Ort::Exception& e) {
         probe.why = clean(e.what());

@@ -25,6 +25,12 @@ std::optional<DeviceSpec> parse_device(const std::string& device);
 std::unique_ptr<Backend> make_onnxruntime_backend(const std::string& model_path,
                                                   const BackendOptions& options);
 
+// Whether the model file holds QuantizeLinear/DequantizeLinear nodes (an explicitly quantized
+// model, e.g. from `percept quantize`): TensorRT then needs its INT8 flag and no calibration
+// table. A scan of the file's bytes for the operator names as ONNX's protobuf encodes them
+// (NodeProto.op_type), so no protobuf library is needed; false when the file cannot be read.
+bool model_has_qdq_nodes(const std::string& model_path);
+
 // The ErrorCode of a failure ONNX Runtime reported: `ort_code` is its OrtErrorCode, `message` its
 // text, read only to recognise an allocation failure (which ONNX Runtime reports as ORT_FAIL or
 // ORT_RUNTIME_EXCEPTION). Every ONNX Runtime error percept passes on is classified here.

@@ -1,0 +1,150 @@
+// `percept quantize` through the real binary: a whole run on the classifier, and the bad
+// inputs issue 19 names (tiny calibration set, quantized model, not a model, collapsed
+// accuracy), each a clear error with nothing half-written.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Ran {
+  int code = -1;
+  std::string out;  // stdout and stderr
+};
+
+Ran percept(const std::string& args) {
+  Ran r;
+  const std::string cmd = std::string(PERCEPT_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+const std::string kModel = std::string(PERCEPT_MODELS) + "/shapes_cls.onnx";
+const std::string kImages = std::string(PERCEPT_BUILD_DIR) + "/testdata/classify_val/images";
+
+std::string temp(const std::string& name) {
+  const std::string p = ::testing::TempDir() + "/quantize_cli_" + name;
+  fs::remove_all(p);
+  return p;
+}
+
+TEST(QuantizeCli, QuantizesReportsAndReusesItsRangesForTheOtherFormat) {
+  const std::string out = temp("cls.onnx"), report = temp("report.json"),
+                    ranges = temp("ranges.json");
+  Ran r = percept("quantize -m " + kModel + " --calib " + kImages + " --frames 60 -o " + out +
+                  " --report " + report + " --save-ranges " + ranges + " --speed-rounds 1");
+  ASSERT_EQ(r.code, 0) << r.out;
+  ASSERT_TRUE(fs::exists(out));
+  EXPECT_LT(fs::file_size(out), fs::file_size(kModel) / 2);
+  EXPECT_NE(r.out.find("calibration: 60 frames"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("top-1 agreement"), std::string::npos) << r.out;
+  std::ifstream rf(report);
+  const auto j = nlohmann::json::parse(rf);
+  EXPECT_EQ(j["task"], "classify");
+  EXPECT_EQ(j["evaluation_frames"], 20);
+  EXPECT_GE(j["agreement"]["value"].get<double>(), 0.9);
+  EXPECT_GT(j["speed"]["float_ms"].get<double>(), 0);
+  EXPECT_GT(j["speed"]["int8_ms"].get<double>(), 0);
+  EXPECT_GT(j["quantized_nodes"].get<int>(), 10);
+  EXPECT_FALSE(j["layer_sqnr_db"].empty());
+  bool head_reported = false;
+  for (const auto& n : j["nodes"])
+    if (n["op"] == "Gemm") head_reported = n["why_float"] == "head";
+  EXPECT_TRUE(head_reported) << "the classifier's Gemm stays float, and the report says why";
+
+  // The same ranges written for TensorRT: no calibration pass, the same agreement bound.
+  const std::string trt = temp("cls_trt.onnx");
+  r = percept("quantize -m " + kModel + " --calib " + kImages + " --ranges " + ranges +
+              " --format tensorrt -o " + trt + " --speed-rounds 1");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("tensorrt"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(trt));
+}
+
+TEST(QuantizeCli, ATinyCalibrationSetSaysHowManyFramesItNeeds) {
+  const std::string dir = temp("tiny");
+  fs::create_directories(dir);
+  int copied = 0;
+  for (const auto& e : fs::directory_iterator(kImages)) {
+    if (copied == 3) break;
+    fs::copy_file(e.path(), dir + "/" + e.path().filename().string());
+    ++copied;
+  }
+  const std::string out = temp("tiny.onnx");
+  const Ran r = percept("quantize -m " + kModel + " --calib " + dir + " -o " + out);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("3 calibration frames; at least 16 are needed"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(out));
+  const Ran empty = percept("quantize -m " + kModel + " --calib " + temp("none") + " -o " + out);
+  EXPECT_EQ(empty.code, 2) << empty.out;
+  EXPECT_NE(empty.out.find("does not exist"), std::string::npos) << empty.out;
+}
+
+TEST(QuantizeCli, RefusesAQuantizedModelAndAFileThatIsNotAModel) {
+  const std::string q = temp("q.onnx");
+  ASSERT_EQ(percept("quantize -m " + kModel + " --calib " + kImages +
+                    " --frames 20 --eval-frames 0 -o " + q)
+                .code,
+            0);
+  Ran r = percept("quantize -m " + q + " --calib " + kImages + " -o " + temp("qq.onnx"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("already quantized"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(q), std::string::npos) << r.out;
+
+  const std::string junk = temp("junk.onnx");
+  std::ofstream(junk) << "hello";
+  r = percept("quantize -m " + junk + " --calib " + kImages + " -o " + temp("j.onnx"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("not an ONNX model"), std::string::npos) << r.out;
+}
+
+TEST(QuantizeCli, ACollapsedModelIsReportedAndNotWritten) {
+  // Ranges a thousand times too narrow clip every activation: the classifier's answers stop
+  // following the image, and the tool must say so instead of writing the model.
+  const std::string ranges = temp("narrow.json");
+  ASSERT_EQ(
+      percept("quantize -m " + kModel + " --calib " + kImages + " --frames 20 --eval-frames 0 -o " +
+              temp("n.onnx") + " --save-ranges " + ranges)
+          .code,
+      0);
+  nlohmann::json j;
+  {
+    std::ifstream f(ranges);
+    j = nlohmann::json::parse(f);
+  }
+  for (auto& [name, r] : j["ranges"].items()) {
+    r["lo"] = r["lo"].get<double>() / 1000;
+    r["hi"] = r["hi"].get<double>() / 1000;
+  }
+  std::ofstream(ranges) << j.dump();
+  const std::string out = temp("collapsed.onnx"), report = temp("collapsed.json");
+  Ran r = percept("quantize -m " + kModel + " --calib " + kImages + " --ranges " + ranges +
+                  " --eval-frames 40 -o " + out + " --report " + report + " --speed-rounds 1");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("accuracy collapsed"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(out));
+  std::ifstream rf(report);
+  const auto rep = nlohmann::json::parse(rf);
+  EXPECT_FALSE(rep["accepted"].get<bool>());
+  EXPECT_LT(rep["agreement"]["value"].get<double>(), 0.9);
+  // --force writes it, still failing loudly.
+  r = percept("quantize -m " + kModel + " --calib " + kImages + " --ranges " + ranges +
+              " --eval-frames 40 -o " + out + " --force --speed-rounds 1");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_TRUE(fs::exists(out));
+}
+
+}  // namespace
