@@ -17,9 +17,8 @@
 
 #include "bench_measure.hpp"
 #include "commands.hpp"
+#include "frame_sources.hpp"
 #include "percept/core/clock.hpp"
-#include "percept/io/source.hpp"
-#include "percept/pipeline/config.hpp"
 #include "percept/quantize/quantize.hpp"
 #include "quantize_eval.hpp"
 
@@ -53,51 +52,6 @@ struct TempFile {
 bool has_suffix(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// The calibration sources: an image file, folder or glob; a video; "synthetic" (the moving
-// shapes scene, 1280x720); or a pipeline config, whose cameras are read in turn.
-std::vector<std::unique_ptr<Source>> open_calibration(const std::string& spec, int frames) {
-  std::vector<SourceConfig> configs;
-  if (spec == "synthetic") {
-    SourceConfig c;
-    c.kind = SourceKind::synthetic;
-    c.width = 1280;
-    c.height = 720;
-    c.frames = frames;
-    c.objects = 6;
-    c.seed = 7;
-    configs.push_back(c);
-  } else if (has_suffix(spec, ".yaml") || has_suffix(spec, ".yml")) {
-    const PipelineConfig pc = load_pipeline_config(spec);
-    for (const auto& cam : pc.cameras) {
-      if (!is_file_source(cam.source.kind) && cam.source.kind != SourceKind::synthetic)
-        throw Error(ErrorCode::invalid_argument,
-                    "quantize --calib " + spec + ": camera '" + cam.id +
-                        "' is live; calibrate from files (images, video, bag) or synthetic");
-      SourceConfig c = cam.source;
-      if (c.kind == SourceKind::synthetic && c.frames < 0) c.frames = frames;
-      configs.push_back(c);
-    }
-  } else {
-    if (!fs::exists(spec) && spec.find_first_of("*?[") == std::string::npos)
-      throw Error(ErrorCode::io, "quantize --calib: '" + spec + "' does not exist");
-    SourceConfig c;
-    c.path = spec;
-    const std::string ext = fs::path(spec).extension().string();
-    const bool image = ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" ||
-                       ext == ".ppm" || ext == ".pgm";
-    c.kind = fs::is_directory(spec) || image || spec.find_first_of("*?[") != std::string::npos
-                 ? SourceKind::images
-                 : SourceKind::video;
-    configs.push_back(c);
-  }
-  std::vector<std::unique_ptr<Source>> sources;
-  for (auto& c : configs) {
-    if (c.camera.empty()) c.camera = "calib";
-    sources.push_back(open_source(c));
-  }
-  return sources;
 }
 
 // A bar redrawn on a terminal, a line every few seconds otherwise.
@@ -204,7 +158,7 @@ int run_quantize(const QuantizeArgs& a) {
   int calibrated = 0;
   const int64_t t_calib = now_ns();
   if (a.ranges.empty() || a.eval_frames > 0) {
-    auto sources = open_calibration(a.calib, a.frames + a.eval_frames);
+    auto sources = open_frame_sources(a.calib, a.frames + a.eval_frames, "quantize --calib");
     TempFile calib_model{a.output + ".calibration.tmp.onnx"};
     std::unique_ptr<Backend> probe;
     std::vector<int> slot;  // output index -> calibrated tensor or -1
@@ -215,18 +169,21 @@ int run_quantize(const QuantizeArgs& a) {
     }
     CalibrationProgress progress(a.ranges.empty() ? a.frames : 0);
     Image frame;
-    size_t src = 0;
-    int read = 0, ended = 0;
+    size_t src = 0, left = sources.size();
+    std::vector<char> ended(sources.size(), 0);  // a finished source is not read again
+    int read = 0;
     while ((a.ranges.empty() && calibrated < a.frames) ||
            static_cast<int>(held_out.size()) < a.eval_frames) {
-      if (ended == static_cast<int>(sources.size())) break;
-      Source& s = *sources[src];
+      if (left == 0) break;
+      const size_t at = src;
       src = (src + 1) % sources.size();
-      Result<bool> got = s.read(frame);
+      if (ended[at]) continue;
+      Result<bool> got = sources[at]->read(frame);
       if (!got)
         throw Error(ErrorCode::io, "quantize --calib " + a.calib + ": " + got.error().message());
       if (!*got) {
-        ++ended;  // a finished source keeps returning false; the others go on
+        ended[at] = 1;
+        --left;
         continue;
       }
       ++read;
