@@ -20,11 +20,18 @@ std::string describe(const TuneSetting& s) {
                            : std::to_string(s.threads) + " threads");
 }
 
+std::string describe(const TuneMeasurement& m) {
+  return (m.model.empty() ? std::string() : m.model + ", ") + describe(m.setting);
+}
+
 std::string constraints_text(const TuneConstraints& c) {
   std::string out;
   if (c.max_latency_ms) out += "p99 <= " + fmt("%g", *c.max_latency_ms) + " ms";
   if (c.min_fps)
     out += (out.empty() ? "" : " and ") + std::string(">= ") + fmt("%g", *c.min_fps) + " frames/s";
+  if (c.min_agreement)
+    out +=
+        (out.empty() ? "" : " and ") + std::string("agreement >= ") + fmt("%g", *c.min_agreement);
   return out.empty() ? "no constraint" : out;
 }
 
@@ -80,6 +87,11 @@ TuneResult tune_choose(const std::vector<TuneMeasurement>& measured, const TuneC
       row.note += (row.note.empty() ? "" : "; ") + std::string("under ") + fmt("%g", *c.min_fps) +
                   " frames/s";
     }
+    if (c.min_agreement && m.agreement >= 0 && m.agreement < *c.min_agreement) {
+      row.meets = false;
+      row.note += (row.note.empty() ? "" : "; ") + std::string("agreement ") +
+                  fmt("%.4f", m.agreement) + " under " + fmt("%g", *c.min_agreement);
+    }
     r.rows.push_back(std::move(row));
   }
   const auto better = [](const TuneMeasurement& a, const TuneMeasurement& b) {
@@ -93,7 +105,7 @@ TuneResult tune_choose(const std::vector<TuneMeasurement>& measured, const TuneC
   if (r.best) {
     const TuneMeasurement& b = r.rows[*r.best].m;
     r.rows[*r.best].note = "best";
-    r.reason = describe(b.setting) + ": the highest throughput (" + fmt("%.1f", b.throughput_fps) +
+    r.reason = describe(b) + ": the highest throughput (" + fmt("%.1f", b.throughput_fps) +
                " frames/s, p99 " + fmt("%.2f", b.p99_ms) + " ms) of the settings that meet " +
                constraints_text(c) + ".";
     return r;
@@ -105,23 +117,40 @@ TuneResult tune_choose(const std::vector<TuneMeasurement>& measured, const TuneC
     if (r.rows[i].m.p99_ms < r.rows[quickest].m.p99_ms) quickest = i;
   }
   r.reason = "NO setting meets " + constraints_text(c) +
-             ". Highest throughput: " + describe(r.rows[fastest].m.setting) + " (" +
+             ". Highest throughput: " + describe(r.rows[fastest].m) + " (" +
              fmt("%.1f", r.rows[fastest].m.throughput_fps) +
-             " frames/s); lowest p99: " + describe(r.rows[quickest].m.setting) + " (" +
+             " frames/s); lowest p99: " + describe(r.rows[quickest].m) + " (" +
              fmt("%.2f", r.rows[quickest].m.p99_ms) +
              " ms). Relax a constraint, use a smaller input, or a faster device.";
   return r;
 }
 
 std::string tune_table(const TuneResult& r) {
+  // Variants add two columns: the model file and its agreement with the reference model.
+  size_t model_w = 0;
+  for (const TuneRow& row : r.rows) model_w = std::max(model_w, row.m.model.size());
+  const auto variant_cols = [&](const TuneMeasurement& m) -> std::string {
+    if (model_w == 0) return "";
+    char buf[512];
+    const std::string agree = m.agreement < 0 ? "ref" : fmt("%.4f", m.agreement);
+    std::snprintf(buf, sizeof buf, "%-*s %9s ", static_cast<int>(model_w), m.model.c_str(),
+                  agree.c_str());
+    return buf;
+  };
   std::string out;
   char line[160];
+  if (model_w > 0) {
+    char buf[512];
+    std::snprintf(buf, sizeof buf, "%-*s %9s ", static_cast<int>(model_w), "model", "agreement");
+    out += buf;
+  }
   std::snprintf(line, sizeof line, "%-8s %-6s %10s %10s %12s  %s\n", "threads", "batch", "p50 ms",
                 "p99 ms", "frames/s", "");
   out += line;
   for (const TuneRow& row : r.rows) {
     const std::string threads =
         row.m.setting.threads ? std::to_string(row.m.setting.threads) : "default";
+    out += variant_cols(row.m);
     std::snprintf(line, sizeof line, "%-8s %-6d %10.3f %10.3f %12.1f  %s\n", threads.c_str(),
                   row.m.setting.batch, row.m.p50_ms, row.m.p99_ms, row.m.throughput_fps,
                   row.note.c_str());
@@ -132,7 +161,7 @@ std::string tune_table(const TuneResult& r) {
 
 std::string tune_yaml(const TuneMeasurement& best, const std::string& model_id,
                       const std::string& model_path, const std::string& device) {
-  std::string out = "# percept tune on " + device + ": " + describe(best.setting) + ", " +
+  std::string out = "# percept tune on " + device + ": " + describe(best) + ", " +
                     fmt("%.1f", best.throughput_fps) + " frames/s, p99 " +
                     fmt("%.2f", best.p99_ms) + " ms per batch\n";
   out += "models:\n";

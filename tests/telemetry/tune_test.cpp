@@ -65,7 +65,7 @@ TEST(TuneChoose, PicksTheKnownBestWithoutConstraints) {
 TEST(TuneChoose, ALatencyLimitPicksTheFastestSettingUnderIt) {
   // p99 = 1.2 * (2 + 4b/speedup): under 7.5 ms only batch 1 (7.2, 5.07, 4.8 ms) and batch 2
   // with 4 threads (7.2 ms, 333 fps) fit; the latter is the fastest.
-  const TuneResult r = tune_choose(curve(), {7.5, std::nullopt});
+  const TuneResult r = tune_choose(curve(), {7.5, std::nullopt, std::nullopt});
   ASSERT_TRUE(r.best.has_value());
   EXPECT_EQ(r.rows[*r.best].m.setting.threads, 4);
   EXPECT_EQ(r.rows[*r.best].m.setting.batch, 2);
@@ -77,11 +77,46 @@ TEST(TuneChoose, ALatencyLimitPicksTheFastestSettingUnderIt) {
 }
 
 TEST(TuneChoose, SaysClearlyWhenNothingMeetsTheConstraints) {
-  const TuneResult r = tune_choose(curve(), {1.0, 1000.0});
+  const TuneResult r = tune_choose(curve(), {1.0, 1000.0, std::nullopt});
   EXPECT_FALSE(r.best.has_value());
   EXPECT_EQ(r.reason.rfind("NO setting meets p99 <= 1 ms and >= 1000 frames/s", 0), 0u) << r.reason;
   for (const TuneRow& row : r.rows) EXPECT_FALSE(row.meets);
   EXPECT_NE(tune_table(r).find("under 1000 frames/s"), std::string::npos);
+}
+
+// Precision variants: the same curve run by a float model and by an int8 variant twice as fast.
+// The variant wins while its agreement is within the bound and is never chosen once it is not.
+TEST(TuneChoose, AVariantWinsOnlyWithinTheAccuracyBound) {
+  std::vector<TuneMeasurement> rows;
+  for (TuneMeasurement m : curve()) {
+    m.model = "m.onnx";
+    rows.push_back(m);
+    m.model = "m.int8.onnx";
+    m.throughput_fps *= 2;
+    m.p50_ms /= 2;
+    m.p99_ms /= 2;
+    m.agreement = 0.995;
+    rows.push_back(m);
+  }
+  TuneConstraints c;
+  c.min_agreement = 0.99;
+  TuneResult r = tune_choose(rows, c);
+  ASSERT_TRUE(r.best.has_value());
+  EXPECT_EQ(r.rows[*r.best].m.model, "m.int8.onnx");
+  EXPECT_NE(r.reason.find("m.int8.onnx, batch 4, 4 threads"), std::string::npos) << r.reason;
+  EXPECT_NE(tune_table(r).find("agreement"), std::string::npos);
+
+  c.min_agreement = 0.999;
+  r = tune_choose(rows, c);
+  ASSERT_TRUE(r.best.has_value());
+  EXPECT_EQ(r.rows[*r.best].m.model, "m.onnx");  // the reference (agreement -1) always passes
+  for (const TuneRow& row : r.rows)
+    if (row.m.model == "m.int8.onnx") {
+      EXPECT_FALSE(row.meets);
+      EXPECT_NE(row.note.find("agreement 0.9950 under 0.999"), std::string::npos) << row.note;
+    }
+  const std::string y = tune_yaml(r.rows[*r.best].m, "m", r.rows[*r.best].m.model, "cpu");
+  EXPECT_EQ(YAML::Load(y)["models"][0]["path"].as<std::string>(), "m.onnx");
 }
 
 TEST(TuneYaml, IsAConfigSnippetThatParses) {

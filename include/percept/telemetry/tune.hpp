@@ -21,11 +21,17 @@ struct TuneMeasurement {
   TuneSetting setting;
   double p50_ms = 0, p99_ms = 0;  // latency of one batch (every frame in it waits that long)
   double throughput_fps = 0;      // frames per second: batch / mean batch latency
+  // With precision variants (`percept tune --variants`): which model file this row ran, and
+  // how far its results agree with the reference model's (quantize_eval.hpp's Agreement: 1 =
+  // identical); -1 for the reference model itself.
+  std::string model;
+  double agreement = -1;
 };
 
 struct TuneConstraints {
   std::optional<double> max_latency_ms;  // on the batch's p99
   std::optional<double> min_fps;         // on throughput
+  std::optional<double> min_agreement;   // on a variant's agreement with the reference model
 };
 
 struct TuneRow {
@@ -51,13 +57,15 @@ std::vector<TuneMeasurement> tune_sweep(const std::vector<int>& threads,
                                         const TuneMeasureFn& measure, double stop_drop = 0.2);
 
 // Highest throughput among the settings that meet every constraint (ties: lower p99, then
-// fewer threads, then smaller batch).
+// fewer threads, then smaller batch). A variant whose agreement is under min_agreement meets
+// nothing, however fast.
 TuneResult tune_choose(const std::vector<TuneMeasurement>& measured, const TuneConstraints& c);
 
 // The table `percept tune` prints.
 std::string tune_table(const TuneResult& r);
 
-// A config snippet for the chosen setting: models: [{id, path, max_batch, threads}].
+// A config snippet for the chosen setting: models: [{id, path, max_batch, threads}]; `model_path`
+// is the file the chosen row ran (a variant's when one won).
 std::string tune_yaml(const TuneMeasurement& best, const std::string& model_id,
                       const std::string& model_path, const std::string& device);
 
