@@ -94,6 +94,31 @@ TEST(QuantizeCli, ATinyCalibrationSetSaysHowManyFramesItNeeds) {
   EXPECT_NE(empty.out.find("does not exist"), std::string::npos) << empty.out;
 }
 
+// Calibration frames of other sizes than the model's input (64x64 and 320x240 for a 64x64
+// classifier) go through its own preprocessing like any frame `percept run` gives it.
+TEST(QuantizeCli, FramesOfSeveralSizesGoThroughTheModelsPreprocessing) {
+  const std::string dir = temp("mixed");
+  fs::create_directories(dir);
+  const std::string scenes = std::string(PERCEPT_BUILD_DIR) + "/testdata/scene_val/images";
+  int n = 0;
+  for (const std::string& src : {kImages, scenes}) {
+    int from_this = 0;
+    for (const auto& e : fs::directory_iterator(src)) {
+      if (from_this++ == 19) break;
+      fs::copy_file(e.path(), dir + "/" + std::to_string(n++) + e.path().extension().string());
+    }
+  }
+  ASSERT_EQ(n, 38);
+  // Frames 10, 20 and 30 are held out for the comparison; the other 35 calibrate.
+  const std::string out = temp("mixed.onnx");
+  const Ran r = percept("quantize -m " + kModel + " --calib " + dir + " -o " + out +
+                        " --eval-frames 3 --speed-rounds 1");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("calibration: 35 frames"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("on 3 held-out frames"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(out));
+}
+
 TEST(QuantizeCli, RefusesAQuantizedModelAndAFileThatIsNotAModel) {
   const std::string q = temp("q.onnx");
   ASSERT_EQ(percept("quantize -m " + kModel + " --calib " + kImages +
