@@ -79,6 +79,20 @@ bool spatial_conv(const onnx::NodeProto& n, const Model::Impl& m) {
 
 }  // namespace
 
+int64_t weight_channels(const onnx::NodeProto& n, const onnx::TensorProto& w) {
+  return w.dims(weight_axis(n));
+}
+
+int weight_axis(const onnx::NodeProto& n) {
+  if (n.op_type() == "MatMul") return 1;
+  if (n.op_type() == "Gemm") {
+    for (const auto& a : n.attribute())
+      if (a.name() == "transB" && a.i() == 1) return 0;
+    return 1;
+  }
+  return 0;  // Conv: [M, C/group, kH, kW]
+}
+
 bool has_weights(const std::string& op) {
   return op == "Conv" || op == "Gemm" || op == "MatMul";
 }
@@ -193,12 +207,23 @@ Model::Model(const std::string& path, const Options& options) : impl_(std::make_
           const auto* w = m.initializers.at(n.input(1));
           if (w->data_type() != onnx::TensorProto::FLOAT) return "weights are not float";
           if (n.op_type() != "Conv" && w->dims_size() != 2) return "weights are not 2-D";
+          if (n.op_type() == "Conv" && w->dims_size() < 3) return "weights of an unknown layout";
+        }
+        // Gemm's quantized form (QGemm) computes A * B' + C: no transposed A, no scaling.
+        for (const auto& a : n.attribute()) {
+          if (n.op_type() != "Gemm") break;
+          if (a.name() == "transA" && a.i() != 0) return "Gemm with transA";
+          if ((a.name() == "alpha" || a.name() == "beta") && a.f() != 1.f)
+            return "Gemm with alpha or beta other than 1";
         }
         if (n.input_size() > 2 && !n.input(2).empty()) {
           auto b = m.initializers.find(n.input(2));
           if (b == m.initializers.end() || b->second->dims_size() != 1 ||
               b->second->data_type() != onnx::TensorProto::FLOAT)
             return "bias is not a 1-D float initializer";
+          // One bias per output channel (a broadcast [1] bias has no per-channel scale).
+          if (weight && b->second->dims(0) != weight_channels(n, *m.initializers.at(n.input(1))))
+            return "bias is not one value per output channel";
         }
       } else if (data_input_only(n.op_type())) {
         if (!activation(n.input(0))) return "constant input";
@@ -221,6 +246,14 @@ Model::Model(const std::string& path, const Options& options) : impl_(std::make_
     if (!d.quantized) m.quant_inputs[i].clear();
   }
 
+  for (const std::string& k : options.keep_float) {
+    bool found = false;
+    for (const auto& d : m.decisions) found = found || d.name == k || d.op == k;
+    if (!found)
+      throw Error(ErrorCode::invalid_argument,
+                  "quantize --keep-float: no node or operator '" + k + "' in " + m.where());
+  }
+
   // Tensors with a Q/DQ pair: inputs and outputs of quantized nodes, in graph order.
   const auto add = [&](const std::string& t) {
     if (m.qdq_set.insert(t).second) m.qdq_tensors.push_back(t);
@@ -234,6 +267,54 @@ Model::Model(const std::string& path, const Options& options) : impl_(std::make_
     for (int k : m.quant_inputs[i]) add(g.node(i).input(k));
     for (const auto& o : g.node(i).output()) add(o);
   }
+  // Names for everything the writer adds, unique against the graph's and each other.
+  std::set<std::string> taken;
+  for (const auto& n : g.node()) {
+    taken.insert(n.name());
+    for (const auto& t : n.input()) taken.insert(t);
+    for (const auto& t : n.output()) taken.insert(t);
+  }
+  for (const auto& t : g.initializer()) taken.insert(t.name());
+  for (const auto& v : g.input()) taken.insert(v.name());
+  std::set<std::string> graph_outputs;
+  for (const auto& v : g.output()) taken.insert(v.name()), graph_outputs.insert(v.name());
+  const auto unique = [&](const std::string& base) {
+    std::string name = base;
+    for (int k = 1; taken.count(name); ++k) name = base + "_" + std::to_string(k);
+    taken.insert(name);
+    return name;
+  };
+  for (const auto& t : m.qdq_tensors) {
+    Impl::QdqNames& q = m.qdq_names[t];
+    // A graph output keeps its name on the dequantized copy: its producer then feeds only
+    // the QuantizeLinear, which the fusion needs, and the output's readers see no change.
+    const bool output = graph_outputs.count(t) > 0;
+    q.source = output ? unique(t + "_prequant") : t;
+    q.q = unique(t + "_quantized");
+    q.dq = output ? t : unique(t + "_dq");
+    q.scale = unique(t + "_scale");
+    q.zero_point = unique(t + "_zero_point");
+    q.q_node = unique(t + "_QuantizeLinear");
+    q.dq_node = unique(t + "_DequantizeLinear");
+  }
+  for (int i = 0; i < g.node_size(); ++i) {
+    const onnx::NodeProto& n = g.node(i);
+    if (!m.decisions[i].quantized || !has_weights(n.op_type()) || !m.initializers.count(n.input(1)))
+      continue;
+    Impl::WeightNames& w = m.weight_names[i];
+    const std::string& p = m.decisions[i].name;
+    w.w_q = unique(p + "_W_quantized");
+    w.w_scale = unique(p + "_W_scale");
+    w.w_zero_point = unique(p + "_W_zero_point");
+    w.w_node = unique(p + "_W_DequantizeLinear");
+    w.w_dq = unique(p + "_W_dq");
+    w.b_q = unique(p + "_B_quantized");
+    w.b_scale = unique(p + "_B_scale");
+    w.b_zero_point = unique(p + "_B_zero_point");
+    w.b_node = unique(p + "_B_DequantizeLinear");
+    w.b_dq = unique(p + "_B_dq");
+  }
+
   // Value-moving nodes hand their input's range on; the rest are calibrated.
   for (int i = 0; i < g.node_size(); ++i) {
     const onnx::NodeProto& n = g.node(i);
@@ -266,16 +347,6 @@ std::vector<std::string> Model::unsupported_ops() const {
   return {ops.begin(), ops.end()};
 }
 
-int64_t Model::float_weight_bytes() const {
-  int64_t bytes = 0;
-  for (const auto& [name, t] : impl_->initializers) {
-    int64_t n = 1;
-    for (auto d : t->dims()) n *= d;
-    if (t->data_type() == onnx::TensorProto::FLOAT) bytes += 4 * n;
-  }
-  return bytes;
-}
-
 void Model::write_calibration_model(const std::string& path) const {
   onnx::ModelProto copy = impl_->model;
   onnx::GraphProto* g = copy.mutable_graph();
@@ -303,8 +374,13 @@ onnx::ValueInfoProto Model::Impl::value_info(const std::string& tensor) const {
   return v;
 }
 
-std::string Model::dequantized_name(const std::string& tensor) {
-  return tensor + "_dq";
+std::string Model::dequantized_name(const std::string& tensor) const {
+  auto it = impl_->qdq_names.find(tensor);
+  return it == impl_->qdq_names.end() ? std::string() : it->second.dq;
+}
+
+const std::vector<std::string>& Model::quantized_tensors() const {
+  return impl_->qdq_tensors;
 }
 
 }  // namespace percept::quantize

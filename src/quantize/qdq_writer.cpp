@@ -98,8 +98,8 @@ onnx::NodeProto make_node(const std::string& op, const std::string& name,
 // Per-channel symmetric weights: channel c (along `axis` of a 2-D or N-D tensor) scaled by
 // max|w_c| / qmax, zero point 0. Returns the scales.
 std::vector<float> quantize_weights(onnx::GraphProto* g, const onnx::TensorProto& w, int axis,
-                                    int bits, const std::string& prefix, std::string& q_name,
-                                    std::string& s_name, std::string& z_name) {
+                                    int bits, const std::string& q_name, const std::string& s_name,
+                                    const std::string& z_name) {
   const std::vector<float> v = float_data(w);
   const int64_t channels = w.dims(axis);
   int64_t inner = 1;
@@ -117,9 +117,6 @@ std::vector<float> quantize_weights(onnx::GraphProto* g, const onnx::TensorProto
     const int64_t c = (static_cast<int64_t>(i) / inner) % channels;
     q[i] = static_cast<int8_t>(std::clamp(std::nearbyint(v[i] / scale[c]), -qmax, qmax));
   }
-  q_name = prefix + "_quantized";
-  s_name = prefix + "_scale";
-  z_name = prefix + "_zero_point";
   std::vector<int64_t> dims(w.dims().begin(), w.dims().end());
   set_raw(add_initializer(g, q_name, onnx::TensorProto::INT8, dims), q);
   set_raw(add_initializer(g, s_name, onnx::TensorProto::FLOAT, {channels}), scale);
@@ -155,12 +152,11 @@ void Model::write_quantized(const std::string& path, const std::map<std::string,
   }
   const auto emit_qdq = [&](const std::string& t) {
     const ActParams& p = params.at(t);
-    const std::string s = t + "_scale", z = t + "_zero_point";
-    add_scalar(g, s, p.scale);
-    add_zero_point(g, z, fmt, p.zero_point);
-    *g->add_node() = make_node("QuantizeLinear", t + "_QuantizeLinear", {t, s, z}, t + "_q");
-    *g->add_node() = make_node("DequantizeLinear", t + "_DequantizeLinear", {t + "_q", s, z},
-                               dequantized_name(t));
+    const Impl::QdqNames& q = m.qdq_names.at(t);
+    add_scalar(g, q.scale, p.scale);
+    add_zero_point(g, q.zero_point, fmt, p.zero_point);
+    *g->add_node() = make_node("QuantizeLinear", q.q_node, {q.source, q.scale, q.zero_point}, q.q);
+    *g->add_node() = make_node("DequantizeLinear", q.dq_node, {q.q, q.scale, q.zero_point}, q.dq);
   };
   for (const auto& in : g->input())
     if (m.qdq_set.count(in.name())) emit_qdq(in.name());
@@ -169,26 +165,16 @@ void Model::write_quantized(const std::string& path, const std::map<std::string,
   for (size_t i = 0; i < nodes.size(); ++i) {
     onnx::NodeProto n = nodes[i];
     const NodeDecision& d = m.decisions[i];
-    if (d.quantized && has_weights(n.op_type()) && m.initializers.count(n.input(1))) {
+    if (auto wn = m.weight_names.find(static_cast<int>(i)); wn != m.weight_names.end()) {
+      const Impl::WeightNames& names = wn->second;
       const onnx::TensorProto& w = *m.initializers.at(n.input(1));
-      // Output channels: Conv's first axis; Gemm's B is [N, K] with transB, else [K, N].
-      int axis = 0;
-      if (n.op_type() == "MatMul") axis = 1;
-      if (n.op_type() == "Gemm") {
-        axis = 1;
-        for (const auto& a : n.attribute())
-          if (a.name() == "transB" && a.i() == 1) axis = 0;
-        for (const auto& a : n.attribute())
-          if (a.name() == "transA" && a.i() == 1)
-            throw Error(ErrorCode::not_supported, "quantize: Gemm '" + d.name + "' with transA");
-      }
-      std::string qn, sn, zn;
-      const std::string prefix = d.name + "_W";
-      const std::vector<float> ws = quantize_weights(g, w, axis, bits, prefix, qn, sn, zn);
-      *g->add_node() = make_node("DequantizeLinear", prefix + "_DequantizeLinear", {qn, sn, zn},
-                                 prefix + "_dq", axis);
+      const int axis = weight_axis(n);  // the planner refused the Gemm forms QGemm lacks
+      const std::vector<float> ws =
+          quantize_weights(g, w, axis, bits, names.w_q, names.w_scale, names.w_zero_point);
+      *g->add_node() = make_node("DequantizeLinear", names.w_node,
+                                 {names.w_q, names.w_scale, names.w_zero_point}, names.w_dq, axis);
       replaced.insert(n.input(1));
-      n.set_input(1, prefix + "_dq");
+      n.set_input(1, names.w_dq);
       if (n.input_size() > 2 && !n.input(2).empty()) {
         // int32 bias with scale input_scale * weight_scale[c]: what QLinearConv adds exactly.
         const std::vector<float> b = float_data(*m.initializers.at(n.input(2)));
@@ -204,25 +190,26 @@ void Model::write_quantized(const std::string& path, const std::map<std::string,
           const double q = std::nearbyint(static_cast<double>(b[c]) / bs[c]);
           bq[c] = static_cast<int32_t>(std::clamp(q, -2147483647.0, 2147483647.0));
         }
-        const std::string bp = d.name + "_B";
         const auto nb = static_cast<int64_t>(b.size());
-        set_raw(add_initializer(g, bp + "_quantized", onnx::TensorProto::INT32, {nb}), bq);
-        set_raw(add_initializer(g, bp + "_scale", onnx::TensorProto::FLOAT, {nb}), bs);
-        set_raw(add_initializer(g, bp + "_zero_point", onnx::TensorProto::INT32, {nb}),
+        set_raw(add_initializer(g, names.b_q, onnx::TensorProto::INT32, {nb}), bq);
+        set_raw(add_initializer(g, names.b_scale, onnx::TensorProto::FLOAT, {nb}), bs);
+        set_raw(add_initializer(g, names.b_zero_point, onnx::TensorProto::INT32, {nb}),
                 std::vector<int32_t>(b.size(), 0));
-        *g->add_node() =
-            make_node("DequantizeLinear", bp + "_DequantizeLinear",
-                      {bp + "_quantized", bp + "_scale", bp + "_zero_point"}, bp + "_dq", 0);
+        *g->add_node() = make_node("DequantizeLinear", names.b_node,
+                                   {names.b_q, names.b_scale, names.b_zero_point}, names.b_dq, 0);
         replaced.insert(n.input(2));
-        n.set_input(2, bp + "_dq");
+        n.set_input(2, names.b_dq);
       }
     }
     // Every reader of a planned tensor, quantized or float, reads the dequantized copy: a
     // quantized node's output must go only to its QuantizeLinear for the fusion to apply.
     for (int k = 0; k < n.input_size(); ++k)
-      if (m.qdq_set.count(n.input(k))) n.set_input(k, dequantized_name(n.input(k)));
+      if (m.qdq_set.count(n.input(k))) n.set_input(k, m.qdq_names.at(n.input(k)).dq);
+    // A graph output's producer writes the renamed tensor; the output is the DQ's.
+    for (int k = 0; k < n.output_size(); ++k)
+      if (m.qdq_set.count(n.output(k))) n.set_output(k, m.qdq_names.at(n.output(k)).source);
     *g->add_node() = n;
-    for (const auto& o : n.output())
+    for (const auto& o : nodes[i].output())
       if (m.qdq_set.count(o)) emit_qdq(o);
   }
 
@@ -232,17 +219,29 @@ void Model::write_quantized(const std::string& path, const std::map<std::string,
     for (const auto& i : n.input()) read.insert(i);
   for (const auto& o : g->output()) read.insert(o.name());
   auto* inits = g->mutable_initializer();
+  std::set<std::string> dropped;
   inits->erase(std::remove_if(inits->begin(), inits->end(),
                               [&](const onnx::TensorProto& t) {
-                                return replaced.count(t.name()) && !read.count(t.name());
+                                const bool drop = replaced.count(t.name()) && !read.count(t.name());
+                                if (drop) dropped.insert(t.name());
+                                return drop;
                               }),
                inits->end());
+  // Exporters that keep initializers as graph inputs list the weights there too: a dropped
+  // weight left as an input would become one the caller must feed.
+  auto* inputs = g->mutable_input();
+  inputs->erase(
+      std::remove_if(inputs->begin(), inputs->end(),
+                     [&](const onnx::ValueInfoProto& v) { return dropped.count(v.name()); }),
+      inputs->end());
 
   if (probe) {
     for (const auto& t : m.qdq_tensors) {
+      const std::string& dq = m.qdq_names.at(t).dq;
+      if (dq == t) continue;  // a graph output already
       onnx::ValueInfoProto* v = g->add_output();
       *v = m.value_info(t);
-      v->set_name(dequantized_name(t));
+      v->set_name(dq);
     }
   }
   for (const auto& [k, v] : extra_metadata) {

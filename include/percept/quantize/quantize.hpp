@@ -75,7 +75,6 @@ class Model {
   const std::vector<std::string>& calibrated_tensors() const;
   // Operators of float nodes that have no quantized form here (for the report).
   std::vector<std::string> unsupported_ops() const;
-  int64_t float_weight_bytes() const;
 
   // The float model with every calibrated tensor as an extra graph output, for the run that
   // collects ranges.
@@ -96,8 +95,11 @@ class Model {
                        const std::map<std::string, std::string>& extra_metadata,
                        bool probe = false) const;
 
-  // The name the dequantized copy of `tensor` has in the probe model.
-  static std::string dequantized_name(const std::string& tensor);
+  // Every tensor that gets a Q/DQ pair (calibrated or sharing its input's range).
+  const std::vector<std::string>& quantized_tensors() const;
+  // The name of the dequantized copy of one of them ("" for another tensor). In the probe
+  // model it is a graph output; for a graph output it is the output itself.
+  std::string dequantized_name(const std::string& tensor) const;
 
   struct Impl;  // src/quantize/model_impl.hpp
 
