@@ -14,9 +14,10 @@
 namespace percept::cli {
 
 // Agreement of the int8 model's results with the float model's on the same frames, by task:
-// detect: F1 of detections matched one to one (same class, IoU >= 0.5); classify: top-1
-// agreement; depth: 1 - AbsRel (and AbsRel itself); segment: mIoU over the classes either
-// map holds. `value` is in [0, 1], 1 = identical results.
+// detect, instance_segment, pose: F1 of detections matched one to one (same class, IoU >=
+// 0.5); face: the same on face boxes; classify: top-1 agreement; depth: 1 - AbsRel (and AbsRel
+// itself; a pixel only the float model measures counts as 100% wrong); segment: mIoU over the
+// classes either map holds. `value` is in [0, 1], 1 = identical results.
 struct Agreement {
   std::string metric;  // "detection F1", "top-1 agreement", "1 - AbsRel", "mIoU"
   double value = 1;
@@ -33,6 +34,7 @@ class AgreementMeter {
   Agreement result() const;
 
  private:
+  bool boxes() const;  // a task whose results are boxes
   std::string task_;
   int64_t tp_ = 0, ref_n_ = 0, q_n_ = 0;  // detect
   int64_t frames_ = 0, same_top1_ = 0;    // classify
@@ -42,7 +44,8 @@ class AgreementMeter {
 };
 
 // Signal-to-quantization-noise ratio in dB, accumulated over frames: 10 log10(sum x^2 /
-// sum (x - y)^2). 200 when the two are identical.
+// sum (x - y)^2). 200 when the two are identical, -200 when an int8 value is not finite where
+// the float one is.
 class Sqnr {
  public:
   void add(const float* reference, const float* quantized, size_t n);
@@ -50,6 +53,7 @@ class Sqnr {
 
  private:
   double signal_ = 0, noise_ = 0;
+  int64_t broken_ = 0;
 };
 
 }  // namespace percept::cli
