@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,7 @@
 #include "commands.hpp"
 #include "frame_sources.hpp"
 #include "percept/core/clock.hpp"
+#include "percept/infer/model_conventions.hpp"
 #include "percept/quantize/quantize.hpp"
 #include "quantize_eval.hpp"
 
@@ -48,11 +50,6 @@ struct TempFile {
     if (!path.empty()) fs::remove(path, ec);
   }
 };
-
-bool has_suffix(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // A bar redrawn on a terminal, a line every few seconds otherwise.
 class CalibrationProgress {
@@ -116,31 +113,74 @@ nlohmann::ordered_json range_json(const q::Model::Range& r) {
   return {{"lo", r.lo}, {"hi", r.hi}, {"min", r.min}, {"max", r.max}};
 }
 
-std::map<std::string, q::Model::Range> load_ranges(const std::string& path, const q::Model& model) {
+struct SavedRanges {
+  std::map<std::string, q::Model::Range> ranges;
+  std::string method;  // how they were chosen, as the file says
+  int frames = 0;      // calibration frames behind them
+};
+
+// A --save-ranges file, checked against the model: every calibrated tensor present, each range
+// finite and holding zero. Errors name the file and the tensor.
+SavedRanges load_ranges(const std::string& path, const q::Model& model) {
   std::ifstream f(path);
   if (!f) throw Error(ErrorCode::io, "quantize --ranges: cannot open '" + path + "'");
-  nlohmann::json j;
+  const std::string where = "quantize --ranges '" + path + "'";
+  SavedRanges out;
   try {
-    j = nlohmann::json::parse(f);
-  } catch (const std::exception& e) {
-    throw Error(ErrorCode::invalid_argument, "quantize --ranges '" + path + "': " + e.what());
+    const nlohmann::json j = nlohmann::json::parse(f);
+    out.method = j.value("method", std::string("unknown"));
+    out.frames = j.value("frames", 0);
+    for (const auto& t : model.calibrated_tensors()) {
+      if (!j.contains("ranges") || !j["ranges"].contains(t))
+        throw Error(ErrorCode::invalid_argument,
+                    where + ": no range for tensor '" + t + "' (made for another model?)");
+      const auto& r = j["ranges"][t];
+      q::Model::Range range{r.at("lo").get<float>(), r.at("hi").get<float>(),
+                            r.at("min").get<float>(), r.at("max").get<float>()};
+      if (!std::isfinite(range.lo) || !std::isfinite(range.hi) || range.lo > 0 || range.hi < 0)
+        throw Error(ErrorCode::invalid_argument,
+                    where + ": tensor '" + t + "': the range must be finite and hold 0");
+      out.ranges[t] = range;
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorCode::invalid_argument, where + ": " + e.what());
   }
-  std::map<std::string, q::Model::Range> ranges;
-  for (const auto& t : model.calibrated_tensors()) {
-    if (!j.contains("ranges") || !j["ranges"].contains(t))
-      throw Error(ErrorCode::invalid_argument, "quantize --ranges '" + path +
-                                                   "': no range for tensor '" + t +
-                                                   "' (made for another model?)");
-    const auto& r = j["ranges"][t];
-    ranges[t] = {r.at("lo").get<float>(), r.at("hi").get<float>(), r.at("min").get<float>(),
-                 r.at("max").get<float>()};
-  }
-  return ranges;
+  return out;
+}
+
+// The conventions a sidecar YAML gives the float model, as ONNX metadata entries (the same keys,
+// model_conventions.hpp): the quantized file has no sidecar of its own, and a sidecar's labels
+// path would not follow it to another folder, so they travel inside it.
+std::map<std::string, std::string> sidecar_as_metadata(const std::string& model) {
+  Result<ModelConventions> side = load_sidecar(sidecar_path(model));
+  if (!side) throw Error(ErrorCode::invalid_argument, side.error().message());
+  const ModelConventions& c = *side;
+  std::map<std::string, std::string> m;
+  const auto list = [](const auto& values) {
+    std::string t = "[";
+    for (size_t i = 0; i < values.size(); ++i) t += (i ? ", " : "") + std::to_string(values[i]);
+    return t + "]";
+  };
+  if (c.task) m["task"] = *c.task;
+  if (c.labels) m["names"] = nlohmann::json(*c.labels).dump();
+  if (c.input_size)
+    m["imgsz"] = "[" + std::to_string(c.input_size->height) + ", " +
+                 std::to_string(c.input_size->width) + "]";
+  if (c.nhwc) m["layout"] = *c.nhwc ? "nhwc" : "nchw";
+  if (c.output_layout) m["layout"] = *c.output_layout;
+  if (c.rgb) m["color"] = *c.rgb ? "rgb" : "bgr";
+  if (c.mean) m["mean"] = list(*c.mean);
+  if (c.std) m["std"] = list(*c.std);
+  if (c.resize) m["resize"] = *c.resize;
+  if (c.stride) m["stride"] = std::to_string(*c.stride);
+  if (c.depth_unit) m["depth_unit"] = *c.depth_unit;
+  return m;
 }
 
 int run_quantize(const QuantizeArgs& a) {
   const q::Options opt = parse_options(a);
-  if (fs::exists(a.output) && fs::equivalent(a.output, a.model))
+  std::error_code same_ec;
+  if (fs::exists(a.output) && fs::exists(a.model) && fs::equivalent(a.output, a.model, same_ec))
     throw Error(ErrorCode::invalid_argument, "quantize -o: would overwrite the float model");
   q::Model model(a.model, opt);  // refuses non-ONNX, quantized or unsupported models
 
@@ -149,8 +189,6 @@ int run_quantize(const QuantizeArgs& a) {
   cfg.backend.intra_op_threads = a.threads;
   OpenedTask task = open_task(cfg);  // the float model's own conventions and preprocessing
   const std::string task_name = task->name();
-  std::set<std::string> input_names;
-  for (const auto& in : task.backend->inputs()) input_names.insert(in.name);
 
   // Calibration: every 10th frame (up to --eval-frames) is held out for the comparison.
   std::map<std::string, q::TensorStats> stats;
@@ -161,7 +199,6 @@ int run_quantize(const QuantizeArgs& a) {
     auto sources = open_frame_sources(a.calib, a.frames + a.eval_frames, "quantize --calib");
     TempFile calib_model{a.output + ".calibration.tmp.onnx"};
     std::unique_ptr<Backend> probe;
-    std::vector<int> slot;  // output index -> calibrated tensor or -1
     const std::vector<std::string>& tensors = model.calibrated_tensors();
     if (a.ranges.empty()) {
       model.write_calibration_model(calib_model.path);
@@ -171,6 +208,7 @@ int run_quantize(const QuantizeArgs& a) {
     Image frame;
     size_t src = 0, left = sources.size();
     std::vector<char> ended(sources.size(), 0);  // a finished source is not read again
+    std::vector<int> reads(sources.size(), 0);   // held-out frames come from every source
     int read = 0;
     while ((a.ranges.empty() && calibrated < a.frames) ||
            static_cast<int>(held_out.size()) < a.eval_frames) {
@@ -187,10 +225,12 @@ int run_quantize(const QuantizeArgs& a) {
         continue;
       }
       ++read;
+      ++reads[at];
       // Every 10th frame is held out while calibration runs; after it (or with --ranges),
       // every frame until there are enough.
       const bool calibrating = probe && calibrated < a.frames;
-      if (static_cast<int>(held_out.size()) < a.eval_frames && (read % 10 == 0 || !calibrating)) {
+      if (static_cast<int>(held_out.size()) < a.eval_frames &&
+          (reads[at] % 10 == 0 || !calibrating)) {
         held_out.push_back(frame);
         continue;
       }
@@ -227,8 +267,12 @@ int run_quantize(const QuantizeArgs& a) {
   const double calib_s = static_cast<double>(now_ns() - t_calib) * 1e-9;
 
   std::map<std::string, q::Model::Range> ranges;
+  std::string method = q::method_name(opt.method);  // the ranges file's, with --ranges
   if (!a.ranges.empty()) {
-    ranges = load_ranges(a.ranges, model);
+    SavedRanges saved = load_ranges(a.ranges, model);
+    ranges = std::move(saved.ranges);
+    method = saved.method;
+    calibrated = saved.frames;
   } else {
     for (const auto& t : model.calibrated_tensors()) {
       auto it = stats.find(t);
@@ -241,7 +285,7 @@ int run_quantize(const QuantizeArgs& a) {
   if (!a.save_ranges.empty()) {
     nlohmann::ordered_json j;
     j["model"] = a.model;
-    j["method"] = q::method_name(opt.method);
+    j["method"] = method;
     j["frames"] = calibrated;
     for (const auto& [t, r] : ranges) j["ranges"][t] = range_json(r);
     std::ofstream f(a.save_ranges);
@@ -255,14 +299,14 @@ int run_quantize(const QuantizeArgs& a) {
     if (d.op == "Constant") continue;
     (d.quantized ? quantized_nodes : float_nodes)++;
   }
-  const std::map<std::string, std::string> meta = {
-      {"percept.quantize.format", q::format_name(opt.format)},
-      {"percept.quantize.method", q::method_name(opt.method)},
-      {"percept.quantize.weight_bits", std::to_string(opt.effective_weight_bits())},
-      {"percept.quantize.calibration_frames", std::to_string(calibrated)},
-      {"percept.quantize.float_model", fs::path(a.model).filename().string()},
-      {"percept.quantize.quantized_nodes", std::to_string(quantized_nodes)},
-      {"percept.quantize.float_nodes", std::to_string(float_nodes)}};
+  std::map<std::string, std::string> meta = sidecar_as_metadata(a.model);
+  meta.insert({{"percept.quantize.format", q::format_name(opt.format)},
+               {"percept.quantize.method", method},
+               {"percept.quantize.weight_bits", std::to_string(opt.effective_weight_bits())},
+               {"percept.quantize.calibration_frames", std::to_string(calibrated)},
+               {"percept.quantize.float_model", fs::path(a.model).filename().string()},
+               {"percept.quantize.quantized_nodes", std::to_string(quantized_nodes)},
+               {"percept.quantize.float_nodes", std::to_string(float_nodes)}});
   const std::string staged = a.output + ".tmp.onnx";
   TempFile staged_file{staged};
   model.write_quantized(staged, ranges, meta);
@@ -273,7 +317,8 @@ int run_quantize(const QuantizeArgs& a) {
   report["output"] = a.output;
   report["task"] = task_name;
   report["format"] = q::format_name(opt.format);
-  report["method"] = q::method_name(opt.method);
+  report["method"] = method;
+  if (!a.ranges.empty()) report["ranges_file"] = a.ranges;
   if (opt.method == q::Method::percentile) report["percentile"] = opt.percentile;
   report["weight_bits"] = opt.effective_weight_bits();
   report["calibration"] = {{"source", a.calib}, {"frames", calibrated}, {"seconds", calib_s}};
@@ -321,6 +366,9 @@ int run_quantize(const QuantizeArgs& a) {
     auto fb = create_backend(float_probe.path, cfg.backend);
     auto qb = create_backend(int8_probe.path, cfg.backend);
     std::map<std::string, Sqnr> layer;
+    std::map<std::string, std::string> base_of;  // dequantized copy -> the tensor it copies
+    for (const auto& t : model.quantized_tensors())
+      if (model.dequantized_name(t) != t) base_of[model.dequantized_name(t)] = t;
     std::map<std::string, std::vector<float>> ref_copy;
     for (const Image& f : held_out) {
       const ImageView v = f.view();
@@ -336,18 +384,21 @@ int run_quantize(const QuantizeArgs& a) {
       auto qo = qb->run(*inputs);
       if (!qo) throw Error(ErrorCode::model, "quantize: " + qo.error().message());
       for (size_t k = 0; k < qo->size(); ++k) {
-        std::string name = qb->outputs()[k].name;
+        const std::string& name = qb->outputs()[k].name;
         const TensorView& t = (*qo)[k];
         if (t.dtype != DType::f32) continue;
-        const bool dq = has_suffix(name, "_dq");
-        const std::string base = dq ? name.substr(0, name.size() - 3) : name;
+        auto layer_of = base_of.find(name);  // a dequantized copy, or a model output
+        const bool dq = layer_of != base_of.end();
+        const std::string& base = dq ? layer_of->second : name;
         auto r = ref_copy.find(base);
         if (r == ref_copy.end() || r->second.size() != static_cast<size_t>(t.numel())) continue;
         (dq ? layer[base] : outs_sqnr[base]).add(r->second.data(), t.as<float>(), r->second.size());
       }
     }
-    for (const auto& o : task.backend->outputs())
-      output_sqnr.push_back({o.name, outs_sqnr[o.name].db()});
+    for (const auto& o : task.backend->outputs()) {
+      auto it = outs_sqnr.find(o.name);  // not float, or another size: not compared
+      if (it != outs_sqnr.end()) output_sqnr.push_back({o.name, it->second.db()});
+    }
     for (const auto& [name, s] : layer) layer_sqnr.push_back({name, s.db()});
     std::sort(layer_sqnr.begin(), layer_sqnr.end(),
               [](const auto& x, const auto& y) { return x.second < y.second; });
@@ -392,8 +443,11 @@ int run_quantize(const QuantizeArgs& a) {
 
   // The text report.
   std::printf("%s -> %s (%s, %s ranges, %d-bit weights)\n", a.model.c_str(), a.output.c_str(),
-              q::format_name(opt.format), q::method_name(opt.method), opt.effective_weight_bits());
-  std::printf("calibration: %d frames from %s in %.1f s\n", calibrated, a.calib.c_str(), calib_s);
+              q::format_name(opt.format), method.c_str(), opt.effective_weight_bits());
+  if (a.ranges.empty())
+    std::printf("calibration: %d frames from %s in %.1f s\n", calibrated, a.calib.c_str(), calib_s);
+  else
+    std::printf("ranges: %s (calibrated on %d frames)\n", a.ranges.c_str(), calibrated);
   std::printf("nodes: %d quantized, %d float", quantized_nodes, float_nodes);
   std::map<std::string, int> why;
   for (const auto& d : model.decisions())
@@ -423,7 +477,8 @@ int run_quantize(const QuantizeArgs& a) {
       std::printf(" %s %.1f dB;", layer_sqnr[i].first.c_str(), layer_sqnr[i].second);
     std::printf("\n");
   } else {
-    std::printf("no held-out frames (--eval-frames 0): accuracy and speed not measured\n");
+    std::printf("no held-out frames (%s): accuracy and speed not measured\n",
+                a.eval_frames == 0 ? "--eval-frames 0" : "--calib gave none");
   }
   if (!a.report.empty()) {
     std::ofstream f(a.report);

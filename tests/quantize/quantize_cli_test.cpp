@@ -119,6 +119,46 @@ TEST(QuantizeCli, FramesOfSeveralSizesGoThroughTheModelsPreprocessing) {
   EXPECT_TRUE(fs::exists(out));
 }
 
+// A config's cameras are read in turn; one that ends early leaves the others going (the loop
+// once counted a finished camera again on every turn and stopped after two more turns).
+TEST(QuantizeCli, CalibratesFromAConfigsCamerasUntilEachEnds) {
+  const std::string cfg = temp("two_cameras.yaml");
+  std::ofstream(cfg) << "cameras:\n"
+                        "  - {id: short, source: synthetic, width: 160, height: 120, frames: 3}\n"
+                        "  - {id: long, source: synthetic, width: 320, height: 240, frames: 60,"
+                        " seed: 2}\n"
+                        "models:\n"
+                        "  - {id: cls, path: "
+                     << kModel << ", cameras: [short, long]}\n";
+  const Ran r = percept("quantize -m " + kModel + " --calib " + cfg + " --frames 40 -o " +
+                        temp("two.onnx") + " --eval-frames 4 --speed-rounds 1");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("calibration: 40 frames"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("on 4 held-out frames"), std::string::npos) << r.out;
+}
+
+// A sidecar's conventions travel inside the quantized file as metadata: it has no sidecar of
+// its own, and must open with the same labels and preprocessing.
+TEST(QuantizeCli, TheFloatModelsSidecarTravelsInTheQuantizedFile) {
+  const std::string dir = temp("sidecar");
+  fs::create_directories(dir);
+  fs::copy_file(kModel, dir + "/cls.onnx");
+  std::ofstream(dir + "/cls.yaml") << "names: [disc, box, tri, star, plus]\n";
+  const std::string out = temp("sidecar_int8.onnx");
+  ASSERT_EQ(percept("quantize -m " + dir + "/cls.onnx --calib " + kImages + " --frames 20 -o " +
+                    out + " --speed-rounds 1")
+                .code,
+            0);
+  const Ran r = percept("infer -m " + out + " --image " + kImages + "/000000.png --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string json = r.out.substr(r.out.find('{'));
+  const auto j = nlohmann::json::parse(json);
+  const std::string label = j["top"][0]["label"];
+  EXPECT_TRUE(label == "disc" || label == "box" || label == "tri" || label == "star" ||
+              label == "plus")
+      << label;
+}
+
 TEST(QuantizeCli, RefusesAQuantizedModelAndAFileThatIsNotAModel) {
   const std::string q = temp("q.onnx");
   ASSERT_EQ(percept("quantize -m " + kModel + " --calib " + kImages +
