@@ -14,7 +14,7 @@ case "$kind" in
     build=build-asan cxx=g++
     flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
     tests=(core_tests tasks_tests track_tests pipeline_tests fault_tests imgproc_tests parity_tests
-           task_oom_tests web_tests)
+           task_oom_tests web_tests quantize_tests)
     export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     ;;
   tsan)
