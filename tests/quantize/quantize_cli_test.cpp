@@ -11,26 +11,15 @@
 #include <sstream>
 #include <string>
 
+#include "support/run_cli.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Ran {
-  int code = -1;
-  std::string out;  // stdout and stderr
-};
-
+using cli_test::Ran;
 Ran percept(const std::string& args) {
-  Ran r;
-  const std::string cmd = std::string(PERCEPT_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  return cli_test::run_percept(args);
 }
 
 const std::string kModel = std::string(PERCEPT_MODELS) + "/shapes_cls.onnx";
@@ -40,6 +29,21 @@ std::string temp(const std::string& name) {
   const std::string p = ::testing::TempDir() + "/quantize_cli_" + name;
   fs::remove_all(p);
   return p;
+}
+
+// A --save-ranges file with every range a thousand times too narrow: every activation clips,
+// and the model's answers stop following the image.
+void narrow_ranges(const std::string& path) {
+  nlohmann::json j;
+  {
+    std::ifstream f(path);
+    j = nlohmann::json::parse(f);
+  }
+  for (auto& [name, r] : j["ranges"].items()) {
+    r["lo"] = r["lo"].get<double>() / 1000;
+    r["hi"] = r["hi"].get<double>() / 1000;
+  }
+  std::ofstream(path) << j.dump();
 }
 
 TEST(QuantizeCli, QuantizesReportsAndReusesItsRangesForTheOtherFormat) {
@@ -186,16 +190,7 @@ TEST(QuantizeCli, ACollapsedModelIsReportedAndNotWritten) {
               temp("n.onnx") + " --save-ranges " + ranges)
           .code,
       0);
-  nlohmann::json j;
-  {
-    std::ifstream f(ranges);
-    j = nlohmann::json::parse(f);
-  }
-  for (auto& [name, r] : j["ranges"].items()) {
-    r["lo"] = r["lo"].get<double>() / 1000;
-    r["hi"] = r["hi"].get<double>() / 1000;
-  }
-  std::ofstream(ranges) << j.dump();
+  narrow_ranges(ranges);
   const std::string out = temp("collapsed.onnx"), report = temp("collapsed.json");
   Ran r = percept("quantize -m " + kModel + " --calib " + kImages + " --ranges " + ranges +
                   " --eval-frames 40 -o " + out + " --report " + report + " --speed-rounds 1");
@@ -223,16 +218,7 @@ TEST(TuneCli, LearnsPrecisionWithinTheAccuracyBound) {
                     " --save-ranges " + ranges + " --speed-rounds 1")
                 .code,
             0);
-  nlohmann::json j;
-  {
-    std::ifstream f(ranges);
-    j = nlohmann::json::parse(f);
-  }
-  for (auto& [name, r] : j["ranges"].items()) {
-    r["lo"] = r["lo"].get<double>() / 1000;
-    r["hi"] = r["hi"].get<double>() / 1000;
-  }
-  std::ofstream(ranges) << j.dump();
+  narrow_ranges(ranges);
   ASSERT_EQ(percept("quantize -m " + kModel + " --calib " + kImages + " --ranges " + ranges +
                     " --eval-frames 0 -o " + bad)
                 .code,

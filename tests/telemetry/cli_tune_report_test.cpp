@@ -9,24 +9,13 @@
 #include <sstream>
 #include <string>
 
+#include "support/run_cli.hpp"
+
 namespace {
 
-struct Ran {
-  int code = -1;
-  std::string out;  // stdout and stderr
-};
-
+using cli_test::Ran;
 Ran percept(const std::string& args) {
-  Ran r;
-  const std::string cmd = std::string(PERCEPT_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  return cli_test::run_percept(args);
 }
 
 const std::string kModel = std::string(PERCEPT_MODELS) + "/shapes_yolov8.onnx";
