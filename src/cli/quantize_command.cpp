@@ -242,7 +242,8 @@ int run_quantize(const QuantizeArgs& a) {
                     "quantize: frame " + std::to_string(read) + ": " + inputs.error().message());
       for (size_t k = 0; k < inputs->size(); ++k) {
         const std::string& name = task.backend->inputs()[k].name;
-        if (std::find(tensors.begin(), tensors.end(), name) != tensors.end())
+        if ((*inputs)[k].dtype == DType::f32 &&
+            std::find(tensors.begin(), tensors.end(), name) != tensors.end())
           stats[name].add((*inputs)[k].as<float>(), static_cast<size_t>((*inputs)[k].numel()));
       }
       auto outs = probe->run(*inputs);
