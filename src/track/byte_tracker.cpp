@@ -47,7 +47,7 @@ void ByteTracker::match(std::vector<int>& track_idx, std::vector<int>& det_idx, 
     if (c < 0) continue;
     const int di = det_idx[static_cast<size_t>(c)];
     tracks_[static_cast<size_t>(track_idx[r])].det = di;
-    absorb(tracks_[static_cast<size_t>(track_idx[r])], dets[static_cast<size_t>(di)], t_ns);
+    absorb(tracks_[static_cast<size_t>(track_idx[r])], dets, di, t_ns);
     used_[static_cast<size_t>(track_idx[r])] = 1;
   }
   remove_flagged(track_idx, used_);
@@ -94,7 +94,7 @@ void ByteTracker::recover(std::vector<int>& track_idx, std::vector<int>& det_idx
     Track& t = tracks_[static_cast<size_t>(track_idx[r])];
     t.kf.init(dets[static_cast<size_t>(di)].box);  // the old motion is what went wrong
     t.det = di;
-    absorb(t, dets[static_cast<size_t>(di)], t_ns);
+    absorb(t, dets, di, t_ns);
     used_[static_cast<size_t>(track_idx[r])] = 1;
     det_used[static_cast<size_t>(di)] = 1;
   }
@@ -102,8 +102,14 @@ void ByteTracker::recover(std::vector<int>& track_idx, std::vector<int>& det_idx
   remove_flagged(det_idx, det_used);
 }
 
-void ByteTracker::absorb(Track& t, Detection& d, int64_t t_ns) {
+void ByteTracker::absorb(Track& t, Detections& dets, int di, int64_t t_ns) {
+  Detection& d = dets[static_cast<size_t>(di)];
   t.kf.update(d.box);
+  if (alone_[static_cast<size_t>(di)]) {
+    t.clear = t.kf;
+    t.clear_ns = t_ns;
+    t.has_clear = true;
+  }
   t.seen = d.box;
   t.lost = false;
   t.last_seen_ns = t_ns;
@@ -193,6 +199,14 @@ void ByteTracker::update(Detections& dets, int64_t t_ns, std::vector<uint8_t>& k
       keep[static_cast<size_t>(i)] = d.score >= config_.publish_conf;
   }
 
+  // Boxes no other candidate overlaps: their object is in full view.
+  alone_.assign(n, 1);
+  for (size_t a = 0; a < cand_.size(); ++a)
+    for (size_t b = a + 1; b < cand_.size(); ++b) {
+      const auto i = static_cast<size_t>(cand_[a]), j = static_cast<size_t>(cand_[b]);
+      if (iou(dets[i].box, dets[j].box) > 0.f) alone_[i] = alone_[j] = 0;
+    }
+
   pool_.clear();
   unconf_.clear();
   for (size_t k = 0; k < tracks_.size(); ++k) {
@@ -213,7 +227,16 @@ void ByteTracker::update(Detections& dets, int64_t t_ns, std::vector<uint8_t>& k
   recover(lost_, high_, dets, t_ns);
   // 2. Tracks that were being followed, against the low-score boxes; the rest are lost.
   match(rest_, low_, 0.5f, false, dets, t_ns);
-  for (int k : rest_) tracks_[static_cast<size_t>(k)].lost = true;
+  for (int k : rest_) {
+    Track& t = tracks_[static_cast<size_t>(k)];
+    t.lost = true;
+    // Its last boxes may have been those of an object being covered: go on from the filter of
+    // its last box in full view, predicted to now.
+    if (t.has_clear && t.clear_ns < t_ns) {
+      t.kf = t.clear;
+      t.kf.predict(static_cast<double>(t_ns - t.clear_ns) * 1e-9 * KalmanBox::kStepsPerSecond);
+    }
+  }
   // 3. Unconfirmed tracks against the confident boxes left: confirmed, or dropped.
   match(unconf_, high_, 0.7f, true, dets, t_ns);
   for (Track& t : tracks_)
@@ -245,7 +268,7 @@ void ByteTracker::update(Detections& dets, int64_t t_ns, std::vector<uint8_t>& k
       ++stats_.confirmed;
     }
     tracks_.push_back(t);
-    absorb(tracks_.back(), dets[static_cast<size_t>(i)], t_ns);
+    absorb(tracks_.back(), dets, i, t_ns);
   }
 
   // Publish: tracked detections carry their track; the others follow publish_conf.

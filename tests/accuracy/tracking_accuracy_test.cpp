@@ -125,11 +125,11 @@ TEST(TrackingAccuracy, SyntheticSequencesMeetTheTargets) {
               mota, idf1, sw, sw_per_1000);
   // Issue 16's targets are MOTA >= 0.90, IDF1 >= 0.90 and < 1 switch per 1000 boxes. MOTA is
   // met (0.922, from 0.832: a detector trained on edge-cut and hidden shapes, and the tracker's
-  // twin, cascade and recovery steps); IDF1 (0.893) and the switches (1.98 per 1000, bouncing
+  // twin, cascade and recovery steps); IDF1 (0.897) and the switches (1.98 per 1000, bouncing
   // shapes that hide each other) are NOT met yet (docs/TRACKING.md). These floors hold what was
   // reached, so that a regression fails.
   EXPECT_GE(mota, 0.90);
-  EXPECT_GE(idf1, 0.87);
+  EXPECT_GE(idf1, 0.89);
   EXPECT_LT(sw_per_1000, 3.0);
 }
 
