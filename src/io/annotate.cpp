@@ -263,6 +263,37 @@ void draw_depth_inset(Image& frame, const DepthMap& depth, float fraction) {
               cv::LINE_AA);
 }
 
+OutlinedText::OutlinedText(const std::string& text, double scale) {
+  int baseline = 0;
+  const cv::Size t = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, 3, &baseline);
+  const int ox = 9, oy = static_cast<int>(std::lround(23 * scale / 0.7));
+  w_ = ox + t.width + 4;
+  h_ = oy + baseline + 4;
+  cv::Mat outline = cv::Mat::zeros(h_, w_, CV_8UC1), inner = cv::Mat::zeros(h_, w_, CV_8UC1);
+  cv::putText(outline, text, cv::Point(ox, oy), cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(255), 3,
+              cv::LINE_AA);
+  cv::putText(inner, text, cv::Point(ox - 1, oy - 1), cv::FONT_HERSHEY_SIMPLEX, scale,
+              cv::Scalar(255), 1, cv::LINE_AA);
+  outline_.assign(outline.data, outline.data + outline.total());
+  text_.assign(inner.data, inner.data + inner.total());
+}
+
+void OutlinedText::draw(Image& frame, int x, int y, int max_w, int max_h) const {
+  const int ch = channels_of(frame.format());
+  const int w = std::min(w_, max_w), h = std::min(h_, max_h);
+  for (int r = std::max(0, -y); r < h && y + r < frame.height(); ++r) {
+    uint8_t* p = frame.row(y + r);
+    const uint8_t* a = outline_.data() + static_cast<size_t>(r) * w_;
+    const uint8_t* b = text_.data() + static_cast<size_t>(r) * w_;
+    for (int c = std::max(0, -x); c < w && x + c < frame.width(); ++c)
+      for (int k = 0; k < ch; ++k) {
+        uint8_t& v = p[(x + c) * ch + k];
+        const int dark = v * (255 - a[c]) / 255;                             // the outline, black
+        v = static_cast<uint8_t>((dark * (255 - b[c]) + 255 * b[c]) / 255);  // the text, white
+      }
+  }
+}
+
 Image colorize_depth(const DepthMap& depth) {
   float lo = 0, hi = 0;
   bool first = true;

@@ -166,6 +166,7 @@ class MosaicSink final : public Sink {
     tile_h_ = tile_width * 9 / 16;
     mosaic_.resize(cols_ * tile_w_, rows_ * tile_h_, PixelFormat::bgr8);
     std::memset(mosaic_.data(), 0, mosaic_.stride() * static_cast<size_t>(mosaic_.height()));
+    for (const std::string& id : info.camera_ids) labels_.emplace_back(id, 0.7);
     writer_.configure((fs::path(dir) / "mosaic.annotated.avi").string(), fps);
   }
   std::string name() const override { return "mosaic"; }
@@ -199,11 +200,7 @@ class MosaicSink final : public Sink {
       cv::resize(src, dst, cv::Size(w, h), 0, 0, cv::INTER_AREA);
       if (canvas_.format() == PixelFormat::rgb8) cv::cvtColor(dst, dst, cv::COLOR_RGB2BGR);
     }
-    const std::string& id = info_.camera_ids[c];
-    cv::putText(tile, id, cv::Point(9, 23), cv::FONT_HERSHEY_SIMPLEX, 0.7, cv::Scalar(0, 0, 0), 3,
-                cv::LINE_AA);
-    cv::putText(tile, id, cv::Point(8, 22), cv::FONT_HERSHEY_SIMPLEX, 0.7,
-                cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
+    if (c < labels_.size()) labels_[c].draw(mosaic_, x0, y0, tile_w_, tile_h_);  // camera id
   }
 
   const PipelineInfo& info_;
@@ -212,6 +209,7 @@ class MosaicSink final : public Sink {
   cv::Mat scaled_;
   Trails trails_;
   VideoWriter writer_;
+  std::vector<OutlinedText> labels_;  // per camera, rendered once
 };
 
 class ImageSink final : public Sink {

@@ -5,6 +5,9 @@
 
 #include <cstring>
 #include <limits>
+#include <opencv2/imgproc.hpp>
+
+#include "support/alloc_counter.hpp"
 
 namespace percept {
 namespace {
@@ -96,6 +99,64 @@ TEST(Annotate, TrailsJoinTheCentresOfTrackedObjectsAndForgetTheGone) {
   frame = grey_frame(320, 240);
   trails.update_and_draw(frame, 0, 0, 10 + Trails::kLength + 1, {});
   EXPECT_EQ(trails.size(), 0u);
+}
+
+}  // namespace
+}  // namespace percept
+
+namespace percept {
+namespace {
+
+// The mosaic's camera ids: rendered once, then blended without cv::putText, which allocated
+// for every stroke of its anti-aliased outline (about 440 times per mosaic frame).
+TEST(OutlinedText, DrawsWhatPutTextDrawsWithoutAllocating) {
+  cv::Mat bg(120, 200, CV_8UC3);
+  cv::randu(bg, 0, 255);
+  Image a(200, 120, PixelFormat::bgr8), b(200, 120, PixelFormat::bgr8);
+  for (int y = 0; y < 120; ++y) {
+    std::memcpy(a.row(y), bg.ptr(y), 600);
+    std::memcpy(b.row(y), bg.ptr(y), 600);
+  }
+  cv::Mat ref(120, 200, CV_8UC3, a.data(), a.stride());
+  cv::putText(ref, "slam1", cv::Point(8 + 30, 22 + 40) + cv::Point(1, 1), cv::FONT_HERSHEY_SIMPLEX,
+              0.7, cv::Scalar(0, 0, 0), 3, cv::LINE_AA);
+  cv::putText(ref, "slam1", cv::Point(8 + 30, 22 + 40), cv::FONT_HERSHEY_SIMPLEX, 0.7,
+              cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
+  const OutlinedText label("slam1", 0.7);
+  long allocations = 0;
+  {
+    test::CountAllocations n;
+    label.draw(b, 30, 40);
+    allocations = n.count();
+  }
+  EXPECT_EQ(allocations, 0);
+  int worst = 0, changed = 0;
+  for (int y = 0; y < 120; ++y)
+    for (int x = 0; x < 600; ++x) {
+      const int d = std::abs(a.row(y)[x] - b.row(y)[x]);
+      worst = std::max(worst, d);
+      changed += a.row(y)[x] != bg.ptr(y)[x];
+    }
+  EXPECT_LE(worst, 4) << "rounding of the blend only";
+  EXPECT_GT(changed, 200) << "the text was drawn";
+  // Clipped to a tile: nothing outside the 10x10 corner is touched.
+  Image c(60, 30, PixelFormat::bgr8);
+  std::memset(c.data(), 7, c.stride() * 30);
+  label.draw(c, 0, 0, 10, 10);
+  for (int y = 0; y < 30; ++y)
+    for (int x = 0; x < 180; ++x)
+      if (y >= 10 || x >= 30) {
+        ASSERT_EQ(c.row(y)[x], 7) << "outside the clip: " << x / 3 << "," << y;
+      }
+  // Partly outside the frame on either side: clipped, no crash, and it still draws.
+  Image d(60, 30, PixelFormat::bgr8);
+  std::memset(d.data(), 7, d.stride() * 30);
+  label.draw(d, -20, -10);
+  label.draw(d, 50, 20);
+  int drawn = 0;
+  for (int y = 0; y < 30; ++y)
+    for (int x = 0; x < 180; ++x) drawn += d.row(y)[x] != 7;
+  EXPECT_GT(drawn, 0);
 }
 
 }  // namespace

@@ -76,6 +76,28 @@ void draw_class_legend(Image& frame, const std::vector<std::pair<int, std::strin
 // ("0.52 - 7.9 m", or "relative" for inverse depth). Skipped when the map is empty.
 void draw_depth_inset(Image& frame, const DepthMap& depth, float fraction = 0.3f);
 
+// White text with a black outline (cv::putText's Hershey simplex font, anti-aliased), rendered
+// once as two coverage masks and blended wherever it is drawn: for a text drawn on every frame
+// (a mosaic tile's camera id), where cv::putText's anti-aliased outline allocated for each
+// stroke, about 440 times per mosaic frame of three ids. Same pixels as drawing the outline
+// (thickness 3) and then the text (thickness 1, one pixel up and left) with cv::putText, to
+// within 4 levels of rounding.
+class OutlinedText {
+ public:
+  OutlinedText() = default;
+  OutlinedText(const std::string& text, double scale);
+  // Draws it with the text's baseline origin at (x + 8, y + 22) for scale 0.7 (the corner
+  // placement cv::putText gets with Point(8, 22)), clipped to the frame and to max_w x max_h
+  // pixels from (x, y) (a mosaic tile). No allocation.
+  void draw(Image& frame, int x, int y, int max_w = 1 << 30, int max_h = 1 << 30) const;
+  int width() const { return w_; }
+  int height() const { return h_; }
+
+ private:
+  int w_ = 0, h_ = 0;
+  std::vector<uint8_t> outline_, text_;  // coverage 0..255, w_ x h_
+};
+
 // A bgr8 picture of a depth map: near is bright, far is dark (inferno palette), scaled between
 // the map's own minimum and maximum; pixels without depth are black.
 Image colorize_depth(const DepthMap& depth);
