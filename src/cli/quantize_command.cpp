@@ -466,8 +466,10 @@ int run_quantize(const QuantizeArgs& a) {
               static_cast<double>(fs::file_size(staged)) / 1e6);
   if (!held_out.empty()) {
     const auto& sp = report["speed"];
-    std::printf("speed (task path, batch 1, %d threads): float %.2f ms, int8 %.2f ms: %.2fx\n",
-                a.threads, sp["float_ms"].get<double>(), sp["int8_ms"].get<double>(),
+    const std::string threads =
+        a.threads > 0 ? std::to_string(a.threads) + " threads" : "ONNX Runtime's default threads";
+    std::printf("speed (task path, batch 1, %s): float %.2f ms, int8 %.2f ms: %.2fx\n",
+                threads.c_str(), sp["float_ms"].get<double>(), sp["int8_ms"].get<double>(),
                 sp["speedup"].get<double>());
     std::printf("agreement on %zu held-out frames: %s %.4f (accepted at >= %.2f)%s%s\n",
                 held_out.size(), agreement.metric.c_str(), agreement.value, a.min_agreement,
