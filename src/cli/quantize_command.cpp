@@ -195,15 +195,21 @@ int run_quantize(const QuantizeArgs& a) {
   std::vector<Image> held_out;
   int calibrated = 0;
   const int64_t t_calib = now_ns();
-  if (a.ranges.empty() || a.eval_frames > 0) {
-    auto sources = open_frame_sources(a.calib, a.frames + a.eval_frames, "quantize --calib");
-    TempFile calib_model{a.output + ".calibration.tmp.onnx"};
-    std::unique_ptr<Backend> probe;
-    const std::vector<std::string>& tensors = model.calibrated_tensors();
-    if (a.ranges.empty()) {
+  // The float model with every calibrated tensor as an output: it collects the ranges, and the
+  // comparison below reads the same tensors from it again.
+  TempFile calib_model{a.output + ".calibration.tmp.onnx"};
+  std::unique_ptr<Backend> probe;
+  const auto open_probe = [&]() -> Backend& {
+    if (!probe) {
       model.write_calibration_model(calib_model.path);
       probe = create_backend(calib_model.path, cfg.backend);
     }
+    return *probe;
+  };
+  if (a.ranges.empty() || a.eval_frames > 0) {
+    auto sources = open_frame_sources(a.calib, a.frames + a.eval_frames, "quantize --calib");
+    const std::vector<std::string>& tensors = model.calibrated_tensors();
+    if (a.ranges.empty()) open_probe();
     CalibrationProgress progress(a.ranges.empty() ? a.frames : 0);
     Image frame;
     size_t src = 0, left = sources.size();
@@ -323,6 +329,13 @@ int run_quantize(const QuantizeArgs& a) {
   if (opt.method == q::Method::percentile) report["percentile"] = opt.percentile;
   report["weight_bits"] = opt.effective_weight_bits();
   report["calibration"] = {{"source", a.calib}, {"frames", calibrated}, {"seconds", calib_s}};
+  // NaN or infinity in the float model's own activations: left out of the ranges, and said.
+  int64_t nonfinite = 0;
+  for (const auto& [t, st] : stats)
+    if (st.nonfinite() > 0) {
+      nonfinite += st.nonfinite();
+      report["calibration"]["nonfinite_values"][t] = st.nonfinite();
+    }
   report["sizes"] = {{"float_bytes", fs::file_size(a.model)},
                      {"int8_bytes", fs::file_size(staged)}};
   auto& nodes = report["nodes"] = nlohmann::ordered_json::array();
@@ -360,11 +373,9 @@ int run_quantize(const QuantizeArgs& a) {
 
     // Raw outputs and every planned tensor: the probe model (dequantized copies as outputs)
     // against the calibration model (float tensors as outputs) on the same inputs.
-    TempFile float_probe{a.output + ".float-probe.tmp.onnx"},
-        int8_probe{a.output + ".int8-probe.tmp.onnx"};
-    model.write_calibration_model(float_probe.path);
+    TempFile int8_probe{a.output + ".int8-probe.tmp.onnx"};
     model.write_quantized(int8_probe.path, ranges, meta, /*probe=*/true);
-    auto fb = create_backend(float_probe.path, cfg.backend);
+    Backend* fb = &open_probe();
     auto qb = create_backend(int8_probe.path, cfg.backend);
     std::map<std::string, Sqnr> layer;
     std::map<std::string, std::string> base_of;  // dequantized copy -> the tensor it copies
@@ -449,6 +460,11 @@ int run_quantize(const QuantizeArgs& a) {
     std::printf("calibration: %d frames from %s in %.1f s\n", calibrated, a.calib.c_str(), calib_s);
   else
     std::printf("ranges: %s (calibrated on %d frames)\n", a.ranges.c_str(), calibrated);
+  if (nonfinite > 0)
+    std::printf(
+        "warning: the float model produced %lld NaN or infinite values on the calibration "
+        "frames (left out of the ranges; per tensor in the report)\n",
+        static_cast<long long>(nonfinite));
   std::printf("nodes: %d quantized, %d float", quantized_nodes, float_nodes);
   std::map<std::string, int> why;
   for (const auto& d : model.decisions())

@@ -24,51 +24,11 @@ const char* format_name(Format f) {
   return f == Format::cpu ? "cpu" : "tensorrt";
 }
 
-void TensorStats::add(const float* data, size_t n) {
-  float lo = std::numeric_limits<float>::infinity(), hi = -lo, top = 0;
-  int64_t finite = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const float v = data[i];
-    if (!std::isfinite(v)) continue;
-    ++finite;
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
-  }
-  nonfinite_ += static_cast<int64_t>(n) - finite;
-  if (finite == 0) return;
-  if (count_ == 0) {
-    min_ = lo;
-    max_ = hi;
-  } else {
-    min_ = std::min(min_, lo);
-    max_ = std::max(max_, hi);
-  }
-  top = std::max(std::abs(lo), std::abs(hi));
-  if (top_ == 0) {
-    top_ = top > 0 ? top : 0;
-  } else {
-    // Double the span, merging bin pairs, until the new values fit: the counts stay exact
-    // per (wider) bin, so one pass over the frames is enough.
-    while (top > top_) {
-      for (int i = 0; i < kBins / 2; ++i) hist_[i] = hist_[2 * i] + hist_[2 * i + 1];
-      std::fill(hist_.begin() + kBins / 2, hist_.end(), 0);
-      top_ *= 2;
-    }
-  }
-  count_ += finite;
-  if (top_ == 0) {  // all zeros so far: they belong to bin 0 whatever the span becomes
-    hist_[0] += finite;
-    return;
-  }
-  const float per = kBins / top_;
-  for (size_t i = 0; i < n; ++i) {
-    const float v = data[i];
-    if (!std::isfinite(v)) continue;
-    const int b = std::min(static_cast<int>(std::abs(v) * per), kBins - 1);
-    ++hist_[b];
-  }
-}
+namespace {
 
+// TensorRT's entropy calibration on a |x| histogram of kBins bins spanning [0, top]: the
+// threshold whose 128-level quantization of the clipped distribution has the least KL
+// divergence from it.
 float entropy_threshold(const std::array<int64_t, TensorStats::kBins>& hist, float top) {
   constexpr int kLevels = 128;  // int8's magnitudes
   constexpr int kStep = 16;     // candidate thresholds every 16 bins: 121 candidates
@@ -115,6 +75,53 @@ float entropy_threshold(const std::array<int64_t, TensorStats::kBins>& hist, flo
     if (kl < best_kl) best_kl = kl, best = i;
   }
   return top * static_cast<float>(best) / n;
+}
+
+}  // namespace
+
+void TensorStats::add(const float* data, size_t n) {
+  float lo = std::numeric_limits<float>::infinity(), hi = -lo, top = 0;
+  int64_t finite = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const float v = data[i];
+    if (!std::isfinite(v)) continue;
+    ++finite;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  nonfinite_ += static_cast<int64_t>(n) - finite;
+  if (finite == 0) return;
+  if (count_ == 0) {
+    min_ = lo;
+    max_ = hi;
+  } else {
+    min_ = std::min(min_, lo);
+    max_ = std::max(max_, hi);
+  }
+  top = std::max(std::abs(lo), std::abs(hi));
+  if (top_ == 0) {
+    top_ = top > 0 ? top : 0;
+  } else {
+    // Double the span, merging bin pairs, until the new values fit: the counts stay exact
+    // per (wider) bin, so one pass over the frames is enough.
+    while (top > top_) {
+      for (int i = 0; i < kBins / 2; ++i) hist_[i] = hist_[2 * i] + hist_[2 * i + 1];
+      std::fill(hist_.begin() + kBins / 2, hist_.end(), 0);
+      top_ *= 2;
+    }
+  }
+  count_ += finite;
+  if (top_ == 0) {  // all zeros so far: they belong to bin 0 whatever the span becomes
+    hist_[0] += finite;
+    return;
+  }
+  const float per = kBins / top_;
+  for (size_t i = 0; i < n; ++i) {
+    const float v = data[i];
+    if (!std::isfinite(v)) continue;
+    const int b = std::min(static_cast<int>(std::abs(v) * per), kBins - 1);
+    ++hist_[b];
+  }
 }
 
 Model::Range TensorStats::range(Method m, double percentile) const {

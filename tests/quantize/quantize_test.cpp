@@ -139,6 +139,7 @@ TEST(TensorStats, MinMaxAndAHistogramThatGrowsWithoutLosingCounts) {
   const float big[] = {-3.f, 7.5f, NAN, INFINITY};
   s.add(big, 4);  // the span doubles three times; the non-finite values are not counted
   EXPECT_EQ(s.count(), 1002);
+  EXPECT_EQ(s.nonfinite(), 2);
   const auto r = s.range(q::Method::minmax, 0);
   EXPECT_FLOAT_EQ(r.min, -3.f);
   EXPECT_FLOAT_EQ(r.max, 7.5f);

@@ -114,17 +114,15 @@ class TensorStats {
   static constexpr int kBins = 2048;
   void add(const float* data, size_t n);
   Model::Range range(Method m, double percentile) const;
-  int64_t count() const { return count_; }
+  int64_t count() const { return count_; }  // finite values
+  // NaN or infinite values: left out of the range, and reported (a float model that makes them
+  // on real frames has a problem quantization will not fix).
+  int64_t nonfinite() const { return nonfinite_; }
 
  private:
   float min_ = 0, max_ = 0, top_ = 0;  // top_: upper edge of the histogram
   int64_t count_ = 0, nonfinite_ = 0;
   std::array<int64_t, kBins> hist_{};
 };
-
-// TensorRT's entropy calibration on a |x| histogram of kBins bins spanning [0, top]: the
-// threshold whose 128-level quantization of the clipped distribution has the least KL
-// divergence from it.
-float entropy_threshold(const std::array<int64_t, TensorStats::kBins>& hist, float top);
 
 }  // namespace percept::quantize
