@@ -24,30 +24,10 @@ const std::string kModels = PERCEPT_MODELS;
 const std::string kSceneDir = std::string(PERCEPT_BUILD_DIR) + "/testdata/scene_val";
 const std::string kClassifyDir = std::string(PERCEPT_BUILD_DIR) + "/testdata/classify_val";
 
-nlohmann::json labels(const std::string& dir) {
-  std::ifstream f(dir + "/labels.json");
-  if (!f) throw Error("missing " + dir + "/labels.json (the generate_* ctest fixture makes it)");
-  return nlohmann::json::parse(f);
-}
-
-OpenedTask open(const std::string& model) {
-  TaskConfig c;
-  c.model_path = kModels + "/" + model;
-  return open_task(c);
-}
-
-ModelOutput run(Task& t, const Image& img) {
-  ModelOutput out;
-  const ImageView v = img.view();
-  Status st = t.run(std::span<const ImageView>(&v, 1), std::span<ModelOutput>(&out, 1));
-  if (!st) throw Error(st.error().message());
-  return out;
-}
-
 // AbsRel = mean |pred - gt| / gt over valid pixels, per image, averaged over images; for
 // relative models the prediction is first scaled by median(gt) / median(pred) per image.
 TEST(DenseAccuracy, DepthAbsRelOnFreshScenes) {
-  ASSERT_GE(labels(kSceneDir)["images"].size(), 30u);
+  ASSERT_GE(eval::read_labels(kSceneDir)["images"].size(), 30u);
   const eval::DepthScores s = eval::depth_abs_rel(kModels + "/scene_depth.onnx", kSceneDir);
   RecordProperty("abs_rel_metric", std::to_string(s.metric));
   RecordProperty("abs_rel_median_scaled", std::to_string(s.scaled));
@@ -70,8 +50,8 @@ TEST(DenseAccuracy, SegmentationMeanIoUOnFreshScenes) {
 // object's box, and the truth is the median of the true depth in the same box. Reported as the
 // median and 90th percentile of |error| / true distance over every object of the set.
 TEST(DenseAccuracy, ObjectDistancesFromTheDepthModel) {
-  auto task = open("scene_depth.onnx");
-  const auto j = labels(kSceneDir);
+  auto task = eval::open_model(kModels + "/scene_depth.onnx");
+  const auto j = eval::read_labels(kSceneDir);
   std::vector<double> rel;
   std::vector<float> scratch;
   for (const auto& e : j["images"]) {
@@ -94,7 +74,7 @@ TEST(DenseAccuracy, ObjectDistancesFromTheDepthModel) {
       truth.push_back(d);
     }
     pred = truth;
-    ModelOutput out = run(*task, img);
+    ModelOutput out = eval::run_frame(*task, img);
     fuse_distances(pred, out.depth, DistanceStat::median, scratch);
     fuse_distances(truth, gt, DistanceStat::median, scratch);
     for (size_t k = 0; k < truth.size(); ++k) {
@@ -114,7 +94,7 @@ TEST(DenseAccuracy, ObjectDistancesFromTheDepthModel) {
 }
 
 TEST(DenseAccuracy, ClassificationTop1OnFreshShapes) {
-  ASSERT_GE(labels(kClassifyDir)["images"].size(), 100u);
+  ASSERT_GE(eval::read_labels(kClassifyDir)["images"].size(), 100u);
   const double top1 = eval::classification_top1(kModels + "/shapes_cls.onnx", kClassifyDir);
   RecordProperty("top1", std::to_string(top1));
   std::printf("classification top-1: %.4f\n", top1);

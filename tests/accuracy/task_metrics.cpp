@@ -15,28 +15,6 @@ namespace percept::eval {
 
 namespace {
 
-nlohmann::json labels(const std::string& dir) {
-  std::ifstream f(dir + "/labels.json");
-  if (!f) throw Error("missing " + dir + "/labels.json (the generate_* ctest fixture makes it)");
-  return nlohmann::json::parse(f);
-}
-
-OpenedTask open(const std::string& model, float conf = -1, float iou = -1) {
-  TaskConfig c;
-  c.model_path = model;
-  if (conf >= 0) c.conf = conf;
-  if (iou >= 0) c.iou = iou;
-  return open_task(c);
-}
-
-ModelOutput run(Task& t, const Image& img) {
-  ModelOutput out;
-  const ImageView v = img.view();
-  Status st = t.run(std::span<const ImageView>(&v, 1), std::span<ModelOutput>(&out, 1));
-  if (!st) throw Error(st.error().message());
-  return out;
-}
-
 double median(std::vector<double> v) {
   std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
   return v[v.size() / 2];
@@ -44,10 +22,32 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
+nlohmann::json read_labels(const std::string& dir) {
+  std::ifstream f(dir + "/labels.json");
+  if (!f) throw Error("missing " + dir + "/labels.json (the generate_* ctest fixture makes it)");
+  return nlohmann::json::parse(f);
+}
+
+OpenedTask open_model(const std::string& model, float conf, float iou) {
+  TaskConfig c;
+  c.model_path = model;
+  if (conf >= 0) c.conf = conf;
+  if (iou >= 0) c.iou = iou;
+  return open_task(c);
+}
+
+ModelOutput run_frame(Task& t, const Image& img) {
+  ModelOutput out;
+  const ImageView v = img.view();
+  Status st = t.run(std::span<const ImageView>(&v, 1), std::span<ModelOutput>(&out, 1));
+  if (!st) throw Error(st.error().message());
+  return out;
+}
+
 double detector_map50(const std::string& model, const std::string& dir,
                       std::vector<double>* per_class) {
-  auto det = open(model, 0.001f, 0.6f);  // the whole precision-recall curve, as mAP tools do
-  const auto j = labels(dir);
+  auto det = open_model(model, 0.001f, 0.6f);  // the whole precision-recall curve, as mAP tools do
+  const auto j = read_labels(dir);
   const int nc = static_cast<int>(det->labels().size());
   if (nc != static_cast<int>(j["classes"].size())) throw Error(model + ": class count differs");
   std::vector<ImageResult> results;
@@ -60,20 +60,20 @@ double detector_map50(const std::string& model, const std::string& dir,
           {{b[0].get<float>(), b[1].get<float>(), b[2].get<float>(), b[3].get<float>()},
            o["class_id"].get<int>()});
     }
-    r.detections = run(*det, img).detections;
+    r.detections = run_frame(*det, img).detections;
     results.push_back(std::move(r));
   }
   return mean_average_precision(results, nc, 0.5, per_class);
 }
 
 DepthScores depth_abs_rel(const std::string& model, const std::string& dir) {
-  auto task = open(model);
-  const auto j = labels(dir);
+  auto task = open_model(model);
+  const auto j = read_labels(dir);
   DepthScores s;
   for (const auto& e : j["images"]) {
     Image img = read_image(dir + "/" + e["file"].get<std::string>()).value_or_throw();
     DepthMap gt = read_pfm(dir + "/" + e["depth"].get<std::string>()).value_or_throw();
-    ModelOutput out = run(*task, img);
+    ModelOutput out = run_frame(*task, img);
     if (out.depth.unit != DepthUnit::metres || out.depth.width != gt.width ||
         out.depth.height != gt.height)
       throw Error(model + ": depth map not metric or not the frame's size");
@@ -99,8 +99,8 @@ DepthScores depth_abs_rel(const std::string& model, const std::string& dir) {
 }
 
 double segmentation_miou(const std::string& model, const std::string& dir, bool print) {
-  auto task = open(model);
-  const auto j = labels(dir);
+  auto task = open_model(model);
+  const auto j = read_labels(dir);
   const size_t nc = j["classes"].size();
   if (task->labels().size() != nc) throw Error(model + ": class count differs");
   std::vector<double> inter(nc, 0), uni(nc, 0);
@@ -108,7 +108,7 @@ double segmentation_miou(const std::string& model, const std::string& dir, bool 
     Image img = read_image(dir + "/" + e["file"].get<std::string>()).value_or_throw();
     cv::Mat gt = cv::imread(dir + "/" + e["seg"].get<std::string>(), cv::IMREAD_GRAYSCALE);
     if (gt.empty()) throw Error(dir + ": unreadable " + e["seg"].get<std::string>());
-    ModelOutput out = run(*task, img);
+    ModelOutput out = run_frame(*task, img);
     if (out.segmentation.width != gt.cols) throw Error(model + ": class map of another size");
     for (int y = 0; y < gt.rows; ++y)
       for (int x = 0; x < gt.cols; ++x) {
@@ -138,12 +138,12 @@ double segmentation_miou(const std::string& model, const std::string& dir, bool 
 }
 
 double classification_top1(const std::string& model, const std::string& dir) {
-  auto task = open(model);
-  const auto j = labels(dir);
+  auto task = open_model(model);
+  const auto j = read_labels(dir);
   int right = 0;
   for (const auto& e : j["images"]) {
     Image img = read_image(dir + "/" + e["file"].get<std::string>()).value_or_throw();
-    ModelOutput out = run(*task, img);
+    ModelOutput out = run_frame(*task, img);
     if (out.classes.empty()) throw Error(model + ": no class for " + e["file"].get<std::string>());
     right += out.classes[0].class_id == e["class_id"].get<int>();
   }

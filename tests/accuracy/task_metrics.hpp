@@ -5,9 +5,18 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "percept/tasks/task.hpp"
 
 namespace percept::eval {
+
+// The helpers the metrics use, for tests with metrics of their own: a generated set's
+// labels.json (an error naming the ctest fixture when missing), a model opened through
+// open_task, and one frame through Task::run (an error when it fails).
+nlohmann::json read_labels(const std::string& dir);
+OpenedTask open_model(const std::string& model, float conf = -1, float iou = -1);
+ModelOutput run_frame(Task& task, const Image& img);
 
 // mAP@0.5 of a detector over `dir` (tools/shapes_dataset.py layout: labels.json + images),
 // at confidence 0.001 and NMS IoU 0.6 as mAP tools run. `per_class`: AP50 per class.
